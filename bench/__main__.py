@@ -1,0 +1,76 @@
+"""``python -m bench``: run the suite, one fresh interpreter per backend.
+
+Options mirror the make variables: ``--profile`` (PROFILE), ``--backends``
+(BACKENDS), ``--workloads`` (WORKLOADS, workloads and micro-costs), ``--results``
+(RESULTS), ``--http-url`` (HTTP_URL). A bad choice exits 2 naming the valid ones,
+before anything is created.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bench.backends import BACKENDS
+from bench.micro import MICROS
+from bench.profiles import DEFAULT_PROFILE, PROFILES
+from bench.runner import RunOptions, execute
+from workloads import WORKLOADS
+
+
+def _choices(kind: str, valid: list[str]) -> Callable[[str], list[str]]:
+    def parse(text: str) -> list[str]:
+        names = [name.strip() for name in text.split(",") if name.strip()]
+        unknown = [name for name in names if name not in valid]
+        if unknown or not names:
+            raise argparse.ArgumentTypeError(
+                f"unknown {kind} {', '.join(map(repr, unknown)) or '(none given)'}; valid choices: {', '.join(valid)}"
+            )
+        return names
+
+    return parse
+
+
+def _url(text: str) -> str:
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an http:// or https:// URL")
+    return text
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line of ``python -m bench``."""
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    p.add_argument("--profile", default=DEFAULT_PROFILE, choices=list(PROFILES), help="parameter grid (default quick)")
+    p.add_argument(
+        "--backends", type=_choices("backend", list(BACKENDS)), default=list(BACKENDS), help="comma-separated models"
+    )
+    valid = [*WORKLOADS, *MICROS]
+    p.add_argument(
+        "--workloads", type=_choices("workload", valid), default=valid, help="comma-separated workloads/micro-costs"
+    )
+    p.add_argument("--results", type=Path, default=Path("results"), help="results directory (default results)")
+    p.add_argument("--http-url", type=_url, default=None, help="fetch this URL instead of the local server")
+    p.add_argument("--no-report", action="store_true", help="do not build the report after the run")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the options and run; return the exit code."""
+    args = parser().parse_args(argv)
+    options = RunOptions(
+        profile=args.profile,
+        backends=args.backends,
+        workloads=args.workloads,
+        results=args.results,
+        http_url=args.http_url,
+        report=not args.no_report,
+    )
+    return execute(options)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

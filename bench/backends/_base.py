@@ -1,0 +1,64 @@
+"""The backend interface: one concurrency model that runs N tasks to completion."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any, ClassVar
+
+from workloads import Form
+
+Task = Callable[[int], Any]
+
+
+class Backend:
+    """Runs N tasks of one workload form and returns their results in task order.
+
+    A backend owns its pool, loop or hub: ``__enter__`` sets it up (outside the
+    timed region), ``run`` is what gets timed, ``__exit__`` tears it down and must
+    leave no child process or thread behind, also after an error.
+    """
+
+    name: ClassVar[str]
+    form: ClassVar[Form]
+    summary: ClassVar[str]
+    #: Module that must be importable for this backend to run (None: stdlib only).
+    requires: ClassVar[str | None] = None
+
+    def __init__(self, variant: str | None = None) -> None:
+        self.variant = variant
+
+    @classmethod
+    def variants(cls, start_methods: tuple[str, ...]) -> tuple[str | None, ...]:
+        """The variants a profile runs (process start methods); (None,) for most."""
+        return (None,)
+
+    def capacity(self, n_tasks: int) -> int | None:
+        """How many tasks can wait at once (pool size, 1 for sequential); None: all."""
+        return None
+
+    def limit(self, n_tasks: int) -> str | None:
+        """Why ``n_tasks`` cannot be run on this machine, or None when it can."""
+        return None
+
+    def parameters(self) -> Mapping[str, Any]:
+        """The model's own recorded parameters (pool size, start method)."""
+        return {}
+
+    def __enter__(self) -> Backend:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the pool, loop or hub."""
+
+    def run(self, task: Task, n_tasks: int) -> list[Any]:
+        """Run ``task(0) .. task(n_tasks - 1)`` to completion; return the results."""
+        raise NotImplementedError

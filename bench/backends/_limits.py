@@ -1,0 +1,43 @@
+"""How many processes this machine can hold at once, and why not more."""
+
+from __future__ import annotations
+
+import resource
+
+import psutil
+
+#: Rough private memory of one child, by start method: a fork shares its parent's
+#: pages until written; spawn and forkserver start a fresh interpreter.
+CHILD_BYTES = {"fork": 8 * 2**20, "forkserver": 40 * 2**20, "spawn": 40 * 2**20}
+#: Each child holds a few descriptors open in the parent (sentinel, pipes).
+FDS_PER_CHILD = 3
+
+
+def raise_open_files_limit() -> int:
+    """Raise the soft open-files limit to the hard one; return the new soft limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        target = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError):
+            return soft
+        return target
+    return soft
+
+
+def process_limit(n_tasks: int, start_method: str) -> str | None:
+    """Why ``n_tasks`` live processes cannot be held here, or None when they can."""
+    available = psutil.virtual_memory().available
+    by_memory = int(available * 0.75) // CHILD_BYTES[start_method]
+    by_files = resource.getrlimit(resource.RLIMIT_NOFILE)[0] // FDS_PER_CHILD - 64
+    nproc = resource.getrlimit(resource.RLIMIT_NPROC)[0]
+    by_nproc = (nproc - len(psutil.pids())) // 2 if nproc != resource.RLIM_INFINITY else by_memory
+    cap = min(by_memory, by_files, by_nproc)
+    if n_tasks <= cap:
+        return None
+    return (
+        f"{n_tasks} live processes ({start_method}) exceed what this machine can hold "
+        f"(~{cap}: {available // 2**20} MiB available at ~{CHILD_BYTES[start_method] // 2**20} MiB "
+        f"each, open-files limit {resource.getrlimit(resource.RLIMIT_NOFILE)[0]})"
+    )

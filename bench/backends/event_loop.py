@@ -1,0 +1,56 @@
+"""asyncio and uvloop: ``asyncio.gather`` over the coroutine form on one loop.
+
+The loop is created outside the timed region and reused across rounds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+from bench.backends._base import Backend, Task
+from workloads import Form
+
+
+async def _gather(task: Task, n_tasks: int) -> list[Any]:
+    return list(await asyncio.gather(*(task(i) for i in range(n_tasks))))
+
+
+class Asyncio(Backend):
+    """The stdlib event loop."""
+
+    name = "asyncio"
+    form = Form.COROUTINE
+    summary = "asyncio event loop: gather all coroutines"
+
+    def __init__(self, variant: str | None = None) -> None:
+        super().__init__(variant)
+        self.loop = self.new_loop()
+
+    def new_loop(self) -> asyncio.AbstractEventLoop:
+        """Create this model's event loop."""
+        return asyncio.new_event_loop()
+
+    def parameters(self) -> Mapping[str, Any]:
+        return {"loop": type(self.loop).__module__ + "." + type(self.loop).__name__}
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+        self.loop.close()
+
+    def run(self, task: Task, n_tasks: int) -> list[Any]:
+        return self.loop.run_until_complete(_gather(task, n_tasks))
+
+
+class Uvloop(Asyncio):
+    """asyncio on libuv."""
+
+    name = "uvloop"
+    summary = "asyncio on uvloop (libuv): gather all coroutines"
+    requires = "uvloop"
+
+    def new_loop(self) -> asyncio.AbstractEventLoop:
+        import uvloop
+
+        return uvloop.new_event_loop()

@@ -1,0 +1,54 @@
+"""generators: ``yield``/``send`` coroutines under a small scheduler loop.
+
+In the spirit of the seed's producer/consumer: a task is a generator that yields
+what it waits for (a :class:`~workloads._base.Sleep` deadline, a socket to become
+readable or writable); the scheduler parks it in a reactor and resumes it with
+``send()`` when the wait is over. One thread, no locks, no preemption.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from bench.backends._base import Backend, Task
+from bench.backends._reactor import Reactor
+from workloads import Form
+from workloads._base import TaskGenerator
+
+_MISSING = object()
+
+
+def run_generators(tasks: list[TaskGenerator]) -> list[Any]:
+    """Run generator tasks to completion; return their return values in order."""
+    results: list[Any] = [_MISSING] * len(tasks)
+    ready: deque[tuple[int, TaskGenerator]] = deque(enumerate(tasks))
+    reactor: Reactor[tuple[int, TaskGenerator]] = Reactor()
+    try:
+        while ready or reactor.pending:
+            while ready:
+                i, gen = ready.popleft()
+                try:
+                    request = gen.send(None)
+                except StopIteration as stop:
+                    results[i] = stop.value
+                    continue
+                reactor.park((i, gen), request)
+            if reactor.pending:
+                ready.extend(reactor.wake())
+    finally:
+        reactor.close()
+        for gen in tasks:
+            gen.close()
+    return results
+
+
+class Generators(Backend):
+    """Creates N generator tasks and runs them under the yield scheduler."""
+
+    name = "generators"
+    form = Form.GENERATOR
+    summary = "yield/send coroutines under a small scheduler (sleep deadlines, socket readiness)"
+
+    def run(self, task: Task, n_tasks: int) -> list[Any]:
+        return run_generators([task(i) for i in range(n_tasks)])

@@ -1,0 +1,89 @@
+"""processes: one ``multiprocessing.Process`` per task, start all, join all.
+
+The start method (``fork``, ``forkserver``, ``spawn``) is the variant. Process
+creation is inside the timed region: it is what this model costs.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+import time
+from collections.abc import Mapping
+from multiprocessing.context import BaseContext
+from typing import Any
+
+from bench.backends._base import Backend, Task
+from bench.backends._limits import process_limit
+from workloads import Form
+
+RESULT_TIMEOUT_S = 600.0
+
+
+def _child(task: Task, i: int, results: Any) -> None:
+    try:
+        results.put((i, True, task(i)))
+    except BaseException as exc:
+        results.put((i, False, repr(exc)))
+
+
+def default_start_method() -> str:
+    """This platform's default start method."""
+    return multiprocessing.get_start_method(allow_none=False)
+
+
+class Processes(Backend):
+    """A process per task; results come back over a multiprocessing queue."""
+
+    name = "processes"
+    form = Form.BLOCKING
+    summary = "multiprocessing.Process per task (start method as variant): start all, join all"
+
+    def __init__(self, variant: str | None = None) -> None:
+        super().__init__(variant or default_start_method())
+        self.start_method: str = self.variant or "fork"
+        self._ctx: BaseContext = multiprocessing.get_context(self.start_method)
+        self._live: list[multiprocessing.process.BaseProcess] = []
+
+    @classmethod
+    def variants(cls, start_methods: tuple[str, ...]) -> tuple[str | None, ...]:
+        return tuple(m for m in start_methods if m in multiprocessing.get_all_start_methods())
+
+    def limit(self, n_tasks: int) -> str | None:
+        return process_limit(n_tasks, self.start_method)
+
+    def parameters(self) -> Mapping[str, Any]:
+        return {"start_method": self.start_method}
+
+    def close(self) -> None:
+        for proc in self._live:
+            if proc.is_alive():
+                proc.kill()
+            proc.join()
+            proc.close()
+        self._live = []
+
+    def run(self, task: Task, n_tasks: int) -> list[Any]:
+        results_queue = self._ctx.Queue()
+        procs = [self._ctx.Process(target=_child, args=(task, i, results_queue)) for i in range(n_tasks)]
+        self._live = procs
+        for proc in procs:
+            proc.start()
+        results: list[Any] = [None] * n_tasks
+        deadline = time.monotonic() + RESULT_TIMEOUT_S
+        try:
+            for _ in range(n_tasks):
+                try:
+                    i, ok, value = results_queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    raise TimeoutError(f"processes: a child sent no result in {RESULT_TIMEOUT_S} s") from None
+                if not ok:
+                    raise RuntimeError(f"processes: task {i} failed in its child: {value}")
+                results[i] = value
+            for proc in procs:
+                proc.join()
+        finally:
+            self.close()
+            results_queue.close()
+            results_queue.join_thread()
+        return results

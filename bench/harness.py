@@ -1,0 +1,146 @@
+"""Run one backend x workload x n_tasks case under pytest-benchmark.
+
+The harness builds the task, skips what this machine or profile cannot run (with
+the reason), records every parameter in ``extra_info``, times whole rounds with
+``benchmark.pedantic`` and checks every round's answer in the untimed teardown: a
+wrong answer raises, so pytest-benchmark drops the case and the test fails.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import pytest
+
+from bench.backends import Backend, load, unavailable
+from bench.profiles import PROFILES, Profile
+from workloads import WORKLOADS, Calibration, http_fetch
+
+
+@dataclass(frozen=True)
+class WorkloadCase:
+    """One backend (and variant) running one workload at one task count."""
+
+    backend: str
+    variant: str | None
+    workload: str
+    n_tasks: int
+
+    @property
+    def label(self) -> str:
+        """The model's label: its key, with the variant in brackets."""
+        return f"{self.backend}[{self.variant}]" if self.variant else self.backend
+
+    @property
+    def id(self) -> str:
+        """The pytest id of this case."""
+        return f"{self.label}-{self.workload}-n{self.n_tasks}"
+
+
+@dataclass(frozen=True)
+class HttpTarget:
+    """Where http_fetch goes: the user's URL, or the local server's base URL."""
+
+    url: str | None
+    base: str | None
+
+    def resolve(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Return the params with ``url`` set (and unknowns cleared for a user URL)."""
+        if self.url:
+            return {**params, "url": self.url, "latency_s": None, "body_bytes": None}
+        assert self.base is not None
+        return {**params, "url": http_fetch.local_url(self.base, params["latency_s"], params["body_bytes"])}
+
+
+def workload_cases(profile: Profile, backend: str, workloads: list[str]) -> list[WorkloadCase]:
+    """Every case of ``backend`` on ``workloads`` in ``profile``."""
+    variants = load(backend).variants(profile.start_methods) if not unavailable(backend) else (None,)
+    return [
+        WorkloadCase(backend, variant, workload, n)
+        for workload in workloads
+        for variant in variants
+        for n in profile.n_tasks
+    ]
+
+
+def rounds_for(profile: Profile, probe_s: float) -> int:
+    """How many timed rounds fit the profile's per-case target, given one round's time."""
+    if probe_s <= 0:
+        return profile.max_rounds
+    return max(profile.min_rounds, min(profile.max_rounds, math.ceil(profile.target_case_s / probe_s)))
+
+
+def predicted_round_s(backend: Backend, case: WorkloadCase, params: dict[str, Any], calibration: Calibration) -> float:
+    """A round's likely length: waves of ``capacity`` tasks, each one task long."""
+    workload = WORKLOADS[case.workload]
+    capacity = backend.capacity(case.n_tasks) or case.n_tasks
+    return math.ceil(case.n_tasks / capacity) * workload.task_s(case.n_tasks, params, calibration)
+
+
+def run_case(
+    case: WorkloadCase,
+    benchmark: Any,
+    profile: Profile,
+    calibration: Calibration,
+    http: HttpTarget,
+) -> None:
+    """Measure ``case`` with ``benchmark``; skip with a reason where it cannot run."""
+    reason = unavailable(case.backend)
+    if reason:
+        pytest.skip(reason)
+    backend_cls = load(case.backend)
+    workload = WORKLOADS[case.workload]
+    form = workload.form(backend_cls.form)
+    if form is None:
+        pytest.skip(f"{case.workload} has no {backend_cls.form.value} form, which {case.backend} needs")
+    params: dict[str, Any] = {**profile.workloads[case.workload], "n_tasks": case.n_tasks}
+    if case.workload == "http_fetch":
+        params = http.resolve(params)
+    with backend_cls(case.variant) as backend:
+        reason = backend.limit(case.n_tasks)
+        if reason:
+            pytest.skip(reason)
+        predicted = predicted_round_s(backend, case, params, calibration)
+        if predicted > profile.max_round_s:
+            pytest.skip(
+                f"{case.label} would take ~{predicted:.1f} s a round at {case.n_tasks} tasks "
+                f"(waves of {backend.capacity(case.n_tasks)}), over the {profile.name} profile's "
+                f"{profile.max_round_s:.0f} s per round (PROFILE=full allows {PROFILES['full'].max_round_s:.0f} s)"
+            )
+        check_params = params
+        if http.url and case.workload == "http_fetch":
+            params = {**params, "body_bytes": calibration.body_bytes.get(http.url)}
+        benchmark.group = f"{case.workload} n_tasks={case.n_tasks}"
+        benchmark.extra_info.update(
+            {
+                "backend": case.backend,
+                "variant": case.variant,
+                "workload": case.workload,
+                "n_tasks": case.n_tasks,
+                "ideal_s": workload.ideal_s(case.n_tasks, params, calibration),
+                "profile": profile.name,
+                **{k: v for k, v in params.items() if k != "n_tasks"},
+                **backend.parameters(),
+            }
+        )
+        task = partial(form, params=check_params)
+        box: list[list[Any]] = []
+
+        def one_round() -> None:
+            box.append(backend.run(task, case.n_tasks))
+
+        def check_round() -> None:
+            workload.check(box.pop(), case.n_tasks, check_params)
+
+        rounds = profile.min_rounds
+        if profile.warmup:
+            start = time.perf_counter()
+            one_round()
+            probe_s = time.perf_counter() - start
+            check_round()
+            rounds = rounds_for(profile, probe_s)
+        benchmark.pedantic(one_round, teardown=check_round, rounds=rounds, warmup_rounds=0, iterations=1)

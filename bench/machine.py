@@ -1,0 +1,97 @@
+"""What machine a figure was measured on: facts, and a stable machine id.
+
+Versions are read from package metadata, never by importing: gevent must not be
+imported into another model's interpreter just to report its version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import platform
+import re
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+
+def cpu_model() -> str:
+    """The CPU's model name, from /proc/cpuinfo where there is one."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text(errors="replace").splitlines():
+            if line.lower().startswith(("model name", "hardware", "cpu model")):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def cpu_count() -> int:
+    """The cores this process may run on (its affinity, where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def version_of(package: str) -> str | None:
+    """The installed version of ``package``, or None when it is not installed."""
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def gil_enabled() -> bool:
+    """Whether this interpreter runs with the GIL (False on a free-threaded build)."""
+    is_enabled = getattr(sys, "_is_gil_enabled", None)
+    return bool(is_enabled()) if is_enabled is not None else True
+
+
+def _os_name() -> str:
+    return f"{platform.system()}-{platform.release()}-{platform.machine()}"
+
+
+def _python_build() -> str:
+    build, date = platform.python_build()
+    return f"{platform.python_implementation()} {platform.python_version()} ({build}, {date}) {platform.python_compiler()}"
+
+
+def machine_id() -> str:
+    """A stable name for this machine: CPU, cores and a hash of what identifies it.
+
+    The hash covers the CPU model, cores, memory, OS kind, architecture and the
+    host's machine-id where there is one, and nothing volatile (frequency, load,
+    kernel release), so it stays the same
+    across runs and differs between machines.
+    """
+    host_id = ""
+    for path in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
+        if Path(path).exists():
+            host_id = Path(path).read_text().strip()
+            break
+    model = cpu_model()
+    key = "|".join([model, str(cpu_count()), str(psutil.virtual_memory().total), platform.system(), platform.machine(), host_id])
+    slug = re.sub(r"[^a-z0-9]+", "-", model.lower()).strip("-")[:32] or "cpu"
+    return f"{slug}-{cpu_count()}c-{hashlib.sha256(key.encode()).hexdigest()[:6]}"
+
+
+def machine_facts() -> dict[str, Any]:
+    """Everything a figure needs to say where it was measured."""
+    return {
+        "machine_id": machine_id(),
+        "cpu_model": cpu_model(),
+        "cpu_count": cpu_count(),
+        "memory_bytes": psutil.virtual_memory().total,
+        "os": _os_name(),
+        "python_build": _python_build(),
+        "python_version": platform.python_version(),
+        "gevent_version": version_of("gevent"),
+        "greenlet_version": version_of("greenlet"),
+        "uvloop_version": version_of("uvloop"),
+        "pytest_benchmark_version": version_of("pytest-benchmark"),
+        "gil_enabled": gil_enabled(),
+        "default_start_method": multiprocessing.get_start_method(allow_none=False),
+    }

@@ -1,0 +1,238 @@
+"""The run: one fresh interpreter per backend, a manifest, then the report.
+
+Each backend's pytest session runs as ``python -m bench.session`` in a new process
+group, bounded by the profile's session timeout. Whatever happens to one backend
+(failed cases, a crash, a timeout) is written to ``run.json`` and the run goes on;
+the manifest is rewritten after every backend, so an interrupted run still says
+what it measured.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from bench import calibrate
+from bench.layout import MANIFEST, new_run_dir
+from bench.machine import machine_id
+from bench.profiles import PROFILES, Profile
+from workloads.http_fetch import UnreachableURL, local_server
+
+REPO = Path(__file__).resolve().parent.parent
+#: pytest's exit codes that still mean "the session ran".
+PYTEST_OK, PYTEST_TESTS_FAILED, PYTEST_NO_TESTS = 0, 1, 5
+
+
+@dataclass
+class RunOptions:
+    """What the user asked for, already validated."""
+
+    profile: str
+    backends: list[str]
+    workloads: list[str]
+    results: Path
+    http_url: str | None = None
+    report: bool = True
+    extra_pytest_args: list[str] = field(default_factory=list)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class Manifest:
+    """``run.json``: the run's options and each backend's status, kept on disk."""
+
+    def __init__(self, run_dir: Path, options: RunOptions) -> None:
+        self.path = run_dir / MANIFEST
+        self.data: dict[str, Any] = {
+            "run_id": run_dir.name,
+            "machine_id": run_dir.parent.name,
+            "profile": options.profile,
+            "options": {
+                "backends": options.backends,
+                "workloads": options.workloads,
+                "http_url": options.http_url,
+                "results": str(options.results),
+            },
+            "started_at": _now(),
+            "ended_at": None,
+            "status": "running",
+            "error": None,
+            "backends": {},
+        }
+        self.write()
+
+    def write(self) -> None:
+        """Replace ``run.json`` atomically with the current state."""
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.data, indent=2))
+        tmp.replace(self.path)
+
+    def finish(self, status: str, error: str | None = None) -> None:
+        """Record the run's final status."""
+        self.data.update(status=status, error=error, ended_at=_now())
+        self.write()
+
+
+def session_command(
+    backend: str, options: RunOptions, profile: Profile, run_dir: Path, http_base: str | None
+) -> list[str]:
+    """The command line of one backend's session."""
+    command = [
+        sys.executable,
+        "-m",
+        "bench.session",
+        "--backend",
+        backend,
+        "--profile",
+        options.profile,
+        "--workloads",
+        ",".join(options.workloads),
+        "--calibration",
+        str(run_dir / "calibration.json"),
+        "--benchmark-json",
+        str(run_dir / f"{backend}.json"),
+        "--outcomes",
+        str(run_dir / "logs" / f"{backend}.outcomes.json"),
+        "--timeout",
+        str(profile.case_timeout_s),
+        "-q",
+        *options.extra_pytest_args,
+    ]
+    if options.http_url:
+        command += ["--http-url", options.http_url]
+    elif http_base:
+        command += ["--http-base", http_base]
+    return command
+
+
+def _stop_group(proc: subprocess.Popen[bytes], grace_s: float = 10.0) -> None:
+    """Interrupt a session's process group (pytest then saves), kill it if it lingers."""
+    for sig, wait_s in ((signal.SIGINT, grace_s), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait_s)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def run_backend(command: list[str], log_path: Path, timeout_s: float) -> tuple[str, int | None, float]:
+    """Run one session; return (status, return code, seconds)."""
+    start = time.perf_counter()
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
+        try:
+            returncode: int | None = proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            _stop_group(proc)
+            return "timeout", proc.returncode, time.perf_counter() - start
+        except BaseException:
+            _stop_group(proc, grace_s=3.0)
+            raise
+    elapsed = time.perf_counter() - start
+    if returncode in (PYTEST_OK, PYTEST_NO_TESTS):
+        return "ok", returncode, elapsed
+    if returncode == PYTEST_TESTS_FAILED:
+        return "failed", returncode, elapsed
+    return "crashed", returncode, elapsed
+
+
+def _read_outcomes(path: Path) -> list[dict[str, Any]]:
+    try:
+        cases: list[dict[str, Any]] = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return []
+    return cases
+
+
+def _summary(cases: list[dict[str, Any]]) -> str:
+    counts: dict[str, int] = {}
+    for case in cases:
+        counts[case["outcome"]] = counts.get(case["outcome"], 0) + 1
+    return ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "no cases"
+
+
+@contextmanager
+def _http_server(options: RunOptions) -> Iterator[str | None]:
+    if "http_fetch" in options.workloads and not options.http_url:
+        with local_server() as base:
+            yield base
+    else:
+        with nullcontext():
+            yield None
+
+
+def execute(options: RunOptions) -> int:
+    """Run every selected backend; return the process exit code (0, 1, 2 or 130)."""
+    profile = PROFILES[options.profile]
+    run_dir = new_run_dir(options.results, machine_id(), options.profile)
+    (run_dir / "logs").mkdir()
+    manifest = Manifest(run_dir, options)
+    print(f"run {run_dir} (profile {profile.name}, {len(options.backends)} backends)", flush=True)
+    try:
+        with _http_server(options) as http_base:
+            urls = calibrate.http_urls(profile, options.workloads, options.http_url, http_base)
+            try:
+                calibration = calibrate.calibrate(profile, options.workloads, urls)
+            except UnreachableURL as exc:
+                manifest.finish("error", str(exc))
+                print(f"error: {exc}; nothing was timed (see {manifest.path})", file=sys.stderr)
+                return 2
+            calibrate.save(calibration, run_dir / "calibration.json")
+            for backend in options.backends:
+                command = session_command(backend, options, profile, run_dir, http_base)
+                log_path = run_dir / "logs" / f"{backend}.log"
+                status, returncode, elapsed = run_backend(command, log_path, profile.session_timeout_s)
+                cases = _read_outcomes(run_dir / "logs" / f"{backend}.outcomes.json")
+                json_file = run_dir / f"{backend}.json"
+                error = None
+                if status != "ok":
+                    tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
+                    error = f"{status} (exit {returncode}) after {elapsed:.1f} s: " + " | ".join(tail)
+                manifest.data["backends"][backend] = {
+                    "status": status,
+                    "returncode": returncode,
+                    "duration_s": round(elapsed, 3),
+                    "json": json_file.name if json_file.exists() else None,
+                    "log": str(log_path.relative_to(run_dir)),
+                    "error": error,
+                    "cases": cases,
+                }
+                manifest.write()
+                print(f"  {backend:<13} {status:<8} {_summary(cases)} ({elapsed:.1f} s)", flush=True)
+    except KeyboardInterrupt:
+        manifest.finish("aborted", "interrupted by the user")
+        print(f"\ninterrupted; what was measured is kept in {run_dir}", file=sys.stderr)
+        return 130
+    statuses = [b["status"] for b in manifest.data["backends"].values()]
+    all_ok = all(s == "ok" for s in statuses)
+    manifest.finish("complete" if all_ok else ("failed" if not any(s == "ok" for s in statuses) else "partial"))
+    if options.report:
+        build_report(run_dir)
+    return 0 if all_ok else 1
+
+
+def build_report(run_dir: Path) -> None:
+    """Build the run's report in a separate process; a failure keeps the run."""
+    result = subprocess.run([sys.executable, "-m", "reports", "build", str(run_dir)], cwd=REPO, check=False)
+    if result.returncode == 0:
+        print(f"report: {run_dir / 'report' / 'index.md'} (PNGs in {run_dir / 'report'}/)")
+    else:
+        print(f"the report could not be built (exit {result.returncode}); the run is kept in {run_dir}")

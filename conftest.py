@@ -1,0 +1,200 @@
+"""pytest wiring for concurrency-bench: options, fixtures and pytest-benchmark hooks.
+
+One pytest session measures one backend (``--backend``), in its own interpreter
+started by ``python -m bench`` (see ``bench/session.py``). The hooks record the
+machine in ``machine_info``, the session's isolation facts in the JSON, and every
+case's outcome (passed, skipped with its reason, failed) in an outcomes file the
+runner folds into the run's manifest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.backends import BACKENDS
+from bench.harness import HttpTarget, workload_cases
+from bench.micro import MICROS, micro_cases
+from bench.profiles import DEFAULT_PROFILE, PROFILES, Profile
+from workloads import WORKLOADS, Calibration
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("concurrency-bench")
+    group.addoption("--backend", choices=sorted(BACKENDS), help="the one backend this session measures")
+    group.addoption("--profile", default=DEFAULT_PROFILE, choices=sorted(PROFILES))
+    group.addoption(
+        "--workloads", default=",".join([*WORKLOADS, *MICROS]), help="comma-separated workloads and micro-costs"
+    )
+    group.addoption("--http-url", default=None, help="fetch this URL instead of the local server")
+    group.addoption("--http-base", default=None, help="base URL of an already running local server")
+    group.addoption("--calibration", default=None, help="calibration JSON written by the runner")
+    group.addoption("--outcomes", default=None, help="write each case's outcome to this JSON file")
+
+
+def _profile(config: pytest.Config) -> Profile:
+    return PROFILES[config.getoption("--profile")]
+
+
+def _selection(config: pytest.Config) -> list[str]:
+    names = [w for w in config.getoption("--workloads").split(",") if w]
+    valid = [*WORKLOADS, *MICROS]
+    unknown = sorted(set(names) - set(valid))
+    if unknown:
+        raise pytest.UsageError(f"unknown workloads {unknown}; valid: {', '.join(valid)}")
+    return names
+
+
+def _workloads(config: pytest.Config) -> list[str]:
+    return [name for name in _selection(config) if name in WORKLOADS]
+
+
+def _micros(config: pytest.Config) -> list[str]:
+    return [name for name in _selection(config) if name in MICROS]
+
+
+def _backend(config: pytest.Config) -> str:
+    backend = config.getoption("--backend")
+    if backend is None:
+        raise pytest.UsageError(f"--backend is required; valid: {', '.join(BACKENDS)}")
+    return str(backend)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    config = metafunc.config
+    if "workload_case" in metafunc.fixturenames:
+        cases = workload_cases(_profile(config), _backend(config), _workloads(config))
+        metafunc.parametrize("workload_case", cases, ids=[c.id for c in cases])
+    if "micro_case" in metafunc.fixturenames:
+        micro = micro_cases(_profile(config), _backend(config), _micros(config))
+        metafunc.parametrize("micro_case", micro, ids=[c.id for c in micro])
+
+
+@pytest.fixture(scope="session")
+def profile(pytestconfig: pytest.Config) -> Profile:
+    """The profile this session runs."""
+    return _profile(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def http_target(pytestconfig: pytest.Config) -> Iterator[HttpTarget]:
+    """Where http_fetch goes; starts the local server if nobody gave one."""
+    url = pytestconfig.getoption("--http-url")
+    base = pytestconfig.getoption("--http-base")
+    if url or base or "http_fetch" not in _workloads(pytestconfig):
+        yield HttpTarget(url=url, base=base)
+        return
+    from workloads.http_fetch import local_server
+
+    with local_server() as started:
+        yield HttpTarget(url=None, base=started)
+
+
+@pytest.fixture(scope="session")
+def calibration(pytestconfig: pytest.Config, profile: Profile, http_target: HttpTarget) -> Calibration:
+    """The run's calibration, or one measured now when the session runs alone."""
+    from bench import calibrate
+
+    path = pytestconfig.getoption("--calibration")
+    if path:
+        return calibrate.load(Path(path))
+    workloads = _workloads(pytestconfig)
+    urls = calibrate.http_urls(profile, workloads, http_target.url, http_target.base)
+    return calibrate.calibrate(profile, workloads, urls)
+
+
+# -- pytest-benchmark hooks --------------------------------------------------------
+
+
+def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict[str, Any]) -> None:
+    from bench.machine import machine_facts
+
+    machine_info.update(machine_facts())
+
+
+def isolation_facts() -> dict[str, Any]:
+    """What this interpreter's socket and threading modules are: patched or not."""
+    return {
+        "pid": os.getpid(),
+        "socket.socket": f"{socket.socket.__module__}.{socket.socket.__qualname__}",
+        "threading.Thread.start": threading.Thread.start.__module__,
+        "threading._start_new_thread": getattr(threading, "_start_new_thread").__module__,
+        "gevent_imported": "gevent" in sys.modules,
+        "gevent_patched": "gevent.monkey" in sys.modules
+        and bool(sys.modules["gevent.monkey"].is_module_patched("socket")),
+    }
+
+
+def pytest_benchmark_update_json(config: pytest.Config, benchmarks: Any, output_json: dict[str, Any]) -> None:
+    output_json["session"] = {
+        "backend": config.getoption("--backend"),
+        "profile": config.getoption("--profile"),
+        "isolation": isolation_facts(),
+    }
+
+
+# -- outcomes: every case passed, skipped (with its reason) or failed -------------
+
+
+class OutcomeRecorder:
+    """Writes each case's outcome to a JSON file as soon as it is known.
+
+    Written after every case, so a session that crashes later still leaves what it
+    measured and skipped on record for the manifest.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.cases: dict[str, dict[str, Any]] = {}
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            callspec = getattr(item, "callspec", None)
+            case = None
+            if callspec is not None:
+                case = callspec.params.get("workload_case") or callspec.params.get("micro_case")
+            self.cases[item.nodeid] = {
+                "id": getattr(case, "id", item.name),
+                "workload": getattr(case, "workload", None),
+                "micro": getattr(case, "micro", None),
+                "n_tasks": getattr(case, "n_tasks", None),
+                "outcome": "not run",
+                "reason": None,
+            }
+        self.write()
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        entry = self.cases.setdefault(report.nodeid, {"id": report.nodeid, "outcome": "not run", "reason": None})
+        if entry["outcome"] in ("skipped", "failed", "error"):
+            return
+        if report.skipped:
+            longrepr = report.longrepr
+            reason = str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr)
+            entry.update(outcome="skipped", reason=reason.removeprefix("Skipped: "))
+        elif report.failed:
+            lines = str(report.longrepr).strip().splitlines() if report.longrepr else ["failed"]
+            entry.update(outcome="failed" if report.when == "call" else "error", reason=lines[-1][:500])
+        elif report.when == "call":
+            entry.update(outcome="passed")
+        self.write()
+
+    def write(self) -> None:
+        """Replace the outcomes file with the current state."""
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(list(self.cases.values()), indent=1))
+        tmp.replace(self.path)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    path = config.getoption("--outcomes", default=None)
+    if path:
+        config.pluginmanager.register(OutcomeRecorder(Path(path)), "concurrency-bench-outcomes")

@@ -1,0 +1,207 @@
+"""Charts of the workloads: one function per figure, a tidy frame in, a Figure out.
+
+The figures are built with `matplotlib.figure.Figure` directly, not through pyplot, so
+no global figure registry holds them: a figure is freed as soon as the caller drops
+it. The entry point picks the Agg backend; these functions never draw to a screen.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.axes import Axes
+from matplotlib.colors import Colormap, LogNorm, to_rgb
+from matplotlib.figure import Figure
+
+from reports.frames import (
+    at_n,
+    case_groups,
+    case_title,
+    common_n,
+    machine_title,
+    ordered_series,
+    spans_decades,
+    speedups,
+)
+from reports.palette import IDEAL_COLOUR, series_styles
+from reports.units import fmt_ratio, fmt_seconds
+
+FIGSIZE = (9.0, 5.2)
+
+
+def draw_scaling(ax: Axes, rows: pd.DataFrame, *, show_ideal: bool = True) -> None:
+    """Draw median wall time vs n_tasks on `ax`: a line per series, IQR bands, ideal.
+
+    `rows` holds one workload configuration. Both axes are logarithmic.
+    """
+    styles = series_styles(zip(rows["series"], rows["backend"], strict=True))
+    for series in ordered_series(rows):
+        line = rows[rows["series"] == series].dropna(subset=["n_tasks"]).sort_values("n_tasks")
+        style = styles[series]
+        x = line["n_tasks"].to_numpy(dtype=float)
+        ax.fill_between(x, line["q1"].to_numpy(dtype=float), line["q3"].to_numpy(dtype=float),
+                        color=style.colour, alpha=0.18, linewidth=0)
+        ax.plot(x, line["median"].to_numpy(dtype=float), color=style.colour, linestyle=style.linestyle,
+                marker=style.marker, markersize=5, label=series)
+    ideal = rows.dropna(subset=["n_tasks", "ideal_s"]).groupby("n_tasks")["ideal_s"].median()
+    if show_ideal and not ideal.empty:
+        ax.plot(ideal.index.to_numpy(dtype=float), ideal.to_numpy(dtype=float), linestyle="--",
+                color=IDEAL_COLOUR, linewidth=1.2, label="ideal")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("tasks (n_tasks)")
+    ax.grid(True, which="major", alpha=0.35)
+    ax.grid(True, which="minor", alpha=0.12)
+
+
+def scaling_figure(rows: pd.DataFrame) -> Figure:
+    """Plot one workload's median wall time against n_tasks, log-log, one line per model.
+
+    The shaded band around each line is the interquartile range of the rounds; the
+    dashed black line is the workload's ideal. `rows` holds one case configuration.
+    """
+    fig = Figure(figsize=FIGSIZE, layout="constrained")
+    ax = fig.add_subplot()
+    draw_scaling(ax, rows)
+    ax.set_ylabel("median wall time (s)")
+    case, config = rows["case"].iloc[0], rows["config"].iloc[0]
+    ax.set_title(f"{case_title(case, config)}: wall time vs number of tasks, by model\n"
+                 f"{machine_title(rows)} · band: interquartile range · dashed: ideal")
+    fig.legend(loc="outside right upper", title="model", fontsize="small")
+    return fig
+
+
+def bars_figure(rows: pd.DataFrame) -> Figure:
+    """Plot one workload's models as horizontal bars at the largest common n_tasks.
+
+    Bars are sorted fastest first (top), whiskers span the interquartile range, the
+    dashed line is the ideal, and each bar is labelled with its median and distance
+    from ideal. `rows` holds one case configuration.
+    """
+    n = common_n(rows)
+    at = at_n(rows, n).sort_values("median")
+    styles = series_styles(zip(at["series"], at["backend"], strict=True))
+    fig = Figure(figsize=(FIGSIZE[0], 1.6 + 0.45 * len(at)), layout="constrained")
+    ax = fig.add_subplot()
+    y = np.arange(len(at))
+    median = at["median"].to_numpy(dtype=float)
+    low = np.clip(median - at["q1"].to_numpy(dtype=float), 0, None)
+    high = np.clip(at["q3"].to_numpy(dtype=float) - median, 0, None)
+    ax.barh(y, median, xerr=np.vstack([low, high]), color=[styles[s].colour for s in at["series"]],
+            capsize=3, error_kw={"elinewidth": 1, "ecolor": "#333333"})
+    ax.set_yticks(y, list(at["series"]))
+    ax.invert_yaxis()
+    ideal = at["ideal_s"].dropna()
+    log = spans_decades(pd.concat([at["median"], ideal]))
+    top = float(np.nanmax(median + high))
+    if log:
+        ax.set_xscale("log")
+        ax.set_xlim(float(np.nanmin(median - low)) / 3, top * 8)
+    else:
+        ax.set_xlim(0, top * 1.45)
+    for yi, row, right in zip(y, at.itertuples(), median + high, strict=True):
+        text = fmt_seconds(row.median)
+        if pd.notna(row.times_ideal):
+            text += f" · {fmt_ratio(row.times_ideal)} ideal"
+        ax.text(right * 1.06 if log else right + top * 0.02, yi, text, va="center", fontsize="small")
+    if not ideal.empty:
+        value = float(ideal.median())
+        ax.axvline(value, linestyle="--", color=IDEAL_COLOUR, linewidth=1.2)
+        ax.text(value, 1.0, f" ideal {fmt_seconds(value)}", transform=ax.get_xaxis_transform(),
+                ha="left", va="bottom", fontsize="small")
+    ax.set_xlabel("median wall time (s); whiskers: interquartile range")
+    ax.grid(True, axis="x", which="major", alpha=0.35)
+    case, config = rows["case"].iloc[0], rows["config"].iloc[0]
+    ax.set_title(f"{case_title(case, config)} at {n} tasks: models by median wall time, fastest first\n"
+                 f"{machine_title(rows)}", pad=16)
+    return fig
+
+
+def heatmap_figure(frame: pd.DataFrame) -> Figure:
+    """Plot "times ideal" (median / ideal_s) as a heatmap of models x workloads.
+
+    Each workload column is taken at its own largest common n_tasks (named in the
+    column label); 1.0x is ideal, bigger is further from it. Cells are annotated and
+    coloured on a log scale; a model that did not run a workload shows "n/a".
+    """
+    columns: list[tuple[str, pd.DataFrame]] = []
+    for case, config, rows in case_groups(frame, "workload"):
+        n = common_n(rows)
+        label = f"{case}\n{config}\n{n} tasks" if config else f"{case}\n{n} tasks"
+        columns.append((label, at_n(rows, n)))
+    workloads = frame[frame["kind"] == "workload"]
+    series = ordered_series(workloads)
+    values = np.full((len(series), len(columns)), np.nan)
+    for j, (_, rows) in enumerate(columns):
+        for i, name in enumerate(series):
+            match = rows.loc[rows["series"] == name, "times_ideal"]
+            if not match.empty:
+                values[i, j] = float(match.iloc[0])
+    fig = Figure(figsize=(3.2 + 1.9 * max(len(columns), 1), 1.9 + 0.5 * max(len(series), 1)),
+                 layout="constrained")
+    ax = fig.add_subplot()
+    finite = values[np.isfinite(values) & (values > 0)]
+    vmin = float(finite.min()) if finite.size else 1.0
+    vmax = float(finite.max()) if finite.size else 2.0
+    norm = LogNorm(vmin=min(vmin, 1.0), vmax=max(vmax, vmin * 2, 2.0))
+    cmap = _ratio_cmap()
+    image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, norm=norm, aspect="auto")
+    for (i, j), value in np.ndenumerate(values):
+        if math.isfinite(value):
+            r, g, b = to_rgb(cmap(norm(value)))
+            ink = "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
+            ax.text(j, i, fmt_ratio(value), ha="center", va="center", color=ink, fontsize="small")
+        else:
+            ax.text(j, i, "n/a", ha="center", va="center", color="#666666", fontsize="small")
+    ax.set_xticks(range(len(columns)), [label for label, _ in columns])
+    ax.set_yticks(range(len(series)), series)
+    ax.tick_params(top=True, bottom=False, labeltop=True, labelbottom=False)
+    fig.colorbar(image, ax=ax, label="times ideal (median / ideal_s), log scale")
+    ax.set_title(f"Distance from ideal by model and workload (1.0x = ideal)\n{machine_title(frame)}")
+    return fig
+
+
+def _ratio_cmap() -> Colormap:
+    """The colour map of "times ideal": green at ideal, through yellow, to red."""
+    cmap = colormaps["RdYlGn_r"].copy()
+    cmap.set_bad("#eeeeee")
+    return cmap
+
+
+def speedup_figure(rows: pd.DataFrame) -> Figure | None:
+    """Plot each model's speedup over sequential against n_tasks, log-log.
+
+    Speedup is sequential's median / the model's median at the same n_tasks; the
+    dashed line is the ideal speedup (sequential / ideal_s) and the grey line at 1 is
+    sequential itself. Returns None when `rows` has no sequential rows to divide by.
+    """
+    table = speedups(rows)
+    others = table[table["backend"] != "sequential"]
+    if others.empty:
+        return None
+    fig = Figure(figsize=FIGSIZE, layout="constrained")
+    ax = fig.add_subplot()
+    styles = series_styles(zip(others["series"], others["backend"], strict=True))
+    for series in ordered_series(others):
+        line = others[others["series"] == series].sort_values("n_tasks")
+        style = styles[series]
+        ax.plot(line["n_tasks"].to_numpy(dtype=float), line["speedup"].to_numpy(dtype=float),
+                color=style.colour, linestyle=style.linestyle, marker=style.marker, markersize=5, label=series)
+    ideal = table.dropna(subset=["ideal_speedup"]).groupby("n_tasks")["ideal_speedup"].median()
+    if not ideal.empty:
+        ax.plot(ideal.index.to_numpy(dtype=float), ideal.to_numpy(dtype=float), linestyle="--",
+                color=IDEAL_COLOUR, linewidth=1.2, label="ideal")
+    ax.axhline(1.0, color="#7f7f7f", linewidth=1.5, label="sequential (1x)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("tasks (n_tasks)")
+    ax.set_ylabel("speedup over sequential (x), higher is better")
+    ax.grid(True, which="major", alpha=0.35)
+    ax.grid(True, which="minor", alpha=0.12)
+    case, config = rows["case"].iloc[0], rows["config"].iloc[0]
+    ax.set_title(f"{case_title(case, config)}: speedup over sequential vs number of tasks\n{machine_title(rows)}")
+    fig.legend(loc="outside right upper", title="model", fontsize="small")
+    return fig

@@ -1,0 +1,361 @@
+"""Read a run directory into one tidy pandas DataFrame, one row per benchmark.
+
+A run directory (`results/<machine-id>/<run-id>/`) holds one pytest-benchmark JSON per
+backend session and a `run.json` manifest. `load_run` reads them all and returns a
+`RunData`: the tidy frame, the machine it ran on and the manifest. Everything the
+reports draw or write is computed from that frame, never from the JSON again.
+
+The frame's columns, in order:
+
+- identity: `run_id, machine_id, backend, variant, label, kind, workload, micro, case,
+  n_tasks, profile`, then one column per case parameter (see `param_columns`), then
+  `config` (the parameters every row of the case has, as text) and `series` (the label
+  a chart uses: `label`, plus any per-backend parameter that tells two rows apart);
+- measurements (seconds unless named otherwise): `ideal_s, median, q1, q3, iqr, mean,
+  min, max, stddev, rounds, ops_per_round, per_op_s, times_ideal, bytes_per_task`;
+- context: the machine columns of `MACHINE_COLUMNS`, `name` (the pytest id), `source`
+  (the JSON file) and `samples` (the raw per-round times, a list of floats).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pandas as pd
+
+from reports.errors import ResultFileError, RunDirError
+
+MANIFEST_NAME = "run.json"
+
+ID_COLUMNS: Sequence[str] = (
+    "run_id",
+    "machine_id",
+    "backend",
+    "variant",
+    "label",
+    "kind",
+    "workload",
+    "micro",
+    "case",
+    "n_tasks",
+    "profile",
+)
+DERIVED_ID_COLUMNS: Sequence[str] = ("config", "series")
+STAT_COLUMNS: Sequence[str] = ("median", "q1", "q3", "iqr", "mean", "min", "max", "stddev", "rounds")
+MEASURE_COLUMNS: Sequence[str] = (
+    "ideal_s",
+    *STAT_COLUMNS,
+    "ops_per_round",
+    "per_op_s",
+    "times_ideal",
+    "bytes_per_task",
+)
+MACHINE_COLUMNS: Sequence[str] = (
+    "cpu_model",
+    "cpu_count",
+    "memory_bytes",
+    "os",
+    "python_build",
+    "python_version",
+    "gevent_version",
+    "greenlet_version",
+    "uvloop_version",
+    "gil_enabled",
+    "default_start_method",
+)
+TAIL_COLUMNS: Sequence[str] = ("name", "source", "samples")
+FIXED_COLUMNS: frozenset[str] = frozenset(
+    (*ID_COLUMNS, *DERIVED_ID_COLUMNS, *MEASURE_COLUMNS, *MACHINE_COLUMNS, *TAIL_COLUMNS)
+)
+
+# extra_info keys with a fixed meaning; every other scalar key is a case parameter.
+_RESERVED_EXTRA = frozenset(
+    {"backend", "variant", "profile", "n_tasks", "ideal_s", "workload", "micro", "ops_per_round", "bytes_per_task"}
+)
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+@dataclass(frozen=True)
+class RunData:
+    """One run directory, read: the tidy frame plus what describes the run as a whole."""
+
+    path: Path
+    run_id: str
+    machine_id: str
+    frame: pd.DataFrame
+    machine: dict[str, Any]
+    manifest: dict[str, Any] | None
+    files: tuple[str, ...]
+    ignored: tuple[str, ...]
+
+
+def param_columns(frame: pd.DataFrame) -> list[str]:
+    """Return the parameter columns of a tidy frame (every column not fixed above)."""
+    return [column for column in frame.columns if column not in FIXED_COLUMNS]
+
+
+def fmt_param(value: object) -> str:
+    """Format one parameter value for a label: `0.01`, `4096`, `pipe`."""
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def machine_summary(info: Mapping[str, Any]) -> dict[str, Any]:
+    """Reduce pytest-benchmark's `machine_info` to the fields the reports show.
+
+    Our own keys (`cpu_model`, `cpu_count`, `os`, ...) win; the standard keys fill in
+    for files written without them.
+    """
+    cpu = info.get("cpu") if isinstance(info.get("cpu"), Mapping) else {}
+    assert isinstance(cpu, Mapping)
+    build = info.get("python_build")
+    if isinstance(build, list):
+        build = "{} {} ({}) {}".format(
+            info.get("python_implementation", "Python"),
+            info.get("python_version", "?"),
+            ", ".join(str(part) for part in build),
+            info.get("python_compiler", ""),
+        ).strip()
+    system_parts = [str(info[key]) for key in ("system", "release", "machine") if info.get(key)]
+    return {
+        "cpu_model": info.get("cpu_model") or cpu.get("brand_raw") or info.get("processor") or "unknown CPU",
+        "cpu_count": info.get("cpu_count") or cpu.get("count"),
+        "memory_bytes": info.get("memory_bytes"),
+        "os": info.get("os") or "-".join(system_parts) or None,
+        "python_build": build,
+        "python_version": info.get("python_version"),
+        "gevent_version": info.get("gevent_version"),
+        "greenlet_version": info.get("greenlet_version"),
+        "uvloop_version": info.get("uvloop_version"),
+        "gil_enabled": info.get("gil_enabled"),
+        "default_start_method": info.get("default_start_method"),
+    }
+
+
+def read_json(path: Path) -> Any:
+    """Parse one JSON file, raising `ResultFileError` naming it if it is unreadable."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ResultFileError(path, f"cannot be read ({exc.strerror or exc})") from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ResultFileError(
+            path,
+            f"is not valid JSON (truncated or corrupt: {exc.msg} at line {exc.lineno}, "
+            f"column {exc.colno}); run that backend again or move the file out of the run",
+        ) from exc
+
+
+def load_manifest(run_dir: Path) -> dict[str, Any] | None:
+    """Return the run's `run.json` as a dict, or None if the run has none."""
+    path = run_dir / MANIFEST_NAME
+    if not path.exists():
+        return None
+    data = read_json(path)
+    if not isinstance(data, dict):
+        raise ResultFileError(path, "is not a run manifest (expected a JSON object)")
+    return data
+
+
+def benchmark_files(run_dir: Path) -> list[Path]:
+    """Return the run's benchmark JSON files (every `*.json` but the manifest), sorted."""
+    return sorted(p for p in run_dir.glob("*.json") if p.name != MANIFEST_NAME and p.is_file())
+
+
+def load_run(run_dir: Path | str) -> RunData:
+    """Read the run directory `run_dir` into a `RunData`.
+
+    Raises `RunDirError` if the directory is missing, is not a directory or holds no
+    benchmark JSON, and `ResultFileError` naming the file if a JSON file is malformed.
+    Benchmarks that lack `workload`/`micro` or `stats` are left out and listed in
+    `RunData.ignored`, so one odd case does not hide the rest.
+    """
+    path = Path(run_dir)
+    if not path.exists():
+        raise RunDirError(path, "no such run directory; give a directory such as results/<machine-id>/<run-id>")
+    if not path.is_dir():
+        raise RunDirError(path, "is not a directory; give a run directory such as results/<machine-id>/<run-id>")
+    manifest = load_manifest(path)
+    files = benchmark_files(path)
+    if not files:
+        raise RunDirError(path, f"holds no benchmark JSON{_manifest_hint(manifest)}")
+
+    run_id = str(manifest["run_id"]) if manifest and manifest.get("run_id") else path.name
+    rows: list[dict[str, Any]] = []
+    ignored: list[str] = []
+    machine: dict[str, Any] | None = None
+    machine_id: str | None = None
+    for file in files:
+        data = read_json(file)
+        if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
+            raise ResultFileError(file, "is not a pytest-benchmark JSON (no 'benchmarks' list)")
+        info = data.get("machine_info") if isinstance(data.get("machine_info"), dict) else {}
+        assert isinstance(info, dict)
+        summary = machine_summary(info)
+        file_machine_id = info.get("machine_id") or (manifest or {}).get("machine_id") or path.parent.name
+        if machine is None:
+            machine, machine_id = summary, str(file_machine_id)
+        for bench in data["benchmarks"]:
+            row, problem = _row(bench, file.name)
+            if row is None:
+                ignored.append(f"{file.name}: {problem}")
+                continue
+            row.update(run_id=run_id, machine_id=str(file_machine_id), source=file.name, **summary)
+            rows.append(row)
+    if not rows:
+        raise RunDirError(path, "holds benchmark JSON but no usable benchmark in it")
+    assert machine is not None and machine_id is not None
+    frame, duplicates = _dedupe(add_case_columns(tidy_frame(rows)))
+    ignored.extend(duplicates)
+    return RunData(
+        path=path,
+        run_id=run_id,
+        machine_id=machine_id,
+        frame=frame,
+        machine={"machine_id": machine_id, **machine},
+        manifest=manifest,
+        files=tuple(f.name for f in files),
+        ignored=tuple(ignored),
+    )
+
+
+def _manifest_hint(manifest: Mapping[str, Any] | None) -> str:
+    """Say what run.json reports about the backends, for a run without results."""
+    if not manifest or not isinstance(manifest.get("backends"), Mapping):
+        return " (and no run.json says why); run `python -m bench` to make one"
+    parts = [
+        f"{name}: {entry.get('status', '?')}" + (f" ({entry['error']})" if entry.get("error") else "")
+        for name, entry in manifest["backends"].items()
+        if isinstance(entry, Mapping)
+    ]
+    return "; run.json lists " + ("; ".join(parts) if parts else "no backend")
+
+
+def _normalise_param(key: str, value: Any) -> Any:
+    """Drop the port from loopback URLs: the local server's port changes every run."""
+    if isinstance(value, str) and key.endswith("url"):
+        parts = urlsplit(value)
+        if parts.hostname in _LOOPBACK_HOSTS and parts.port is not None:
+            host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+            return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    return value
+
+
+def _number(value: Any) -> float:
+    """Return `value` as a float, NaN when it is missing or not a number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return math.nan
+    return float(value)
+
+
+def _row(bench: Any, file_name: str) -> tuple[dict[str, Any] | None, str]:
+    """Turn one benchmark entry into a row, or return (None, why it was left out)."""
+    if not isinstance(bench, dict):
+        return None, "a benchmark entry is not an object"
+    name = str(bench.get("name") or bench.get("fullname") or "?")
+    extra = bench.get("extra_info") if isinstance(bench.get("extra_info"), dict) else {}
+    stats = bench.get("stats")
+    assert isinstance(extra, dict)
+    if not isinstance(stats, dict) or not isinstance(stats.get("median"), (int, float)):
+        return None, f"{name} has no stats"
+    workload, micro = extra.get("workload"), extra.get("micro")
+    if not workload and not micro:
+        return None, f"{name} has neither 'workload' nor 'micro' in extra_info"
+    backend = str(extra.get("backend") or Path(file_name).stem)
+    variant = extra.get("variant")
+    variant = None if variant is None else str(variant)
+    row: dict[str, Any] = {
+        "backend": backend,
+        "variant": variant,
+        "label": backend if variant is None else f"{backend}[{variant}]",
+        "kind": "workload" if workload else "micro",
+        "workload": str(workload) if workload else None,
+        "micro": None if workload else str(micro),
+        "case": str(workload or micro),
+        "n_tasks": extra.get("n_tasks") if isinstance(extra.get("n_tasks"), int) else None,
+        "profile": extra.get("profile"),
+        "name": name,
+    }
+    for key, value in extra.items():
+        if key in _RESERVED_EXTRA or not (value is None or isinstance(value, (str, int, float, bool))):
+            continue
+        column = f"param_{key}" if key in FIXED_COLUMNS else key
+        row[column] = _normalise_param(key, value)
+    for key in STAT_COLUMNS:
+        row[key] = _number(stats.get(key))
+    ideal = _number(extra.get("ideal_s"))
+    ops = _number(extra.get("ops_per_round"))
+    row["ideal_s"] = ideal
+    row["ops_per_round"] = ops
+    row["per_op_s"] = row["median"] / ops if row["kind"] == "micro" and ops > 0 else math.nan
+    row["times_ideal"] = row["median"] / ideal if ideal > 0 else math.nan
+    row["bytes_per_task"] = _number(extra.get("bytes_per_task"))
+    data = stats.get("data")
+    row["samples"] = [float(x) for x in data if isinstance(x, (int, float))] if isinstance(data, list) else []
+    return row, ""
+
+
+def tidy_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """Build the frame from row dicts, with the columns in their documented order."""
+    frame = pd.DataFrame(list(rows))
+    params = sorted(c for c in frame.columns if c not in FIXED_COLUMNS)
+    for column in (*ID_COLUMNS, *MEASURE_COLUMNS, *MACHINE_COLUMNS, *TAIL_COLUMNS):
+        if column not in frame.columns:
+            frame[column] = None
+    frame["n_tasks"] = frame["n_tasks"].astype("Int64")
+    order = [*ID_COLUMNS, *params, *MEASURE_COLUMNS, *MACHINE_COLUMNS, *TAIL_COLUMNS]
+    return frame[order]
+
+
+def add_case_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add `config` and `series` to a tidy frame (or recompute them) and return it.
+
+    Within one case, a parameter every row has (`sleep_s`, `channel`) describes the
+    case's configuration: rows with different values are different charts. A parameter
+    only some backends have (`pool_size`, `start_method`) belongs to the model: if it
+    tells apart two rows of the same label, configuration and n_tasks, it is appended
+    to the series name, e.g. `thread_pool(pool_size=4)`.
+    """
+    frame = frame.copy()
+    params = param_columns(frame)
+    frame["config"] = ""
+    frame["series"] = frame["label"]
+    for _, rows in frame.groupby("case", sort=False):
+        shared = [p for p in params if rows[p].notna().all()]
+        per_backend = [p for p in params if p not in shared and rows[p].notna().any()]
+        frame.loc[rows.index, "config"] = [
+            ", ".join(f"{p}={fmt_param(value)}" for p, value in zip(shared, values, strict=True))
+            for values in rows[shared].itertuples(index=False)
+        ]
+        keyed = rows.assign(config=frame.loc[rows.index, "config"])
+        groups = keyed.groupby(["label", "config", "n_tasks"], dropna=False)
+        varying = [p for p in per_backend if bool((groups[p].nunique(dropna=False) > 1).any())]
+        if varying:
+            suffix = keyed.apply(
+                lambda r: ", ".join(f"{p}={fmt_param(r[p])}" for p in varying if pd.notna(r[p])), axis=1
+            )
+            frame.loc[rows.index, "series"] = [
+                f"{label}({text})" if text else label for label, text in zip(rows["label"], suffix, strict=True)
+            ]
+    columns = list(frame.columns)
+    for column in DERIVED_ID_COLUMNS:
+        columns.remove(column)
+    at = columns.index(params[-1]) + 1 if params else columns.index("profile") + 1
+    return frame[columns[:at] + list(DERIVED_ID_COLUMNS) + columns[at:]]
+
+
+def _dedupe(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Keep the last of rows that measure the same thing; name the ones dropped."""
+    key = ["case", "config", "series", "n_tasks"]
+    dropped = frame[frame.duplicated(key, keep="last")]
+    notes = [f"{r.source}: {r.name} duplicates a later benchmark of the same case" for r in dropped.itertuples()]
+    return frame.drop(dropped.index).reset_index(drop=True), notes

@@ -1,0 +1,186 @@
+"""Charts of the micro-costs (spawn, switch, ipc, memory): a tidy frame in, a Figure out.
+
+Per-op times are the round time divided by `ops_per_round`; the whiskers are the
+rounds' interquartile range divided the same way. Like `reports.charts`, figures are
+made without pyplot, so nothing keeps them alive once the caller drops them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from reports.frames import case_title, largest_n_each, machine_title, ordered_series, spans_decades
+from reports.palette import RUN_HATCHES, series_styles
+from reports.units import byte_unit, fmt_bytes, fmt_seconds, time_unit
+
+#: What one operation of each micro-cost is, for axis labels.
+OPERATIONS = {
+    "spawn": "task created and finished",
+    "switch": "switch between two tasks",
+    "ipc": "message",
+}
+
+
+def _operation(micro: str) -> str:
+    """Name one operation of `micro` for an axis label."""
+    return OPERATIONS.get(micro, "operation")
+
+
+def micro_cost_figure(rows: pd.DataFrame) -> Figure:
+    """Plot the per-op cost of one micro-cost as horizontal bars, cheapest first.
+
+    Each model is shown at its largest n_tasks (named next to its bar); the x axis is
+    logarithmic when the costs span decades, as spawn's do (greenlet vs process).
+    """
+    at = largest_n_each(rows).sort_values("per_op_s")
+    styles = series_styles(zip(at["series"], at["backend"], strict=True))
+    per_op = at["per_op_s"].to_numpy(dtype=float)
+    ops = at["ops_per_round"].to_numpy(dtype=float)
+    low = np.clip(per_op - at["q1"].to_numpy(dtype=float) / ops, 0, None)
+    high = np.clip(at["q3"].to_numpy(dtype=float) / ops - per_op, 0, None)
+    unit, scale = time_unit(per_op)
+    fig = Figure(figsize=(9.0, 1.6 + 0.45 * len(at)), layout="constrained")
+    ax = fig.add_subplot()
+    y = np.arange(len(at))
+    ax.barh(y, per_op / scale, xerr=np.vstack([low, high]) / scale,
+            color=[styles[s].colour for s in at["series"]], capsize=3,
+            error_kw={"elinewidth": 1, "ecolor": "#333333"})
+    ax.set_yticks(y, list(at["series"]))
+    ax.invert_yaxis()
+    right = (per_op + high) / scale
+    log = spans_decades(per_op)
+    if log:
+        ax.set_xscale("log")
+        ax.set_xlim(float(np.nanmin((per_op - low) / scale)) / 3, float(np.nanmax(right)) * 20)
+    else:
+        ax.set_xlim(0, float(np.nanmax(right)) * 1.45)
+    top = float(np.nanmax(right))
+    for yi, row, end in zip(y, at.itertuples(), right, strict=True):
+        n = "" if pd.isna(row.n_tasks) else f" ({int(row.n_tasks)} tasks)"
+        ax.text(end * 1.06 if log else end + top * 0.02, yi, f"{fmt_seconds(row.per_op_s)}{n}",
+                va="center", fontsize="small")
+    micro, config = str(rows["case"].iloc[0]), str(rows["config"].iloc[0])
+    ax.set_xlabel(f"time per {_operation(micro)} ({unit}){', log scale' if log else ''}; "
+                  "whiskers: interquartile range")
+    ax.grid(True, axis="x", which="major", alpha=0.35)
+    ax.set_title(f"{case_title(micro, config)}: cost of one {_operation(micro)} by model, cheapest first\n"
+                 f"{machine_title(rows)}")
+    return fig
+
+
+def _ipc_lines(rows: pd.DataFrame) -> list[tuple[str, str, str, pd.DataFrame]]:
+    """Split ipc rows into `(series, backend, channel, rows by payload)`, one per line.
+
+    Where a series measured a payload at several n_tasks, the largest is kept.
+    """
+    lines = []
+    for series in ordered_series(rows):
+        of_series = rows[rows["series"] == series]
+        for channel in sorted(of_series["channel"].astype(str).unique()):
+            line = of_series[of_series["channel"].astype(str) == channel]
+            line = line.sort_values("n_tasks").drop_duplicates("payload_bytes", keep="last")
+            lines.append((series, str(line["backend"].iloc[0]), channel, line.sort_values("payload_bytes")))
+    return lines
+
+
+def ipc_cost_figure(rows: pd.DataFrame) -> Figure:
+    """Plot ipc per-message cost as grouped bars: a group per payload size, a bar per channel.
+
+    Bars keep their model's colour; channels are told apart by hatch. The y axis is
+    logarithmic. `rows` holds every ipc row (columns `channel`, `payload_bytes`).
+    """
+    lines = _ipc_lines(rows)
+    payloads = sorted(rows["payload_bytes"].dropna().unique())
+    channels = sorted({channel for _, _, channel, _ in lines})
+    styles = series_styles(zip(rows["series"], rows["backend"], strict=True))
+    unit, scale = time_unit(rows["per_op_s"].to_numpy(dtype=float))
+    fig = Figure(figsize=(10.0, 5.4), layout="constrained")
+    ax = fig.add_subplot()
+    width = 0.8 / max(len(lines), 1)
+    for k, (series, _, channel, line) in enumerate(lines):
+        x = np.array([payloads.index(p) for p in line["payload_bytes"]], dtype=float)
+        x += (k - (len(lines) - 1) / 2) * width
+        per_op = line["per_op_s"].to_numpy(dtype=float)
+        ops = line["ops_per_round"].to_numpy(dtype=float)
+        err = np.vstack([np.clip(per_op - line["q1"].to_numpy(dtype=float) / ops, 0, None),
+                         np.clip(line["q3"].to_numpy(dtype=float) / ops - per_op, 0, None)])
+        ax.bar(x, per_op / scale, width=width * 0.95, yerr=err / scale, capsize=2,
+               color=styles[series].colour, hatch=RUN_HATCHES[channels.index(channel) % len(RUN_HATCHES)],
+               edgecolor="white", linewidth=0.5, label=f"{series} · {channel}",
+               error_kw={"elinewidth": 1, "ecolor": "#333333"})
+    ax.set_xticks(range(len(payloads)), [fmt_bytes(float(p)) for p in payloads])
+    ax.set_yscale("log")
+    ax.set_xlabel("payload per message")
+    ax.set_ylabel(f"time per message ({unit}), log scale")
+    ax.grid(True, axis="y", which="major", alpha=0.35)
+    ax.set_title(f"ipc: cost of one message by payload size, model and channel\n{machine_title(rows)}")
+    fig.legend(loc="outside right upper", title="model · channel", fontsize="small")
+    return fig
+
+
+def ipc_throughput_figure(rows: pd.DataFrame) -> Figure:
+    """Plot ipc throughput (payload bytes / time per message) against payload size, log-log.
+
+    One line per model and channel: colour is the model, marker and line the channel.
+    """
+    lines = _ipc_lines(rows)
+    channels = sorted({channel for _, _, channel, _ in lines})
+    styles = series_styles(zip(rows["series"], rows["backend"], strict=True))
+    fig = Figure(figsize=(10.0, 5.4), layout="constrained")
+    ax = fig.add_subplot()
+    markers = ("o", "s", "^", "D", "v", "P")
+    linestyles = ("-", "--", ":", "-.")
+    for series, _, channel, line in lines:
+        index = channels.index(channel)
+        payload = line["payload_bytes"].to_numpy(dtype=float)
+        ax.plot(payload, payload / line["per_op_s"].to_numpy(dtype=float), color=styles[series].colour,
+                marker=markers[index % len(markers)], linestyle=linestyles[index % len(linestyles)],
+                label=f"{series} · {channel}")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("payload per message (bytes), log scale")
+    ax.set_ylabel("throughput (bytes/s), log scale")
+    ax.grid(True, which="major", alpha=0.35)
+    ax.set_title(f"ipc: throughput by payload size, model and channel, higher is better\n{machine_title(rows)}")
+    fig.legend(loc="outside right upper", title="model · channel", fontsize="small")
+    return fig
+
+
+def memory_figure(rows: pd.DataFrame) -> Figure:
+    """Plot memory per live task as grouped bars: a group per n_tasks, a bar per model.
+
+    The y axis is logarithmic when the models span decades (a process holds
+    megabytes, a coroutine about a kilobyte); each bar is labelled with its value.
+    """
+    ns = sorted(int(n) for n in rows["n_tasks"].dropna().unique())
+    series_list = ordered_series(rows)
+    styles = series_styles(zip(rows["series"], rows["backend"], strict=True))
+    values = rows["bytes_per_task"].to_numpy(dtype=float)
+    unit, scale = byte_unit(values)
+    log = spans_decades(values)
+    fig = Figure(figsize=(9.5, 5.4), layout="constrained")
+    ax = fig.add_subplot()
+    width = 0.8 / max(len(series_list), 1)
+    for k, series in enumerate(series_list):
+        bars = rows[rows["series"] == series].dropna(subset=["n_tasks", "bytes_per_task"])
+        x = np.array([ns.index(int(n)) for n in bars["n_tasks"]], dtype=float)
+        x += (k - (len(series_list) - 1) / 2) * width
+        heights = bars["bytes_per_task"].to_numpy(dtype=float) / scale
+        ax.bar(x, heights, width=width * 0.95, color=styles[series].colour, label=series)
+        for xi, value in zip(x, bars["bytes_per_task"], strict=True):
+            ax.text(xi, value / scale * (1.08 if log else 1.0), fmt_bytes(float(value)), rotation=90,
+                    ha="center", va="bottom", fontsize="x-small")
+    ax.set_xticks(range(len(ns)), [f"{n} tasks" for n in ns])
+    if log:
+        ax.set_yscale("log")
+        ax.set_ylim(top=float(np.nanmax(values)) / scale * 12)
+    else:
+        ax.set_ylim(0, float(np.nanmax(values)) / scale * 1.3)
+    ax.set_xlabel("live tasks held at once (n_tasks)")
+    ax.set_ylabel(f"memory per task ({unit}){', log scale' if log else ''}")
+    ax.grid(True, axis="y", which="major", alpha=0.35)
+    ax.set_title(f"memory: bytes per live task by model, lower is better\n{machine_title(rows)}")
+    fig.legend(loc="outside right upper", title="model", fontsize="small")
+    return fig

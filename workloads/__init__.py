@@ -1,0 +1,17 @@
+"""Workloads: WHAT a task does, one module each, behind one registry.
+
+Adding a workload is one module plus one line in :data:`WORKLOADS`.
+"""
+
+from __future__ import annotations
+
+from workloads import cpu_spin, http_fetch, sleep
+from workloads._base import Calibration, Form, Params, Workload, WrongAnswer
+
+WORKLOADS: dict[str, Workload] = {
+    cpu_spin.WORKLOAD.name: cpu_spin.WORKLOAD,
+    sleep.WORKLOAD.name: sleep.WORKLOAD,
+    http_fetch.WORKLOAD.name: http_fetch.WORKLOAD,
+}
+
+__all__ = ["WORKLOADS", "Calibration", "Form", "Params", "Workload", "WrongAnswer"]

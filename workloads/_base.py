@@ -1,0 +1,130 @@
+"""The shape every workload takes: its forms, its answer check and its ideal time.
+
+A workload says WHAT one task does, in each form a concurrency model can run:
+
+- ``blocking(i, params)``: a plain call that blocks the thread while it waits
+  (sequential, threads, pools, processes, and gevent once patched);
+- ``coroutine(i, params)``: an ``async def`` (asyncio, uvloop);
+- ``generator(i, params)``: a generator that yields :class:`Wait` requests
+  (``Sleep``, ``Readable``, ``Writable``) to its scheduler and is resumed with
+  ``send()`` when the wait is over; its ``return`` value is the task's result.
+
+The greenlet hub runs the generator form through :func:`drive`, so one protocol
+description serves both the yield scheduler and the greenlet hub (a greenlet
+switches away inside ``wait`` instead of yielding).
+"""
+
+from __future__ import annotations
+
+import enum
+import socket
+from collections.abc import Awaitable, Callable, Generator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+Params = Mapping[str, Any]
+
+
+class Form(enum.Enum):
+    """How a backend wants a task handed to it."""
+
+    BLOCKING = "blocking"
+    COROUTINE = "coroutine"
+    GENERATOR = "generator"
+
+
+@dataclass(frozen=True)
+class Sleep:
+    """Wait request: resume me after ``seconds``."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Readable:
+    """Wait request: resume me when ``sock`` has data (or EOF) to read."""
+
+    sock: socket.socket
+
+
+@dataclass(frozen=True)
+class Writable:
+    """Wait request: resume me when ``sock`` accepts writes (or has connected)."""
+
+    sock: socket.socket
+
+
+Wait = Sleep | Readable | Writable
+TaskGenerator = Generator[Wait, None, Any]
+WaitFn = Callable[[Wait], None]
+
+
+class WrongAnswer(AssertionError):
+    """A task set returned a wrong or incomplete result: the case fails, untimed."""
+
+
+def drive(gen: TaskGenerator, wait: WaitFn) -> Any:
+    """Run a generator task to completion, blocking in ``wait`` for each request.
+
+    ``wait`` must only return once the request is satisfied; in the greenlet hub it
+    switches to the hub, which switches back when the deadline passes or the socket
+    is ready.
+    """
+    try:
+        request = next(gen)
+        while True:
+            wait(request)
+            request = gen.send(None)
+    except StopIteration as stop:
+        return stop.value
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Facts measured once per run, before any timing, that ideals depend on.
+
+    ``single_process_s`` maps a cpu_spin size to the time of the whole work done
+    once in one process; ``request_s`` maps a URL to the wall time of one request.
+    """
+
+    cpu_count: int
+    single_process_s: Mapping[str, float] = field(default_factory=dict)
+    request_s: Mapping[str, float] = field(default_factory=dict)
+    body_bytes: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One workload: its forms, how to check a task set, and its ideal wall time.
+
+    ``task_s`` is the wall time of one task alone (sleep: T; cpu_spin: its share of
+    the work), which the harness uses to predict a round's length for a model that
+    can only overlap ``capacity`` tasks at once.
+    """
+
+    name: str
+    summary: str
+    blocking: Callable[..., Any]
+    check: Callable[[list[Any], int, Params], None]
+    ideal_s: Callable[[int, Params, Calibration], float | None]
+    task_s: Callable[[int, Params, Calibration], float]
+    coroutine: Callable[..., Awaitable[Any]] | None = None
+    generator: Callable[..., TaskGenerator] | None = None
+
+    def form(self, kind: Form) -> Callable[..., Any] | None:
+        """Return the callable for ``kind``, or None where the workload lacks it."""
+        forms: dict[Form, Callable[..., Any] | None] = {
+            Form.BLOCKING: self.blocking,
+            Form.COROUTINE: self.coroutine,
+            Form.GENERATOR: self.generator,
+        }
+        return forms[kind]
+
+
+def check_indices(results: list[Any], n_tasks: int, name: str) -> None:
+    """Fail unless there is exactly one result per task, ``results[i] == i``."""
+    if len(results) != n_tasks:
+        raise WrongAnswer(f"{name}: {len(results)} results for {n_tasks} tasks")
+    wrong = [i for i, value in enumerate(results) if value != i]
+    if wrong:
+        raise WrongAnswer(f"{name}: tasks {wrong[:5]} returned the wrong index")

@@ -1,0 +1,102 @@
+"""cpu_spin: pure-Python arithmetic that holds the GIL.
+
+A fixed total of ``work_units`` loop steps is split across the N tasks, so the
+figure shows each model's overhead and whether it can run Python code in
+parallel. Task ``i`` sums ``k * k`` over its slice of ``range(work_units)``; the
+answer is checked against the closed form, so a lost or wrong task fails the case.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workloads._base import Calibration, Params, TaskGenerator, Workload, WrongAnswer
+
+
+def _bounds(i: int, n_tasks: int, work_units: int) -> tuple[int, int]:
+    return i * work_units // n_tasks, (i + 1) * work_units // n_tasks
+
+
+def _sum_squares_below(m: int) -> int:
+    return (m - 1) * m * (2 * m - 1) // 6 if m > 0 else 0
+
+
+def expected(i: int, n_tasks: int, work_units: int) -> int:
+    """Return the right answer of task ``i`` in closed form."""
+    lo, hi = _bounds(i, n_tasks, work_units)
+    return _sum_squares_below(hi) - _sum_squares_below(lo)
+
+
+def spin(i: int, params: Params) -> int:
+    """Do task ``i``'s share of the work; blocks its thread and holds the GIL."""
+    lo, hi = _bounds(i, params["n_tasks"], params["work_units"])
+    acc = 0
+    for k in range(lo, hi):
+        acc += k * k
+    return acc
+
+
+async def spin_async(i: int, params: Params) -> int:
+    """The coroutine form: the same work, never awaiting."""
+    return spin(i, params)
+
+
+def spin_generator(i: int, params: Params) -> TaskGenerator:
+    """The generator form: the same work; a task that never waits never yields."""
+    return spin(i, params)
+    yield  # unreachable: makes this function a generator
+
+
+def check(results: list[Any], n_tasks: int, params: Params) -> None:
+    """Fail unless every task returned its own slice's sum of squares."""
+    if len(results) != n_tasks:
+        raise WrongAnswer(f"cpu_spin: {len(results)} results for {n_tasks} tasks")
+    work_units = params["work_units"]
+    for i, value in enumerate(results):
+        if value != expected(i, n_tasks, work_units):
+            raise WrongAnswer(f"cpu_spin: task {i} returned {value!r}, not its checksum")
+
+
+def single_key(params: Params) -> str:
+    """Calibration key: the work size."""
+    return str(params["work_units"])
+
+
+def ideal_s(n_tasks: int, params: Params, calibration: Calibration) -> float | None:
+    """The whole work done once in one process, divided by min(N, cores)."""
+    single = calibration.single_process_s.get(single_key(params))
+    if single is None:
+        return None
+    return single / min(n_tasks, calibration.cpu_count)
+
+
+def task_s(n_tasks: int, params: Params, calibration: Calibration) -> float:
+    """One task's share of the single-process time."""
+    single = calibration.single_process_s.get(single_key(params), 0.0)
+    return single / n_tasks
+
+
+def measure_single_process_s(work_units: int, repeats: int = 3) -> float:
+    """Time the whole work once in this process (best of ``repeats``, after a warmup)."""
+    import time
+
+    params = {"n_tasks": 1, "work_units": work_units}
+    spin(0, params)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        spin(0, params)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+WORKLOAD = Workload(
+    name="cpu_spin",
+    summary="pure-Python arithmetic (holds the GIL); fixed total work split over N tasks",
+    blocking=spin,
+    coroutine=spin_async,
+    generator=spin_generator,
+    check=check,
+    ideal_s=ideal_s,
+    task_s=task_s,
+)
