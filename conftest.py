@@ -126,7 +126,7 @@ def isolation_facts() -> dict[str, Any]:
         "pid": os.getpid(),
         "socket.socket": f"{socket.socket.__module__}.{socket.socket.__qualname__}",
         "threading.Thread.start": threading.Thread.start.__module__,
-        "threading._start_new_thread": getattr(threading, "_start_new_thread").__module__,
+        "threading._start_new_thread": threading._start_new_thread.__module__,  # type: ignore[attr-defined]
         "gevent_imported": "gevent" in sys.modules,
         "gevent_patched": "gevent.monkey" in sys.modules
         and bool(sys.modules["gevent.monkey"].is_module_patched("socket")),

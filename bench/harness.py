@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -128,19 +129,36 @@ def run_case(
             }
         )
         task = partial(form, params=check_params)
-        box: list[list[Any]] = []
+        timed_and_checked(
+            benchmark,
+            lambda: backend.run(task, case.n_tasks),
+            lambda results: workload.check(results, case.n_tasks, check_params),
+            profile,
+        )
 
-        def one_round() -> None:
-            box.append(backend.run(task, case.n_tasks))
 
-        def check_round() -> None:
-            workload.check(box.pop(), case.n_tasks, check_params)
+def timed_and_checked(
+    benchmark: Any, one_round: Callable[[], Any], check: Callable[[Any], None], profile: Profile
+) -> None:
+    """Time ``one_round`` with ``benchmark.pedantic``, checking each round's answer.
 
-        rounds = profile.min_rounds
-        if profile.warmup:
-            start = time.perf_counter()
-            one_round()
-            probe_s = time.perf_counter() - start
-            check_round()
-            rounds = rounds_for(profile, probe_s)
-        benchmark.pedantic(one_round, teardown=check_round, rounds=rounds, warmup_rounds=0, iterations=1)
+    With ``profile.warmup`` one untimed (but checked) round first sizes the number
+    of timed rounds. ``check`` runs in pedantic's untimed teardown: when it raises,
+    pytest-benchmark marks the benchmark as errored, so it is never saved.
+    """
+    box: list[Any] = []
+
+    def timed() -> None:
+        box.append(one_round())
+
+    def teardown() -> None:
+        check(box.pop())
+
+    rounds = profile.min_rounds
+    if profile.warmup:
+        start = time.perf_counter()
+        timed()
+        probe_s = time.perf_counter() - start
+        teardown()
+        rounds = rounds_for(profile, probe_s)
+    benchmark.pedantic(timed, teardown=teardown, rounds=rounds, warmup_rounds=0, iterations=1)

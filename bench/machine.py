@@ -56,7 +56,8 @@ def _os_name() -> str:
 
 def _python_build() -> str:
     build, date = platform.python_build()
-    return f"{platform.python_implementation()} {platform.python_version()} ({build}, {date}) {platform.python_compiler()}"
+    implementation = f"{platform.python_implementation()} {platform.python_version()}"
+    return f"{implementation} ({build}, {date}) {platform.python_compiler()}"
 
 
 def machine_id() -> str:
@@ -73,7 +74,8 @@ def machine_id() -> str:
             host_id = Path(path).read_text().strip()
             break
     model = cpu_model()
-    key = "|".join([model, str(cpu_count()), str(psutil.virtual_memory().total), platform.system(), platform.machine(), host_id])
+    memory = str(psutil.virtual_memory().total)
+    key = "|".join([model, str(cpu_count()), memory, platform.system(), platform.machine(), host_id])
     slug = re.sub(r"[^a-z0-9]+", "-", model.lower()).strip("-")[:32] or "cpu"
     return f"{slug}-{cpu_count()}c-{hashlib.sha256(key.encode()).hexdigest()[:6]}"
 

@@ -63,9 +63,7 @@ async def serve(port: int = 0) -> None:
     await runner.setup()
     site = web.TCPSite(runner, HOST, port, backlog=4096, reuse_address=True)
     await site.start()
-    server = site._server
-    assert server is not None and server.sockets
-    bound_port = server.sockets[0].getsockname()[1]
+    bound_port = runner.addresses[0][1]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -81,7 +79,7 @@ async def serve(port: int = 0) -> None:
 
 def main() -> None:
     """Entry point: raise the open-files limit, pick uvloop if present, serve."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
     try:

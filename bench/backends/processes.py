@@ -10,7 +10,6 @@ import multiprocessing
 import queue
 import time
 from collections.abc import Mapping
-from multiprocessing.context import BaseContext
 from typing import Any
 
 from bench.backends._base import Backend, Task
@@ -42,7 +41,7 @@ class Processes(Backend):
     def __init__(self, variant: str | None = None) -> None:
         super().__init__(variant or default_start_method())
         self.start_method: str = self.variant or "fork"
-        self._ctx: BaseContext = multiprocessing.get_context(self.start_method)
+        self._ctx: Any = multiprocessing.get_context(self.start_method)
         self._live: list[multiprocessing.process.BaseProcess] = []
 
     @classmethod

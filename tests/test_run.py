@@ -1,0 +1,176 @@
+"""End to end: ``python -m bench --profile smoke`` as a user runs it.
+
+One smoke run of every backend x workload x micro-cost is shared by the tests of
+this module: the manifest, the JSON keys, gevent's isolation, every pair accounted
+for, and nothing left running afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from bench.backends import BACKENDS, unavailable
+from bench.micro import MICROS
+from workloads import WORKLOADS
+
+REPO = Path(__file__).resolve().parent.parent
+MACHINE_KEYS = {
+    "machine_id",
+    "cpu_model",
+    "cpu_count",
+    "memory_bytes",
+    "python_version",
+    "gevent_version",
+    "greenlet_version",
+    "uvloop_version",
+    "gil_enabled",
+    "default_start_method",
+}
+WORKLOAD_KEYS = {"backend", "workload", "n_tasks", "ideal_s", "profile"}
+WORKLOAD_PARAMS = {"cpu_spin": {"work_units"}, "sleep": {"sleep_s"}, "http_fetch": {"latency_s", "body_bytes", "url"}}
+
+
+def bench(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m bench`` from the repository root."""
+    return subprocess.run(
+        [sys.executable, "-m", "bench", *args], cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    results = tmp_path_factory.mktemp("results")
+    started = time.time()
+    proc = bench("--profile", "smoke", "--results", str(results))
+    runs = sorted(results.glob("*/*/run.json"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert len(runs) == 1, proc.stdout
+    return {"dir": runs[0].parent, "stdout": proc.stdout, "started": started, "elapsed": time.time() - started}
+
+
+def load_json(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+def test_run_writes_manifest_and_one_json_per_backend(smoke_run: dict[str, Any]) -> None:
+    run_dir: Path = smoke_run["dir"]
+    manifest = load_json(run_dir / "run.json")
+    assert manifest["status"] == "complete"
+    assert manifest["profile"] == "smoke"
+    assert manifest["ended_at"] is not None
+    assert set(manifest["backends"]) == set(BACKENDS)
+    for backend in BACKENDS:
+        entry = manifest["backends"][backend]
+        assert entry["status"] == "ok", entry
+        data = load_json(run_dir / f"{backend}.json")
+        workloads = {b["extra_info"].get("workload") for b in data["benchmarks"]}
+        if unavailable(backend) is None:
+            assert {"cpu_spin", "sleep", "http_fetch"} <= workloads, backend
+
+
+def test_machine_info_and_extra_info_keys(smoke_run: dict[str, Any]) -> None:
+    for path in sorted(smoke_run["dir"].glob("*.json")):
+        if path.name in ("run.json", "calibration.json"):
+            continue
+        data = load_json(path)
+        assert set(data["machine_info"]) >= MACHINE_KEYS, path.name
+        assert data["machine_info"]["machine_id"] == smoke_run["dir"].parent.name
+        for bench_entry in data["benchmarks"]:
+            info = bench_entry["extra_info"]
+            assert info["backend"] == path.stem
+            assert bench_entry["stats"]["data"], "raw samples must be kept"
+            if "workload" in info:
+                assert WORKLOAD_KEYS | WORKLOAD_PARAMS[info["workload"]] <= set(info), info
+            else:
+                assert {"backend", "micro", "ops_per_round", "ideal_s", "profile"} <= set(info), info
+
+
+def test_gevent_is_patched_only_in_its_own_interpreter(smoke_run: dict[str, Any]) -> None:
+    facts = {
+        backend: load_json(smoke_run["dir"] / f"{backend}.json")["session"]["isolation"]
+        for backend in ("threads", "processes", "asyncio", "gevent")
+    }
+    for backend in ("threads", "processes", "asyncio"):
+        assert facts[backend]["socket.socket"] == "socket.socket", backend
+        assert facts[backend]["threading._start_new_thread"] == "_thread", backend
+        assert facts[backend]["gevent_imported"] is False, backend
+    assert facts["gevent"]["socket.socket"].startswith("gevent."), facts["gevent"]
+    assert facts["gevent"]["threading._start_new_thread"].startswith("gevent"), facts["gevent"]
+    assert facts["gevent"]["gevent_patched"] is True
+    pids = {f["pid"] for f in facts.values()}
+    assert len(pids) == len(facts), "each backend must run in its own interpreter"
+
+
+def test_every_pair_ran_or_was_skipped_with_a_reason(smoke_run: dict[str, Any]) -> None:
+    manifest = load_json(smoke_run["dir"] / "run.json")
+    unaccounted = []
+    for backend in BACKENDS:
+        cases = manifest["backends"][backend]["cases"]
+        for name in [*WORKLOADS, *MICROS]:
+            mine = [c for c in cases if name in (c.get("workload"), c.get("micro"))]
+            if not mine:
+                unaccounted.append(f"{backend} x {name}: no case")
+            for case in mine:
+                if case["outcome"] == "passed":
+                    continue
+                if case["outcome"] == "skipped" and (case["reason"] or "").strip():
+                    continue
+                unaccounted.append(f"{backend} x {name}: {case['id']} {case['outcome']} {case['reason']!r}")
+    assert unaccounted == []
+
+
+def test_nothing_is_left_running_after_a_run(smoke_run: dict[str, Any]) -> None:
+    run_dir = str(smoke_run["dir"])
+    leftovers = []
+    for proc in psutil.process_iter(["cmdline", "create_time", "ppid"]):
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        recent = (proc.info["create_time"] or 0) >= smoke_run["started"] - 1
+        # A session names its run directory; an orphaned server was re-parented to init.
+        orphan_server = "workloads.http_server" in cmdline and proc.info["ppid"] == 1
+        if recent and (run_dir in cmdline or orphan_server):
+            leftovers.append(cmdline)
+    assert leftovers == []
+    assert psutil.Process().children(recursive=True) == []
+
+
+def test_smoke_profile_is_fast(smoke_run: dict[str, Any]) -> None:
+    # A product promise checked with a wide margin: smoke is meant for under a minute.
+    assert smoke_run["elapsed"] < 180, smoke_run["stdout"]
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "valid"),
+    [("--backends", "nope", "threads"), ("--workloads", "nope", "cpu_spin"), ("--profile", "nope", "quick")],
+)
+def test_bad_choice_exits_2_listing_valid_ones(tmp_path: Path, option: str, value: str, valid: str) -> None:
+    proc = bench(option, value, "--results", str(tmp_path / "r"), timeout=60)
+    assert proc.returncode == 2
+    assert "nope" in proc.stderr and valid in proc.stderr
+    assert not (tmp_path / "r").exists(), "nothing may be created for a rejected command"
+
+
+def test_unreachable_url_exits_2_naming_it_before_timing(tmp_path: Path) -> None:
+    url = "http://127.0.0.1:1/"
+    start = time.monotonic()
+    proc = bench(
+        "--profile", "smoke", "--workloads", "http_fetch", "--backends", "threads",
+        "--http-url", url, "--results", str(tmp_path), timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert time.monotonic() - start < 30
+    assert url in proc.stderr
+    manifests = list(tmp_path.glob("*/*/run.json"))
+    assert len(manifests) == 1
+    manifest = load_json(manifests[0])
+    assert manifest["status"] == "error" and url in manifest["error"]
+    assert manifest["backends"] == {}
+    assert not list(manifests[0].parent.glob("threads.json"))
