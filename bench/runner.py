@@ -24,7 +24,7 @@ from typing import Any
 
 from bench import calibrate
 from bench.layout import MANIFEST, new_run_dir
-from bench.machine import machine_id
+from bench.machine import cpu_count, machine_id
 from bench.profiles import PROFILES, Profile
 from workloads.http_fetch import UnreachableURL, local_server
 
@@ -132,7 +132,11 @@ def _stop_group(proc: subprocess.Popen[bytes], grace_s: float = 10.0) -> None:
 
 
 def run_backend(command: list[str], log_path: Path, timeout_s: float) -> tuple[str, int | None, float]:
-    """Run one session; return (status, return code, seconds)."""
+    """Run one session; return (status, return code, seconds).
+
+    On Ctrl-C or SIGTERM the session is interrupted (pytest then saves what it
+    measured) and the status is ``interrupted``.
+    """
     start = time.perf_counter()
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
@@ -143,9 +147,9 @@ def run_backend(command: list[str], log_path: Path, timeout_s: float) -> tuple[s
         except subprocess.TimeoutExpired:
             _stop_group(proc)
             return "timeout", proc.returncode, time.perf_counter() - start
-        except BaseException:
-            _stop_group(proc, grace_s=3.0)
-            raise
+        except KeyboardInterrupt:
+            _stop_group(proc, grace_s=5.0)
+            return "interrupted", proc.returncode, time.perf_counter() - start
     elapsed = time.perf_counter() - start
     if returncode in (PYTEST_OK, PYTEST_NO_TESTS):
         return "ok", returncode, elapsed
@@ -179,13 +183,31 @@ def _http_server(options: RunOptions) -> Iterator[str | None]:
             yield None
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def load_1m() -> float | None:
+    """The 1-minute load average, where the OS reports one."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
+
+
 def execute(options: RunOptions) -> int:
     """Run every selected backend; return the process exit code (0, 1, 2 or 130)."""
     profile = PROFILES[options.profile]
     run_dir = new_run_dir(options.results, machine_id(), options.profile)
     (run_dir / "logs").mkdir()
     manifest = Manifest(run_dir, options)
+    # SIGTERM ends a run like Ctrl-C: sessions stopped, manifest finished, server gone.
+    signal.signal(signal.SIGTERM, _interrupt)
     print(f"run {run_dir} (profile {profile.name}, {len(options.backends)} backends)", flush=True)
+    load = load_1m()
+    manifest.data["load_avg_1m_at_start"] = load
+    if load is not None and load > 0.5 * cpu_count():
+        print(f"  note: the machine is busy (load {load} on {cpu_count()} cores): expect noisy figures", flush=True)
     try:
         with _http_server(options) as http_base:
             urls = calibrate.http_urls(profile, options.workloads, options.http_url, http_base)
@@ -198,6 +220,7 @@ def execute(options: RunOptions) -> int:
             calibrate.save(calibration, run_dir / "calibration.json")
             for backend in options.backends:
                 command = session_command(backend, options, profile, run_dir, http_base)
+                load = load_1m()
                 log_path = run_dir / "logs" / f"{backend}.log"
                 status, returncode, elapsed = run_backend(command, log_path, profile.session_timeout_s)
                 cases = _read_outcomes(run_dir / "logs" / f"{backend}.outcomes.json")
@@ -210,6 +233,7 @@ def execute(options: RunOptions) -> int:
                     "status": status,
                     "returncode": returncode,
                     "duration_s": round(elapsed, 3),
+                    "load_avg_1m_before": load,
                     "json": json_file.name if json_file.exists() else None,
                     "log": str(log_path.relative_to(run_dir)),
                     "error": error,
@@ -217,6 +241,8 @@ def execute(options: RunOptions) -> int:
                 }
                 manifest.write()
                 print(f"  {backend:<13} {status:<8} {_summary(cases)} ({elapsed:.1f} s)", flush=True)
+                if status == "interrupted":
+                    raise KeyboardInterrupt
     except KeyboardInterrupt:
         manifest.finish("aborted", "interrupted by the user")
         print(f"\ninterrupted; what was measured is kept in {run_dir}", file=sys.stderr)

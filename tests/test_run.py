@@ -174,3 +174,35 @@ def test_unreachable_url_exits_2_naming_it_before_timing(tmp_path: Path) -> None
     assert manifest["status"] == "error" and url in manifest["error"]
     assert manifest["backends"] == {}
     assert not list(manifests[0].parent.glob("threads.json"))
+
+
+def test_an_interrupted_run_keeps_what_it_measured_and_leaves_nothing(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "bench", "--profile", "quick", "--backends", "sequential,threads",
+            "--workloads", "sleep,http_fetch", "--results", str(tmp_path), "--no-report",
+        ],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    outcomes: list[dict[str, Any]] = []
+    while time.monotonic() < deadline and not any(c["outcome"] == "passed" for c in outcomes):
+        time.sleep(0.2)
+        for path in tmp_path.glob("*/*/logs/sequential.outcomes.json"):
+            try:
+                outcomes = json.loads(path.read_text())
+            except ValueError:
+                continue
+    runner = psutil.Process(proc.pid)
+    family = [runner, *runner.children(recursive=True)]
+    proc.terminate()
+    output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130, output
+    manifest = load_json(next(tmp_path.glob("*/*/run.json")))
+    assert manifest["status"] == "aborted"
+    entry = manifest["backends"]["sequential"]
+    assert entry["status"] == "interrupted"
+    assert any(c["outcome"] == "passed" for c in entry["cases"])
+    assert "threads" not in manifest["backends"]
+    psutil.wait_procs(family, timeout=10)
+    assert [p.pid for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE] == []
