@@ -8,6 +8,8 @@ it. The entry point picks the Agg backend; these functions never draw to a scree
 from __future__ import annotations
 
 import math
+import textwrap
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,11 +27,21 @@ from reports.frames import (
     ordered_series,
     spans_decades,
     speedups,
+    wrap,
 )
 from reports.palette import IDEAL_COLOUR, series_styles
-from reports.units import fmt_ratio, fmt_seconds
+from reports.units import fmt_ratio, fmt_seconds, tick_formatter
 
 FIGSIZE = (9.0, 5.2)
+
+
+def legend_outside(ax: Axes, **kwargs: Any) -> None:
+    """Put `ax`'s legend to the right of it, outside the data, top-aligned with it.
+
+    An axes legend (not a figure legend) is part of the axes' bounding box, so the
+    constrained layout makes room for it and it never covers a title or a line.
+    """
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, fontsize="small", **kwargs)
 
 
 def draw_scaling(ax: Axes, rows: pd.DataFrame, *, show_ideal: bool = True) -> None:
@@ -52,7 +64,8 @@ def draw_scaling(ax: Axes, rows: pd.DataFrame, *, show_ideal: bool = True) -> No
                 color=IDEAL_COLOUR, linewidth=1.2, label="ideal")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("tasks (n_tasks)")
+    tick_formatter(fmt_seconds, ax.yaxis)
+    ax.set_xlabel("tasks (n_tasks), log scale")
     ax.grid(True, which="major", alpha=0.35)
     ax.grid(True, which="minor", alpha=0.12)
 
@@ -66,11 +79,11 @@ def scaling_figure(rows: pd.DataFrame) -> Figure:
     fig = Figure(figsize=FIGSIZE, layout="constrained")
     ax = fig.add_subplot()
     draw_scaling(ax, rows)
-    ax.set_ylabel("median wall time (s)")
+    ax.set_ylabel("median wall time, log scale")
     case, config = rows["case"].iloc[0], rows["config"].iloc[0]
-    ax.set_title(f"{case_title(case, config)}: wall time vs number of tasks, by model\n"
-                 f"{machine_title(rows)} · band: interquartile range · dashed: ideal")
-    fig.legend(loc="outside right upper", title="model", fontsize="small")
+    ax.set_title(wrap(f"{case_title(case, config)}: wall time vs number of tasks, by model\n"
+                 f"{machine_title(rows)} · band: interquartile range · dashed: ideal"))
+    legend_outside(ax, title="model")
     return fig
 
 
@@ -100,23 +113,25 @@ def bars_figure(rows: pd.DataFrame) -> Figure:
     if log:
         ax.set_xscale("log")
         ax.set_xlim(float(np.nanmin(median - low)) / 3, top * 8)
+        ax.set_xlabel("median wall time, log scale; whiskers: interquartile range")
     else:
         ax.set_xlim(0, top * 1.45)
+        ax.set_xlabel("median wall time; whiskers: interquartile range")
+    tick_formatter(fmt_seconds, ax.xaxis)
     for yi, row, right in zip(y, at.itertuples(), median + high, strict=True):
         text = fmt_seconds(row.median)
         if pd.notna(row.times_ideal):
             text += f" · {fmt_ratio(row.times_ideal)} ideal"
-        ax.text(right * 1.06 if log else right + top * 0.02, yi, text, va="center", fontsize="small")
+        ax.text(right * 1.06 if log else right + top * 0.02, float(yi), text, va="center", fontsize="small")
     if not ideal.empty:
         value = float(ideal.median())
         ax.axvline(value, linestyle="--", color=IDEAL_COLOUR, linewidth=1.2)
         ax.text(value, 1.0, f" ideal {fmt_seconds(value)}", transform=ax.get_xaxis_transform(),
                 ha="left", va="bottom", fontsize="small")
-    ax.set_xlabel("median wall time (s); whiskers: interquartile range")
     ax.grid(True, axis="x", which="major", alpha=0.35)
     case, config = rows["case"].iloc[0], rows["config"].iloc[0]
-    ax.set_title(f"{case_title(case, config)} at {n} tasks: models by median wall time, fastest first\n"
-                 f"{machine_title(rows)}", pad=16)
+    ax.set_title(wrap(f"{case_title(case, config)} at {n} tasks: models by median wall time\n"
+                 f"{machine_title(rows)}"), pad=16)
     return fig
 
 
@@ -130,7 +145,8 @@ def heatmap_figure(frame: pd.DataFrame) -> Figure:
     columns: list[tuple[str, pd.DataFrame]] = []
     for case, config, rows in case_groups(frame, "workload"):
         n = common_n(rows)
-        label = f"{case}\n{config}\n{n} tasks" if config else f"{case}\n{n} tasks"
+        details = [*config.split(", "), f"{n} tasks"] if config else [f"{n} tasks"]
+        label = "\n".join([case, *(textwrap.shorten(d, 28, placeholder="...") for d in details)])
         columns.append((label, at_n(rows, n)))
     workloads = frame[frame["kind"] == "workload"]
     series = ordered_series(workloads)
@@ -144,9 +160,11 @@ def heatmap_figure(frame: pd.DataFrame) -> Figure:
                  layout="constrained")
     ax = fig.add_subplot()
     finite = values[np.isfinite(values) & (values > 0)]
-    vmin = float(finite.min()) if finite.size else 1.0
-    vmax = float(finite.max()) if finite.size else 2.0
-    norm = LogNorm(vmin=min(vmin, 1.0), vmax=max(vmax, vmin * 2, 2.0))
+    top = float(finite.max()) if finite.size else 2.0
+    # The colours saturate at 10x ideal, so that 1.0x, 1.5x and 3x stay apart even
+    # when one cell (sequential sleepers) is a hundred times the ideal.
+    norm = LogNorm(vmin=min(float(finite.min()) if finite.size else 1.0, 1.0), vmax=min(max(top, 2.0), 10.0),
+                   clip=True)
     cmap = _ratio_cmap()
     image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, norm=norm, aspect="auto")
     for (i, j), value in np.ndenumerate(values):
@@ -159,16 +177,16 @@ def heatmap_figure(frame: pd.DataFrame) -> Figure:
     ax.set_xticks(range(len(columns)), [label for label, _ in columns])
     ax.set_yticks(range(len(series)), series)
     ax.tick_params(top=True, bottom=False, labeltop=True, labelbottom=False)
-    fig.colorbar(image, ax=ax, label="times ideal (median / ideal_s), log scale")
-    ax.set_title(f"Distance from ideal by model and workload (1.0x = ideal)\n{machine_title(frame)}")
+    bar = fig.colorbar(image, ax=ax, extend="max" if top > 10.0 else "neither",
+                       label="times ideal (median / ideal_s), log scale")
+    tick_formatter(fmt_ratio, bar.ax.yaxis)
+    ax.set_title(wrap(f"Distance from ideal by model and workload (1.0x = ideal)\n{machine_title(frame)}"))
     return fig
 
 
 def _ratio_cmap() -> Colormap:
     """The colour map of "times ideal": green at ideal, through yellow, to red."""
-    cmap = colormaps["RdYlGn_r"].copy()
-    cmap.set_bad("#eeeeee")
-    return cmap
+    return colormaps["RdYlGn_r"].with_extremes(bad="#eeeeee")
 
 
 def speedup_figure(rows: pd.DataFrame) -> Figure | None:
@@ -197,11 +215,13 @@ def speedup_figure(rows: pd.DataFrame) -> Figure | None:
     ax.axhline(1.0, color="#7f7f7f", linewidth=1.5, label="sequential (1x)")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("tasks (n_tasks)")
-    ax.set_ylabel("speedup over sequential (x), higher is better")
+    tick_formatter(fmt_ratio, ax.yaxis)
+    ax.set_xlabel("tasks (n_tasks), log scale")
+    ax.set_ylabel("speedup over sequential (x), log scale; higher is better")
     ax.grid(True, which="major", alpha=0.35)
     ax.grid(True, which="minor", alpha=0.12)
     case, config = rows["case"].iloc[0], rows["config"].iloc[0]
-    ax.set_title(f"{case_title(case, config)}: speedup over sequential vs number of tasks\n{machine_title(rows)}")
-    fig.legend(loc="outside right upper", title="model", fontsize="small")
+    ax.set_title(wrap(f"{case_title(case, config)}: speedup over sequential vs number of tasks\n"
+                      f"{machine_title(rows)}"))
+    legend_outside(ax, title="model")
     return fig

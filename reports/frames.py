@@ -6,8 +6,8 @@ Each chart and the sentence under it are computed from the same selection (the s
 
 from __future__ import annotations
 
-import math
 import re
+import textwrap
 from collections.abc import Iterator
 
 import numpy as np
@@ -30,6 +30,13 @@ def machine_title(frame: pd.DataFrame) -> str:
 def case_title(case: str, config: str) -> str:
     """Name a case configuration for a title: `sleep (sleep_s=0.01)`."""
     return f"{case} ({config})" if config else case
+
+
+def wrap(text: str, width: int = 80) -> str:
+    """Wrap each line of a chart title at `width` characters, so none runs off the figure."""
+    return "\n".join(
+        textwrap.fill(line, width, break_long_words=False, break_on_hyphens=False) for line in text.split("\n")
+    )
 
 
 def slug(*parts: str) -> str:
@@ -107,10 +114,3 @@ def spans_decades(values: pd.Series | np.ndarray, factor: float = 20.0) -> bool:
     finite = np.asarray(values, dtype=float)
     finite = finite[np.isfinite(finite) & (finite > 0)]
     return bool(finite.size) and float(finite.max() / finite.min()) > factor
-
-
-def geometric_mean(values: pd.Series) -> float:
-    """Return the geometric mean of the positive finite values, NaN if there are none."""
-    finite = np.asarray(values, dtype=float)
-    finite = finite[np.isfinite(finite) & (finite > 0)]
-    return float(np.exp(np.log(finite).mean())) if finite.size else math.nan

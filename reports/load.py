@@ -32,6 +32,8 @@ import pandas as pd
 from reports.errors import ResultFileError, RunDirError
 
 MANIFEST_NAME = "run.json"
+#: JSON files of a run directory that are not pytest-benchmark output.
+NOT_BENCHMARKS = {MANIFEST_NAME, "calibration.json"}
 
 ID_COLUMNS: Sequence[str] = (
     "run_id",
@@ -70,8 +72,10 @@ MACHINE_COLUMNS: Sequence[str] = (
     "default_start_method",
 )
 TAIL_COLUMNS: Sequence[str] = ("name", "source", "samples")
+#: Columns `reports.compare` adds when it stacks several runs' frames.
+COMPARE_COLUMNS: Sequence[str] = ("run", "run_order", "fingerprint", "params", "case_key")
 FIXED_COLUMNS: frozenset[str] = frozenset(
-    (*ID_COLUMNS, *DERIVED_ID_COLUMNS, *MEASURE_COLUMNS, *MACHINE_COLUMNS, *TAIL_COLUMNS)
+    (*ID_COLUMNS, *DERIVED_ID_COLUMNS, *MEASURE_COLUMNS, *MACHINE_COLUMNS, *TAIL_COLUMNS, *COMPARE_COLUMNS)
 )
 
 # extra_info keys with a fixed meaning; every other scalar key is a case parameter.
@@ -103,8 +107,16 @@ def param_columns(frame: pd.DataFrame) -> list[str]:
 def fmt_param(value: object) -> str:
     """Format one parameter value for a label: `0.01`, `4096`, `pipe`."""
     if isinstance(value, float):
-        return f"{value:g}"
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else f"{value:g}"
     return str(value)
+
+
+def _in_label(param: str, value: object) -> bool:
+    """Whether a shared parameter belongs in the case's label.
+
+    The local server's URL (on loopback) only repeats latency_s and body_bytes.
+    """
+    return not (param.endswith("url") and isinstance(value, str) and urlsplit(value).hostname in _LOOPBACK_HOSTS)
 
 
 def machine_summary(info: Mapping[str, Any]) -> dict[str, Any]:
@@ -167,8 +179,8 @@ def load_manifest(run_dir: Path) -> dict[str, Any] | None:
 
 
 def benchmark_files(run_dir: Path) -> list[Path]:
-    """Return the run's benchmark JSON files (every `*.json` but the manifest), sorted."""
-    return sorted(p for p in run_dir.glob("*.json") if p.name != MANIFEST_NAME and p.is_file())
+    """Return the run's benchmark JSON files (every `*.json` but the manifest and calibration)."""
+    return sorted(p for p in run_dir.glob("*.json") if p.name not in NOT_BENCHMARKS and p.is_file())
 
 
 def load_run(run_dir: Path | str) -> RunData:
@@ -333,18 +345,19 @@ def add_case_columns(frame: pd.DataFrame) -> pd.DataFrame:
         shared = [p for p in params if rows[p].notna().all()]
         per_backend = [p for p in params if p not in shared and rows[p].notna().any()]
         frame.loc[rows.index, "config"] = [
-            ", ".join(f"{p}={fmt_param(value)}" for p, value in zip(shared, values, strict=True))
+            ", ".join(f"{p}={fmt_param(value)}" for p, value in zip(shared, values, strict=True) if _in_label(p, value))
             for values in rows[shared].itertuples(index=False)
         ]
         keyed = rows.assign(config=frame.loc[rows.index, "config"])
         groups = keyed.groupby(["label", "config", "n_tasks"], dropna=False)
         varying = [p for p in per_backend if bool((groups[p].nunique(dropna=False) > 1).any())]
         if varying:
-            suffix = keyed.apply(
-                lambda r: ", ".join(f"{p}={fmt_param(r[p])}" for p in varying if pd.notna(r[p])), axis=1
-            )
+            suffixes = [
+                ", ".join(f"{p}={fmt_param(v)}" for p, v in zip(varying, values, strict=True) if pd.notna(v))
+                for values in rows[varying].itertuples(index=False)
+            ]
             frame.loc[rows.index, "series"] = [
-                f"{label}({text})" if text else label for label, text in zip(rows["label"], suffix, strict=True)
+                f"{label}({text})" if text else label for label, text in zip(rows["label"], suffixes, strict=True)
             ]
     columns = list(frame.columns)
     for column in DERIVED_ID_COLUMNS:

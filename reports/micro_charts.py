@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from reports.frames import case_title, largest_n_each, machine_title, ordered_series, spans_decades
+from reports.charts import legend_outside
+from reports.frames import case_title, largest_n_each, machine_title, ordered_series, spans_decades, wrap
 from reports.palette import RUN_HATCHES, series_styles
-from reports.units import byte_unit, fmt_bytes, fmt_seconds, time_unit
+from reports.units import byte_unit, fmt_bytes, fmt_rate, fmt_seconds, tick_formatter, time_unit
 
 #: What one operation of each micro-cost is, for axis labels.
 OPERATIONS = {
@@ -40,7 +41,8 @@ def micro_cost_figure(rows: pd.DataFrame) -> Figure:
     ops = at["ops_per_round"].to_numpy(dtype=float)
     low = np.clip(per_op - at["q1"].to_numpy(dtype=float) / ops, 0, None)
     high = np.clip(at["q3"].to_numpy(dtype=float) / ops - per_op, 0, None)
-    unit, scale = time_unit(per_op)
+    log = spans_decades(per_op)
+    unit, scale = ("s", 1.0) if log else time_unit(per_op)
     fig = Figure(figsize=(9.0, 1.6 + 0.45 * len(at)), layout="constrained")
     ax = fig.add_subplot()
     y = np.arange(len(at))
@@ -50,23 +52,23 @@ def micro_cost_figure(rows: pd.DataFrame) -> Figure:
     ax.set_yticks(y, list(at["series"]))
     ax.invert_yaxis()
     right = (per_op + high) / scale
-    log = spans_decades(per_op)
     if log:
         ax.set_xscale("log")
         ax.set_xlim(float(np.nanmin((per_op - low) / scale)) / 3, float(np.nanmax(right)) * 20)
+        tick_formatter(fmt_seconds, ax.xaxis)
     else:
         ax.set_xlim(0, float(np.nanmax(right)) * 1.45)
     top = float(np.nanmax(right))
     for yi, row, end in zip(y, at.itertuples(), right, strict=True):
         n = "" if pd.isna(row.n_tasks) else f" ({int(row.n_tasks)} tasks)"
-        ax.text(end * 1.06 if log else end + top * 0.02, yi, f"{fmt_seconds(row.per_op_s)}{n}",
+        ax.text(end * 1.06 if log else end + top * 0.02, float(yi), f"{fmt_seconds(row.per_op_s)}{n}",
                 va="center", fontsize="small")
     micro, config = str(rows["case"].iloc[0]), str(rows["config"].iloc[0])
-    ax.set_xlabel(f"time per {_operation(micro)} ({unit}){', log scale' if log else ''}; "
+    ax.set_xlabel(f"time per {_operation(micro)}{', log scale' if log else f' ({unit})'}; "
                   "whiskers: interquartile range")
     ax.grid(True, axis="x", which="major", alpha=0.35)
-    ax.set_title(f"{case_title(micro, config)}: cost of one {_operation(micro)} by model, cheapest first\n"
-                 f"{machine_title(rows)}")
+    ax.set_title(wrap(f"{case_title(micro, config)}: cost of one {_operation(micro)} by model, cheapest first\n"
+                 f"{machine_title(rows)}"))
     return fig
 
 
@@ -95,8 +97,7 @@ def ipc_cost_figure(rows: pd.DataFrame) -> Figure:
     payloads = sorted(rows["payload_bytes"].dropna().unique())
     channels = sorted({channel for _, _, channel, _ in lines})
     styles = series_styles(zip(rows["series"], rows["backend"], strict=True))
-    unit, scale = time_unit(rows["per_op_s"].to_numpy(dtype=float))
-    fig = Figure(figsize=(10.0, 5.4), layout="constrained")
+    fig = Figure(figsize=(10.0, max(5.4, 1.6 + 0.24 * len(lines))), layout="constrained")
     ax = fig.add_subplot()
     width = 0.8 / max(len(lines), 1)
     for k, (series, _, channel, line) in enumerate(lines):
@@ -106,17 +107,18 @@ def ipc_cost_figure(rows: pd.DataFrame) -> Figure:
         ops = line["ops_per_round"].to_numpy(dtype=float)
         err = np.vstack([np.clip(per_op - line["q1"].to_numpy(dtype=float) / ops, 0, None),
                          np.clip(line["q3"].to_numpy(dtype=float) / ops - per_op, 0, None)])
-        ax.bar(x, per_op / scale, width=width * 0.95, yerr=err / scale, capsize=2,
+        ax.bar(x, per_op, width=width * 0.95, yerr=err, capsize=2,
                color=styles[series].colour, hatch=RUN_HATCHES[channels.index(channel) % len(RUN_HATCHES)],
                edgecolor="white", linewidth=0.5, label=f"{series} · {channel}",
                error_kw={"elinewidth": 1, "ecolor": "#333333"})
     ax.set_xticks(range(len(payloads)), [fmt_bytes(float(p)) for p in payloads])
     ax.set_yscale("log")
-    ax.set_xlabel("payload per message")
-    ax.set_ylabel(f"time per message ({unit}), log scale")
+    tick_formatter(fmt_seconds, ax.yaxis)
+    ax.set_xlabel("payload per message (bytes)")
+    ax.set_ylabel("time per message, log scale")
     ax.grid(True, axis="y", which="major", alpha=0.35)
-    ax.set_title(f"ipc: cost of one message by payload size, model and channel\n{machine_title(rows)}")
-    fig.legend(loc="outside right upper", title="model · channel", fontsize="small")
+    ax.set_title(wrap(f"ipc: cost of one message by payload size, model and channel\n{machine_title(rows)}"))
+    legend_outside(ax, title="model · channel")
     return fig
 
 
@@ -128,7 +130,7 @@ def ipc_throughput_figure(rows: pd.DataFrame) -> Figure:
     lines = _ipc_lines(rows)
     channels = sorted({channel for _, _, channel, _ in lines})
     styles = series_styles(zip(rows["series"], rows["backend"], strict=True))
-    fig = Figure(figsize=(10.0, 5.4), layout="constrained")
+    fig = Figure(figsize=(10.0, max(5.4, 1.6 + 0.24 * len(lines))), layout="constrained")
     ax = fig.add_subplot()
     markers = ("o", "s", "^", "D", "v", "P")
     linestyles = ("-", "--", ":", "-.")
@@ -139,12 +141,14 @@ def ipc_throughput_figure(rows: pd.DataFrame) -> Figure:
                 marker=markers[index % len(markers)], linestyle=linestyles[index % len(linestyles)],
                 label=f"{series} · {channel}")
     ax.set_xscale("log", base=2)
-    ax.set_yscale("log")
+    ax.set_yscale("log", base=2)
+    tick_formatter(fmt_bytes, ax.xaxis)
+    tick_formatter(fmt_rate, ax.yaxis)
     ax.set_xlabel("payload per message (bytes), log scale")
     ax.set_ylabel("throughput (bytes/s), log scale")
     ax.grid(True, which="major", alpha=0.35)
-    ax.set_title(f"ipc: throughput by payload size, model and channel, higher is better\n{machine_title(rows)}")
-    fig.legend(loc="outside right upper", title="model · channel", fontsize="small")
+    ax.set_title(wrap(f"ipc: throughput by payload size, model and channel, higher is better\n{machine_title(rows)}"))
+    legend_outside(ax, title="model · channel")
     return fig
 
 
@@ -158,8 +162,8 @@ def memory_figure(rows: pd.DataFrame) -> Figure:
     series_list = ordered_series(rows)
     styles = series_styles(zip(rows["series"], rows["backend"], strict=True))
     values = rows["bytes_per_task"].to_numpy(dtype=float)
-    unit, scale = byte_unit(values)
     log = spans_decades(values)
+    unit, scale = ("bytes", 1.0) if log else byte_unit(values)
     fig = Figure(figsize=(9.5, 5.4), layout="constrained")
     ax = fig.add_subplot()
     width = 0.8 / max(len(series_list), 1)
@@ -174,13 +178,14 @@ def memory_figure(rows: pd.DataFrame) -> Figure:
                     ha="center", va="bottom", fontsize="x-small")
     ax.set_xticks(range(len(ns)), [f"{n} tasks" for n in ns])
     if log:
-        ax.set_yscale("log")
-        ax.set_ylim(top=float(np.nanmax(values)) / scale * 12)
+        ax.set_yscale("log", base=2)
+        ax.set_ylim(top=float(np.nanmax(values)) * 12)
+        tick_formatter(fmt_bytes, ax.yaxis)
     else:
         ax.set_ylim(0, float(np.nanmax(values)) / scale * 1.3)
     ax.set_xlabel("live tasks held at once (n_tasks)")
     ax.set_ylabel(f"memory per task ({unit}){', log scale' if log else ''}")
     ax.grid(True, axis="y", which="major", alpha=0.35)
-    ax.set_title(f"memory: bytes per live task by model, lower is better\n{machine_title(rows)}")
-    fig.legend(loc="outside right upper", title="model", fontsize="small")
+    ax.set_title(wrap(f"memory: bytes per live task by model, lower is better\n{machine_title(rows)}"))
+    legend_outside(ax, title="model")
     return fig

@@ -13,6 +13,8 @@ import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from matplotlib.typing import LineStyleType
+
 #: Models in the order the charts list them when no measurement orders them.
 KNOWN_BACKENDS: Sequence[str] = (
     "sequential",
@@ -45,7 +47,7 @@ BACKEND_COLOURS: Mapping[str, str] = {
 _SPARE_COLOURS: Sequence[str] = ("#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd")
 
 IDEAL_COLOUR = "#000000"
-VARIANT_LINESTYLES: Sequence[str | tuple[int, tuple[int, ...]]] = (
+VARIANT_LINESTYLES: Sequence[LineStyleType] = (
     "-",
     ":",
     "-.",
@@ -54,7 +56,7 @@ VARIANT_LINESTYLES: Sequence[str | tuple[int, tuple[int, ...]]] = (
 )
 VARIANT_MARKERS: Sequence[str] = ("o", "s", "^", "D", "v", "P")
 RUN_HATCHES: Sequence[str] = ("", "///", "...", "xxx", "\\\\\\", "+++")
-RUN_LINESTYLES: Sequence[str | tuple[int, tuple[int, ...]]] = ("-", "--", ":", "-.", (0, (5, 1)))
+RUN_LINESTYLES: Sequence[LineStyleType] = ("-", "--", ":", "-.", (0, (5, 1)))
 RUN_MARKERS: Sequence[str] = ("o", "s", "^", "D", "v", "P")
 
 
@@ -63,7 +65,7 @@ class SeriesStyle:
     """How one series (a model, or a model's variant) is drawn."""
 
     colour: str
-    linestyle: str | tuple[int, tuple[int, ...]]
+    linestyle: LineStyleType
     marker: str
 
 

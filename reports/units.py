@@ -9,7 +9,10 @@ text is always the rounded form of one in `summary.csv`.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+
+from matplotlib.axis import Axis
+from matplotlib.ticker import FuncFormatter
 
 TIME_UNITS: Sequence[tuple[str, float]] = (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9))
 BYTE_UNITS: Sequence[tuple[str, float]] = (
@@ -27,6 +30,13 @@ def significant(value: float, digits: int = 3) -> str:
     if value == 0:
         return "0"
     magnitude = math.floor(math.log10(abs(value)))
+    rounded = round(value, digits - 1 - magnitude)
+    if rounded != 0:
+        # Rounding can carry into the next power of ten (0.9996 -> 1.00, not 1.000).
+        magnitude = math.floor(math.log10(abs(rounded)))
+    if magnitude >= digits:
+        # 184056 -> 184000: digits beyond the significant ones would be noise.
+        return f"{round(value, digits - 1 - magnitude):.0f}"
     decimals = max(digits - 1 - magnitude, 0)
     return f"{value:.{decimals}f}"
 
@@ -52,7 +62,9 @@ def fmt_seconds(value: float) -> str:
 
 
 def fmt_bytes(value: float) -> str:
-    """Format a byte count with binary units: `512 B`, `4.00 KiB`, `1.50 MiB`."""
+    """Format a byte count with binary units: `64 B`, `4.00 KiB`, `1.50 MiB`."""
+    if math.isfinite(value) and 0 <= value < 1000 and float(value).is_integer():
+        return f"{int(value)} B"
     return _with_unit(value, BYTE_UNITS, 1024.0)
 
 
@@ -84,3 +96,38 @@ def time_unit(values: Iterable[float]) -> tuple[str, float]:
 def byte_unit(values: Iterable[float]) -> tuple[str, float]:
     """Return `(unit, bytes per unit)` that suits an axis showing `values` bytes."""
     return _pick(values, BYTE_UNITS)
+
+
+def _compact(text: str) -> str:
+    """Drop trailing zeros from a formatted tick: `10.0 µs` -> `10 µs`, `2.00x` -> `2x`."""
+    number, space, unit = text.partition(" ")
+    if not space and number.endswith("x"):
+        number, unit = number[:-1], "x"
+    if "." in number:
+        number = number.rstrip("0").rstrip(".")
+    return f"{number}{space}{unit}"
+
+
+def tick_formatter(fmt: Callable[[float], str], axis: Axis) -> None:
+    """Label the ticks of `axis` with units, e.g. `10 µs`, `4 KiB`, `2x`.
+
+    Major ticks always get a label. Minor ticks get one only where the axis spans
+    less than about a decade and a half, where matplotlib would otherwise show few or
+    no major labels: those at 2 and 5 times a power of ten, or all of them on an axis
+    narrower than 3x.
+    """
+
+    def major(value: float, _pos: int | None) -> str:
+        if value == 0:
+            return "0"
+        return _compact(fmt(value)) if value > 0 else ""
+
+    def minor(value: float, _pos: int | None) -> str:
+        low, high = sorted(axis.get_view_interval())
+        if value <= 0 or low <= 0 or high / low > 30:
+            return ""
+        lead = round(value / 10 ** math.floor(math.log10(value)), 6)
+        return _compact(fmt(value)) if high / low < 3 or lead in (2.0, 5.0) else ""
+
+    axis.set_major_formatter(FuncFormatter(major))
+    axis.set_minor_formatter(FuncFormatter(minor))

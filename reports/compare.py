@@ -1,0 +1,382 @@
+"""Compare runs side by side: `python -m reports compare RUN_DIR... [options]`.
+
+Runs are found (`discover_runs`), read (`reports.load.load_run`), grouped by machine
+fingerprint and aligned case by case on (backend, variant, case, n_tasks, parameters).
+Every run is compared with the baseline from raw samples (`reports.stats`); the
+result is `ratios.csv`, charts and an `index.md` in the output directory, written
+through a staging directory like the run report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from reports import compare_charts
+from reports.errors import ReportInputError, RunDirError
+from reports.frames import case_groups, case_title, slug
+from reports.load import RunData, add_case_columns, benchmark_files, fmt_param, load_run, param_columns
+from reports.markdown import MISSING, table
+from reports.output import save_figure, staged_dir
+from reports.palette import backend_rank
+from reports.stats import SIGNIFICANT, Comparison, compare_samples, compare_values
+from reports.units import fmt_bytes, fmt_ratio, fmt_seconds
+
+COMPARE_DIR = "compare"
+RATIOS_NAME = "ratios.csv"
+INDEX_NAME = "index.md"
+FINGERPRINT_FIELDS = ("cpu_model", "cpu_count", "memory_bytes", "os", "python_build")
+
+
+@dataclass(frozen=True)
+class Compared:
+    """A run in a comparison: its data, label and machine fingerprint."""
+
+    run: RunData
+    label: str
+    fingerprint: str
+
+
+def fingerprint(machine: dict[str, Any]) -> str:
+    """Return a short id of the machine from the fields that do not change between runs.
+
+    CPU model, core count, memory, OS and Python build; the node name, CPU frequency
+    and load are left out, so two runs on one machine always share a fingerprint.
+    """
+    identity = json.dumps([machine.get(key) for key in FINGERPRINT_FIELDS], default=str)
+    return hashlib.sha256(identity.encode()).hexdigest()[:10]
+
+
+def _has_results(path: Path) -> bool:
+    """Tell whether `path` is a run directory with benchmark JSON in it."""
+    return path.is_dir() and bool(benchmark_files(path))
+
+
+def _subdirs(path: Path) -> list[Path]:
+    """List the visible subdirectories of `path`, sorted, without `compare/`."""
+    return sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name != COMPARE_DIR)
+
+
+def expand(path: Path) -> tuple[list[Path], bool]:
+    """Turn one command-line path into run directories; say if it named a run itself.
+
+    A run directory is taken as is. A machine directory (`results/<machine-id>`) gives
+    its newest run, a results root (`results/`) the newest run of every machine under
+    it; run ids sort by time, so the newest is the last by name.
+    """
+    if not path.exists():
+        raise RunDirError(path, "no such directory; give run directories or a results root such as results/")
+    if not path.is_dir():
+        raise RunDirError(path, "is not a directory; give run directories or a results root such as results/")
+    if _has_results(path) or (path / "run.json").exists():
+        return [path], True
+    children = _subdirs(path)
+    runs_here = [c for c in children if _has_results(c)]
+    if runs_here:
+        return [runs_here[-1]], False
+    newest = []
+    for machine in children:
+        runs = [c for c in _subdirs(machine) if _has_results(c)]
+        if runs:
+            newest.append(runs[-1])
+    if not newest:
+        raise RunDirError(path, "holds no run with results (expected <root>/<machine-id>/<run-id>/*.json)")
+    return newest, False
+
+
+def discover_runs(paths: Sequence[Path], baseline: Path | None = None) -> tuple[list[Path], Path]:
+    """Return the run directories to compare and the baseline among them.
+
+    The baseline is `baseline` if given (added if it is not among the runs), else the
+    first path if it named a run directory, else the oldest run by run id.
+    """
+    runs: list[Path] = []
+    first_explicit = False
+    for index, path in enumerate(paths):
+        found, explicit = expand(path)
+        first_explicit = first_explicit or (index == 0 and explicit)
+        runs += [run for run in found if run.resolve() not in {r.resolve() for r in runs}]
+    chosen: Path | None = None
+    if baseline is not None:
+        expanded, _ = expand(baseline)
+        if len(expanded) != 1:
+            raise ReportInputError(f"--baseline {baseline}: give one run directory, not a directory of machines")
+        chosen = next((r for r in runs if r.resolve() == expanded[0].resolve()), None)
+        if chosen is None:
+            chosen = expanded[0]
+            runs.insert(0, chosen)
+    if len(runs) < 2:
+        raise ReportInputError(
+            f"need at least two runs to compare, found {len(runs)} ({', '.join(str(r) for r in runs) or 'none'}); "
+            "give two or more run directories, or a results root with runs of two machines"
+        )
+    if chosen is not None:
+        base = chosen
+    elif first_explicit:
+        base = runs[0]
+    else:
+        base = min(runs, key=lambda r: r.name)
+    return runs, base
+
+
+def label_runs(runs: Sequence[RunData], base: RunData) -> list[Compared]:
+    """Label each run `machine_id/run_id` and order them: baseline first, machines together."""
+    groups: list[str] = []
+    compared: list[Compared] = []
+    used: set[str] = set()
+    for run in [base, *[r for r in runs if r is not base]]:
+        # A run copied under a new directory name keeps its recorded run_id: tell the
+        # two apart by the directory name, and by a number as a last resort.
+        label = f"{run.machine_id}/{run.run_id}"
+        if label in used:
+            label = f"{run.machine_id}/{run.path.name}"
+        number = 1
+        while label in used:
+            number += 1
+            label = f"{run.machine_id}/{run.run_id} ({number})"
+        used.add(label)
+        print_id = fingerprint(run.machine)
+        if print_id not in groups:
+            groups.append(print_id)
+        compared.append(Compared(run=run, label=label, fingerprint=print_id))
+    return [compared[0], *sorted(compared[1:], key=lambda c: groups.index(c.fingerprint))]
+
+
+def combined_frame(compared: Sequence[Compared]) -> pd.DataFrame:
+    """Stack the runs' tidy frames with `run`, `run_order` and `case_key` columns.
+
+    `case_key` identifies a case across runs: backend, variant, case, n_tasks and every
+    parameter that is set. `config` and `series` are recomputed over all runs.
+    """
+    frames = [c.run.frame.assign(run=c.label, run_order=i, fingerprint=c.fingerprint)
+              for i, c in enumerate(compared)]
+    frame = add_case_columns(pd.concat(frames, ignore_index=True))
+    params = param_columns(frame)
+    frame["params"] = [
+        ", ".join(f"{p}={fmt_param(v)}" for p, v in zip(params, values, strict=True) if pd.notna(v))
+        for values in frame[params].itertuples(index=False)
+    ] if params else ""
+    frame["case_key"] = [
+        json.dumps([b, v, c, None if pd.isna(n) else int(n), p])
+        for b, v, c, n, p in zip(frame["backend"], frame["variant"], frame["case"], frame["n_tasks"],
+                                 frame["params"], strict=True)
+    ]
+    return frame
+
+
+def _samples(row: Mapping[str, Any]) -> np.ndarray:
+    """A row's samples in the unit compared: seconds per op for micro-costs."""
+    samples = np.asarray(row["samples"], dtype=float)
+    ops = row["ops_per_round"]
+    return samples / ops if row["kind"] == "micro" and pd.notna(ops) and ops > 0 else samples
+
+
+def _metric(row: Mapping[str, Any]) -> tuple[str, float]:
+    """The quantity a row is compared on and its median value."""
+    if pd.notna(row["bytes_per_task"]):
+        return "bytes_per_task", float(row["bytes_per_task"])
+    if row["kind"] == "micro" and pd.notna(row["per_op_s"]):
+        return "per_op_s", float(row["per_op_s"])
+    return "median", float(row["median"])
+
+
+def _ratio(value: float, base_value: float) -> float:
+    """Divide two medians, NaN where the baseline's is missing or zero."""
+    return value / base_value if base_value and math.isfinite(base_value) else math.nan
+
+
+def ratio_table(frame: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """Compare every case of every run with the baseline's; one row per (run, case)."""
+    base = {row["case_key"]: row for row in frame[frame["run"] == baseline].to_dict("records")}
+    records = []
+    for row in frame[frame["run"] != baseline].to_dict("records"):
+        theirs = base.get(row["case_key"])
+        if theirs is None:
+            continue
+        metric, value = _metric(row)
+        _, base_value = _metric(theirs)
+        result: Comparison = (compare_values(base_value, value) if metric == "bytes_per_task"
+                              else compare_samples(_samples(theirs), _samples(row)))
+        records.append({
+            **{key: row[key] for key in ("run", "run_order", "kind", "case", "config", "series", "backend",
+                                         "variant", "n_tasks", "params")},
+            "baseline": baseline, "metric": metric, "baseline_value": base_value, "run_value": value,
+            "ratio": result.ratio if math.isfinite(result.ratio) else _ratio(value, base_value),
+            "ci_low": result.ci_low, "ci_high": result.ci_high, "p_value": result.p_value,
+            "verdict": result.verdict, "n_baseline": result.n_baseline, "n_run": result.n_run,
+            "case_key": row["case_key"],
+        })
+    table = pd.DataFrame.from_records(records)
+    if table.empty:
+        return table
+    # Rows in report order: workloads first, cases as they first appear, models in
+    # their usual order, then n_tasks.
+    cases = list(frame["case"].drop_duplicates())
+    table["_order"] = [
+        (kind != "workload", cases.index(case), config, backend_rank(backend), series, -1 if pd.isna(n) else n)
+        for kind, case, config, backend, series, n in zip(
+            table["kind"], table["case"], table["config"], table["backend"], table["series"], table["n_tasks"],
+            strict=True,
+        )
+    ]
+    return table.sort_values(["run_order", "_order"]).drop(columns="_order").reset_index(drop=True)
+
+
+def regressions(ratios: pd.DataFrame, fail_above: float) -> pd.DataFrame:
+    """Return the rows that are significant slowdowns by more than `fail_above` percent."""
+    if ratios.empty:
+        return ratios
+    limit = 1.0 + fail_above / 100.0
+    return ratios[(ratios["verdict"] == SIGNIFICANT) & (ratios["ratio"] > limit)]
+
+
+def default_out(compared: Sequence[Compared], now: datetime | None = None) -> Path:
+    """Return `<results>/compare/<timestamp>/`, results being the runs' common grandparent."""
+    roots = {c.run.path.resolve().parent.parent for c in compared}
+    root = roots.pop() if len(roots) == 1 else compared[0].run.path.resolve().parent.parent
+    stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+    out = root / COMPARE_DIR / stamp
+    suffix = 1
+    while out.exists():
+        suffix += 1
+        out = root / COMPARE_DIR / f"{stamp}-{suffix}"
+    return out
+
+
+def run_compare(paths: Sequence[Path], *, baseline: Path | None = None, out: Path | None = None,
+                fail_above: float | None = None) -> int:
+    """Compare the runs, write the report and return how many cases regressed.
+
+    A regression is a significant slowdown by more than `fail_above` percent; without
+    `fail_above` none is counted. Raises `ReportInputError` for fewer than two runs or
+    unreadable ones, before anything is written.
+    """
+    if fail_above is not None and (math.isnan(fail_above) or fail_above < 0):
+        raise ReportInputError(f"--fail-above {fail_above}: give a percentage >= 0, e.g. --fail-above 10")
+    run_dirs, base_dir = discover_runs(paths, baseline)
+    loaded = {path: load_run(path) for path in run_dirs}
+    compared = label_runs(list(loaded.values()), loaded[base_dir])
+    frame = combined_frame(compared)
+    ratios = ratio_table(frame, compared[0].label)
+    target = out or default_out(compared)
+    with staged_dir(target) as staging:
+        charts = render_charts(frame, ratios, staging)
+        ratios.drop(columns=["case_key", "run_order"], errors="ignore").to_csv(staging / RATIOS_NAME, index=False)
+        (staging / INDEX_NAME).write_text(index_markdown(compared, frame, ratios, charts), encoding="utf-8")
+    machines = len({c.fingerprint for c in compared})
+    print(f"comparison: {target / INDEX_NAME} ({len(compared)} runs on {machines} machine"
+          f"{'s' if machines != 1 else ''}, baseline {compared[0].label})")
+    if fail_above is None:
+        return 0
+    slow = regressions(ratios, fail_above)
+    if slow.empty:
+        print(f"no case is significantly slower than the baseline by more than {fail_above:g}%")
+        return 0
+    print(f"{len(slow)} case(s) significantly slower than the baseline by more than {fail_above:g}%:")
+    for row in slow.itertuples():
+        n = "" if pd.isna(row.n_tasks) else f" n_tasks={int(row.n_tasks)}"
+        print(f"  {row.run}: {row.case} {row.series}{n}{f' ({row.params})' if row.params else ''}: "
+              f"{fmt_ratio(row.ratio)} (95% CI {fmt_ratio(row.ci_low)}-{fmt_ratio(row.ci_high)}, p={row.p_value:.3g})")
+    return len(slow)
+
+
+def render_charts(frame: pd.DataFrame, ratios: pd.DataFrame, out: Path) -> list[tuple[str, str, str]]:
+    """Render the comparison charts into `out`; return `(section, heading, file)` triples."""
+    made: list[tuple[str, str, str]] = []
+
+    def keep(fig: Any, section: str, heading: str, name: str) -> None:
+        if fig is not None:
+            file = f"{slug(name)}.png"
+            save_figure(fig, out / file)
+            made.append((section, heading, file))
+
+    for case, config, rows in case_groups(frame, "workload"):
+        title, base = case_title(case, config), slug(case, config)
+        keep(compare_charts.grouped_bars_figure(rows), title, "Models x runs at each n_tasks", f"{base}-bars")
+        keep(compare_charts.scaling_runs_figure(rows), title, "Scaling, one panel per run", f"{base}-scaling")
+        keep(compare_charts.normalised_figure(rows), title, "Relative to each run's own sequential",
+             f"{base}-normalised")
+    if not ratios.empty:
+        for case in ratios["case"].drop_duplicates():
+            keep(compare_charts.ratio_figure(ratios[ratios["case"] == case]), f"Ratios: {case}",
+                 "Run / baseline per case", f"{case}-ratios")
+    return made
+
+
+def _ratio_rows(ratios: pd.DataFrame) -> list[list[object]]:
+    """Rows of the Markdown ratio table of one run."""
+    rows: list[list[object]] = []
+    for r in ratios.itertuples():
+        fmt = fmt_bytes if r.metric == "bytes_per_task" else fmt_seconds
+        ci = MISSING if pd.isna(r.ci_low) else f"{fmt_ratio(r.ci_low)} to {fmt_ratio(r.ci_high)}"
+        direction = "" if r.verdict != SIGNIFICANT else (", slower" if r.ratio > 1 else ", faster")
+        rows.append([r.case, r.series, MISSING if pd.isna(r.n_tasks) else int(r.n_tasks), r.params,
+                     fmt(r.baseline_value), fmt(r.run_value), fmt_ratio(r.ratio), ci,
+                     MISSING if pd.isna(r.p_value) else f"{r.p_value:.3g}", f"{r.verdict}{direction}",
+                     f"{r.n_baseline} / {r.n_run}"])
+    return rows
+
+
+def index_markdown(compared: Sequence[Compared], frame: pd.DataFrame, ratios: pd.DataFrame,
+                   charts: Sequence[tuple[str, str, str]]) -> str:
+    """Write the comparison's index: machines, ratio tables, cases not in every run, charts."""
+    baseline = compared[0].label
+    lines = ["# concurrency-bench comparison", "",
+             f"{len(compared)} runs; baseline `{baseline}`. A ratio is the run's median over the baseline's "
+             "(per op for micro-costs; bytes per task for memory): above 1 is slower. The 95% interval is a "
+             "bootstrap of the ratio of medians; \"significant\" needs Mann-Whitney p < 0.05 and an interval "
+             "that excludes 1.", "", "## Machines", ""]
+    machine_rows = []
+    for print_id in dict.fromkeys(c.fingerprint for c in compared):
+        group = [c for c in compared if c.fingerprint == print_id]
+        m = group[0].run.machine
+        memory = m.get("memory_bytes")
+        machine_rows.append([f"`{print_id}`", ", ".join(sorted({f"`{c.run.machine_id}`" for c in group})),
+                             m.get("cpu_model"), m.get("cpu_count"),
+                             fmt_bytes(float(memory)) if isinstance(memory, (int, float)) else "unknown",
+                             m.get("os"), m.get("python_build"), ", ".join(f"`{c.label}`" for c in group)])
+    lines += [table(("fingerprint", "machine id", "CPU", "cores", "memory", "OS", "Python", "runs"), machine_rows),
+              ""]
+    lines += ["## Ratios to the baseline", ""]
+    for c in compared[1:]:
+        mine = ratios[ratios["run"] == c.label] if not ratios.empty else ratios
+        lines += [f"### `{c.label}` / `{baseline}`", ""]
+        if mine.empty:
+            lines += ["No case in common with the baseline.", ""]
+            continue
+        counts = mine["verdict"].value_counts()
+        slower = int(((mine["verdict"] == SIGNIFICANT) & (mine["ratio"] > 1)).sum())
+        faster = int(((mine["verdict"] == SIGNIFICANT) & (mine["ratio"] < 1)).sum())
+        lines += [f"{len(mine)} cases compared: {slower} significantly slower, {faster} significantly faster, "
+                  f"{int(counts.get('not significant', 0))} not significant, "
+                  f"{int(counts.get('too few samples', 0))} with too few samples.", ""]
+        lines += [table(("case", "model", "n_tasks", "parameters", "baseline", "run", "ratio", "95% CI", "p",
+                         "verdict", "samples"), _ratio_rows(mine)), ""]
+    lines += ["## Cases not in every run", ""]
+    presence = frame.groupby("case_key")["run"].agg(list)
+    partial = presence[presence.map(len) < len(compared)]
+    if partial.empty:
+        lines += ["Every case is in every run.", ""]
+    else:
+        first = frame.drop_duplicates("case_key").set_index("case_key")
+        lines += [table(("case", "model", "n_tasks", "parameters", "in"),
+                        [[first.at[k, "case"], first.at[k, "series"],
+                          MISSING if pd.isna(first.at[k, "n_tasks"]) else int(first.at[k, "n_tasks"]),
+                          first.at[k, "params"], ", ".join(f"`{r}`" for r in runs)]
+                         for k, runs in partial.items()]), ""]
+    lines += ["## Charts", ""]
+    for section in dict.fromkeys(s for s, _, _ in charts):
+        lines += [f"### {section}", ""]
+        for _, heading, file in (c for c in charts if c[0] == section):
+            lines += [f"#### {heading}", "", f"![{section}: {heading}]({file})", ""]
+    lines += ["## Files", "", f"- [`{RATIOS_NAME}`]({RATIOS_NAME}): every ratio above, unrounded.", ""]
+    return "\n".join(lines)

@@ -1,0 +1,243 @@
+"""Build a run's report: PNG charts, `index.md` and `summary.csv` in `RUN_DIR/report/`.
+
+`build_report` reads the run first (so an unreadable run changes nothing), then
+renders every chart and the index into a staging directory beside `report/` and swaps
+it in (`reports.output.staged_dir`). A run with backends missing or failed is reported
+from what it has; the index names what is missing and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from reports import charts, micro_charts, readings
+from reports.frames import case_groups, case_title, ordered_series, slug
+from reports.load import RunData, load_run
+from reports.markdown import machine_rows, pivot_table, table
+from reports.output import save_figure, staged_dir
+from reports.palette import KNOWN_BACKENDS
+from reports.units import fmt_bytes, fmt_seconds
+
+REPORT_DIR = "report"
+SUMMARY_NAME = "summary.csv"
+INDEX_NAME = "index.md"
+MICRO_ORDER = ("spawn", "switch", "ipc", "memory")
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One rendered chart: its PNG file name, heading and reading."""
+
+    file: str
+    heading: str
+    reading: str
+
+
+@dataclass
+class Section:
+    """A group of charts (one workload configuration or micro-cost) and its table."""
+
+    title: str
+    charts: list[Chart] = field(default_factory=list)
+    table_title: str = ""
+    table: str = ""
+
+
+class _Renderer:
+    """Saves figures into one directory under unique, readable file names."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.used: set[str] = set()
+
+    def chart(self, fig: Figure, name: str, heading: str, reading: str) -> Chart:
+        """Save `fig` as `<name>.png` (made unique) and describe it."""
+        stem, suffix = slug(name), 1
+        while f"{stem}.png" in self.used:
+            suffix += 1
+            stem = f"{slug(name)}-{suffix}"
+        file = f"{stem}.png"
+        self.used.add(file)
+        save_figure(fig, self.out / file)
+        return Chart(file=file, heading=heading, reading=reading)
+
+
+def build_report(run_dir: Path | str) -> Path:
+    """Build `run_dir/report/` from the run's JSON and return its path.
+
+    Raises `reports.errors.ReportInputError` (before writing anything) if the run
+    directory or one of its JSON files is unusable.
+    """
+    run = load_run(run_dir)
+    target = run.path / REPORT_DIR
+    with staged_dir(target) as staging:
+        renderer = _Renderer(staging)
+        workload = workload_sections(run.frame, renderer)
+        micro = micro_sections(run.frame, renderer)
+        run.frame.drop(columns=["samples"]).to_csv(staging / SUMMARY_NAME, index=False)
+        (staging / INDEX_NAME).write_text(index_markdown(run, workload, micro), encoding="utf-8")
+    return target
+
+
+def workload_sections(frame: pd.DataFrame, renderer: _Renderer) -> list[Section]:
+    """Render the workload charts (scaling, bars, speedup; then the heatmap)."""
+    sections = []
+    for case, config, rows in case_groups(frame, "workload"):
+        base = slug(case, config)
+        section = Section(title=case_title(case, config), table_title="Median wall time")
+        section.charts.append(renderer.chart(charts.scaling_figure(rows), f"{base}-scaling",
+                                             "Wall time vs number of tasks", readings.scaling_reading(rows)))
+        section.charts.append(renderer.chart(charts.bars_figure(rows), f"{base}-models",
+                                             "Models side by side", readings.bars_reading(rows)))
+        speed = charts.speedup_figure(rows)
+        if speed is not None:
+            section.charts.append(renderer.chart(speed, f"{base}-speedup", "Speedup over sequential",
+                                                 readings.speedup_reading(rows)))
+        section.table = pivot_table(rows, "median", fmt_seconds, order=ordered_series(rows))
+        sections.append(section)
+    if sections:
+        heat = Section(title="Distance from ideal, all workloads")
+        heat.charts.append(renderer.chart(charts.heatmap_figure(frame), "times-ideal", "Times ideal",
+                                          readings.heatmap_reading(frame)))
+        sections.append(heat)
+    return sections
+
+
+def micro_sections(frame: pd.DataFrame, renderer: _Renderer) -> list[Section]:
+    """Render the micro-cost charts: per-op bars, ipc cost and throughput, memory."""
+    sections = []
+    micro = frame[frame["kind"] == "micro"]
+    cases = list(micro["case"].drop_duplicates())
+    for case in sorted(cases, key=lambda c: (MICRO_ORDER.index(c) if c in MICRO_ORDER else len(MICRO_ORDER),
+                                              cases.index(c))):
+        rows = micro[micro["case"] == case]
+        if case == "ipc" and _has(rows, "channel", "payload_bytes"):
+            section = Section(title="ipc", table_title="Time per message")
+            section.charts.append(renderer.chart(micro_charts.ipc_cost_figure(rows), "ipc-cost",
+                                                 "Cost per message", readings.ipc_cost_reading(rows)))
+            section.charts.append(renderer.chart(micro_charts.ipc_throughput_figure(rows), "ipc-throughput",
+                                                 "Throughput", readings.ipc_throughput_reading(rows)))
+            keyed = rows.assign(line=rows["series"] + " · " + rows["channel"].astype(str))
+            section.table = pivot_table(keyed, "per_op_s", fmt_seconds, index="line", columns="payload_bytes",
+                                        column_label=lambda p: fmt_bytes(float(p)))
+            sections.append(section)
+        elif case == "memory" and rows["bytes_per_task"].notna().any():
+            section = Section(title="memory", table_title="Memory per task")
+            section.charts.append(renderer.chart(micro_charts.memory_figure(rows), "memory",
+                                                 "Memory per live task", readings.memory_reading(rows)))
+            section.table = pivot_table(rows, "bytes_per_task", fmt_bytes, order=ordered_series(rows))
+            sections.append(section)
+        else:
+            for _, config, of_config in case_groups(rows, "micro"):
+                operation = micro_charts.OPERATIONS.get(str(case), "operation")
+                section = Section(title=case_title(str(case), config), table_title="Time per operation")
+                section.charts.append(renderer.chart(micro_charts.micro_cost_figure(of_config),
+                                                     f"{slug(str(case), config)}-cost", "Cost per operation",
+                                                     readings.micro_cost_reading(of_config, operation)))
+                section.table = pivot_table(of_config, "per_op_s", fmt_seconds, order=ordered_series(of_config))
+                sections.append(section)
+    return sections
+
+
+def _has(rows: pd.DataFrame, *columns: str) -> bool:
+    """Tell whether every row has a value in each of `columns`."""
+    return all(c in rows.columns and bool(rows[c].notna().all()) for c in columns)
+
+
+def _section_markdown(section: Section, level: str) -> list[str]:
+    """Render one section: a heading, its charts with readings, its table."""
+    lines = [f"{level} {section.title}", ""]
+    for chart in section.charts:
+        lines += [f"{level}# {chart.heading}", "", f"![{section.title}: {chart.heading}]({chart.file})", "",
+                  chart.reading, ""]
+    if section.table:
+        lines += [f"{level}# {section.table_title}", "", section.table, ""]
+    return lines
+
+
+def index_markdown(run: RunData, workload: list[Section], micro: list[Section]) -> str:
+    """Write the report's index: run and machine, what is missing, every section."""
+    manifest = run.manifest or {}
+    lines = [f"# concurrency-bench report: run `{run.run_id}` on `{run.machine_id}`", ""]
+    facts = [f"profile `{manifest.get('profile') or _first(run.frame, 'profile')}`"]
+    if manifest.get("status"):
+        facts.append(f"run status **{manifest['status']}**")
+    if manifest.get("started_at"):
+        facts.append(f"started {manifest['started_at']}, ended {manifest.get('ended_at') or 'never (interrupted)'}")
+    summary = "; ".join(facts)
+    lines += [summary[:1].upper() + summary[1:] + ".",
+              f"Built from {', '.join(f'`{f}`' for f in run.files)} by `python -m reports build`.", ""]
+    lines += ["## Machine", "", table(("field", "value"), machine_rows(run.machine)), ""]
+    lines += ["## Missing, failed and skipped", "", *problems_markdown(run), ""]
+    if workload:
+        lines += ["## Workloads", ""]
+        for section in workload:
+            lines += _section_markdown(section, "###")
+    if micro:
+        lines += ["## Micro-costs", ""]
+        for section in micro:
+            lines += _section_markdown(section, "###")
+    lines += ["## Files", "", f"- [`{SUMMARY_NAME}`]({SUMMARY_NAME}): one row per benchmark, every column of the "
+              "tidy table but the raw samples (times in seconds).", ""]
+    return "\n".join(lines)
+
+
+def _first(frame: pd.DataFrame, column: str) -> str:
+    """Return the first non-null value of `column`, or "unknown"."""
+    values = frame[column].dropna()
+    return str(values.iloc[0]) if not values.empty else "unknown"
+
+
+def problems_markdown(run: RunData) -> list[str]:
+    """List backends without results, models not run, failed and skipped cases."""
+    backends: Mapping[str, Any] = (run.manifest or {}).get("backends") or {}
+    have = set(run.frame["backend"])
+    lines: list[str] = []
+    if not run.manifest:
+        lines.append("This run has no `run.json`, so its failures and skips are unknown.")
+    for name, entry in backends.items():
+        if not isinstance(entry, Mapping):
+            continue
+        status = entry.get("status", "unknown")
+        detail = f"{status}" + (f" (return code {entry['returncode']})" if entry.get("returncode") else "")
+        if entry.get("error"):
+            detail += f": {entry['error']}"
+        if name not in have:
+            lines.append(f"- **{name}** has no results: {detail}.")
+        elif status != "ok":
+            lines.append(f"- **{name}** ended with status {detail}; the cases it completed are reported.")
+    not_run = [b for b in KNOWN_BACKENDS if b not in backends and b not in have]
+    if not_run:
+        lines.append(f"- Not in this run: {', '.join(f'**{b}**' for b in not_run)}.")
+    lines += [f"- Left out of the report: {note}." for note in run.ignored]
+    cases = [(name, case) for name, entry in backends.items() if isinstance(entry, Mapping)
+             for case in entry.get("cases") or [] if isinstance(case, Mapping)]
+    failed = [(name, c.get("id"), c.get("outcome"), c.get("reason") or "") for name, c in cases
+              if c.get("outcome") in ("failed", "error")]
+    if failed:
+        lines += ["", "Failed cases (not timed):", "", table(("backend", "case", "outcome", "reason"), failed)]
+    not_run = [f"{name}: {_short_case(c)}" for name, c in cases if c.get("outcome") == "not run"]
+    if not_run:
+        lines += ["", f"Not run (the session ended first): {', '.join(not_run)}."]
+    skipped: dict[tuple[str, str], list[str]] = {}
+    for name, c in cases:
+        if c.get("outcome") == "skipped":
+            skipped.setdefault((name, str(c.get("reason") or "no reason given")), []).append(_short_case(c))
+    if skipped:
+        lines += ["", "Skipped cases:", "",
+                  table(("backend", "reason", "cases"),
+                        [(name, reason, ", ".join(ids)) for (name, reason), ids in skipped.items()])]
+    return lines or ["Every backend ran and every case passed."]
+
+
+def _short_case(case: Mapping[str, Any]) -> str:
+    """Name a manifest case briefly: `sleep n=100`."""
+    what = case.get("workload") or case.get("micro") or case.get("id") or "?"
+    n = case.get("n_tasks")
+    return f"{what} n={n}" if n is not None else str(what)

@@ -1,0 +1,510 @@
+"""Tests of `python -m reports build` on the stored runs in tests/fixtures/.
+
+The fixtures are written by tests/fixtures/make_fixtures.py: a complete run of five
+backends (one with two variants), a run whose gevent session crashed, and a run with
+a truncated JSON file. Reports are built into copies under tmp_path, never into the
+fixtures themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import matplotlib
+import pandas as pd
+import pytest
+
+matplotlib.use("Agg")
+
+from matplotlib.colors import to_rgba
+from matplotlib.container import BarContainer
+
+from reports import ResultFileError, RunDirError, charts, load_run, micro_charts
+from reports.__main__ import main
+from reports.frames import case_groups, common_n
+from reports.index import build_report
+from reports.palette import colour
+from reports.units import fmt_bytes, fmt_ratio, fmt_seconds
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+MACHINE_A = "amd-epyc-7b13-2c-3f9a1c"
+MACHINE_B = "intel-xeon-8375c-4c-77be02"
+COMPLETE = FIXTURES / "runs" / MACHINE_A / "20261121T090000Z"
+PARTIAL = FIXTURES / "runs" / MACHINE_B / "20261122T120000Z"
+MALFORMED = FIXTURES / "malformed" / MACHINE_A / "20261124T080000Z"
+REPO = Path(__file__).resolve().parent.parent
+
+TIME_UNITS = {"ns": 1e-9, "µs": 1e-6, "ms": 1e-3, "s": 1.0}
+BYTE_UNITS = {"B": 1.0, "KiB": 1024.0, "MiB": 1024.0**2, "GiB": 1024.0**3}
+
+
+def copy_run(source: Path, tmp_path: Path) -> Path:
+    """Copy a fixture run to tmp_path/<machine>/<run> and return the copy."""
+    target = tmp_path / source.parent.name / source.name
+    shutil.copytree(source, target)
+    return target
+
+
+def seconds(text: str) -> float:
+    """Parse `12.3 ms` back into seconds."""
+    number, unit = text.split(" ")
+    return float(number) * TIME_UNITS[unit]
+
+
+def size(text: str) -> float:
+    """Parse `4.00 KiB` (or `1.2 GiB/s`) back into bytes."""
+    number, unit = text.split(" ")
+    return float(number) * BYTE_UNITS[unit.removesuffix("/s")]
+
+
+def close(shown: float, actual: float) -> bool:
+    """Tell whether a number printed to three significant figures is `actual`."""
+    return math.isclose(shown, actual, rel_tol=0.01)
+
+
+def fixture_benchmarks(run_dir: Path) -> list[tuple[str, dict[str, object]]]:
+    """Every benchmark entry of a fixture run, with the file it is in."""
+    entries = []
+    for path in sorted(run_dir.glob("*.json")):
+        if path.name != "run.json":
+            entries += [(path.name, bench) for bench in json.loads(path.read_text())["benchmarks"]]
+    return entries
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The complete fixture run, copied and built once for the module."""
+    run_dir = copy_run(COMPLETE, tmp_path_factory.mktemp("complete"))
+    assert main(["build", str(run_dir)]) == 0
+    return run_dir
+
+
+@pytest.fixture(scope="module")
+def built_partial(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The run with a crashed backend and a failed case, copied and built once."""
+    run_dir = copy_run(PARTIAL, tmp_path_factory.mktemp("partial"))
+    assert main(["build", str(run_dir)]) == 0
+    return run_dir
+
+
+@pytest.fixture(scope="module")
+def summary(built: Path) -> pd.DataFrame:
+    """The built report's summary.csv."""
+    return pd.read_csv(built / "report" / "summary.csv")
+
+
+@pytest.fixture(scope="module")
+def sections(built: Path) -> dict[str, str]:
+    """The built index.md split into its `###` sections, keyed by heading."""
+    text = (built / "report" / "index.md").read_text(encoding="utf-8")
+    parts = re.split(r"^### (.+)$", text, flags=re.MULTILINE)
+    return {parts[i].strip(): parts[i + 1] for i in range(1, len(parts), 2)}
+
+
+# --- loading -------------------------------------------------------------------------
+
+
+def test_load_makes_one_row_per_benchmark() -> None:
+    run = load_run(COMPLETE)
+    frame = run.frame
+    assert len(frame) == len(fixture_benchmarks(COMPLETE))
+    assert run.run_id == "20261121T090000Z"
+    assert run.machine_id == MACHINE_A
+    assert set(frame["backend"]) == {"sequential", "threads", "processes", "gevent", "asyncio"}
+    assert {"processes[fork]", "processes[spawn]"} <= set(frame["label"])
+    assert set(frame["kind"]) == {"workload", "micro"}
+    assert set(frame["case"]) == {"sleep", "cpu_spin", "spawn", "switch", "ipc", "memory"}
+    for column in ("sleep_s", "work_units", "channel", "payload_bytes", "start_method"):
+        assert column in frame.columns
+    assert frame["cpu_model"].eq("AMD EPYC 7B13").all()
+    assert frame["cpu_count"].eq(2).all()
+
+
+def test_load_derives_per_op_and_times_ideal() -> None:
+    frame = load_run(COMPLETE).frame
+    micro = frame[frame["kind"] == "micro"]
+    assert (micro["per_op_s"] - micro["median"] / micro["ops_per_round"]).abs().max() < 1e-15
+    workload = frame[frame["kind"] == "workload"]
+    assert (workload["times_ideal"] - workload["median"] / workload["ideal_s"]).abs().max() < 1e-12
+    assert workload["per_op_s"].isna().all()
+    memory = frame[frame["case"] == "memory"]
+    assert memory["bytes_per_task"].gt(1000).all()
+
+
+def test_load_keeps_raw_samples() -> None:
+    frame = load_run(COMPLETE).frame.set_index(["source", "name"])
+    for file, bench in fixture_benchmarks(COMPLETE):
+        stats = bench["stats"]
+        assert isinstance(stats, dict)
+        row = frame.loc[(file, bench["name"])]
+        assert row["samples"] == stats["data"]
+        assert row["rounds"] == len(stats["data"])
+
+
+def test_load_treats_other_scalars_as_parameters(tmp_path: Path) -> None:
+    run_dir = copy_run(COMPLETE, tmp_path)
+    path = run_dir / "threads.json"
+    document = json.loads(path.read_text())
+    extra = document["benchmarks"][0]["extra_info"]
+    extra.update(url="http://127.0.0.1:49152/bytes/1024", pool_size=8, tags=["a", "b"])
+    path.write_text(json.dumps(document))
+    frame = load_run(run_dir).frame
+    row = frame[frame["name"] == document["benchmarks"][0]["name"]].iloc[0]
+    # The local server's port changes every run; it must not split a case.
+    assert row["url"] == "http://127.0.0.1/bytes/1024"
+    assert row["pool_size"] == 8
+    assert "tags" not in frame.columns
+
+
+def test_load_malformed_json_names_the_file() -> None:
+    with pytest.raises(ResultFileError) as caught:
+        load_run(MALFORMED)
+    assert caught.value.path.name == "threads.json"
+    assert "threads.json" in str(caught.value)
+    assert "not valid JSON" in str(caught.value)
+
+
+def test_load_missing_or_non_directory_run(tmp_path: Path) -> None:
+    with pytest.raises(RunDirError, match="no such run directory"):
+        load_run(tmp_path / "nowhere")
+    file = tmp_path / "file.json"
+    file.write_text("{}")
+    with pytest.raises(RunDirError, match="not a directory"):
+        load_run(file)
+
+
+def test_load_run_without_json_says_what_run_json_reports(tmp_path: Path) -> None:
+    run_dir = tmp_path / MACHINE_A / "20261201T000000Z"
+    run_dir.mkdir(parents=True)
+    manifest = json.loads((COMPLETE / "run.json").read_text())
+    manifest["backends"] = {"threads": {"status": "timeout", "json": None, "error": "killed after 600 s"}}
+    (run_dir / "run.json").write_text(json.dumps(manifest))
+    with pytest.raises(RunDirError, match="no benchmark JSON") as caught:
+        load_run(run_dir)
+    assert "threads: timeout (killed after 600 s)" in str(caught.value)
+
+
+def test_common_n_is_the_largest_size_most_models_share() -> None:
+    frame = load_run(COMPLETE).frame
+    sleep = frame[frame["case"] == "sleep"]
+    # processes skipped 100 sleepers; the other four models still share 100.
+    assert common_n(sleep) == 100
+    assert common_n(sleep[sleep["backend"].isin(["processes", "sequential"])]) == 10
+
+
+# --- the built report ----------------------------------------------------------------
+
+
+def test_summary_csv_has_the_fixture_medians(built: Path, summary: pd.DataFrame) -> None:
+    assert "samples" not in summary.columns
+    entries = fixture_benchmarks(COMPLETE)
+    assert len(summary) == len(entries)
+    indexed = summary.set_index(["source", "name"])
+    for file, bench in entries:
+        stats = bench["stats"]
+        assert isinstance(stats, dict)
+        row = indexed.loc[(file, bench["name"])]
+        assert math.isclose(row["median"], stats["median"], rel_tol=1e-12)
+        assert math.isclose(row["q1"], stats["q1"], rel_tol=1e-12)
+        assert math.isclose(row["q3"], stats["q3"], rel_tol=1e-12)
+        assert row["rounds"] == stats["rounds"]
+
+
+def test_every_linked_png_exists_and_every_png_is_linked(built: Path) -> None:
+    report = built / "report"
+    text = (report / "index.md").read_text(encoding="utf-8")
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    assert len(links) >= 11
+    for link in links:
+        data = (report / link).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n", link
+        assert len(data) > 5000, link
+    assert {p.name for p in report.glob("*.png")} == set(links)
+    assert not list(built.glob(".report-*")), "the staging directory was left behind"
+
+
+def test_index_has_machine_and_medians_tables(built: Path, sections: dict[str, str], summary: pd.DataFrame) -> None:
+    text = (built / "report" / "index.md").read_text(encoding="utf-8")
+    assert "| CPU | AMD EPYC 7B13 |" in text
+    assert "| cores | 2 |" in text
+    assert "| memory | 8.00 GiB |" in text
+    assert "| uvloop | not installed |" in text
+    sleep = sections["sleep (sleep_s=0.01)"]
+    row = summary[(summary["case"] == "sleep") & (summary["series"] == "gevent") & (summary["n_tasks"] == 100)]
+    line = next(line for line in sleep.splitlines() if line.startswith("| gevent |"))
+    assert line.split("|")[-2].strip() == fmt_seconds(float(row["median"].iloc[0]))
+
+
+def test_index_names_models_not_run_and_skips(built: Path) -> None:
+    text = (built / "report" / "index.md").read_text(encoding="utf-8")
+    assert "Not in this run: **thread_pool**, **process_pool**, **generators**, **greenlet**, **uvloop**." in text
+    assert "| processes | 100 processes exceed the quick profile's limit of 50 | sleep n=100 |" in text
+
+
+def _row(summary: pd.DataFrame, case: str, series: str, n: int) -> pd.Series:
+    """The one summary row of a case, series and n_tasks."""
+    rows = summary[(summary["case"] == case) & (summary["series"] == series) & (summary["n_tasks"] == n)]
+    assert len(rows) == 1, (case, series, n)
+    return rows.iloc[0]
+
+
+@pytest.mark.parametrize(
+    ("case", "heading"), [("sleep", "sleep (sleep_s=0.01)"), ("cpu_spin", "cpu_spin (work_units=20000)")]
+)
+def test_workload_sentences_match_summary(
+    sections: dict[str, str], summary: pd.DataFrame, case: str, heading: str
+) -> None:
+    text = sections[heading]
+    of_case = summary[summary["case"] == case]
+
+    scaling = re.search(r"From (\d+) to (\d+) tasks the median of \*\*(.+?)\*\* grows least, ([\d.]+)x, "
+                        r"and that of \*\*(.+?)\*\* most, ([\d.]+)x; the ideal grows ([\d.]+)x\.", text)
+    assert scaling, text
+    n0, n1 = int(scaling[1]), int(scaling[2])
+    growth = {s: _row(summary, case, s, n1)["median"] / _row(summary, case, s, n0)["median"]
+              for s in of_case["series"].unique()
+              if len(of_case[(of_case["series"] == s) & of_case["n_tasks"].isin([n0, n1])]) == 2}
+    assert scaling[3] == min(growth, key=lambda s: growth[s])
+    assert scaling[5] == max(growth, key=lambda s: growth[s])
+    assert close(float(scaling[4]), growth[scaling[3]])
+    assert close(float(scaling[6]), growth[scaling[5]])
+    assert close(float(scaling[7]), _row(summary, case, "sequential", n1)["ideal_s"]
+                 / _row(summary, case, "sequential", n0)["ideal_s"])
+
+    bars = re.search(r"At (\d+) `(\w+)` tasks \*\*(.+?)\*\* is ([\d.]+)x faster than \*\*(.+?)\*\* "
+                     r"and ([\d.]+)x ideal \(([\d.]+ \w+) vs ([\d.]+ \w+)\)\.", text)
+    assert bars, text
+    n = int(bars[1])
+    at = of_case[of_case["n_tasks"] == n]
+    best, worst = _row(summary, case, bars[3], n), _row(summary, case, bars[5], n)
+    assert best["median"] == at["median"].min() and worst["median"] == at["median"].max()
+    assert close(float(bars[4]), worst["median"] / best["median"])
+    assert close(float(bars[6]), best["median"] / best["ideal_s"])
+    assert close(seconds(bars[7]), best["median"]) and close(seconds(bars[8]), worst["median"])
+
+    speedup = re.search(r"At (\d+) `(\w+)` tasks \*\*(.+?)\*\* gains most over sequential, ([\d.]+)x "
+                        r"\(ideal ([\d.]+)x\), and \*\*(.+?)\*\* least, ([\d.]+)x\.", text)
+    assert speedup, text
+    n = int(speedup[1])
+    sequential = _row(summary, case, "sequential", n)
+    assert close(float(speedup[4]), sequential["median"] / _row(summary, case, speedup[3], n)["median"])
+    assert close(float(speedup[5]), sequential["median"] / sequential["ideal_s"])
+    assert close(float(speedup[7]), sequential["median"] / _row(summary, case, speedup[6], n)["median"])
+
+
+def test_heatmap_sentence_matches_summary(sections: dict[str, str], summary: pd.DataFrame) -> None:
+    text = sections["Distance from ideal, all workloads"]
+    found = re.findall(r"On `(\w+)` \(([^)]*)\) at (\d+) tasks \*\*(.+?)\*\* is closest to ideal \(([\d.]+)x\) "
+                       r"and \*\*(.+?)\*\* furthest \(([\d.]+)x\)\.", text)
+    assert {f[0] for f in found} == {"sleep", "cpu_spin"}
+    for case, _, n, best, best_x, worst, worst_x in found:
+        at = summary[(summary["case"] == case) & (summary["n_tasks"] == int(n))]
+        assert _row(summary, case, best, int(n))["times_ideal"] == at["times_ideal"].min()
+        assert _row(summary, case, worst, int(n))["times_ideal"] == at["times_ideal"].max()
+        assert close(float(best_x), _row(summary, case, best, int(n))["times_ideal"])
+        assert close(float(worst_x), _row(summary, case, worst, int(n))["times_ideal"])
+
+
+@pytest.mark.parametrize("micro", ["spawn", "switch"])
+def test_micro_cost_sentences_match_summary(sections: dict[str, str], summary: pd.DataFrame, micro: str) -> None:
+    sentence = re.search(rf"Cost of one `{micro}` \(([^)]*)\), cheapest first: (.*)\.", sections[micro])
+    assert sentence, sections[micro]
+    items = re.findall(r"\*\*(.+?)\*\* ([\d.]+ \w+)(?: \(([\d.]+)x\))?", sentence[2])
+    of_micro = summary[summary["case"] == micro]
+    assert {name for name, _, _ in items} == set(of_micro["series"])
+    cheapest = None
+    for name, shown, ratio in items:
+        # Each model at its largest n_tasks.
+        rows = of_micro[of_micro["series"] == name].sort_values("n_tasks")
+        per_op = float(rows["per_op_s"].iloc[-1])
+        assert close(seconds(shown), per_op), (name, shown, per_op)
+        if cheapest is None:
+            cheapest = per_op
+            assert per_op == min(of_micro.groupby("series")["per_op_s"].last())
+        else:
+            assert close(float(ratio), per_op / cheapest)
+
+
+def test_memory_sentence_matches_summary(sections: dict[str, str], summary: pd.DataFrame) -> None:
+    sentence = re.search(r"Memory per live task at (\d+) tasks, smallest first: (.*)\.", sections["memory"])
+    assert sentence, sections["memory"]
+    n = int(sentence[1])
+    items = re.findall(r"\*\*(.+?)\*\* ([\d.]+ \w+)(?: \(([\d.]+)x\))?", sentence[2])
+    assert len(items) >= 3
+    least = _row(summary, "memory", items[0][0], n)["bytes_per_task"]
+    for name, shown, ratio in items:
+        value = _row(summary, "memory", name, n)["bytes_per_task"]
+        assert close(size(shown), value)
+        if ratio:
+            assert close(float(ratio), value / least)
+    values = [size(shown) for _, shown, _ in items]
+    assert values == sorted(values)
+
+
+def test_ipc_sentences_match_summary(sections: dict[str, str], summary: pd.DataFrame) -> None:
+    text = sections["ipc"]
+    ipc = summary[summary["case"] == "ipc"]
+    cost = re.search(r"At ([\d.]+ \w+) per message the cheapest is \*\*(.+?)\*\* over `(\w+)`, ([\d.]+ \w+) per "
+                     r"message, and the dearest \*\*(.+?)\*\* over `(\w+)`, ([\d.]+ \w+) \(([\d.]+)x\)\.", text)
+    assert cost, text
+    payload = size(cost[1])
+    at = ipc[ipc["payload_bytes"] == payload]
+    best = at[(at["series"] == cost[2]) & (at["channel"] == cost[3])]["per_op_s"].iloc[0]
+    worst = at[(at["series"] == cost[5]) & (at["channel"] == cost[6])]["per_op_s"].iloc[0]
+    assert best == at["per_op_s"].min() and worst == at["per_op_s"].max()
+    assert close(seconds(cost[4]), best) and close(seconds(cost[7]), worst)
+    assert close(float(cost[8]), worst / best)
+    rate = re.search(r"At ([\d.]+ \w+) per message \*\*(.+?)\*\* over `(\w+)` moves the most, ([\d.]+ \S+), "
+                     r"and \*\*(.+?)\*\* over `(\w+)` the least, ([\d.]+ \S+)\.", text)
+    assert rate, text
+    payload = size(rate[1])
+    at = ipc[ipc["payload_bytes"] == payload]
+    fastest = at[(at["series"] == rate[2]) & (at["channel"] == rate[3])]["per_op_s"].iloc[0]
+    slowest = at[(at["series"] == rate[5]) & (at["channel"] == rate[6])]["per_op_s"].iloc[0]
+    assert close(size(rate[4]), payload / fastest) and close(size(rate[7]), payload / slowest)
+
+
+def test_partial_run_reports_the_rest_and_names_what_is_missing(built_partial: Path) -> None:
+    report = built_partial / "report"
+    text = (report / "index.md").read_text(encoding="utf-8")
+    assert "**gevent** has no results: crashed (return code -11): Fatal Python error: Segmentation fault" in text
+    assert "**threads** ended with status failed (return code 1): 1 case failed" in text
+    assert "| threads | bench/test_workload.py::test_workload[cpu_spin-threads-100] | failed | wrong answer" in text
+    summary = pd.read_csv(report / "summary.csv")
+    assert "gevent" not in set(summary["backend"])
+    assert {"sequential", "threads", "processes", "asyncio"} == set(summary["backend"])
+    assert "Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz, 4 cores" in text or "| cores | 4 |" in text
+
+
+# --- errors and the atomic swap --------------------------------------------------------
+
+
+def _snapshot(report: Path) -> dict[str, bytes]:
+    """Every file of a report directory and its bytes."""
+    return {p.name: p.read_bytes() for p in sorted(report.iterdir())}
+
+
+@pytest.fixture
+def built_copy(built: Path, tmp_path: Path) -> Iterator[Path]:
+    """A copy of the built run (report included) that a test may break."""
+    yield copy_run(built, tmp_path)
+
+
+def test_malformed_json_exits_2_and_keeps_previous_report(
+    built_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = _snapshot(built_copy / "report")
+    path = built_copy / "asyncio.json"
+    path.write_text(path.read_text()[:1000])
+    assert main(["build", str(built_copy)]) == 2
+    err = capsys.readouterr().err
+    assert "asyncio.json" in err and "not valid JSON" in err
+    assert _snapshot(built_copy / "report") == before
+    assert not list(built_copy.glob(".report-*"))
+
+
+def test_failure_while_rendering_keeps_previous_report(built_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = _snapshot(built_copy / "report")
+
+    def broken(_frame: pd.DataFrame) -> None:
+        raise RuntimeError("renderer failed")
+
+    monkeypatch.setattr(charts, "heatmap_figure", broken)
+    with pytest.raises(RuntimeError, match="renderer failed"):
+        build_report(built_copy)
+    assert _snapshot(built_copy / "report") == before
+    assert not list(built_copy.glob(".report-*"))
+
+
+def test_rebuild_replaces_the_report(built_copy: Path) -> None:
+    stale = built_copy / "report" / "stale.png"
+    stale.write_bytes(b"old")
+    assert main(["build", str(built_copy)]) == 0
+    assert not stale.exists()
+    assert (built_copy / "report" / "index.md").exists()
+
+
+def test_missing_dir_and_empty_dir_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["build", str(tmp_path / "absent")]) == 2
+    assert "absent: no such run directory" in capsys.readouterr().err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["build", str(empty)]) == 2
+    assert "holds no benchmark JSON" in capsys.readouterr().err
+    assert not (empty / "report").exists()
+
+
+def test_command_line_entry_point_exits_2(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "reports", "build", str(MALFORMED)],
+        cwd=REPO, capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "threads.json" in result.stderr
+    assert not (MALFORMED / "report").exists()
+
+
+# --- charts ----------------------------------------------------------------------------
+
+
+def test_a_model_keeps_its_colour_across_charts() -> None:
+    frame = load_run(COMPLETE).frame
+    _, _, sleep = next(case_groups(frame, "workload"))
+    line = next(ln for ln in charts.scaling_figure(sleep).axes[0].get_lines() if ln.get_label() == "gevent")
+    assert to_rgba(line.get_color()) == to_rgba(colour("gevent"))
+    ax = charts.bars_figure(sleep).axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert to_rgba(ax.patches[labels.index("gevent")].get_facecolor()) == to_rgba(colour("gevent"))
+    ax = micro_charts.memory_figure(frame[frame["case"] == "memory"]).axes[0]
+    bars = next(c for c in ax.containers if isinstance(c, BarContainer) and c.get_label() == "gevent")
+    assert to_rgba(bars.patches[0].get_facecolor()) == to_rgba(colour("gevent"))
+    assert colour("gevent") != colour("threads")
+
+
+def test_charts_say_what_and_where_with_units_and_log_scales() -> None:
+    frame = load_run(COMPLETE).frame
+    _, _, sleep = next(case_groups(frame, "workload"))
+    speedup = charts.speedup_figure(sleep)
+    assert speedup is not None
+    figures = {
+        "scaling": charts.scaling_figure(sleep),
+        "bars": charts.bars_figure(sleep),
+        "speedup": speedup,
+        "heatmap": charts.heatmap_figure(frame),
+        "spawn": micro_charts.micro_cost_figure(frame[frame["case"] == "spawn"]),
+        "ipc": micro_charts.ipc_cost_figure(frame[frame["case"] == "ipc"]),
+        "throughput": micro_charts.ipc_throughput_figure(frame[frame["case"] == "ipc"]),
+        "memory": micro_charts.memory_figure(frame[frame["case"] == "memory"]),
+    }
+    for name, fig in figures.items():
+        ax = fig.axes[0]
+        assert "AMD EPYC 7B13, 2 cores" in ax.get_title(), name
+        assert ax.get_xlabel() or name == "heatmap", name
+    assert figures["scaling"].axes[0].get_yscale() == "log"
+    assert figures["scaling"].axes[0].get_xscale() == "log"
+    assert figures["bars"].axes[0].get_xscale() == "log"  # 10 ms to 1 s
+    assert figures["spawn"].axes[0].get_xscale() == "log"  # 150 ns to 27 ms
+    assert figures["ipc"].axes[0].get_yscale() == "log"
+    assert "wall time" in figures["scaling"].axes[0].get_ylabel()
+    assert "bytes" in figures["memory"].axes[0].get_ylabel()
+    assert "bytes/s" in figures["throughput"].axes[0].get_ylabel()
+    # The ideal is drawn as a dashed reference line.
+    ideal = next(ln for ln in figures["scaling"].axes[0].get_lines() if ln.get_label() == "ideal")
+    assert ideal.get_linestyle() == "--"
+
+
+def test_units_read_between_1_and_1000() -> None:
+    assert fmt_seconds(0.0123) == "12.3 ms"
+    assert fmt_seconds(0.9996) == "1.00 s"
+    assert fmt_seconds(2.5e-7) == "250 ns"
+    assert fmt_bytes(64) == "64 B"
+    assert fmt_bytes(4096) == "4.00 KiB"
+    assert fmt_ratio(9.126) == "9.13x"
+    assert fmt_ratio(184056) == "184000x"
