@@ -9,16 +9,16 @@ interpreter never imports gevent at all.
 import sys
 
 
-def _backend_from_argv(argv: list[str]) -> str | None:
+def _option(argv: list[str], name: str) -> str | None:
     for i, arg in enumerate(argv):
-        if arg == "--backend" and i + 1 < len(argv):
+        if arg == name and i + 1 < len(argv):
             return argv[i + 1]
-        if arg.startswith("--backend="):
+        if arg.startswith(name + "="):
             return arg.split("=", 1)[1]
     return None
 
 
-if __name__ == "__main__" and _backend_from_argv(sys.argv) == "gevent":
+if __name__ == "__main__" and _option(sys.argv, "--backend") == "gevent":
     from gevent import monkey
 
     monkey.patch_all()
@@ -34,11 +34,19 @@ def main(argv: list[str]) -> int:
 
     # Thousands of sockets or child processes need more than the usual 1024 descriptors.
     raise_open_files_limit()
+    from bench.micro import MICROS
+    from workloads import WORKLOADS
+
     here = os.path.dirname(os.path.abspath(__file__))
-    modules = [os.path.join(here, "bench_workloads.py")]
-    micro = os.path.join(here, "bench_micro.py")
-    if os.path.exists(micro):
-        modules.append(micro)
+    selected = (_option(argv, "--workloads") or ",".join([*WORKLOADS, *MICROS])).split(",")
+    modules = []
+    if set(selected) & set(WORKLOADS):
+        modules.append(os.path.join(here, "bench_workloads.py"))
+    if set(selected) & set(MICROS):
+        modules.append(os.path.join(here, "bench_micro.py"))
+    if not modules:
+        print(f"error: nothing to run in --workloads {selected}; valid: {', '.join([*WORKLOADS, *MICROS])}")
+        return 2
     return int(pytest.main([*modules, "-p", "no:cacheprovider", *argv]))
 
 

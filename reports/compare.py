@@ -71,7 +71,8 @@ def expand(path: Path) -> tuple[list[Path], bool]:
 
     A run directory is taken as is. A machine directory (`results/<machine-id>`) gives
     its newest run, a results root (`results/`) the newest run of every machine under
-    it; run ids sort by time, so the newest is the last by name.
+    it, or, when it holds one machine only, that machine's two newest runs (before and
+    after an upgrade); run ids sort by time, so the newest is the last by name.
     """
     if not path.exists():
         raise RunDirError(path, "no such directory; give run directories or a results root such as results/")
@@ -84,10 +85,14 @@ def expand(path: Path) -> tuple[list[Path], bool]:
     if runs_here:
         return [runs_here[-1]], False
     newest = []
+    per_machine = []
     for machine in children:
         runs = [c for c in _subdirs(machine) if _has_results(c)]
         if runs:
             newest.append(runs[-1])
+            per_machine.append(runs)
+    if len(per_machine) == 1:
+        return per_machine[0][-2:], False
     if not newest:
         raise RunDirError(path, "holds no run with results (expected <root>/<machine-id>/<run-id>/*.json)")
     return newest, False
@@ -166,7 +171,7 @@ def combined_frame(compared: Sequence[Compared]) -> pd.DataFrame:
         for values in frame[params].itertuples(index=False)
     ] if params else ""
     frame["case_key"] = [
-        json.dumps([b, v, c, None if pd.isna(n) else int(n), p])
+        json.dumps([b, None if pd.isna(v) else v, c, None if pd.isna(n) else int(n), p])
         for b, v, c, n, p in zip(frame["backend"], frame["variant"], frame["case"], frame["n_tasks"],
                                  frame["params"], strict=True)
     ]
