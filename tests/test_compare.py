@@ -266,3 +266,25 @@ def test_malformed_run_in_compare_exits_2(tmp_path: Path, capsys: pytest.Capture
     assert main(["compare", str(OLDER_A), str(malformed), "--out", str(tmp_path / "out")]) == 2
     assert "threads.json" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_root_of_one_machine_compares_its_two_newest_runs(tmp_path: Path) -> None:
+    root = tmp_path / "results"
+    shutil.copytree(FIXTURES / "runs" / MACHINE_A, root / MACHINE_A)
+    runs, baseline = discover_runs([root])
+    assert [r.name for r in runs] == ["20261120T101500Z", "20261121T090000Z"]
+    assert baseline.name == "20261120T101500Z"
+
+
+def test_runs_without_processes_still_align_with_runs_that_have_them(tmp_path: Path) -> None:
+    # Without processes a run has no variant at all; its cases must still align.
+    lean = tmp_path / MACHINE_A / "20261125T000000Z"
+    shutil.copytree(COMPLETE, lean)
+    (lean / "processes.json").unlink()
+    out = tmp_path / "out"
+    assert main(["compare", str(COMPLETE), str(lean), "--out", str(out)]) == 0
+    ratios = read_ratios(out)
+    compared = set(ratios["backend"])
+    assert {"sequential", "threads", "asyncio"} <= compared
+    assert "processes" not in compared
+    assert (ratios["ratio"] == 1.0).all()
