@@ -34,14 +34,24 @@ def _parser() -> argparse.ArgumentParser:
         help="compare runs side by side",
         description="Compare runs; a directory of machines (e.g. results/) means the newest run of each machine.",
     )
-    compare.add_argument("runs", type=Path, nargs="+", metavar="RUN_DIR",
-                         help="run directories, or a results root / machine directory")
-    compare.add_argument("--baseline", type=Path, metavar="RUN_DIR",
-                         help="the run the others are divided by (default: the first run given, or the oldest)")
-    compare.add_argument("--out", type=Path, metavar="DIR",
-                         help="output directory (default: <results>/compare/<timestamp>/)")
-    compare.add_argument("--fail-above", type=float, metavar="PCT",
-                         help="exit 1 if a case is significantly slower than the baseline by more than PCT percent")
+    compare.add_argument(
+        "runs", type=Path, nargs="+", metavar="RUN_DIR", help="run directories, or a results root / machine directory"
+    )
+    compare.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="RUN_DIR",
+        help="the run the others are divided by (default: the first run given, or the oldest)",
+    )
+    compare.add_argument(
+        "--out", type=Path, metavar="DIR", help="output directory (default: <results>/compare/<timestamp>/)"
+    )
+    compare.add_argument(
+        "--fail-above",
+        type=float,
+        metavar="PCT",
+        help="exit 1 if a case is significantly slower than the baseline by more than PCT percent",
+    )
     return parser
 
 

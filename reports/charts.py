@@ -54,14 +54,33 @@ def draw_scaling(ax: Axes, rows: pd.DataFrame, *, show_ideal: bool = True) -> No
         line = rows[rows["series"] == series].dropna(subset=["n_tasks"]).sort_values("n_tasks")
         style = styles[series]
         x = line["n_tasks"].to_numpy(dtype=float)
-        ax.fill_between(x, line["q1"].to_numpy(dtype=float), line["q3"].to_numpy(dtype=float),
-                        color=style.colour, alpha=0.18, linewidth=0)
-        ax.plot(x, line["median"].to_numpy(dtype=float), color=style.colour, linestyle=style.linestyle,
-                marker=style.marker, markersize=5, label=series)
+        ax.fill_between(
+            x,
+            line["q1"].to_numpy(dtype=float),
+            line["q3"].to_numpy(dtype=float),
+            color=style.colour,
+            alpha=0.18,
+            linewidth=0,
+        )
+        ax.plot(
+            x,
+            line["median"].to_numpy(dtype=float),
+            color=style.colour,
+            linestyle=style.linestyle,
+            marker=style.marker,
+            markersize=5,
+            label=series,
+        )
     ideal = rows.dropna(subset=["n_tasks", "ideal_s"]).groupby("n_tasks")["ideal_s"].median()
     if show_ideal and not ideal.empty:
-        ax.plot(ideal.index.to_numpy(dtype=float), ideal.to_numpy(dtype=float), linestyle="--",
-                color=IDEAL_COLOUR, linewidth=1.2, label="ideal")
+        ax.plot(
+            ideal.index.to_numpy(dtype=float),
+            ideal.to_numpy(dtype=float),
+            linestyle="--",
+            color=IDEAL_COLOUR,
+            linewidth=1.2,
+            label="ideal",
+        )
     ax.set_xscale("log")
     ax.set_yscale("log")
     tick_formatter(fmt_seconds, ax.yaxis)
@@ -81,8 +100,12 @@ def scaling_figure(rows: pd.DataFrame) -> Figure:
     draw_scaling(ax, rows)
     ax.set_ylabel("median wall time, log scale")
     case, config = rows["case"].iloc[0], rows["config"].iloc[0]
-    ax.set_title(wrap(f"{case_title(case, config)}: wall time vs number of tasks, by model\n"
-                 f"{machine_title(rows)} · band: interquartile range · dashed: ideal"))
+    ax.set_title(
+        wrap(
+            f"{case_title(case, config)}: wall time vs number of tasks, by model\n"
+            f"{machine_title(rows)} · band: interquartile range · dashed: ideal"
+        )
+    )
     legend_outside(ax, title="model")
     return fig
 
@@ -103,8 +126,14 @@ def bars_figure(rows: pd.DataFrame) -> Figure:
     median = at["median"].to_numpy(dtype=float)
     low = np.clip(median - at["q1"].to_numpy(dtype=float), 0, None)
     high = np.clip(at["q3"].to_numpy(dtype=float) - median, 0, None)
-    ax.barh(y, median, xerr=np.vstack([low, high]), color=[styles[s].colour for s in at["series"]],
-            capsize=3, error_kw={"elinewidth": 1, "ecolor": "#333333"})
+    ax.barh(
+        y,
+        median,
+        xerr=np.vstack([low, high]),
+        color=[styles[s].colour for s in at["series"]],
+        capsize=3,
+        error_kw={"elinewidth": 1, "ecolor": "#333333"},
+    )
     ax.set_yticks(y, list(at["series"]))
     ax.invert_yaxis()
     ideal = at["ideal_s"].dropna()
@@ -126,12 +155,20 @@ def bars_figure(rows: pd.DataFrame) -> Figure:
     if not ideal.empty:
         value = float(ideal.median())
         ax.axvline(value, linestyle="--", color=IDEAL_COLOUR, linewidth=1.2)
-        ax.text(value, 1.0, f" ideal {fmt_seconds(value)}", transform=ax.get_xaxis_transform(),
-                ha="left", va="bottom", fontsize="small")
+        ax.text(
+            value,
+            1.0,
+            f" ideal {fmt_seconds(value)}",
+            transform=ax.get_xaxis_transform(),
+            ha="left",
+            va="bottom",
+            fontsize="small",
+        )
     ax.grid(True, axis="x", which="major", alpha=0.35)
     case, config = rows["case"].iloc[0], rows["config"].iloc[0]
-    ax.set_title(wrap(f"{case_title(case, config)} at {n} tasks: models by median wall time\n"
-                 f"{machine_title(rows)}"), pad=16)
+    ax.set_title(
+        wrap(f"{case_title(case, config)} at {n} tasks: models by median wall time\n{machine_title(rows)}"), pad=16
+    )
     return fig
 
 
@@ -156,15 +193,13 @@ def heatmap_figure(frame: pd.DataFrame) -> Figure:
             match = rows.loc[rows["series"] == name, "times_ideal"]
             if not match.empty:
                 values[i, j] = float(match.iloc[0])
-    fig = Figure(figsize=(3.2 + 1.9 * max(len(columns), 1), 1.9 + 0.5 * max(len(series), 1)),
-                 layout="constrained")
+    fig = Figure(figsize=(3.2 + 1.9 * max(len(columns), 1), 1.9 + 0.5 * max(len(series), 1)), layout="constrained")
     ax = fig.add_subplot()
     finite = values[np.isfinite(values) & (values > 0)]
     top = float(finite.max()) if finite.size else 2.0
     # The colours saturate at 10x ideal, so that 1.0x, 1.5x and 3x stay apart even
     # when one cell (sequential sleepers) is a hundred times the ideal.
-    norm = LogNorm(vmin=min(float(finite.min()) if finite.size else 1.0, 1.0), vmax=min(max(top, 2.0), 10.0),
-                   clip=True)
+    norm = LogNorm(vmin=min(float(finite.min()) if finite.size else 1.0, 1.0), vmax=min(max(top, 2.0), 10.0), clip=True)
     cmap = _ratio_cmap()
     image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, norm=norm, aspect="auto")
     for (i, j), value in np.ndenumerate(values):
@@ -177,8 +212,9 @@ def heatmap_figure(frame: pd.DataFrame) -> Figure:
     ax.set_xticks(range(len(columns)), [label for label, _ in columns])
     ax.set_yticks(range(len(series)), series)
     ax.tick_params(top=True, bottom=False, labeltop=True, labelbottom=False)
-    bar = fig.colorbar(image, ax=ax, extend="max" if top > 10.0 else "neither",
-                       label="times ideal (median / ideal_s), log scale")
+    bar = fig.colorbar(
+        image, ax=ax, extend="max" if top > 10.0 else "neither", label="times ideal (median / ideal_s), log scale"
+    )
     tick_formatter(fmt_ratio, bar.ax.yaxis)
     ax.set_title(wrap(f"Distance from ideal by model and workload (1.0x = ideal)\n{machine_title(frame)}"))
     return fig
@@ -206,12 +242,25 @@ def speedup_figure(rows: pd.DataFrame) -> Figure | None:
     for series in ordered_series(others):
         line = others[others["series"] == series].sort_values("n_tasks")
         style = styles[series]
-        ax.plot(line["n_tasks"].to_numpy(dtype=float), line["speedup"].to_numpy(dtype=float),
-                color=style.colour, linestyle=style.linestyle, marker=style.marker, markersize=5, label=series)
+        ax.plot(
+            line["n_tasks"].to_numpy(dtype=float),
+            line["speedup"].to_numpy(dtype=float),
+            color=style.colour,
+            linestyle=style.linestyle,
+            marker=style.marker,
+            markersize=5,
+            label=series,
+        )
     ideal = table.dropna(subset=["ideal_speedup"]).groupby("n_tasks")["ideal_speedup"].median()
     if not ideal.empty:
-        ax.plot(ideal.index.to_numpy(dtype=float), ideal.to_numpy(dtype=float), linestyle="--",
-                color=IDEAL_COLOUR, linewidth=1.2, label="ideal")
+        ax.plot(
+            ideal.index.to_numpy(dtype=float),
+            ideal.to_numpy(dtype=float),
+            linestyle="--",
+            color=IDEAL_COLOUR,
+            linewidth=1.2,
+            label="ideal",
+        )
     ax.axhline(1.0, color="#7f7f7f", linewidth=1.5, label="sequential (1x)")
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -221,7 +270,6 @@ def speedup_figure(rows: pd.DataFrame) -> Figure | None:
     ax.grid(True, which="major", alpha=0.35)
     ax.grid(True, which="minor", alpha=0.12)
     case, config = rows["case"].iloc[0], rows["config"].iloc[0]
-    ax.set_title(wrap(f"{case_title(case, config)}: speedup over sequential vs number of tasks\n"
-                      f"{machine_title(rows)}"))
+    ax.set_title(wrap(f"{case_title(case, config)}: speedup over sequential vs number of tasks\n{machine_title(rows)}"))
     legend_outside(ax, title="model")
     return fig

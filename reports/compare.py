@@ -162,18 +162,22 @@ def combined_frame(compared: Sequence[Compared]) -> pd.DataFrame:
     `case_key` identifies a case across runs: backend, variant, case, n_tasks and every
     parameter that is set. `config` and `series` are recomputed over all runs.
     """
-    frames = [c.run.frame.assign(run=c.label, run_order=i, fingerprint=c.fingerprint)
-              for i, c in enumerate(compared)]
+    frames = [c.run.frame.assign(run=c.label, run_order=i, fingerprint=c.fingerprint) for i, c in enumerate(compared)]
     frame = add_case_columns(pd.concat(frames, ignore_index=True))
     params = param_columns(frame)
-    frame["params"] = [
-        ", ".join(f"{p}={fmt_param(v)}" for p, v in zip(params, values, strict=True) if pd.notna(v))
-        for values in frame[params].itertuples(index=False)
-    ] if params else ""
+    frame["params"] = (
+        [
+            ", ".join(f"{p}={fmt_param(v)}" for p, v in zip(params, values, strict=True) if pd.notna(v))
+            for values in frame[params].itertuples(index=False)
+        ]
+        if params
+        else ""
+    )
     frame["case_key"] = [
         json.dumps([b, None if pd.isna(v) else v, c, None if pd.isna(n) else int(n), p])
-        for b, v, c, n, p in zip(frame["backend"], frame["variant"], frame["case"], frame["n_tasks"],
-                                 frame["params"], strict=True)
+        for b, v, c, n, p in zip(
+            frame["backend"], frame["variant"], frame["case"], frame["n_tasks"], frame["params"], strict=True
+        )
     ]
     return frame
 
@@ -209,17 +213,42 @@ def ratio_table(frame: pd.DataFrame, baseline: str) -> pd.DataFrame:
             continue
         metric, value = _metric(row)
         _, base_value = _metric(theirs)
-        result: Comparison = (compare_values(base_value, value) if metric == "bytes_per_task"
-                              else compare_samples(_samples(theirs), _samples(row)))
-        records.append({
-            **{key: row[key] for key in ("run", "run_order", "kind", "case", "config", "series", "backend",
-                                         "variant", "n_tasks", "params")},
-            "baseline": baseline, "metric": metric, "baseline_value": base_value, "run_value": value,
-            "ratio": result.ratio if math.isfinite(result.ratio) else _ratio(value, base_value),
-            "ci_low": result.ci_low, "ci_high": result.ci_high, "p_value": result.p_value,
-            "verdict": result.verdict, "n_baseline": result.n_baseline, "n_run": result.n_run,
-            "case_key": row["case_key"],
-        })
+        result: Comparison = (
+            compare_values(base_value, value)
+            if metric == "bytes_per_task"
+            else compare_samples(_samples(theirs), _samples(row))
+        )
+        records.append(
+            {
+                **{
+                    key: row[key]
+                    for key in (
+                        "run",
+                        "run_order",
+                        "kind",
+                        "case",
+                        "config",
+                        "series",
+                        "backend",
+                        "variant",
+                        "n_tasks",
+                        "params",
+                    )
+                },
+                "baseline": baseline,
+                "metric": metric,
+                "baseline_value": base_value,
+                "run_value": value,
+                "ratio": result.ratio if math.isfinite(result.ratio) else _ratio(value, base_value),
+                "ci_low": result.ci_low,
+                "ci_high": result.ci_high,
+                "p_value": result.p_value,
+                "verdict": result.verdict,
+                "n_baseline": result.n_baseline,
+                "n_run": result.n_run,
+                "case_key": row["case_key"],
+            }
+        )
     table = pd.DataFrame.from_records(records)
     if table.empty:
         return table
@@ -229,7 +258,12 @@ def ratio_table(frame: pd.DataFrame, baseline: str) -> pd.DataFrame:
     table["_order"] = [
         (kind != "workload", cases.index(case), config, backend_rank(backend), series, -1 if pd.isna(n) else n)
         for kind, case, config, backend, series, n in zip(
-            table["kind"], table["case"], table["config"], table["backend"], table["series"], table["n_tasks"],
+            table["kind"],
+            table["case"],
+            table["config"],
+            table["backend"],
+            table["series"],
+            table["n_tasks"],
             strict=True,
         )
     ]
@@ -257,8 +291,9 @@ def default_out(compared: Sequence[Compared], now: datetime | None = None) -> Pa
     return out
 
 
-def run_compare(paths: Sequence[Path], *, baseline: Path | None = None, out: Path | None = None,
-                fail_above: float | None = None) -> int:
+def run_compare(
+    paths: Sequence[Path], *, baseline: Path | None = None, out: Path | None = None, fail_above: float | None = None
+) -> int:
     """Compare the runs, write the report and return how many cases regressed.
 
     A regression is a significant slowdown by more than `fail_above` percent; without
@@ -278,8 +313,10 @@ def run_compare(paths: Sequence[Path], *, baseline: Path | None = None, out: Pat
         ratios.drop(columns=["case_key", "run_order"], errors="ignore").to_csv(staging / RATIOS_NAME, index=False)
         (staging / INDEX_NAME).write_text(index_markdown(compared, frame, ratios, charts), encoding="utf-8")
     machines = len({c.fingerprint for c in compared})
-    print(f"comparison: {target / INDEX_NAME} ({len(compared)} runs on {machines} machine"
-          f"{'s' if machines != 1 else ''}, baseline {compared[0].label})")
+    print(
+        f"comparison: {target / INDEX_NAME} ({len(compared)} runs on {machines} machine"
+        f"{'s' if machines != 1 else ''}, baseline {compared[0].label})"
+    )
     if fail_above is None:
         return 0
     slow = regressions(ratios, fail_above)
@@ -289,8 +326,10 @@ def run_compare(paths: Sequence[Path], *, baseline: Path | None = None, out: Pat
     print(f"{len(slow)} case(s) significantly slower than the baseline by more than {fail_above:g}%:")
     for row in slow.itertuples():
         n = "" if pd.isna(row.n_tasks) else f" n_tasks={int(row.n_tasks)}"
-        print(f"  {row.run}: {row.case} {row.series}{n}{f' ({row.params})' if row.params else ''}: "
-              f"{fmt_ratio(row.ratio)} (95% CI {fmt_ratio(row.ci_low)}-{fmt_ratio(row.ci_high)}, p={row.p_value:.3g})")
+        print(
+            f"  {row.run}: {row.case} {row.series}{n}{f' ({row.params})' if row.params else ''}: "
+            f"{fmt_ratio(row.ratio)} (95% CI {fmt_ratio(row.ci_low)}-{fmt_ratio(row.ci_high)}, p={row.p_value:.3g})"
+        )
     return len(slow)
 
 
@@ -308,12 +347,17 @@ def render_charts(frame: pd.DataFrame, ratios: pd.DataFrame, out: Path) -> list[
         title, base = case_title(case, config), slug(case, config)
         keep(compare_charts.grouped_bars_figure(rows), title, "Models x runs at each n_tasks", f"{base}-bars")
         keep(compare_charts.scaling_runs_figure(rows), title, "Scaling, one panel per run", f"{base}-scaling")
-        keep(compare_charts.normalised_figure(rows), title, "Relative to each run's own sequential",
-             f"{base}-normalised")
+        keep(
+            compare_charts.normalised_figure(rows), title, "Relative to each run's own sequential", f"{base}-normalised"
+        )
     if not ratios.empty:
         for case in ratios["case"].drop_duplicates():
-            keep(compare_charts.ratio_figure(ratios[ratios["case"] == case]), f"Ratios: {case}",
-                 "Run / baseline per case", f"{case}-ratios")
+            keep(
+                compare_charts.ratio_figure(ratios[ratios["case"] == case]),
+                f"Ratios: {case}",
+                "Run / baseline per case",
+                f"{case}-ratios",
+            )
     return made
 
 
@@ -324,33 +368,58 @@ def _ratio_rows(ratios: pd.DataFrame) -> list[list[object]]:
         fmt = fmt_bytes if r.metric == "bytes_per_task" else fmt_seconds
         ci = MISSING if pd.isna(r.ci_low) else f"{fmt_ratio(r.ci_low)} to {fmt_ratio(r.ci_high)}"
         direction = "" if r.verdict != SIGNIFICANT else (", slower" if r.ratio > 1 else ", faster")
-        rows.append([r.case, r.series, MISSING if pd.isna(r.n_tasks) else int(r.n_tasks), r.params,
-                     fmt(r.baseline_value), fmt(r.run_value), fmt_ratio(r.ratio), ci,
-                     MISSING if pd.isna(r.p_value) else f"{r.p_value:.3g}", f"{r.verdict}{direction}",
-                     f"{r.n_baseline} / {r.n_run}"])
+        rows.append(
+            [
+                r.case,
+                r.series,
+                MISSING if pd.isna(r.n_tasks) else int(r.n_tasks),
+                r.params,
+                fmt(r.baseline_value),
+                fmt(r.run_value),
+                fmt_ratio(r.ratio),
+                ci,
+                MISSING if pd.isna(r.p_value) else f"{r.p_value:.3g}",
+                f"{r.verdict}{direction}",
+                f"{r.n_baseline} / {r.n_run}",
+            ]
+        )
     return rows
 
 
-def index_markdown(compared: Sequence[Compared], frame: pd.DataFrame, ratios: pd.DataFrame,
-                   charts: Sequence[tuple[str, str, str]]) -> str:
+def index_markdown(
+    compared: Sequence[Compared], frame: pd.DataFrame, ratios: pd.DataFrame, charts: Sequence[tuple[str, str, str]]
+) -> str:
     """Write the comparison's index: machines, ratio tables, cases not in every run, charts."""
     baseline = compared[0].label
-    lines = ["# concurrency-bench comparison", "",
-             f"{len(compared)} runs; baseline `{baseline}`. A ratio is the run's median over the baseline's "
-             "(per op for micro-costs; bytes per task for memory): above 1 is slower. The 95% interval is a "
-             "bootstrap of the ratio of medians; \"significant\" needs Mann-Whitney p < 0.05 and an interval "
-             "that excludes 1.", "", "## Machines", ""]
+    lines = [
+        "# concurrency-bench comparison",
+        "",
+        f"{len(compared)} runs; baseline `{baseline}`. A ratio is the run's median over the baseline's "
+        "(per op for micro-costs; bytes per task for memory): above 1 is slower. The 95% interval is a "
+        'bootstrap of the ratio of medians; "significant" needs Mann-Whitney p < 0.05 and an interval '
+        "that excludes 1.",
+        "",
+        "## Machines",
+        "",
+    ]
     machine_rows = []
     for print_id in dict.fromkeys(c.fingerprint for c in compared):
         group = [c for c in compared if c.fingerprint == print_id]
         m = group[0].run.machine
         memory = m.get("memory_bytes")
-        machine_rows.append([f"`{print_id}`", ", ".join(sorted({f"`{c.run.machine_id}`" for c in group})),
-                             m.get("cpu_model"), m.get("cpu_count"),
-                             fmt_bytes(float(memory)) if isinstance(memory, (int, float)) else "unknown",
-                             m.get("os"), m.get("python_build"), ", ".join(f"`{c.label}`" for c in group)])
-    lines += [table(("fingerprint", "machine id", "CPU", "cores", "memory", "OS", "Python", "runs"), machine_rows),
-              ""]
+        machine_rows.append(
+            [
+                f"`{print_id}`",
+                ", ".join(sorted({f"`{c.run.machine_id}`" for c in group})),
+                m.get("cpu_model"),
+                m.get("cpu_count"),
+                fmt_bytes(float(memory)) if isinstance(memory, (int, float)) else "unknown",
+                m.get("os"),
+                m.get("python_build"),
+                ", ".join(f"`{c.label}`" for c in group),
+            ]
+        )
+    lines += [table(("fingerprint", "machine id", "CPU", "cores", "memory", "OS", "Python", "runs"), machine_rows), ""]
     lines += ["## Ratios to the baseline", ""]
     for c in compared[1:]:
         mine = ratios[ratios["run"] == c.label] if not ratios.empty else ratios
@@ -361,11 +430,31 @@ def index_markdown(compared: Sequence[Compared], frame: pd.DataFrame, ratios: pd
         counts = mine["verdict"].value_counts()
         slower = int(((mine["verdict"] == SIGNIFICANT) & (mine["ratio"] > 1)).sum())
         faster = int(((mine["verdict"] == SIGNIFICANT) & (mine["ratio"] < 1)).sum())
-        lines += [f"{len(mine)} cases compared: {slower} significantly slower, {faster} significantly faster, "
-                  f"{int(counts.get('not significant', 0))} not significant, "
-                  f"{int(counts.get('too few samples', 0))} with too few samples.", ""]
-        lines += [table(("case", "model", "n_tasks", "parameters", "baseline", "run", "ratio", "95% CI", "p",
-                         "verdict", "samples"), _ratio_rows(mine)), ""]
+        lines += [
+            f"{len(mine)} cases compared: {slower} significantly slower, {faster} significantly faster, "
+            f"{int(counts.get('not significant', 0))} not significant, "
+            f"{int(counts.get('too few samples', 0))} with too few samples.",
+            "",
+        ]
+        lines += [
+            table(
+                (
+                    "case",
+                    "model",
+                    "n_tasks",
+                    "parameters",
+                    "baseline",
+                    "run",
+                    "ratio",
+                    "95% CI",
+                    "p",
+                    "verdict",
+                    "samples",
+                ),
+                _ratio_rows(mine),
+            ),
+            "",
+        ]
     lines += ["## Cases not in every run", ""]
     presence = frame.groupby("case_key")["run"].agg(list)
     partial = presence[presence.map(len) < len(compared)]
@@ -373,11 +462,22 @@ def index_markdown(compared: Sequence[Compared], frame: pd.DataFrame, ratios: pd
         lines += ["Every case is in every run.", ""]
     else:
         first = frame.drop_duplicates("case_key").set_index("case_key")
-        lines += [table(("case", "model", "n_tasks", "parameters", "in"),
-                        [[first.at[k, "case"], first.at[k, "series"],
-                          MISSING if pd.isna(first.at[k, "n_tasks"]) else int(first.at[k, "n_tasks"]),
-                          first.at[k, "params"], ", ".join(f"`{r}`" for r in runs)]
-                         for k, runs in partial.items()]), ""]
+        lines += [
+            table(
+                ("case", "model", "n_tasks", "parameters", "in"),
+                [
+                    [
+                        first.at[k, "case"],
+                        first.at[k, "series"],
+                        MISSING if pd.isna(first.at[k, "n_tasks"]) else int(first.at[k, "n_tasks"]),
+                        first.at[k, "params"],
+                        ", ".join(f"`{r}`" for r in runs),
+                    ]
+                    for k, runs in partial.items()
+                ],
+            ),
+            "",
+        ]
     lines += ["## Charts", ""]
     for section in dict.fromkeys(s for s, _, _ in charts):
         lines += [f"### {section}", ""]

@@ -41,8 +41,7 @@ def grouped_bars_figure(rows: pd.DataFrame) -> Figure:
     runs = _runs(rows)
     series = ordered_series(rows)
     ns = sorted(int(n) for n in rows["n_tasks"].dropna().unique())
-    fig = Figure(figsize=(max(9.0, 4.5 + 0.4 * len(series) * len(runs)), 1.4 + 2.6 * len(ns)),
-                 layout="constrained")
+    fig = Figure(figsize=(max(9.0, 4.5 + 0.4 * len(series) * len(runs)), 1.4 + 2.6 * len(ns)), layout="constrained")
     axes = fig.subplots(len(ns), 1, squeeze=False)[:, 0]
     width = 0.8 / len(runs)
     backends = dict(zip(rows["series"], rows["backend"], strict=True))
@@ -53,23 +52,46 @@ def grouped_bars_figure(rows: pd.DataFrame) -> Figure:
             present = [s for s in series if s in mine.index]
             x = np.array([series.index(s) for s in present], dtype=float) + (k - (len(runs) - 1) / 2) * width
             median = mine.loc[present, "median"].to_numpy(dtype=float)
-            err = np.vstack([np.clip(median - mine.loc[present, "q1"].to_numpy(dtype=float), 0, None),
-                             np.clip(mine.loc[present, "q3"].to_numpy(dtype=float) - median, 0, None)])
-            ax.bar(x, median, width=width * 0.95, yerr=err, capsize=2,
-                   color=[colour(backends[s]) for s in present], hatch=RUN_HATCHES[k % len(RUN_HATCHES)],
-                   edgecolor="white", linewidth=0.5, error_kw={"elinewidth": 1, "ecolor": "#333333"})
+            err = np.vstack(
+                [
+                    np.clip(median - mine.loc[present, "q1"].to_numpy(dtype=float), 0, None),
+                    np.clip(mine.loc[present, "q3"].to_numpy(dtype=float) - median, 0, None),
+                ]
+            )
+            ax.bar(
+                x,
+                median,
+                width=width * 0.95,
+                yerr=err,
+                capsize=2,
+                color=[colour(backends[s]) for s in present],
+                hatch=RUN_HATCHES[k % len(RUN_HATCHES)],
+                edgecolor="white",
+                linewidth=0.5,
+                error_kw={"elinewidth": 1, "ecolor": "#333333"},
+            )
         ax.set_yscale("log")
         tick_formatter(fmt_seconds, ax.yaxis)
-        ax.set_xticks(range(len(series)), series, rotation=20 if len(series) > 4 else 0,
-                      ha="right" if len(series) > 4 else "center")
+        ax.set_xticks(
+            range(len(series)),
+            series,
+            rotation=20 if len(series) > 4 else 0,
+            ha="right" if len(series) > 4 else "center",
+        )
         ax.set_ylabel(f"{n} task{'' if n == 1 else 's'}\nmedian wall time")
         ax.grid(True, axis="y", which="major", alpha=0.35)
-    handles = [Patch(facecolor="#bbbbbb", edgecolor="white", hatch=RUN_HATCHES[k % len(RUN_HATCHES)],
-                     label=f"{run}{' (baseline)' if k == 0 else ''}") for k, run in enumerate(runs)]
+    handles = [
+        Patch(
+            facecolor="#bbbbbb",
+            edgecolor="white",
+            hatch=RUN_HATCHES[k % len(RUN_HATCHES)],
+            label=f"{run}{' (baseline)' if k == 0 else ''}",
+        )
+        for k, run in enumerate(runs)
+    ]
     legend_outside(axes[0], handles=handles, title="run (hatch)")
     case, config = rows["case"].iloc[0], rows["config"].iloc[0]
-    fig.suptitle(wrap(f"{case_title(case, config)}: median wall time by model and run, log scale\n"
-                      f"{_machines(rows)}"))
+    fig.suptitle(wrap(f"{case_title(case, config)}: median wall time by model and run, log scale\n{_machines(rows)}"))
     return fig
 
 
@@ -95,8 +117,12 @@ def scaling_runs_figure(rows: pd.DataFrame) -> Figure:
                 labels.append(label)
     legend_outside(axes[-1], handles=handles, labels=labels, title="model")
     case, config = rows["case"].iloc[0], rows["config"].iloc[0]
-    fig.suptitle(wrap(f"{case_title(case, config)}: wall time vs number of tasks, per run (band: IQR, dashed: ideal)\n"
-                 f"{_machines(rows)}"))
+    fig.suptitle(
+        wrap(
+            f"{case_title(case, config)}: wall time vs number of tasks, per run (band: IQR, dashed: ideal)\n"
+            f"{_machines(rows)}"
+        )
+    )
     return fig
 
 
@@ -111,8 +137,9 @@ def normalised_figure(rows: pd.DataFrame) -> Figure | None:
     base = rows[rows["backend"] == "sequential"][["run", "n_tasks", "median"]].drop_duplicates(["run", "n_tasks"])
     if base.empty:
         return None
-    merged = rows[rows["backend"] != "sequential"].merge(base.rename(columns={"median": "sequential"}),
-                                                          on=["run", "n_tasks"])
+    merged = rows[rows["backend"] != "sequential"].merge(
+        base.rename(columns={"median": "sequential"}), on=["run", "n_tasks"]
+    )
     if merged.empty:
         return None
     merged["relative"] = merged["median"] / merged["sequential"]
@@ -124,9 +151,14 @@ def normalised_figure(rows: pd.DataFrame) -> Figure | None:
             line = merged[(merged["series"] == series) & (merged["run"] == run)].sort_values("n_tasks")
             if line.empty:
                 continue
-            ax.plot(line["n_tasks"].to_numpy(dtype=float), line["relative"].to_numpy(dtype=float),
-                    color=styles[series].colour, linestyle=RUN_LINESTYLES[k % len(RUN_LINESTYLES)],
-                    marker=RUN_MARKERS[k % len(RUN_MARKERS)], markersize=5)
+            ax.plot(
+                line["n_tasks"].to_numpy(dtype=float),
+                line["relative"].to_numpy(dtype=float),
+                color=styles[series].colour,
+                linestyle=RUN_LINESTYLES[k % len(RUN_LINESTYLES)],
+                marker=RUN_MARKERS[k % len(RUN_MARKERS)],
+                markersize=5,
+            )
     ax.axhline(1.0, color="#7f7f7f", linewidth=1.5)
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -137,12 +169,20 @@ def normalised_figure(rows: pd.DataFrame) -> Figure | None:
     ax.grid(True, which="minor", alpha=0.12)
     handles = [Line2D([], [], color=styles[s].colour, linewidth=3, label=s) for s in ordered_series(merged)]
     handles.append(Line2D([], [], color="#7f7f7f", linewidth=1.5, label="sequential (1x)"))
-    handles += [Line2D([], [], color="#444444", linestyle=RUN_LINESTYLES[k % len(RUN_LINESTYLES)],
-                       marker=RUN_MARKERS[k % len(RUN_MARKERS)], label=run) for k, run in enumerate(runs)]
+    handles += [
+        Line2D(
+            [],
+            [],
+            color="#444444",
+            linestyle=RUN_LINESTYLES[k % len(RUN_LINESTYLES)],
+            marker=RUN_MARKERS[k % len(RUN_MARKERS)],
+            label=run,
+        )
+        for k, run in enumerate(runs)
+    ]
     legend_outside(ax, handles=handles, title="model (colour) · run (line)")
     case, config = rows["case"].iloc[0], rows["config"].iloc[0]
-    ax.set_title(wrap(f"{case_title(case, config)}: time relative to each run's own sequential\n"
-                      f"{_machines(rows)}"))
+    ax.set_title(wrap(f"{case_title(case, config)}: time relative to each run's own sequential\n{_machines(rows)}"))
     return fig
 
 
@@ -158,26 +198,45 @@ def ratio_figure(ratios: pd.DataFrame) -> Figure:
     order = ordered_series(keys)
     keys = keys.assign(rank=keys["series"].map(order.index)).sort_values(["rank", "config", "n_tasks"])
     many_configs = keys["config"].nunique() > 1
-    labels = [f"{r.series} · n={'-' if pd.isna(r.n_tasks) else int(r.n_tasks)}"
-              + (f" · {r.config}" if many_configs and r.config else "") for r in keys.itertuples()]
+    labels = [
+        f"{r.series} · n={'-' if pd.isna(r.n_tasks) else int(r.n_tasks)}"
+        + (f" · {r.config}" if many_configs and r.config else "")
+        for r in keys.itertuples()
+    ]
     fig = Figure(figsize=(9.5, 1.8 + 0.32 * len(keys) * max(1, len(runs)) ** 0.5), layout="constrained")
     ax = fig.add_subplot()
     step = 0.6 / max(len(runs), 1)
     for k, run in enumerate(runs):
         mine = ratios[ratios["run"] == run]
         for i, key in enumerate(keys.itertuples()):
-            match = mine[(mine["series"] == key.series) & (mine["config"] == key.config)
-                         & (mine["n_tasks"].fillna(-1) == (-1 if pd.isna(key.n_tasks) else key.n_tasks))]
+            match = mine[
+                (mine["series"] == key.series)
+                & (mine["config"] == key.config)
+                & (mine["n_tasks"].fillna(-1) == (-1 if pd.isna(key.n_tasks) else key.n_tasks))
+            ]
             if match.empty:
                 continue
             r = match.iloc[0]
             y = i + (k - (len(runs) - 1) / 2) * step
             tint = colour(str(r["backend"]))
             if pd.notna(r["ci_low"]):
-                ax.errorbar([r["ratio"]], [y], xerr=[[r["ratio"] - r["ci_low"]], [r["ci_high"] - r["ratio"]]],
-                            color=tint, capsize=3, linewidth=1.2)
-            ax.plot([r["ratio"]], [y], marker=RUN_MARKERS[k % len(RUN_MARKERS)], markersize=7, color=tint,
-                    markerfacecolor=tint if r["verdict"] == SIGNIFICANT else "white", linestyle="none")
+                ax.errorbar(
+                    [r["ratio"]],
+                    [y],
+                    xerr=[[r["ratio"] - r["ci_low"]], [r["ci_high"] - r["ratio"]]],
+                    color=tint,
+                    capsize=3,
+                    linewidth=1.2,
+                )
+            ax.plot(
+                [r["ratio"]],
+                [y],
+                marker=RUN_MARKERS[k % len(RUN_MARKERS)],
+                markersize=7,
+                color=tint,
+                markerfacecolor=tint if r["verdict"] == SIGNIFICANT else "white",
+                linestyle="none",
+            )
     ax.axvline(1.0, color="#333333", linewidth=1)
     ax.set_xscale("log")
     # Keep 1x well inside the axis and at least 0.8x-1.25x in view, so a ratio of
@@ -191,14 +250,25 @@ def ratio_figure(ratios: pd.DataFrame) -> Figure:
     ax.invert_yaxis()
     ax.set_xlabel("run median / baseline median (x), log scale; whiskers: 95% bootstrap CI; right of 1: slower")
     ax.grid(True, axis="x", which="both", alpha=0.25)
-    handles = [Line2D([], [], color="#444444", marker=RUN_MARKERS[k % len(RUN_MARKERS)], linestyle="none",
-                      label=run) for k, run in enumerate(runs)]
-    handles += [Line2D([], [], color="#444444", marker="o", markerfacecolor="#444444", linestyle="none",
-                       label="significant"),
-                Line2D([], [], color="#444444", marker="o", markerfacecolor="white", linestyle="none",
-                       label="not significant, or too few samples")]
+    handles = [
+        Line2D([], [], color="#444444", marker=RUN_MARKERS[k % len(RUN_MARKERS)], linestyle="none", label=run)
+        for k, run in enumerate(runs)
+    ]
+    handles += [
+        Line2D([], [], color="#444444", marker="o", markerfacecolor="#444444", linestyle="none", label="significant"),
+        Line2D(
+            [],
+            [],
+            color="#444444",
+            marker="o",
+            markerfacecolor="white",
+            linestyle="none",
+            label="not significant, or too few samples",
+        ),
+    ]
     legend_outside(ax, handles=handles, title="run (marker)")
     baseline = ratios["baseline"].iloc[0]
-    ax.set_title(wrap(f"{ratios['case'].iloc[0]}: each run's median over the baseline's, with 95% CI\n"
-                 f"baseline: {baseline}"))
+    ax.set_title(
+        wrap(f"{ratios['case'].iloc[0]}: each run's median over the baseline's, with 95% CI\nbaseline: {baseline}")
+    )
     return fig

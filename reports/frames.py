@@ -60,8 +60,12 @@ def case_groups(frame: pd.DataFrame, kind: str) -> Iterator[tuple[str, str, pd.D
 def ordered_series(rows: pd.DataFrame) -> list[str]:
     """Return the series of `rows` in the usual model order (sequential, threads, ...)."""
     pairs = rows[["series", "backend"]].drop_duplicates()
-    return [s for s, _ in sorted(zip(pairs["series"], pairs["backend"], strict=True),
-                                 key=lambda p: (backend_rank(p[1]), p[0]))]
+    return [
+        s
+        for s, _ in sorted(
+            zip(pairs["series"], pairs["backend"], strict=True), key=lambda p: (backend_rank(p[1]), p[0])
+        )
+    ]
 
 
 def common_n(rows: pd.DataFrame) -> int | None:

@@ -91,20 +91,31 @@ def workload_sections(frame: pd.DataFrame, renderer: _Renderer) -> list[Section]
     for case, config, rows in case_groups(frame, "workload"):
         base = slug(case, config)
         section = Section(title=case_title(case, config), table_title="Median wall time")
-        section.charts.append(renderer.chart(charts.scaling_figure(rows), f"{base}-scaling",
-                                             "Wall time vs number of tasks", readings.scaling_reading(rows)))
-        section.charts.append(renderer.chart(charts.bars_figure(rows), f"{base}-models",
-                                             "Models side by side", readings.bars_reading(rows)))
+        section.charts.append(
+            renderer.chart(
+                charts.scaling_figure(rows),
+                f"{base}-scaling",
+                "Wall time vs number of tasks",
+                readings.scaling_reading(rows),
+            )
+        )
+        section.charts.append(
+            renderer.chart(
+                charts.bars_figure(rows), f"{base}-models", "Models side by side", readings.bars_reading(rows)
+            )
+        )
         speed = charts.speedup_figure(rows)
         if speed is not None:
-            section.charts.append(renderer.chart(speed, f"{base}-speedup", "Speedup over sequential",
-                                                 readings.speedup_reading(rows)))
+            section.charts.append(
+                renderer.chart(speed, f"{base}-speedup", "Speedup over sequential", readings.speedup_reading(rows))
+            )
         section.table = pivot_table(rows, "median", fmt_seconds, order=ordered_series(rows))
         sections.append(section)
     if sections:
         heat = Section(title="Distance from ideal, all workloads")
-        heat.charts.append(renderer.chart(charts.heatmap_figure(frame), "times-ideal", "Times ideal",
-                                          readings.heatmap_reading(frame)))
+        heat.charts.append(
+            renderer.chart(charts.heatmap_figure(frame), "times-ideal", "Times ideal", readings.heatmap_reading(frame))
+        )
         sections.append(heat)
     return sections
 
@@ -114,32 +125,56 @@ def micro_sections(frame: pd.DataFrame, renderer: _Renderer) -> list[Section]:
     sections = []
     micro = frame[frame["kind"] == "micro"]
     cases = list(micro["case"].drop_duplicates())
-    for case in sorted(cases, key=lambda c: (MICRO_ORDER.index(c) if c in MICRO_ORDER else len(MICRO_ORDER),
-                                              cases.index(c))):
+    for case in sorted(
+        cases, key=lambda c: (MICRO_ORDER.index(c) if c in MICRO_ORDER else len(MICRO_ORDER), cases.index(c))
+    ):
         rows = micro[micro["case"] == case]
         if case == "ipc" and _has(rows, "channel", "payload_bytes"):
             section = Section(title="ipc", table_title="Time per message")
-            section.charts.append(renderer.chart(micro_charts.ipc_cost_figure(rows), "ipc-cost",
-                                                 "Cost per message", readings.ipc_cost_reading(rows)))
-            section.charts.append(renderer.chart(micro_charts.ipc_throughput_figure(rows), "ipc-throughput",
-                                                 "Throughput", readings.ipc_throughput_reading(rows)))
+            section.charts.append(
+                renderer.chart(
+                    micro_charts.ipc_cost_figure(rows), "ipc-cost", "Cost per message", readings.ipc_cost_reading(rows)
+                )
+            )
+            section.charts.append(
+                renderer.chart(
+                    micro_charts.ipc_throughput_figure(rows),
+                    "ipc-throughput",
+                    "Throughput",
+                    readings.ipc_throughput_reading(rows),
+                )
+            )
             keyed = rows.assign(line=rows["series"] + " · " + rows["channel"].astype(str))
-            section.table = pivot_table(keyed, "per_op_s", fmt_seconds, index="line", columns="payload_bytes",
-                                        column_label=lambda p: fmt_bytes(float(p)))
+            section.table = pivot_table(
+                keyed,
+                "per_op_s",
+                fmt_seconds,
+                index="line",
+                columns="payload_bytes",
+                column_label=lambda p: fmt_bytes(float(p)),
+            )
             sections.append(section)
         elif case == "memory" and rows["bytes_per_task"].notna().any():
             section = Section(title="memory", table_title="Memory per task")
-            section.charts.append(renderer.chart(micro_charts.memory_figure(rows), "memory",
-                                                 "Memory per live task", readings.memory_reading(rows)))
+            section.charts.append(
+                renderer.chart(
+                    micro_charts.memory_figure(rows), "memory", "Memory per live task", readings.memory_reading(rows)
+                )
+            )
             section.table = pivot_table(rows, "bytes_per_task", fmt_bytes, order=ordered_series(rows))
             sections.append(section)
         else:
             for _, config, of_config in case_groups(rows, "micro"):
                 operation = micro_charts.OPERATIONS.get(str(case), "operation")
                 section = Section(title=case_title(str(case), config), table_title="Time per operation")
-                section.charts.append(renderer.chart(micro_charts.micro_cost_figure(of_config),
-                                                     f"{slug(str(case), config)}-cost", "Cost per operation",
-                                                     readings.micro_cost_reading(of_config, operation)))
+                section.charts.append(
+                    renderer.chart(
+                        micro_charts.micro_cost_figure(of_config),
+                        f"{slug(str(case), config)}-cost",
+                        "Cost per operation",
+                        readings.micro_cost_reading(of_config, operation),
+                    )
+                )
                 section.table = pivot_table(of_config, "per_op_s", fmt_seconds, order=ordered_series(of_config))
                 sections.append(section)
     return sections
@@ -154,8 +189,14 @@ def _section_markdown(section: Section, level: str) -> list[str]:
     """Render one section: a heading, its charts with readings, its table."""
     lines = [f"{level} {section.title}", ""]
     for chart in section.charts:
-        lines += [f"{level}# {chart.heading}", "", f"![{section.title}: {chart.heading}]({chart.file})", "",
-                  chart.reading, ""]
+        lines += [
+            f"{level}# {chart.heading}",
+            "",
+            f"![{section.title}: {chart.heading}]({chart.file})",
+            "",
+            chart.reading,
+            "",
+        ]
     if section.table:
         lines += [f"{level}# {section.table_title}", "", section.table, ""]
     return lines
@@ -171,8 +212,11 @@ def index_markdown(run: RunData, workload: list[Section], micro: list[Section]) 
     if manifest.get("started_at"):
         facts.append(f"started {manifest['started_at']}, ended {manifest.get('ended_at') or 'never (interrupted)'}")
     summary = "; ".join(facts)
-    lines += [summary[:1].upper() + summary[1:] + ".",
-              f"Built from {', '.join(f'`{f}`' for f in run.files)} by `python -m reports build`.", ""]
+    lines += [
+        summary[:1].upper() + summary[1:] + ".",
+        f"Built from {', '.join(f'`{f}`' for f in run.files)} by `python -m reports build`.",
+        "",
+    ]
     lines += ["## Machine", "", table(("field", "value"), machine_rows(run.machine)), ""]
     lines += ["## Missing, failed and skipped", "", *problems_markdown(run), ""]
     if workload:
@@ -183,8 +227,13 @@ def index_markdown(run: RunData, workload: list[Section], micro: list[Section]) 
         lines += ["## Micro-costs", ""]
         for section in micro:
             lines += _section_markdown(section, "###")
-    lines += ["## Files", "", f"- [`{SUMMARY_NAME}`]({SUMMARY_NAME}): one row per benchmark, every column of the "
-              "tidy table but the raw samples (times in seconds).", ""]
+    lines += [
+        "## Files",
+        "",
+        f"- [`{SUMMARY_NAME}`]({SUMMARY_NAME}): one row per benchmark, every column of the "
+        "tidy table but the raw samples (times in seconds).",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -216,10 +265,18 @@ def problems_markdown(run: RunData) -> list[str]:
     if not_run:
         lines.append(f"- Not in this run: {', '.join(f'**{b}**' for b in not_run)}.")
     lines += [f"- Left out of the report: {note}." for note in run.ignored]
-    cases = [(name, case) for name, entry in backends.items() if isinstance(entry, Mapping)
-             for case in entry.get("cases") or [] if isinstance(case, Mapping)]
-    failed = [(name, c.get("id"), c.get("outcome"), c.get("reason") or "") for name, c in cases
-              if c.get("outcome") in ("failed", "error")]
+    cases = [
+        (name, case)
+        for name, entry in backends.items()
+        if isinstance(entry, Mapping)
+        for case in entry.get("cases") or []
+        if isinstance(case, Mapping)
+    ]
+    failed = [
+        (name, c.get("id"), c.get("outcome"), c.get("reason") or "")
+        for name, c in cases
+        if c.get("outcome") in ("failed", "error")
+    ]
     if failed:
         lines += ["", "Failed cases (not timed):", "", table(("backend", "case", "outcome", "reason"), failed)]
     not_run = [f"{name}: {_short_case(c)}" for name, c in cases if c.get("outcome") == "not run"]
@@ -230,9 +287,15 @@ def problems_markdown(run: RunData) -> list[str]:
         if c.get("outcome") == "skipped":
             skipped.setdefault((name, str(c.get("reason") or "no reason given")), []).append(_short_case(c))
     if skipped:
-        lines += ["", "Skipped cases:", "",
-                  table(("backend", "reason", "cases"),
-                        [(name, reason, ", ".join(ids)) for (name, reason), ids in skipped.items()])]
+        lines += [
+            "",
+            "Skipped cases:",
+            "",
+            table(
+                ("backend", "reason", "cases"),
+                [(name, reason, ", ".join(ids)) for (name, reason), ids in skipped.items()],
+            ),
+        ]
     return lines or ["Every backend ran and every case passed."]
 
 

@@ -26,7 +26,12 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
 
 
 def pivot_table(
-    rows: pd.DataFrame, value: str, fmt: Callable[[float], str], *, index: str = "series", columns: str = "n_tasks",
+    rows: pd.DataFrame,
+    value: str,
+    fmt: Callable[[float], str],
+    *,
+    index: str = "series",
+    columns: str = "n_tasks",
     column_label: Callable[[Any], str] = lambda n: f"{n} task" if n == 1 else f"{n} tasks",
     order: Sequence[str] | None = None,
 ) -> str:

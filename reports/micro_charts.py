@@ -46,9 +46,14 @@ def micro_cost_figure(rows: pd.DataFrame) -> Figure:
     fig = Figure(figsize=(9.0, 1.6 + 0.45 * len(at)), layout="constrained")
     ax = fig.add_subplot()
     y = np.arange(len(at))
-    ax.barh(y, per_op / scale, xerr=np.vstack([low, high]) / scale,
-            color=[styles[s].colour for s in at["series"]], capsize=3,
-            error_kw={"elinewidth": 1, "ecolor": "#333333"})
+    ax.barh(
+        y,
+        per_op / scale,
+        xerr=np.vstack([low, high]) / scale,
+        color=[styles[s].colour for s in at["series"]],
+        capsize=3,
+        error_kw={"elinewidth": 1, "ecolor": "#333333"},
+    )
     ax.set_yticks(y, list(at["series"]))
     ax.invert_yaxis()
     right = (per_op + high) / scale
@@ -61,14 +66,24 @@ def micro_cost_figure(rows: pd.DataFrame) -> Figure:
     top = float(np.nanmax(right))
     for yi, row, end in zip(y, at.itertuples(), right, strict=True):
         n = "" if pd.isna(row.n_tasks) else f" ({int(row.n_tasks)} tasks)"
-        ax.text(end * 1.06 if log else end + top * 0.02, float(yi), f"{fmt_seconds(row.per_op_s)}{n}",
-                va="center", fontsize="small")
+        ax.text(
+            end * 1.06 if log else end + top * 0.02,
+            float(yi),
+            f"{fmt_seconds(row.per_op_s)}{n}",
+            va="center",
+            fontsize="small",
+        )
     micro, config = str(rows["case"].iloc[0]), str(rows["config"].iloc[0])
-    ax.set_xlabel(f"time per {_operation(micro)}{', log scale' if log else f' ({unit})'}; "
-                  "whiskers: interquartile range")
+    ax.set_xlabel(
+        f"time per {_operation(micro)}{', log scale' if log else f' ({unit})'}; whiskers: interquartile range"
+    )
     ax.grid(True, axis="x", which="major", alpha=0.35)
-    ax.set_title(wrap(f"{case_title(micro, config)}: cost of one {_operation(micro)} by model, cheapest first\n"
-                 f"{machine_title(rows)}"))
+    ax.set_title(
+        wrap(
+            f"{case_title(micro, config)}: cost of one {_operation(micro)} by model, cheapest first\n"
+            f"{machine_title(rows)}"
+        )
+    )
     return fig
 
 
@@ -105,12 +120,25 @@ def ipc_cost_figure(rows: pd.DataFrame) -> Figure:
         x += (k - (len(lines) - 1) / 2) * width
         per_op = line["per_op_s"].to_numpy(dtype=float)
         ops = line["ops_per_round"].to_numpy(dtype=float)
-        err = np.vstack([np.clip(per_op - line["q1"].to_numpy(dtype=float) / ops, 0, None),
-                         np.clip(line["q3"].to_numpy(dtype=float) / ops - per_op, 0, None)])
-        ax.bar(x, per_op, width=width * 0.95, yerr=err, capsize=2,
-               color=styles[series].colour, hatch=RUN_HATCHES[channels.index(channel) % len(RUN_HATCHES)],
-               edgecolor="white", linewidth=0.5, label=f"{series} · {channel}",
-               error_kw={"elinewidth": 1, "ecolor": "#333333"})
+        err = np.vstack(
+            [
+                np.clip(per_op - line["q1"].to_numpy(dtype=float) / ops, 0, None),
+                np.clip(line["q3"].to_numpy(dtype=float) / ops - per_op, 0, None),
+            ]
+        )
+        ax.bar(
+            x,
+            per_op,
+            width=width * 0.95,
+            yerr=err,
+            capsize=2,
+            color=styles[series].colour,
+            hatch=RUN_HATCHES[channels.index(channel) % len(RUN_HATCHES)],
+            edgecolor="white",
+            linewidth=0.5,
+            label=f"{series} · {channel}",
+            error_kw={"elinewidth": 1, "ecolor": "#333333"},
+        )
     ax.set_xticks(range(len(payloads)), [fmt_bytes(float(p)) for p in payloads])
     ax.set_yscale("log")
     tick_formatter(fmt_seconds, ax.yaxis)
@@ -137,9 +165,14 @@ def ipc_throughput_figure(rows: pd.DataFrame) -> Figure:
     for series, _, channel, line in lines:
         index = channels.index(channel)
         payload = line["payload_bytes"].to_numpy(dtype=float)
-        ax.plot(payload, payload / line["per_op_s"].to_numpy(dtype=float), color=styles[series].colour,
-                marker=markers[index % len(markers)], linestyle=linestyles[index % len(linestyles)],
-                label=f"{series} · {channel}")
+        ax.plot(
+            payload,
+            payload / line["per_op_s"].to_numpy(dtype=float),
+            color=styles[series].colour,
+            marker=markers[index % len(markers)],
+            linestyle=linestyles[index % len(linestyles)],
+            label=f"{series} · {channel}",
+        )
     ax.set_xscale("log", base=2)
     ax.set_yscale("log", base=2)
     tick_formatter(fmt_bytes, ax.xaxis)
@@ -174,8 +207,15 @@ def memory_figure(rows: pd.DataFrame) -> Figure:
         heights = bars["bytes_per_task"].to_numpy(dtype=float) / scale
         ax.bar(x, heights, width=width * 0.95, color=styles[series].colour, label=series)
         for xi, value in zip(x, bars["bytes_per_task"], strict=True):
-            ax.text(xi, value / scale * (1.08 if log else 1.0), fmt_bytes(float(value)), rotation=90,
-                    ha="center", va="bottom", fontsize="x-small")
+            ax.text(
+                xi,
+                value / scale * (1.08 if log else 1.0),
+                fmt_bytes(float(value)),
+                rotation=90,
+                ha="center",
+                va="bottom",
+                fontsize="x-small",
+            )
     ax.set_xticks(range(len(ns)), [f"{n} tasks" for n in ns])
     if log:
         ax.set_yscale("log", base=2)

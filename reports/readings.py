@@ -31,8 +31,10 @@ def scaling_reading(rows: pd.DataFrame) -> str:
     growth = (last / first).dropna().sort_values()
     if n0 == n1 or growth.empty:
         return f"Only {n1} tasks were measured for every model, so the chart shows no growth."
-    text = (f"From {n0} to {n1} tasks the median of **{growth.index[0]}** grows least, "
-            f"{fmt_ratio(growth.iloc[0])}, and that of **{growth.index[-1]}** most, {fmt_ratio(growth.iloc[-1])}")
+    text = (
+        f"From {n0} to {n1} tasks the median of **{growth.index[0]}** grows least, "
+        f"{fmt_ratio(growth.iloc[0])}, and that of **{growth.index[-1]}** most, {fmt_ratio(growth.iloc[-1])}"
+    )
     ideal = sized.groupby("n_tasks")["ideal_s"].median()
     if pd.notna(ideal.get(n0)) and pd.notna(ideal.get(n1)):
         text += f"; the ideal grows {fmt_ratio(ideal[n1] / ideal[n0])}"
@@ -47,8 +49,10 @@ def bars_reading(rows: pd.DataFrame) -> str:
     best, worst = at.iloc[0], at.iloc[-1]
     if len(at) == 1:
         return f"Only **{best['series']}** ran `{case}`{_n_text(n)}: {fmt_seconds(best['median'])}."
-    text = (f"At {n} `{case}` tasks **{best['series']}** is {fmt_ratio(worst['median'] / best['median'])} "
-            f"faster than **{worst['series']}**")
+    text = (
+        f"At {n} `{case}` tasks **{best['series']}** is {fmt_ratio(worst['median'] / best['median'])} "
+        f"faster than **{worst['series']}**"
+    )
     if pd.notna(best["times_ideal"]):
         text += f" and {fmt_ratio(best['times_ideal'])} ideal"
     return text + f" ({fmt_seconds(best['median'])} vs {fmt_seconds(worst['median'])})."
@@ -64,8 +68,10 @@ def heatmap_reading(frame: pd.DataFrame) -> str:
             continue
         where = f"`{case}`" + (f" ({config})" if config else "") + _n_text(n)
         best, worst = at.iloc[0], at.iloc[-1]
-        sentences.append(f"On {where} **{best['series']}** is closest to ideal ({fmt_ratio(best['times_ideal'])}) "
-                         f"and **{worst['series']}** furthest ({fmt_ratio(worst['times_ideal'])}).")
+        sentences.append(
+            f"On {where} **{best['series']}** is closest to ideal ({fmt_ratio(best['times_ideal'])}) "
+            f"and **{worst['series']}** furthest ({fmt_ratio(worst['times_ideal'])})."
+        )
     return " ".join(sentences) or "No workload recorded an ideal time."
 
 
@@ -81,8 +87,10 @@ def speedup_reading(rows: pd.DataFrame) -> str:
     if others.empty:
         return "No sequential run to compare with."
     best, worst = others.iloc[0], others.iloc[-1]
-    text = (f"At {n} `{rows['case'].iloc[0]}` tasks **{best['series']}** gains most over sequential, "
-            f"{fmt_ratio(best['speedup'])}")
+    text = (
+        f"At {n} `{rows['case'].iloc[0]}` tasks **{best['series']}** gains most over sequential, "
+        f"{fmt_ratio(best['speedup'])}"
+    )
     if pd.notna(best["ideal_speedup"]):
         text += f" (ideal {fmt_ratio(best['ideal_speedup'])})"
     if len(others) > 1:
@@ -97,8 +105,10 @@ def micro_cost_reading(rows: pd.DataFrame, operation: str) -> str:
         return "No per-op time was recorded."
     cheapest = float(at["per_op_s"].iloc[0])
     parts = [f"**{at['series'].iloc[0]}** {fmt_seconds(cheapest)}"]
-    parts += [f"**{r.series}** {fmt_seconds(r.per_op_s)} ({fmt_ratio(r.per_op_s / cheapest)})"
-              for r in at.iloc[1:].itertuples()]
+    parts += [
+        f"**{r.series}** {fmt_seconds(r.per_op_s)} ({fmt_ratio(r.per_op_s / cheapest)})"
+        for r in at.iloc[1:].itertuples()
+    ]
     return f"Cost of one `{rows['case'].iloc[0]}` ({operation}), cheapest first: " + "; ".join(parts) + "."
 
 
@@ -113,11 +123,15 @@ def ipc_cost_reading(rows: pd.DataFrame) -> str:
     payload = float(rows["payload_bytes"].min())
     at = _ipc_at(rows, payload)
     best, worst = at.iloc[0], at.iloc[-1]
-    text = (f"At {fmt_bytes(payload)} per message the cheapest is **{best['series']}** over "
-            f"`{best['channel']}`, {fmt_seconds(best['per_op_s'])} per message")
+    text = (
+        f"At {fmt_bytes(payload)} per message the cheapest is **{best['series']}** over "
+        f"`{best['channel']}`, {fmt_seconds(best['per_op_s'])} per message"
+    )
     if len(at) > 1:
-        text += (f", and the dearest **{worst['series']}** over `{worst['channel']}`, "
-                 f"{fmt_seconds(worst['per_op_s'])} ({fmt_ratio(worst['per_op_s'] / best['per_op_s'])})")
+        text += (
+            f", and the dearest **{worst['series']}** over `{worst['channel']}`, "
+            f"{fmt_seconds(worst['per_op_s'])} ({fmt_ratio(worst['per_op_s'] / best['per_op_s'])})"
+        )
     return text + "."
 
 
@@ -126,8 +140,10 @@ def ipc_throughput_reading(rows: pd.DataFrame) -> str:
     payload = float(rows["payload_bytes"].max())
     at = _ipc_at(rows, payload)
     best, worst = at.iloc[0], at.iloc[-1]
-    text = (f"At {fmt_bytes(payload)} per message **{best['series']}** over `{best['channel']}` moves the most, "
-            f"{fmt_rate(payload / best['per_op_s'])}")
+    text = (
+        f"At {fmt_bytes(payload)} per message **{best['series']}** over `{best['channel']}` moves the most, "
+        f"{fmt_rate(payload / best['per_op_s'])}"
+    )
     if len(at) > 1:
         rate = fmt_rate(payload / worst["per_op_s"])
         text += f", and **{worst['series']}** over `{worst['channel']}` the least, {rate}"
@@ -142,6 +158,8 @@ def memory_reading(rows: pd.DataFrame) -> str:
         return "No memory per task was recorded."
     least = float(at["bytes_per_task"].iloc[0])
     parts = [f"**{at['series'].iloc[0]}** {fmt_bytes(least)}"]
-    parts += [f"**{r.series}** {fmt_bytes(r.bytes_per_task)} ({fmt_ratio(r.bytes_per_task / least)})"
-              for r in at.iloc[1:].itertuples()]
+    parts += [
+        f"**{r.series}** {fmt_bytes(r.bytes_per_task)} ({fmt_ratio(r.bytes_per_task / least)})"
+        for r in at.iloc[1:].itertuples()
+    ]
     return f"Memory per live task{_n_text(n)}, smallest first: " + "; ".join(parts) + "."

@@ -83,8 +83,9 @@ def mann_whitney_p(baseline: Sequence[float] | np.ndarray, run: Sequence[float] 
     All-equal samples leave the test undefined (no ranks to tell apart); that is no
     evidence of a difference, so it reads as p = 1.
     """
-    result = scipy_stats.mannwhitneyu(np.asarray(run, dtype=float), np.asarray(baseline, dtype=float),
-                                      alternative="two-sided")
+    result = scipy_stats.mannwhitneyu(
+        np.asarray(run, dtype=float), np.asarray(baseline, dtype=float), alternative="two-sided"
+    )
     p = float(result.pvalue)
     return 1.0 if math.isnan(p) else p
 
@@ -105,8 +106,9 @@ def compare_samples(
     low, high = bootstrap_ratio_ci(base, other, seed=seed)
     p = mann_whitney_p(base, other)
     significant = p < ALPHA and not (low <= 1.0 <= high)
-    return Comparison(ratio, low, high, p, SIGNIFICANT if significant else NOT_SIGNIFICANT,
-                      int(base.size), int(other.size))
+    return Comparison(
+        ratio, low, high, p, SIGNIFICANT if significant else NOT_SIGNIFICANT, int(base.size), int(other.size)
+    )
 
 
 def compare_values(baseline: float, run: float) -> Comparison:

@@ -221,8 +221,13 @@ def test_compare_index_has_machines_ratio_table_and_charts(slow_compare: tuple[i
     assert "significant, slower" in line
     assert "Every case is in every run." in text
     names = {p.name for p in out.glob("*.png")}
-    for expected in ("sleep-sleep_s-0.01-bars.png", "sleep-sleep_s-0.01-scaling.png",
-                     "sleep-sleep_s-0.01-normalised.png", "sleep-ratios.png", "ipc-ratios.png"):
+    for expected in (
+        "sleep-sleep_s-0.01-bars.png",
+        "sleep-sleep_s-0.01-scaling.png",
+        "sleep-sleep_s-0.01-normalised.png",
+        "sleep-ratios.png",
+        "ipc-ratios.png",
+    ):
         assert expected in names
     assert_pngs_linked(out)
 

@@ -264,22 +264,32 @@ def test_workload_sentences_match_summary(
     text = sections[heading]
     of_case = summary[summary["case"] == case]
 
-    scaling = re.search(r"From (\d+) to (\d+) tasks the median of \*\*(.+?)\*\* grows least, ([\d.]+)x, "
-                        r"and that of \*\*(.+?)\*\* most, ([\d.]+)x; the ideal grows ([\d.]+)x\.", text)
+    scaling = re.search(
+        r"From (\d+) to (\d+) tasks the median of \*\*(.+?)\*\* grows least, ([\d.]+)x, "
+        r"and that of \*\*(.+?)\*\* most, ([\d.]+)x; the ideal grows ([\d.]+)x\.",
+        text,
+    )
     assert scaling, text
     n0, n1 = int(scaling[1]), int(scaling[2])
-    growth = {s: _row(summary, case, s, n1)["median"] / _row(summary, case, s, n0)["median"]
-              for s in of_case["series"].unique()
-              if len(of_case[(of_case["series"] == s) & of_case["n_tasks"].isin([n0, n1])]) == 2}
+    growth = {
+        s: _row(summary, case, s, n1)["median"] / _row(summary, case, s, n0)["median"]
+        for s in of_case["series"].unique()
+        if len(of_case[(of_case["series"] == s) & of_case["n_tasks"].isin([n0, n1])]) == 2
+    }
     assert scaling[3] == min(growth, key=lambda s: growth[s])
     assert scaling[5] == max(growth, key=lambda s: growth[s])
     assert close(float(scaling[4]), growth[scaling[3]])
     assert close(float(scaling[6]), growth[scaling[5]])
-    assert close(float(scaling[7]), _row(summary, case, "sequential", n1)["ideal_s"]
-                 / _row(summary, case, "sequential", n0)["ideal_s"])
+    assert close(
+        float(scaling[7]),
+        _row(summary, case, "sequential", n1)["ideal_s"] / _row(summary, case, "sequential", n0)["ideal_s"],
+    )
 
-    bars = re.search(r"At (\d+) `(\w+)` tasks \*\*(.+?)\*\* is ([\d.]+)x faster than \*\*(.+?)\*\* "
-                     r"and ([\d.]+)x ideal \(([\d.]+ \w+) vs ([\d.]+ \w+)\)\.", text)
+    bars = re.search(
+        r"At (\d+) `(\w+)` tasks \*\*(.+?)\*\* is ([\d.]+)x faster than \*\*(.+?)\*\* "
+        r"and ([\d.]+)x ideal \(([\d.]+ \w+) vs ([\d.]+ \w+)\)\.",
+        text,
+    )
     assert bars, text
     n = int(bars[1])
     at = of_case[of_case["n_tasks"] == n]
@@ -289,8 +299,11 @@ def test_workload_sentences_match_summary(
     assert close(float(bars[6]), best["median"] / best["ideal_s"])
     assert close(seconds(bars[7]), best["median"]) and close(seconds(bars[8]), worst["median"])
 
-    speedup = re.search(r"At (\d+) `(\w+)` tasks \*\*(.+?)\*\* gains most over sequential, ([\d.]+)x "
-                        r"\(ideal ([\d.]+)x\), and \*\*(.+?)\*\* least, ([\d.]+)x\.", text)
+    speedup = re.search(
+        r"At (\d+) `(\w+)` tasks \*\*(.+?)\*\* gains most over sequential, ([\d.]+)x "
+        r"\(ideal ([\d.]+)x\), and \*\*(.+?)\*\* least, ([\d.]+)x\.",
+        text,
+    )
     assert speedup, text
     n = int(speedup[1])
     sequential = _row(summary, case, "sequential", n)
@@ -301,8 +314,11 @@ def test_workload_sentences_match_summary(
 
 def test_heatmap_sentence_matches_summary(sections: dict[str, str], summary: pd.DataFrame) -> None:
     text = sections["Distance from ideal, all workloads"]
-    found = re.findall(r"On `(\w+)` \(([^)]*)\) at (\d+) tasks \*\*(.+?)\*\* is closest to ideal \(([\d.]+)x\) "
-                       r"and \*\*(.+?)\*\* furthest \(([\d.]+)x\)\.", text)
+    found = re.findall(
+        r"On `(\w+)` \(([^)]*)\) at (\d+) tasks \*\*(.+?)\*\* is closest to ideal \(([\d.]+)x\) "
+        r"and \*\*(.+?)\*\* furthest \(([\d.]+)x\)\.",
+        text,
+    )
     assert {f[0] for f in found} == {"sleep", "cpu_spin"}
     for case, _, n, best, best_x, worst, worst_x in found:
         at = summary[(summary["case"] == case) & (summary["n_tasks"] == int(n))]
@@ -351,8 +367,11 @@ def test_memory_sentence_matches_summary(sections: dict[str, str], summary: pd.D
 def test_ipc_sentences_match_summary(sections: dict[str, str], summary: pd.DataFrame) -> None:
     text = sections["ipc"]
     ipc = summary[summary["case"] == "ipc"]
-    cost = re.search(r"At ([\d.]+ \w+) per message the cheapest is \*\*(.+?)\*\* over `(\w+)`, ([\d.]+ \w+) per "
-                     r"message, and the dearest \*\*(.+?)\*\* over `(\w+)`, ([\d.]+ \w+) \(([\d.]+)x\)\.", text)
+    cost = re.search(
+        r"At ([\d.]+ \w+) per message the cheapest is \*\*(.+?)\*\* over `(\w+)`, ([\d.]+ \w+) per "
+        r"message, and the dearest \*\*(.+?)\*\* over `(\w+)`, ([\d.]+ \w+) \(([\d.]+)x\)\.",
+        text,
+    )
     assert cost, text
     payload = size(cost[1])
     at = ipc[ipc["payload_bytes"] == payload]
@@ -361,8 +380,11 @@ def test_ipc_sentences_match_summary(sections: dict[str, str], summary: pd.DataF
     assert best == at["per_op_s"].min() and worst == at["per_op_s"].max()
     assert close(seconds(cost[4]), best) and close(seconds(cost[7]), worst)
     assert close(float(cost[8]), worst / best)
-    rate = re.search(r"At ([\d.]+ \w+) per message \*\*(.+?)\*\* over `(\w+)` moves the most, ([\d.]+ \S+), "
-                     r"and \*\*(.+?)\*\* over `(\w+)` the least, ([\d.]+ \S+)\.", text)
+    rate = re.search(
+        r"At ([\d.]+ \w+) per message \*\*(.+?)\*\* over `(\w+)` moves the most, ([\d.]+ \S+), "
+        r"and \*\*(.+?)\*\* over `(\w+)` the least, ([\d.]+ \S+)\.",
+        text,
+    )
     assert rate, text
     payload = size(rate[1])
     at = ipc[ipc["payload_bytes"] == payload]
@@ -397,9 +419,7 @@ def built_copy(built: Path, tmp_path: Path) -> Iterator[Path]:
     yield copy_run(built, tmp_path)
 
 
-def test_malformed_json_exits_2_and_keeps_previous_report(
-    built_copy: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_malformed_json_exits_2_and_keeps_previous_report(built_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     before = _snapshot(built_copy / "report")
     path = built_copy / "asyncio.json"
     path.write_text(path.read_text()[:1000])
@@ -444,7 +464,10 @@ def test_missing_dir_and_empty_dir_exit_2(tmp_path: Path, capsys: pytest.Capture
 def test_command_line_entry_point_exits_2(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "reports", "build", str(MALFORMED)],
-        cwd=REPO, capture_output=True, text=True, check=False,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 2, result.stderr
     assert "threads.json" in result.stderr

@@ -139,7 +139,9 @@ def test_nothing_is_left_running_after_a_run(smoke_run: dict[str, Any]) -> None:
         if recent and (run_dir in cmdline or orphan_server):
             leftovers.append(cmdline)
     assert leftovers == []
-    assert psutil.Process().children(recursive=True) == []
+    # Children older than the run (multiprocessing's resource tracker, say) are not its own.
+    mine = [c for c in psutil.Process().children(recursive=True) if c.create_time() >= smoke_run["started"] - 1]
+    assert mine == []
 
 
 def test_smoke_profile_is_fast(smoke_run: dict[str, Any]) -> None:

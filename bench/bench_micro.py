@@ -1,0 +1,18 @@
+"""Micro-cost benchmarks: every backend x micro-cost (spawn, switch, ipc, memory).
+
+Parametrised by ``conftest.pytest_generate_tests`` from the session's backend,
+profile and selection (``--workloads`` takes micro-cost names too); run one backend
+per interpreter through ``python -m bench``. A micro-cost a backend cannot measure is
+still a case, skipped with the reason.
+"""
+
+from __future__ import annotations
+
+from bench.micro import MicroCase
+from bench.micro.measure import run_micro
+from bench.profiles import Profile
+
+
+def bench_micro(micro_case: MicroCase, benchmark: object, profile: Profile) -> None:
+    """Time K operations of one micro-cost per round on one backend; every round is checked."""
+    run_micro(micro_case, benchmark, profile)

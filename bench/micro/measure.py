@@ -1,0 +1,42 @@
+"""Time one micro-cost case under pytest-benchmark.
+
+The same shape as :func:`bench.harness.run_case`: skip with the reason where the case
+cannot run, record its parameters in ``extra_info``, time whole rounds with
+``benchmark.pedantic`` and check every round's answer in the untimed ``teardown``, so
+a wrong answer fails the case and is never reported as a time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bench.micro import MicroCase
+from bench.micro.plan import extra_info, group, open_loop, rounds, why_not
+from bench.micro.sizes import sizes_for
+from bench.profiles import Profile
+
+
+def run_micro(case: MicroCase, benchmark: Any, profile: Profile) -> None:
+    """Measure ``case`` with ``benchmark``; skip with a reason where it cannot run."""
+    reason = why_not(case)
+    if reason:
+        pytest.skip(reason)
+    sizes = sizes_for(profile)
+    timed, warmup = rounds(case, sizes)
+    benchmark.group = group(case)
+    with open_loop(case, sizes) as loop:
+        benchmark.extra_info.update(extra_info(case, profile.name, loop))
+        answers: list[Any] = []
+
+        def one_round() -> None:
+            answers.append(loop.round())
+
+        def check_round() -> None:
+            loop.check(answers.pop())
+
+        benchmark.pedantic(one_round, teardown=check_round, rounds=timed, warmup_rounds=warmup, iterations=1)
+        # With --benchmark-disable, pedantic runs the round once and skips the teardown.
+        while answers:
+            check_round()

@@ -1,0 +1,345 @@
+"""Tests of the micro-cost loops: right answers, caught corruption, nothing left behind.
+
+No speed targets here: every assertion is about behaviour (counts, checksums, tallies,
+positive memory figures, cleanup), with sizes small enough to keep the file fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import multiprocessing
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench import bare_loops
+from bench.backends import BACKENDS
+from bench.micro import IPC_CHANNELS, MICROS, MicroCase, default_start_method, ipc, memory, micro_cases, switch
+from bench.micro._loop import Loop, WrongAnswer, nothing_left_behind
+from bench.micro.measure import run_micro
+from bench.micro.plan import PLANS, ops_per_round, why_not
+from bench.micro.sizes import SIZES, sizes_for
+from bench.profiles import PROFILES
+
+ROOT = Path(__file__).resolve().parents[1]
+FORK = "fork" if "fork" in multiprocessing.get_all_start_methods() else default_start_method()
+
+
+def _flip_middle_byte(payload: bytes) -> bytes:
+    middle = len(payload) // 2
+    return payload[:middle] + bytes([payload[middle] ^ 0xFF]) + payload[middle + 1 :]
+
+
+def _run_rounds(loop: Loop, rounds: int = 2) -> None:
+    for _ in range(rounds):
+        loop.check(loop.round())
+
+
+def _no_children_left() -> None:
+    assert multiprocessing.active_children() == []
+    with nothing_left_behind("the test"):
+        pass
+
+
+class FakeBenchmark:
+    """Just enough of pytest-benchmark's fixture for ``run_micro``: pedantic with teardown."""
+
+    def __init__(self) -> None:
+        self.group: str | None = None
+        self.extra_info: dict[str, Any] = {}
+        self.rounds_run = 0
+
+    def pedantic(
+        self, target: Callable[[], None], teardown: Callable[[], None], rounds: int, warmup_rounds: int, iterations: int
+    ) -> None:
+        for _ in range(warmup_rounds + rounds):
+            target()
+            teardown()
+            self.rounds_run += 1
+
+
+# -- the plan covers every backend ----------------------------------------------------
+
+
+@pytest.mark.parametrize("micro", MICROS)
+def test_every_backend_has_a_loop_or_a_reason(micro: str) -> None:
+    plan = PLANS[micro]
+    assert set(plan.loops) | set(plan.skips) == set(BACKENDS)
+    assert not set(plan.loops) & set(plan.skips)
+    assert all(reason.strip() for reason in plan.skips.values())
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_every_backend_gets_a_case_of_every_micro_with_a_size(profile: str) -> None:
+    sizes = sizes_for(profile)
+    for backend in BACKENDS:
+        cases = micro_cases(PROFILES[profile], backend, list(MICROS))
+        assert {case.micro for case in cases} == set(MICROS)
+        assert len({case.id for case in cases}) == len(cases)
+        for case in cases:
+            if why_not(case) is None:
+                ops = ops_per_round(case, sizes)
+                assert ops > 0
+                assert case.micro != "switch" or ops % 2 == 0
+
+
+def test_processes_cases_carry_start_methods_and_ipc_channels() -> None:
+    cases = micro_cases(PROFILES["quick"], "processes", list(MICROS))
+    spawn_methods = {case.variant for case in cases if case.micro == "spawn"}
+    assert FORK in spawn_methods and len(spawn_methods) >= 2
+    ipc_cases = [case for case in cases if case.micro == "ipc"]
+    assert {case.channel for case in ipc_cases} == set(IPC_CHANNELS["processes"])
+    assert len(ipc_cases) == len(IPC_CHANNELS["processes"]) * len(SIZES["quick"].payloads)
+
+
+def test_a_profile_without_sizes_is_an_error_that_names_the_table() -> None:
+    with pytest.raises(KeyError, match=r"bench/micro/sizes\.py"):
+        sizes_for("nonexistent")
+
+
+# -- spawn and switch: right counts and checksums -------------------------------------
+
+IN_PROCESS = ["sequential", "generators", "greenlet", "asyncio", "threads", "thread_pool"]
+
+
+@pytest.mark.parametrize("backend", IN_PROCESS)
+def test_spawn_loops_count_every_task(backend: str) -> None:
+    with nothing_left_behind("spawn"), PLANS["spawn"].loops[backend](MicroCase(backend, None, "spawn"), 50) as loop:
+        assert loop.ops_per_round == 50
+        assert loop.round() == 50
+        loop.check(50)
+        with pytest.raises(WrongAnswer):
+            loop.check(49)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("backend", ["process_pool", "processes"])
+def test_spawn_loops_of_process_models_count_every_task(backend: str) -> None:
+    variant = FORK if backend == "processes" else None
+    with nothing_left_behind("spawn"), PLANS["spawn"].loops[backend](MicroCase(backend, variant, "spawn"), 3) as loop:
+        assert loop.round() == 3
+    _no_children_left()
+
+
+def test_producer_consumer_and_greenlet_ping_pong_pass_every_value() -> None:
+    assert switch.produce(1000) == sum(range(1000))
+    assert switch.ping_pong_greenlets(1000) == sum(range(1000))
+    assert asyncio.run(switch.ping_pong_tasks(1000)) == sum(range(1000))
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("backend", ["generators", "greenlet", "asyncio", "threads", "processes"])
+def test_switch_loops_check_their_checksum(backend: str) -> None:
+    case = MicroCase(backend, FORK if backend == "processes" else None, "switch")
+    with nothing_left_behind("switch"), PLANS["switch"].loops[backend](case, 201) as loop:
+        assert loop.ops_per_round == 200  # whole round trips only
+        answer = loop.round()
+        assert answer == sum(range(100))
+        loop.check(answer)
+        with pytest.raises(WrongAnswer):
+            loop.check(answer - 1)
+    _no_children_left()
+
+
+# -- ipc: bytes arrive intact, corruption fails the case ------------------------------
+
+CHANNEL_CASES = [("processes", channel) for channel in IPC_CHANNELS["processes"]] + [("threads", "thread_queue")]
+
+
+def _ipc_case(backend: str, channel: str, size: int) -> MicroCase:
+    variant = FORK if backend == "processes" else None
+    return MicroCase(backend, variant, "ipc", payload_bytes=size, channel=channel)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(("backend", "channel"), CHANNEL_CASES)
+def test_ipc_channels_deliver_every_byte(backend: str, channel: str) -> None:
+    for size in (64, 65536):
+        case = _ipc_case(backend, channel, size)
+        with nothing_left_behind(case.id), ipc.open_channel(case, 20) as loop:
+            answer = loop.round()
+            assert answer == (20, 20 * size)
+            _run_rounds(loop)
+    _no_children_left()
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(("backend", "channel"), CHANNEL_CASES)
+@pytest.mark.parametrize("tamper", [_flip_middle_byte, lambda payload: payload[:-1]], ids=["flipped", "truncated"])
+def test_ipc_corrupted_payloads_fail_the_check(backend: str, channel: str, tamper: ipc.Tamper) -> None:
+    if channel == "shared_memory" and len(tamper(b"xx")) < 2:
+        pytest.skip("a shared-memory slot always holds a whole payload: there is nothing to truncate")
+    case = _ipc_case(backend, channel, 4096)
+    with pytest.raises(WrongAnswer, match="arrived altered"), ipc.open_channel(case, 10, tamper=tamper) as loop:
+        loop.check(loop.round())
+    _no_children_left()
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("channel", IPC_CHANNELS["processes"])
+def test_a_receiver_that_dies_fails_the_case_and_leaves_nothing(channel: str) -> None:
+    threads_before = threading.active_count()
+    with pytest.raises((EOFError, OSError)), ipc.open_channel(_ipc_case("processes", channel, 2**20), 20) as loop:
+        loop.check(loop.round())
+        for receiver in multiprocessing.active_children():
+            receiver.kill()
+            receiver.join()
+        loop.round()  # 20 MiB cannot fit any pipe buffer: the sender must notice the receiver is gone
+    _no_children_left()
+    assert threading.active_count() == threads_before
+
+
+@pytest.mark.timeout(60)
+def test_a_corrupted_ipc_case_fails_under_the_harness(monkeypatch: pytest.MonkeyPatch) -> None:
+    def tampered(case: MicroCase, messages: int, tamper: ipc.Tamper | None = None) -> Any:
+        return ipc.pipe_channel(case, messages, tamper=_flip_middle_byte)
+
+    monkeypatch.setattr(ipc, "CHANNELS", {**ipc.CHANNELS, "pipe": tampered})
+    benchmark = FakeBenchmark()
+    with pytest.raises(WrongAnswer):
+        run_micro(_ipc_case("processes", "pipe", 64), benchmark, PROFILES["smoke"])
+    _no_children_left()
+
+
+@pytest.mark.timeout(60)
+def test_run_micro_records_the_contract_keys() -> None:
+    benchmark = FakeBenchmark()
+    run_micro(_ipc_case("threads", "thread_queue", 4096), benchmark, PROFILES["smoke"])
+    info = benchmark.extra_info
+    for key in ("backend", "variant", "micro", "n_tasks", "ideal_s", "profile", "ops_per_round", "channel"):
+        assert key in info
+    assert info["payload_bytes"] == 4096 and info["ideal_s"] is None and info["ops_per_round"] > 0
+    assert benchmark.group and "ipc" in benchmark.group
+    assert benchmark.rounds_run == SIZES["smoke"].rounds + SIZES["smoke"].warmup_rounds
+
+
+def test_skipped_micro_cases_skip_with_their_reason() -> None:
+    with pytest.raises(pytest.skip.Exception, match="no second live task"):
+        run_micro(MicroCase("sequential", None, "switch"), FakeBenchmark(), PROFILES["smoke"])
+
+
+# -- memory: a positive figure, every held task released ------------------------------
+
+
+def test_greenlet_memory_is_positive_and_every_greenlet_is_released() -> None:
+    case = MicroCase("greenlet", None, "memory", n_tasks=2000)
+    with PLANS["memory"].loops["greenlet"](case, 2000) as loop:
+        assert loop.recorded["bytes_per_task"] > 0
+        held = loop.round()
+        assert len(held) == 2000 and not any(task.dead for task in held)
+        loop.check(held)
+        assert all(task.dead for task in held)
+
+
+@pytest.mark.parametrize("backend", ["generators", "asyncio", "threads"])
+def test_memory_loops_hold_and_release_every_task(backend: str) -> None:
+    case = MicroCase(backend, None, "memory", n_tasks=50)
+    with nothing_left_behind("memory"), PLANS["memory"].loops[backend](case, 50) as loop:
+        assert isinstance(loop.recorded["bytes_per_task"], float)
+        _run_rounds(loop)
+
+
+@pytest.mark.timeout(60)
+def test_process_memory_is_the_childrens_uss_and_they_all_exit() -> None:
+    case = MicroCase("processes", FORK, "memory", n_tasks=3)
+    with nothing_left_behind(case.id), PLANS["memory"].loops["processes"](case, 3) as loop:
+        assert loop.recorded["bytes_per_task"] > 0
+        held = loop.round()
+        assert len(held.processes) == 3 and all(proc.is_alive() for proc in held.processes)
+        loop.check(held)
+    _no_children_left()
+
+
+def test_thread_limit_refuses_what_no_machine_holds() -> None:
+    assert memory.thread_limit(10) is None
+    reason = memory.thread_limit(10**9)
+    assert reason and "threads" in reason
+
+
+# -- the guard against leftovers -----------------------------------------------------
+
+
+def test_a_thread_left_running_fails_the_case() -> None:
+    release = threading.Event()
+    leaked = threading.Thread(target=release.wait, args=(30,), daemon=True)
+    try:
+        with pytest.raises(RuntimeError, match="left 1 thread"), nothing_left_behind("a leaky case"):
+            leaked.start()
+    finally:
+        release.set()
+        leaked.join(30)
+
+
+# -- bare loops ----------------------------------------------------------------------
+
+
+def test_bare_loop_times_the_same_round() -> None:
+    row = bare_loops.time_case(MicroCase("greenlet", None, "switch"), "smoke")
+    assert row["ops_per_round"] == SIZES["smoke"].switch_handovers["greenlet"]
+    assert 0 < row["min_per_op_s"] <= row["per_op_s"]
+    skipped = bare_loops.time_case(MicroCase("greenlet", None, "ipc"), "smoke")
+    assert skipped["skipped"]
+
+
+def test_comparison_flags_rows_beyond_the_threshold(capsys: pytest.CaptureFixture[str]) -> None:
+    common = {"backend": "threads", "variant": None, "channel": None, "payload_bytes": None, "n_tasks": None}
+    bare = [
+        {**common, "micro": "spawn", "per_op_s": 1.0, "min_per_op_s": 1.0},
+        {**common, "micro": "switch", "per_op_s": 1.0, "min_per_op_s": 1.0},
+    ]
+    harness = [
+        {**common, "micro": "spawn", "per_op_s": 1.05, "min_per_op_s": 1.05},
+        {**common, "micro": "switch", "per_op_s": 1.3, "min_per_op_s": 1.3},
+    ]
+    assert bare_loops.print_comparison(bare, harness, threshold=15) == 1
+    out = capsys.readouterr().out
+    assert "+30.0%" in out and out.count("beyond 15%") == 1
+
+
+def test_bare_loops_refuse_a_missing_run_dir(tmp_path: Path) -> None:
+    assert bare_loops.main(["--compare", str(tmp_path / "missing")]) == 2
+
+
+# -- end to end: a session per backend, every micro passed or skipped with a reason ----
+
+
+@pytest.fixture(scope="module")
+def smoke_sessions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[int, list[Any], Any]]]:
+    out = tmp_path_factory.mktemp("micro-sessions")
+    results: dict[str, tuple[int, list[Any], Any]] = {}
+    for backend in ("processes", "threads", "gevent"):
+        outcomes, data = out / f"{backend}.outcomes.json", out / f"{backend}.json"
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.session", "--backend", backend, "--profile", "smoke",
+             "--workloads", ",".join(MICROS), "--outcomes", str(outcomes), "--benchmark-json", str(data),
+             "--timeout", "120", "-q"],
+            cwd=ROOT, capture_output=True, text=True, timeout=180,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        results[backend] = (done.returncode, json.loads(outcomes.read_text()), json.loads(data.read_text()))
+    yield results
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("backend", ["processes", "threads", "gevent"])
+def test_a_smoke_session_runs_or_skips_every_micro_with_a_reason(
+    smoke_sessions: dict[str, tuple[int, list[Any], Any]], backend: str
+) -> None:
+    _, outcomes, data = smoke_sessions[backend]
+    micro = [entry for entry in outcomes if entry.get("micro")]
+    assert {entry["micro"] for entry in micro} == set(MICROS)
+    for entry in micro:
+        assert entry["outcome"] in ("passed", "skipped"), entry
+        if entry["outcome"] == "skipped":
+            assert entry["reason"] and entry["reason"].strip()
+    for bench in data["benchmarks"]:
+        info = bench["extra_info"]
+        assert info["backend"] == backend and info["ops_per_round"] > 0 and info["ideal_s"] is None
+        assert info["micro"] != "memory" or info["bytes_per_task"] is not None
+        assert backend != "processes" or info["start_method"] == info["variant"]
