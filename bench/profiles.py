@@ -61,7 +61,7 @@ PROFILES: dict[str, Profile] = {
         min_rounds=3,
         max_rounds=20,
         target_case_s=1.0,
-        max_round_s=5.0,
+        max_round_s=6.0,
         case_timeout_s=180.0,
         session_timeout_s=900.0,
     ),

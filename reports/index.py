@@ -17,6 +17,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from reports import charts, micro_charts, readings
+from reports.claims import check_claims, claims_markdown
 from reports.frames import case_groups, case_title, ordered_series, slug
 from reports.load import RunData, load_run
 from reports.markdown import machine_rows, pivot_table, table
@@ -218,6 +219,7 @@ def index_markdown(run: RunData, workload: list[Section], micro: list[Section]) 
         "",
     ]
     lines += ["## Machine", "", table(("field", "value"), machine_rows(run.machine)), ""]
+    lines += ["## Claims checked", "", *claims_markdown(check_claims(run.frame)), ""]
     lines += ["## Missing, failed and skipped", "", *problems_markdown(run), ""]
     if workload:
         lines += ["## Workloads", ""]

@@ -151,15 +151,19 @@ def ipc_throughput_reading(rows: pd.DataFrame) -> str:
 
 
 def memory_reading(rows: pd.DataFrame) -> str:
-    """List memory per live task at the largest common n_tasks, smallest first, with ratios."""
-    n = common_n(rows)
-    at = at_n(rows, n).dropna(subset=["bytes_per_task"]).sort_values("bytes_per_task")
+    """List memory per live task, each model at its largest N, smallest first.
+
+    Models hold different N (a machine holds far fewer processes than greenlets), so
+    each is read at its own largest; the ratio is to the most expensive model.
+    """
+    at = largest_n_each(rows).dropna(subset=["bytes_per_task"]).sort_values("bytes_per_task")
     if at.empty:
         return "No memory per task was recorded."
-    least = float(at["bytes_per_task"].iloc[0])
-    parts = [f"**{at['series'].iloc[0]}** {fmt_bytes(least)}"]
-    parts += [
-        f"**{r.series}** {fmt_bytes(r.bytes_per_task)} ({fmt_ratio(r.bytes_per_task / least)})"
-        for r in at.iloc[1:].itertuples()
-    ]
-    return f"Memory per live task{_n_text(n)}, smallest first: " + "; ".join(parts) + "."
+    most = at.iloc[-1]
+    parts = []
+    for r in at.itertuples():
+        text = f"**{r.series}** {fmt_bytes(r.bytes_per_task)} (N={r.n_tasks})"
+        if r.Index != most.name and r.bytes_per_task > 0:
+            text += f", {fmt_ratio(most['bytes_per_task'] / r.bytes_per_task)} less than {most['series']}"
+        parts.append(text)
+    return "Memory per live task, smallest first: " + "; ".join(parts) + "."

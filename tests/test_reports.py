@@ -349,18 +349,20 @@ def test_micro_cost_sentences_match_summary(sections: dict[str, str], summary: p
 
 
 def test_memory_sentence_matches_summary(sections: dict[str, str], summary: pd.DataFrame) -> None:
-    sentence = re.search(r"Memory per live task at (\d+) tasks, smallest first: (.*)\.", sections["memory"])
+    sentence = re.search(r"Memory per live task, smallest first: (.*)\.", sections["memory"])
     assert sentence, sections["memory"]
-    n = int(sentence[1])
-    items = re.findall(r"\*\*(.+?)\*\* ([\d.]+ \w+)(?: \(([\d.]+)x\))?", sentence[2])
+    items = re.findall(r"\*\*(.+?)\*\* ([\d.]+ \w+) \(N=(\d+)\)(?:, ([\d.]+)x less than ([^;]+?))?(?:;|$)", sentence[1])
     assert len(items) >= 3
-    least = _row(summary, "memory", items[0][0], n)["bytes_per_task"]
-    for name, shown, ratio in items:
-        value = _row(summary, "memory", name, n)["bytes_per_task"]
+    most_name, most_n = items[-1][0], int(items[-1][2])
+    most = _row(summary, "memory", most_name, most_n)["bytes_per_task"]
+    for name, shown, n, ratio, than in items:
+        value = _row(summary, "memory", name, int(n))["bytes_per_task"]
         assert close(size(shown), value)
         if ratio:
-            assert close(float(ratio), value / least)
-    values = [size(shown) for _, shown, _ in items]
+            assert than == most_name
+            assert close(float(ratio), most / value)
+    assert not items[-1][3], "the most expensive model has no ratio to itself"
+    values = [size(shown) for _, shown, _, _, _ in items]
     assert values == sorted(values)
 
 

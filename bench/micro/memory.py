@@ -3,10 +3,12 @@
 ``bytes_per_task`` comes from one untimed hold before the timed rounds:
 
 - in-process models (threads, generators, greenlet, gevent, asyncio, uvloop): the
-  growth of this process's resident set (RSS, after ``gc.collect()``) from before
-  the N tasks exist to while they are all held, divided by N. RSS moves in pages
-  and the allocator keeps freed memory for reuse, so N must be in the thousands for
-  a stable figure;
+  larger of two growths from before the N tasks exist to while they are all held,
+  divided by N: the memory Python's allocators hand out (``tracemalloc``: objects,
+  frames, greenlet stack copies) and this process's resident set (RSS, after
+  ``gc.collect()``: thread stacks and other native memory). Each alone undercounts:
+  RSS does not grow while the allocator reuses memory freed by earlier cases, and
+  tracemalloc does not see a thread's stack;
 - processes: the mean unique set size (USS: the pages only that child holds) of the
   N children while they are all held; a forked child shares its parent's pages until
   it writes them, a spawned one holds a fresh interpreter of its own.
@@ -24,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import resource
+import tracemalloc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -60,13 +63,26 @@ def rss_bytes() -> int:
 
 def _measure(holder: Holder[H], n: int) -> float:
     """Hold ``n`` tasks once, untimed, and return the bytes each one costs."""
-    before = 0 if holder.footprint else rss_bytes()
-    tasks = holder.hold(n)
+    if holder.footprint:
+        tasks = holder.hold(n)
+        try:
+            held_bytes = holder.footprint(tasks)
+        finally:
+            expect(holder.release(tasks), n, "memory: held tasks that finished")
+        return held_bytes / n
+    tracemalloc.start()
     try:
-        held_bytes = holder.footprint(tasks) if holder.footprint else rss_bytes() - before
+        rss_before = rss_bytes()
+        traced_before = tracemalloc.get_traced_memory()[0]
+        tasks = holder.hold(n)
+        try:
+            traced = tracemalloc.get_traced_memory()[0] - traced_before
+            rss = rss_bytes() - rss_before
+        finally:
+            expect(holder.release(tasks), n, "memory: held tasks that finished")
     finally:
-        expect(holder.release(tasks), n, "memory: held tasks that finished")
-    return held_bytes / n
+        tracemalloc.stop()
+    return max(traced, rss) / n
 
 
 @contextmanager
