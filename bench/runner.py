@@ -259,6 +259,6 @@ def build_report(run_dir: Path) -> None:
     """Build the run's report in a separate process; a failure keeps the run."""
     result = subprocess.run([sys.executable, "-m", "reports", "build", str(run_dir)], cwd=REPO, check=False)
     if result.returncode == 0:
-        print(f"report: {run_dir / 'report' / 'index.md'} (PNGs in {run_dir / 'report'}/)")
+        print(f"charts: {run_dir / 'report'}/*.png")
     else:
         print(f"the report could not be built (exit {result.returncode}); the run is kept in {run_dir}")
