@@ -103,3 +103,14 @@ def test_a_claim_without_its_figures_is_not_measured() -> None:
     assert by_claim[7].holds is None and "http_fetch" in by_claim[7].evidence
     markdown = "\n".join(claims_markdown(by_claim))
     assert "not measured" in markdown and "holds" in markdown
+
+
+def test_a_run_of_one_workload_has_no_micro_columns_and_is_not_measured() -> None:
+    rows = [
+        {"kind": "workload", "case": "http_fetch", "backend": b, "label": b, "n_tasks": 10, "median": 0.06,
+         "times_ideal": 1.2, "cpu_count": 2}
+        for b in ("threads", "asyncio")
+    ]  # fmt: skip
+    results = check_claims(pd.DataFrame(rows))
+    assert [v.holds for v in results[:6]] == [None] * 6
+    assert results[7].holds is True

@@ -8,6 +8,7 @@ for, and nothing left running afterwards.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -208,3 +209,19 @@ def test_an_interrupted_run_keeps_what_it_measured_and_leaves_nothing(tmp_path: 
     assert "threads" not in manifest["backends"]
     psutil.wait_procs(family, timeout=10)
     assert [p.pid for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE] == []
+
+
+def test_the_run_builds_its_report_and_rebuilds_it_from_json(smoke_run: dict[str, Any]) -> None:
+    report = smoke_run["dir"] / "report"
+    index = (report / "index.md").read_text()
+    pngs = sorted(p.name for p in report.glob("*.png"))
+    assert pngs and all(f"({name})" in index for name in pngs)
+    assert (report / "summary.csv").stat().st_size > 0
+    assert "## Claims checked" in index
+    shutil.rmtree(report)
+    rebuilt = subprocess.run(
+        [sys.executable, "-m", "reports", "build", str(smoke_run["dir"])],
+        cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert sorted(p.name for p in report.glob("*.png")) == pngs
