@@ -35,6 +35,19 @@ from reports.units import fmt_ratio, fmt_seconds, tick_formatter
 FIGSIZE = (9.0, 5.2)
 
 
+def _ideal_line(ax: Axes, ideal: pd.Series) -> None:
+    """Draw the ideal (a value per n_tasks) as the dashed reference line."""
+    if not ideal.empty:
+        ax.plot(
+            ideal.index.to_numpy(dtype=float),
+            ideal.to_numpy(dtype=float),
+            linestyle="--",
+            color=IDEAL_COLOUR,
+            linewidth=1.2,
+            label="ideal",
+        )
+
+
 def legend_outside(ax: Axes, **kwargs: Any) -> None:
     """Put `ax`'s legend to the right of it, outside the data, top-aligned with it.
 
@@ -71,16 +84,8 @@ def draw_scaling(ax: Axes, rows: pd.DataFrame, *, show_ideal: bool = True) -> No
             markersize=5,
             label=series,
         )
-    ideal = rows.dropna(subset=["n_tasks", "ideal_s"]).groupby("n_tasks")["ideal_s"].median()
-    if show_ideal and not ideal.empty:
-        ax.plot(
-            ideal.index.to_numpy(dtype=float),
-            ideal.to_numpy(dtype=float),
-            linestyle="--",
-            color=IDEAL_COLOUR,
-            linewidth=1.2,
-            label="ideal",
-        )
+    if show_ideal:
+        _ideal_line(ax, rows.dropna(subset=["n_tasks", "ideal_s"]).groupby("n_tasks")["ideal_s"].median())
     ax.set_xscale("log")
     ax.set_yscale("log")
     tick_formatter(fmt_seconds, ax.yaxis)
@@ -251,16 +256,7 @@ def speedup_figure(rows: pd.DataFrame) -> Figure | None:
             markersize=5,
             label=series,
         )
-    ideal = table.dropna(subset=["ideal_speedup"]).groupby("n_tasks")["ideal_speedup"].median()
-    if not ideal.empty:
-        ax.plot(
-            ideal.index.to_numpy(dtype=float),
-            ideal.to_numpy(dtype=float),
-            linestyle="--",
-            color=IDEAL_COLOUR,
-            linewidth=1.2,
-            label="ideal",
-        )
+    _ideal_line(ax, table.dropna(subset=["ideal_speedup"]).groupby("n_tasks")["ideal_speedup"].median())
     ax.axhline(1.0, color="#7f7f7f", linewidth=1.5, label="sequential (1x)")
     ax.set_xscale("log")
     ax.set_yscale("log")

@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.shared_memory import SharedMemory
 from multiprocessing.synchronize import Event, Semaphore
@@ -97,33 +98,35 @@ def receive_pipe(
     An empty message ends the child.
     """
     exit_with_parent(parent_pid)
-    recv_bytes, count = reader.recv_bytes, len(payloads)
     control.send(READY)
+    tally_rounds(reader.recv_bytes, payloads, messages, control.send)
+
+
+def tally_rounds(
+    get: Callable[[], bytes | None], payloads: list[bytes], messages: int, report: Callable[[tuple[int, int]], Any]
+) -> None:
+    """Take rounds of ``messages`` payloads from ``get`` and ``report`` each round's tally.
+
+    The tally is ``(intact, bytes)``: how many messages equal the payload they should
+    be, and how many bytes arrived. An empty message or ``None`` ends it.
+    """
+    count = len(payloads)
     while True:
         intact = received = 0
         for j in range(messages):
-            message = recv_bytes()
+            message = get()
             if not message:
                 return
             received += len(message)
             intact += message == payloads[j % count]
-        control.send((intact, received))
+        report((intact, received))
 
 
 def receive_queue(channel: Any, control: Connection, payloads: list[bytes], messages: int, parent_pid: int) -> None:
     """ipc receiver over a ``multiprocessing.Queue``: as :func:`receive_pipe`; ``None`` ends it."""
     exit_with_parent(parent_pid)
-    get, count = channel.get, len(payloads)
     control.send(READY)
-    while True:
-        intact = received = 0
-        for j in range(messages):
-            message = get()
-            if message is None:
-                return
-            received += len(message)
-            intact += message == payloads[j % count]
-        control.send((intact, received))
+    tally_rounds(channel.get, payloads, messages, control.send)
 
 
 def receive_shared_memory(

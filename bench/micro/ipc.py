@@ -35,7 +35,7 @@ from multiprocessing.shared_memory import SharedMemory
 from typing import Any
 
 from bench.micro import MicroCase
-from bench.micro._children import READY, receive_pipe, receive_queue, receive_shared_memory
+from bench.micro._children import READY, receive_pipe, receive_queue, receive_shared_memory, tally_rounds
 from bench.micro._loop import (
     JOIN_TIMEOUT_S,
     ROUND_TIMEOUT_S,
@@ -220,16 +220,7 @@ def shared_memory_channel(case: MicroCase, messages: int, tamper: Tamper | None 
 def _receive_thread(
     channel: queue.Queue[bytes | None], tallies: queue.Queue[Tally], payloads: list[bytes], messages: int
 ) -> None:
-    get, count = channel.get, len(payloads)
-    while True:
-        intact = received = 0
-        for j in range(messages):
-            message = get()
-            if message is None:
-                return
-            received += len(message)
-            intact += message == payloads[j % count]
-        tallies.put((intact, received))
+    tally_rounds(channel.get, payloads, messages, tallies.put)
 
 
 @contextmanager
