@@ -169,12 +169,22 @@ def test_ipc_channels_deliver_every_byte(backend: str, channel: str) -> None:
     _no_children_left()
 
 
+def _truncate(payload: bytes) -> bytes:
+    return payload[:-1]
+
+
+# A shared-memory slot always holds a whole payload: there is nothing to truncate.
+TAMPER_CASES = [
+    (backend, channel, tamper)
+    for backend, channel in CHANNEL_CASES
+    for tamper in (_flip_middle_byte, _truncate)
+    if not (channel == "shared_memory" and tamper is _truncate)
+]
+
+
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize(("backend", "channel"), CHANNEL_CASES)
-@pytest.mark.parametrize("tamper", [_flip_middle_byte, lambda payload: payload[:-1]], ids=["flipped", "truncated"])
+@pytest.mark.parametrize(("backend", "channel", "tamper"), TAMPER_CASES)
 def test_ipc_corrupted_payloads_fail_the_check(backend: str, channel: str, tamper: ipc.Tamper) -> None:
-    if channel == "shared_memory" and len(tamper(b"xx")) < 2:
-        pytest.skip("a shared-memory slot always holds a whole payload: there is nothing to truncate")
     case = _ipc_case(backend, channel, 4096)
     with pytest.raises(WrongAnswer, match="arrived altered"), ipc.open_channel(case, 10, tamper=tamper) as loop:
         loop.check(loop.round())
