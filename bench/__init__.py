@@ -1,5 +1,5 @@
 """concurrency-bench: HOW tasks are run (backends, the runner, benchmark modules).
 
 Kept free of imports on purpose: gevent's interpreter imports this package before
-``monkey.patch_all()`` runs, so nothing here may import a module gevent patches.
+gevent monkey-patches the standard library, so nothing here may import a module it patches.
 """

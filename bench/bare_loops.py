@@ -20,7 +20,7 @@ round: interference from the rest of the machine only ever adds time, so the
 minimum is the loop's own cost most nearly, while the medians (also shown) carry
 whatever else the machine was doing during each run.
 
-gevent's loops run here without ``monkey.patch_all()``, which is called in one place
+gevent's loops run here without gevent's monkey-patching, which happens in one place
 only, ``bench/session.py``, before pytest starts. The gevent micro-costs need no
 patching: ``gevent.spawn``, ``get``, ``gevent.queue.Queue`` and ``gevent.event.Event``
 are gevent's own and run on its hub either way; patching swaps the standard

@@ -1,7 +1,7 @@
 """gevent: ``gevent.spawn`` + ``joinall`` over the blocking form, monkey-patched.
 
-This backend only runs in gevent's own interpreter, where ``bench.session`` calls
-``monkey.patch_all()`` before anything else; ``time.sleep`` and ``urlopen``'s
+This backend only runs in gevent's own interpreter, where ``bench.session`` applies
+gevent's monkey-patching before anything else; ``time.sleep`` and ``urlopen``'s
 sockets then yield to gevent's hub by themselves.
 """
 
@@ -20,7 +20,7 @@ class Gevent(Backend):
 
     name = "gevent"
     form = Form.BLOCKING
-    summary = "gevent.spawn + joinall over the blocking form, after monkey.patch_all()"
+    summary = "gevent.spawn + joinall over the blocking form, monkey-patched"
     requires = "gevent"
 
     def run(self, task: Task, n_tasks: int) -> list[Any]:
