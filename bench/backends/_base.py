@@ -22,8 +22,6 @@ class Backend:
     name: ClassVar[str]
     form: ClassVar[Form]
     summary: ClassVar[str]
-    #: Module that must be importable for this backend to run (None: stdlib only).
-    requires: ClassVar[str | None] = None
 
     def __init__(self, variant: str | None = None) -> None:
         self.variant = variant

@@ -48,7 +48,6 @@ class Uvloop(Asyncio):
 
     name = "uvloop"
     summary = "asyncio on uvloop (libuv): gather all coroutines"
-    requires = "uvloop"
 
     def new_loop(self) -> asyncio.AbstractEventLoop:
         import uvloop

@@ -21,7 +21,6 @@ class Gevent(Backend):
     name = "gevent"
     form = Form.BLOCKING
     summary = "gevent.spawn + joinall over the blocking form, monkey-patched"
-    requires = "gevent"
 
     def run(self, task: Task, n_tasks: int) -> list[Any]:
         greenlets = [gevent.spawn(task, i) for i in range(n_tasks)]
