@@ -37,7 +37,7 @@ def process_limit(n_tasks: int, start_method: str) -> str | None:
     if n_tasks <= cap:
         return None
     return (
-        f"{n_tasks} live processes ({start_method}) exceed what this machine can hold "
-        f"(~{cap}: {available // 2**20} MiB available at ~{CHILD_BYTES[start_method] // 2**20} MiB "
-        f"each, open-files limit {resource.getrlimit(resource.RLIMIT_NOFILE)[0]})"
+        f"{n_tasks} live processes ({start_method}) exceed what this machine can hold, about {cap} "
+        f"({available // 2**20} MiB available at ~{CHILD_BYTES[start_method] // 2**20} MiB each, "
+        f"open-files limit {resource.getrlimit(resource.RLIMIT_NOFILE)[0]})"
     )
