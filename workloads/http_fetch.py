@@ -1,10 +1,10 @@
-"""http_fetch: N concurrent HTTP GETs, as in the seed's ``urlopen`` example.
+"""http_fetch: N concurrent HTTP GETs, as in the classic gevent ``urlopen`` example.
 
 By default every task fetches ``/delay/<ms>/bytes/<n>`` from the local server
 (:mod:`workloads.http_server`, started in its own process on 127.0.0.1); with
 ``--http-url`` every task fetches that URL instead. Forms:
 
-- blocking: ``urllib.request.urlopen``, exactly as the seed (gevent patches it);
+- blocking: ``urllib.request.urlopen``, as in that example (gevent patches it);
 - coroutine: HTTP/1.1 over ``asyncio`` streams;
 - generator: a non-blocking socket that yields ``Writable``/``Readable`` requests.
 

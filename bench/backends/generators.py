@@ -1,6 +1,6 @@
 """generators: ``yield``/``send`` coroutines under a small scheduler loop.
 
-In the spirit of the seed's producer/consumer: a task is a generator that yields
+In the spirit of the classic producer/consumer: a task is a generator that yields
 what it waits for (a :class:`~workloads._base.Sleep` deadline, a socket to become
 readable or writable); the scheduler parks it in a reactor and resumes it with
 ``send()`` when the wait is over. One thread, no locks, no preemption.

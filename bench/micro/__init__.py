@@ -1,7 +1,7 @@
 """Micro-costs: what one operation of each concurrency model costs, measured alone.
 
 - ``spawn``: create a task that does nothing and wait for it to finish (seconds per task);
-- ``switch``: hand control from one task to another (seconds per hand-over; the seed's
+- ``switch``: hand control from one task to another (seconds per hand-over; the classic
   producer/consumer with ``send()`` and test1/test2 with ``greenlet.switch()``);
 - ``ipc``: move a payload between two processes by ``multiprocessing.Queue``, ``Pipe``
   or ``shared_memory``, with ``queue.Queue`` between two threads as the in-process

@@ -1,4 +1,4 @@
-"""ipc: move payloads from one process to another; M messages a round (the seed's 3.2).
+"""ipc: move payloads from one process to another; M messages a round (the step tutorials leave out).
 
 The processes session measures three channels between this process and a receiver
 child (default start method), the threads session one in-process reference:

@@ -5,9 +5,9 @@ back) is two. The ping task sends 0, 1, 2, ... and the pong task returns or sums
 them, so a round's answer is the sum ``0 + 1 + ... + (K/2 - 1)``: right only if
 every value made the trip.
 
-- ``generators``: the seed's producer/consumer: the producer ``send()``s each value
+- ``generators``: the classic producer/consumer: the producer ``send()``s each value
   into a consumer generator, which sums it and ``yield``s control back;
-- ``greenlet``: the seed's test1/test2: two greenlets ``switch()`` to each other;
+- ``greenlet``: greenlet's own test1/test2 example: two greenlets ``switch()`` to each other;
 - ``gevent``: two greenlets handing values over through two ``gevent.queue.Queue``
   (each hand-over goes through gevent's hub, as every gevent wait does);
 - ``asyncio``/``uvloop``: two tasks handing values over through two ``asyncio.Queue``;
@@ -68,7 +68,7 @@ def _loop(one_round: Callable[[], int], handovers: int, what: str, **recorded: A
 
 
 def _consumer() -> Generator[None, int | None, int]:
-    """The seed's consumer: sums what it is sent; ``None`` ends it with the total."""
+    """The consumer: sums what it is sent; ``None`` ends it with the total."""
     total = 0
     while True:
         n = yield
@@ -78,7 +78,7 @@ def _consumer() -> Generator[None, int | None, int]:
 
 
 def produce(round_trips: int) -> int:
-    """The seed's producer: ``send()`` 0 .. round_trips - 1 into a fresh consumer; return its total."""
+    """The producer: ``send()`` 0 .. round_trips - 1 into a fresh consumer; return its total."""
     consumer = _consumer()
     next(consumer)
     send = consumer.send
@@ -92,7 +92,7 @@ def produce(round_trips: int) -> int:
 
 
 def ping_pong_greenlets(round_trips: int) -> int:
-    """The seed's test1/test2: two greenlets switch to each other; return pong's total.
+    """greenlet's test1/test2 example: two greenlets switch to each other; return pong's total.
 
     Pong's parent is ping, so when pong returns its total it arrives in ping's last
     ``switch``, and ping's own return arrives here.
