@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -22,8 +23,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from bench import calibrate
-from bench.layout import MANIFEST, new_run_dir
+from bench.layout import MANIFEST, mark_abandoned, new_run_dir
 from bench.machine import cpu_count, machine_id
 from bench.profiles import PROFILES, Profile
 from workloads.http_fetch import UnreachableURL, local_server
@@ -67,6 +70,9 @@ class Manifest:
             },
             "started_at": _now(),
             "ended_at": None,
+            # Who writes this file: a later run that finds it "running" and this
+            # process gone marks the run aborted (see bench.layout.mark_abandoned).
+            "runner": runner_identity(),
             "status": "running",
             "error": None,
             "backends": {},
@@ -83,6 +89,11 @@ class Manifest:
         """Record the run's final status."""
         self.data.update(status=status, error=error, ended_at=_now())
         self.write()
+
+
+def runner_identity() -> dict[str, Any]:
+    """This process as run.json records it: host, pid and the pid's start time."""
+    return {"host": socket.gethostname(), "pid": os.getpid(), "pid_started": psutil.Process().create_time()}
 
 
 def session_command(
@@ -108,6 +119,8 @@ def session_command(
         "--timeout",
         str(profile.case_timeout_s),
         "-q",
+        "--runner-pid",
+        str(os.getpid()),
         *options.extra_pytest_args,
     ]
     if options.http_url:
@@ -183,8 +196,20 @@ def _http_server(options: RunOptions) -> Iterator[str | None]:
             yield None
 
 
+#: The signals that ended this run, as the handler saw them.
+_received: list[int] = []
+
+
 def _interrupt(signum: int, frame: object) -> None:
+    _received.append(signum)
     raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _stopped_by() -> tuple[str, int]:
+    """Why the run stopped early and its exit code: SIGTERM is 143, Ctrl-C is 130."""
+    if signal.SIGTERM in _received:
+        return "terminated by SIGTERM", 128 + signal.SIGTERM
+    return "interrupted by the user (Ctrl-C)", 128 + signal.SIGINT
 
 
 def load_1m() -> float | None:
@@ -196,8 +221,10 @@ def load_1m() -> float | None:
 
 
 def execute(options: RunOptions) -> int:
-    """Run every selected backend; return the process exit code (0, 1, 2 or 130)."""
+    """Run every selected backend; return the process exit code (0, 1, 2, 130 or 143)."""
     profile = PROFILES[options.profile]
+    for stale in mark_abandoned(options.results):
+        print(f"note: {stale} was left running by a runner that is gone; marked aborted", flush=True)
     run_dir = new_run_dir(options.results, machine_id(), options.profile)
     (run_dir / "logs").mkdir()
     manifest = Manifest(run_dir, options)
@@ -244,9 +271,10 @@ def execute(options: RunOptions) -> int:
                 if status == "interrupted":
                     raise KeyboardInterrupt
     except KeyboardInterrupt:
-        manifest.finish("aborted", "interrupted by the user")
-        print(f"\ninterrupted; what was measured is kept in {run_dir}", file=sys.stderr)
-        return 130
+        why, code = _stopped_by()
+        manifest.finish("aborted", why)
+        print(f"\n{why}; what was measured is kept in {run_dir}", file=sys.stderr)
+        return code
     statuses = [b["status"] for b in manifest.data["backends"].values()]
     all_ok = all(s == "ok" for s in statuses)
     manifest.finish("complete" if all_ok else ("failed" if not any(s == "ok" for s in statuses) else "partial"))

@@ -20,6 +20,8 @@ import sys
 
 from aiohttp import web
 
+from bench.parent_watch import POLL_S, parent_gone
+
 HOST = "127.0.0.1"
 MAX_DELAY_MS = 60_000
 MAX_BODY_BYTES = 64 * 1024 * 1024
@@ -49,10 +51,10 @@ async def _delay_bytes(request: web.Request) -> web.Response:
 async def _watch_parent(parent: int, stop: asyncio.Event) -> None:
     # Watchdog: the server must not outlive the process that started it.
     while not stop.is_set():
-        if os.getppid() != parent:
+        if parent_gone(parent):
             stop.set()
             return
-        await asyncio.sleep(0.25)
+        await asyncio.sleep(POLL_S)
 
 
 async def serve(port: int = 0) -> None:

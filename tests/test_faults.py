@@ -1,0 +1,264 @@
+"""Faults a user meets: interrupts, kills, hostile servers, low limits and bad paths.
+
+Every fault here is real: signals are sent to a real run, servers are small ones on
+127.0.0.1 started and stopped by the test, limits are set with ``setrlimit`` on the
+run's own process. What must hold: nothing completed is lost, nothing the tool did
+not write is touched, and no traceback where a one-line error belongs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from bench import runner
+
+REPO = Path(__file__).resolve().parent.parent
+#: Every run of this module is bounded; a test that waits longer has failed.
+RUN_TIMEOUT_S = 240
+
+
+def cli(*args: str) -> list[str]:
+    """The command line of ``python -m bench`` with ``args``."""
+    return [sys.executable, "-m", "bench", *args]
+
+
+def start(command: list[str], **kwargs: Any) -> subprocess.Popen[str]:
+    """Start ``command`` from the repository root in a process group of its own."""
+    return subprocess.Popen(
+        command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, **kwargs
+    )
+
+
+def finish(proc: subprocess.Popen[str], timeout: float = RUN_TIMEOUT_S) -> tuple[str, str]:
+    """Wait for ``proc``; kill its group if it overruns. Return (stdout, stderr)."""
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        pytest.fail(f"the run did not end within {timeout} s:\n{out}\n{err}")
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text())
+
+
+def outcomes(results: Path, backend: str) -> list[dict[str, Any]]:
+    """The outcomes a running session has written so far (empty when none yet)."""
+    for path in results.rglob(f"{backend}*outcomes.json"):
+        try:
+            found: list[dict[str, Any]] = json.loads(path.read_text())
+        except ValueError:
+            continue
+        return found
+    return []
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    pytest.fail(f"timed out after {timeout} s waiting for {what}")
+
+
+def passed(results: Path, backend: str, case_id: str) -> bool:
+    return any(c["id"] == case_id and c["outcome"] == "passed" for c in outcomes(results, backend))
+
+
+def saved_cases(run_dir: Path, backend: str) -> set[str]:
+    """The workload cases (as ``workload-nN``) with samples in the backend's JSON files."""
+    found = set()
+    for path in run_dir.glob(f"{backend}*.json"):
+        for entry in read_json(path)["benchmarks"]:
+            info = entry["extra_info"]
+            if entry["stats"]["data"]:
+                found.add(f"{info['workload']}-n{info['n_tasks']}")
+    return found
+
+
+def the_run(results: Path) -> Path:
+    runs = list(results.glob("*/*/run.json"))
+    assert len(runs) == 1, runs
+    return runs[0].parent
+
+
+# -- interrupts during a case's first timed round ------------------------------
+
+#: sequential x sleep in the quick profile: n1 and n10 take about a second each;
+#: n100 is a 5 s warmup round, then 5 s timed rounds. A signal sent 6.5 s after n10
+#: passed lands in n100's first timed round, when it has no sample yet.
+FIRST_ROUND_DELAY_S = 6.5
+
+
+def _interrupted_run(results: Path, send: Callable[[subprocess.Popen[str]], None]) -> tuple[int, str, Path]:
+    proc = start(cli("--profile", "quick", "--backends", "sequential,threads", "--workloads", "sleep",
+                           "--results", str(results), "--no-report"))  # fmt: skip
+    try:
+        wait_until(lambda: passed(results, "sequential", "sequential-sleep-n10"), 120, "sleep n10 to pass")
+        time.sleep(FIRST_ROUND_DELAY_S)
+        send(proc)
+    finally:
+        _out, err = finish(proc)
+    return proc.returncode, err, the_run(results)
+
+
+def _check_completed_cases_saved(run_dir: Path) -> None:
+    manifest = read_json(run_dir / "run.json")
+    entry = manifest["backends"]["sequential"]
+    done = {f"{c['workload']}-n{c['n_tasks']}" for c in entry["cases"] if c["outcome"] == "passed"}
+    assert {"sleep-n1", "sleep-n10"} <= done, entry
+    assert done <= saved_cases(run_dir, "sequential"), "a completed case is missing from the JSON"
+
+
+def test_sigint_to_the_group_in_a_first_timed_round_keeps_completed_cases(tmp_path: Path) -> None:
+    code, err, run_dir = _interrupted_run(tmp_path, lambda proc: os.killpg(proc.pid, signal.SIGINT))
+    assert code == 130, err
+    assert read_json(run_dir / "run.json")["status"] == "aborted"
+    _check_completed_cases_saved(run_dir)
+
+
+def test_sigterm_to_the_runner_exits_143_names_sigterm_and_keeps_completed_cases(tmp_path: Path) -> None:
+    code, err, run_dir = _interrupted_run(tmp_path, lambda proc: proc.send_signal(signal.SIGTERM))
+    assert code == 143, err
+    assert "SIGTERM" in err
+    manifest = read_json(run_dir / "run.json")
+    assert manifest["status"] == "aborted" and "SIGTERM" in manifest["error"]
+    _check_completed_cases_saved(run_dir)
+
+
+def test_a_session_stopped_for_its_timeout_in_a_first_timed_round_keeps_completed_cases(tmp_path: Path) -> None:
+    # The runner stops a session that overruns its timeout with runner._stop_group;
+    # here it is called at a known moment rather than after a profile's long timeout.
+    json_path, outcomes_path = tmp_path / "sequential.json", tmp_path / "logs" / "sequential.outcomes.json"
+    outcomes_path.parent.mkdir()
+    command = [sys.executable, "-m", "bench.session", "--backend", "sequential", "--profile", "quick",
+               "--workloads", "sleep", "--benchmark-json", str(json_path),
+               "--outcomes", str(outcomes_path), "-q"]  # fmt: skip
+    with (tmp_path / "session.log").open("wb") as log:
+        proc = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            wait_until(lambda: passed(tmp_path, "sequential", "sequential-sleep-n10"), 120, "sleep n10 to pass")
+            time.sleep(FIRST_ROUND_DELAY_S)
+            runner._stop_group(proc)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    assert json_path.exists(), (tmp_path / "session.log").read_text()
+    assert {"sleep-n1", "sleep-n10"} <= saved_cases(tmp_path, "sequential")
+
+
+def test_ctrl_c_still_exits_130_as_an_interrupt(tmp_path: Path) -> None:
+    proc = start(cli("--profile", "smoke", "--backends", "sequential", "--workloads", "sleep",
+                           "--results", str(tmp_path), "--no-report"))  # fmt: skip
+    wait_until(lambda: bool(outcomes(tmp_path, "sequential")), 120, "the session to start")
+    os.killpg(proc.pid, signal.SIGINT)
+    _out, err = finish(proc)
+    assert proc.returncode == 130, err
+    assert "SIGTERM" not in err
+
+
+# -- hostile servers on 127.0.0.1 ----------------------------------------------
+
+
+@contextmanager
+def http_server(respond: Callable[[int], bytes | None]) -> Iterator[str]:
+    """A tiny HTTP server on 127.0.0.1; ``respond(n)`` gives the n-th answer (None: hang up).
+
+    Yields the URL; the server is stopped, and its thread joined, on exit.
+    """
+    listener = socket.create_server(("127.0.0.1", 0), backlog=256)
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        count = 0
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.settimeout(5)
+                try:
+                    conn.recv(65536)
+                    answer = respond(count)
+                    if answer is not None:
+                        conn.sendall(answer)
+                except OSError:
+                    pass
+            count += 1
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/data"
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+        listener.close()
+
+
+def _response(status: str, body: bytes, length: int | None = None, extra: str = "") -> bytes:
+    size = len(body) if length is None else length
+    head = f"HTTP/1.1 {status}\r\nContent-Length: {size}\r\nConnection: close\r\n{extra}\r\n"
+    return head.encode() + body
+
+
+#: The calibration fetches a user's URL five times before anything is timed.
+CALIBRATION_REQUESTS = 5
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "uvloop"])
+def test_one_failing_task_in_an_event_loop_fails_the_case_and_the_session_goes_on(
+    tmp_path: Path, backend: str
+) -> None:
+    good = _response("200 OK", b"abc")
+
+    def respond(n: int) -> bytes:
+        # After calibration every second answer is short of its Content-Length.
+        return good if n < CALIBRATION_REQUESTS or n % 2 else _response("200 OK", b"abc", length=30)
+
+    with http_server(respond) as url:
+        proc = start(cli("--profile", "smoke", "--backends", backend, "--workloads", "http_fetch,sleep",
+                               "--http-url", url, "--results", str(tmp_path), "--no-report"))  # fmt: skip
+        out, err = finish(proc)
+    entry = read_json(the_run(tmp_path) / "run.json")["backends"][backend]
+    assert entry["status"] == "failed", (entry, out, err)
+    by_workload = {c["workload"]: c["outcome"] for c in entry["cases"]}
+    assert by_workload["http_fetch"] == "failed"
+    assert by_workload["sleep"] == "passed", "the session must go on after the failed case"
+    assert "INTERNALERROR" not in (the_run(tmp_path) / entry["log"]).read_text()
+
+
+def test_a_failed_case_keeps_its_message_in_the_manifest(tmp_path: Path) -> None:
+    def respond(n: int) -> bytes:
+        if n < CALIBRATION_REQUESTS:
+            return _response("200 OK", b"abc")
+        return _response("301 Moved Permanently", b"", extra="Location: http://127.0.0.1:1/\r\n")
+
+    with http_server(respond) as url:
+        proc = start(cli("--profile", "smoke", "--backends", "generators", "--workloads", "http_fetch",
+                               "--http-url", url, "--results", str(tmp_path), "--no-report"))  # fmt: skip
+        finish(proc)
+    cases = read_json(the_run(tmp_path) / "run.json")["backends"]["generators"]["cases"]
+    reasons = [c["reason"] for c in cases if c["outcome"] == "failed"]
+    assert reasons, cases
+    assert all("got HTTP 301" in reason for reason in reasons), reasons
