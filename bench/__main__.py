@@ -9,9 +9,11 @@ before anything is created.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 from bench.backends import BACKENDS
@@ -23,7 +25,8 @@ from workloads import WORKLOADS
 
 def _choices(kind: str, valid: list[str]) -> Callable[[str], list[str]]:
     def parse(text: str) -> list[str]:
-        names = [name.strip() for name in text.split(",") if name.strip()]
+        # A name given twice runs once, where it first appears.
+        names = list(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
         unknown = [name for name in names if name not in valid]
         if unknown or not names:
             raise argparse.ArgumentTypeError(
@@ -41,9 +44,38 @@ def _url(text: str) -> str:
     return text
 
 
+#: Kernel file systems: a results directory there cannot hold files.
+PSEUDO_FILESYSTEMS = (Path("/proc"), Path("/sys"), Path("/dev"))
+
+
+def _results_dir(text: str) -> Path:
+    """A results directory that exists or can be created; nothing is created here."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path; give a directory such as 'results'")
+    path = Path(text).expanduser()
+    resolved = path.resolve()
+    for pseudo in PSEUDO_FILESYSTEMS:
+        if resolved == pseudo or pseudo in resolved.parents:
+            raise argparse.ArgumentTypeError(f"{text!r} is in {pseudo}, a kernel file system; give a directory")
+    existing = next(p for p in (resolved, *resolved.parents) if p.exists())
+    if not existing.is_dir():
+        where = "is a file" if existing == resolved else f"is under {existing}, which is a file"
+        raise argparse.ArgumentTypeError(f"{text!r} {where}; give a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"{text!r}: {existing} is not writable; give a directory you can write")
+    return path
+
+
+class _OneLineErrors(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (exit 2), without the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
     """The command line of ``python -m bench``."""
-    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    p = _OneLineErrors(prog="python -m bench", description=__doc__.splitlines()[0])
     p.add_argument("--profile", default=DEFAULT_PROFILE, choices=list(PROFILES), help="parameter grid (default quick)")
     p.add_argument(
         "--backends", type=_choices("backend", list(BACKENDS)), default=list(BACKENDS), help="comma-separated models"
@@ -52,7 +84,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--workloads", type=_choices("workload", valid), default=valid, help="comma-separated workloads/micro-costs"
     )
-    p.add_argument("--results", type=Path, default=Path("results"), help="results directory (default results)")
+    p.add_argument("--results", type=_results_dir, default=Path("results"), help="results directory (default results)")
     p.add_argument("--http-url", type=_url, default=None, help="fetch this URL instead of the local server")
     p.add_argument("--no-report", action="store_true", help="do not build the report after the run")
     return p

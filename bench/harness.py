@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from bench.backends import Backend, load, unavailable
+from bench.backends._limits import open_files_limit
 from bench.profiles import PROFILES, Profile
 from workloads import WORKLOADS, Calibration, http_fetch
 
@@ -102,7 +103,9 @@ def run_case(
     if case.workload == "http_fetch":
         params = http.resolve(params)
     with backend_cls(case.variant) as backend:
-        reason = backend.limit(case.n_tasks)
+        reason = backend.limit(case.n_tasks) or open_files_limit(
+            (backend.capacity(case.n_tasks) or case.n_tasks) * workload.fds_per_task
+        )
         if reason:
             pytest.skip(reason)
         predicted = predicted_round_s(backend, case, params, calibration)

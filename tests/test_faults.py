@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import signal
 import socket
 import subprocess
@@ -227,14 +228,12 @@ CALIBRATION_REQUESTS = 5
 
 
 @pytest.mark.parametrize("backend", ["asyncio", "uvloop"])
-def test_one_failing_task_in_an_event_loop_fails_the_case_and_the_session_goes_on(
-    tmp_path: Path, backend: str
-) -> None:
+def test_one_failing_task_in_an_event_loop_fails_the_case_and_the_session_goes_on(tmp_path: Path, backend: str) -> None:
     good = _response("200 OK", b"abc")
 
     def respond(n: int) -> bytes:
-        # After calibration every second answer is short of its Content-Length.
-        return good if n < CALIBRATION_REQUESTS or n % 2 else _response("200 OK", b"abc", length=30)
+        # After calibration every answer is short of its Content-Length.
+        return good if n < CALIBRATION_REQUESTS else _response("200 OK", b"abc", length=30)
 
     with http_server(respond) as url:
         proc = start(cli("--profile", "smoke", "--backends", backend, "--workloads", "http_fetch,sleep",
@@ -262,3 +261,146 @@ def test_a_failed_case_keeps_its_message_in_the_manifest(tmp_path: Path) -> None
     reasons = [c["reason"] for c in cases if c["outcome"] == "failed"]
     assert reasons, cases
     assert all("got HTTP 301" in reason for reason in reasons), reasons
+
+
+# -- limits --------------------------------------------------------------------
+
+LOW_OPEN_FILES = 256
+
+
+def _low_open_files_limit() -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (LOW_OPEN_FILES, LOW_OPEN_FILES))
+
+
+def test_a_low_open_files_limit_skips_what_needs_more_with_the_reason(tmp_path: Path) -> None:
+    # As under 'ulimit -n 256': 1000 concurrent fetches cannot have their sockets.
+    proc = start(cli("--profile", "quick", "--backends", "asyncio,gevent", "--workloads", "http_fetch",
+                     "--results", str(tmp_path), "--no-report"), preexec_fn=_low_open_files_limit)  # fmt: skip
+    out, err = finish(proc)
+    run_dir = the_run(tmp_path)
+    for backend in ("asyncio", "gevent"):
+        entry = read_json(run_dir / "run.json")["backends"][backend]
+        assert entry["status"] == "ok", (entry, out, err)
+        by_n = {c["n_tasks"]: c for c in entry["cases"]}
+        assert by_n[1000]["outcome"] == "skipped", by_n[1000]
+        assert "open-files limit" in by_n[1000]["reason"] and str(LOW_OPEN_FILES) in by_n[1000]["reason"]
+        assert by_n[100]["outcome"] == "passed", by_n[100]
+        assert {"http_fetch-n1", "http_fetch-n10", "http_fetch-n100"} <= saved_cases(run_dir, backend)
+
+
+# -- SIGKILL of the runner -----------------------------------------------------
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_sigkill_of_the_runner_leaves_no_process_and_the_run_reads_as_aborted(tmp_path: Path) -> None:
+    proc = start(cli("--profile", "quick", "--backends", "process_pool,threads", "--workloads", "sleep,http_fetch",
+                     "--results", str(tmp_path), "--no-report"))  # fmt: skip
+    try:
+        wait_until(lambda: passed(tmp_path, "process_pool", "process_pool-sleep-n1"), 120, "a first case to pass")
+        family = psutil.Process(proc.pid).children(recursive=True)
+        sessions = [p.pid for p in family if "bench.session" in " ".join(p.cmdline())]
+        assert sessions, [p.cmdline() for p in family]
+        assert any(len(p.children()) > 0 for p in family if p.pid in sessions), "the pool should have workers"
+        os.kill(proc.pid, signal.SIGKILL)
+        killed_at = time.monotonic()
+    finally:
+        finish(proc, timeout=30)
+    # Everything the run started, and anything since started in a session's group.
+    deadline = killed_at + 5.0
+    while time.monotonic() < deadline and any(_alive(p.pid) for p in family):
+        time.sleep(0.1)
+    time.sleep(max(0.0, deadline - time.monotonic()))
+    left = [p.pid for p in family if _alive(p.pid)]
+    in_groups = [p.pid for p in psutil.process_iter() if _safe_pgid(p.pid) in sessions and _alive(p.pid)]
+    assert left == [] and in_groups == [], "processes of the run outlived its runner by 5 s"
+    run_dir = the_run(tmp_path)
+    assert read_json(run_dir / "run.json")["status"] == "running", "nobody was left to finish the manifest"
+    assert "sleep-n1" in saved_cases(run_dir, "process_pool"), "the orphaned session saves what it measured"
+    # The next look at the results sees that the runner is gone.
+    newest = subprocess.run([sys.executable, "-m", "bench.layout", "newest", str(tmp_path)],
+                            cwd=REPO, capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    manifest = read_json(run_dir / "run.json")
+    assert manifest["status"] == "aborted", newest.stderr
+    assert str(proc.pid) in manifest["error"]
+    assert newest.returncode == 0 and Path(newest.stdout.strip()) == run_dir
+
+
+def _safe_pgid(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except OSError:
+        return None
+
+
+# -- bad paths and names -------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["a file", "under a file", "under /proc", "empty"])
+def test_a_results_path_that_cannot_hold_runs_is_one_line_exit_2_and_nothing_created(
+    tmp_path: Path, where: str
+) -> None:
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("the user's notes\n")
+    results = {"a file": str(a_file), "under a file": str(a_file / "results"), "under /proc": "/proc/results",
+               "empty": ""}[where]  # fmt: skip
+    before = sorted(p.name for p in REPO.iterdir())
+    proc = subprocess.run(cli("--profile", "smoke", "--backends", "sequential", "--workloads", "sleep",
+                              "--results", results), cwd=REPO, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "--results" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+    assert a_file.read_text() == "the user's notes\n" and sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+    assert sorted(p.name for p in REPO.iterdir()) == before
+    assert not Path("/proc/results").exists()
+
+
+def test_names_given_twice_run_once_in_their_first_order() -> None:
+    from bench.__main__ import parser
+
+    args = parser().parse_args(["--backends", "threads,sequential,threads", "--workloads", "sleep,cpu_spin,sleep"])
+    assert args.backends == ["threads", "sequential"]
+    assert args.workloads == ["sleep", "cpu_spin"]
+
+
+def test_newest_run_skips_a_newer_run_that_measured_nothing(tmp_path: Path) -> None:
+    fixture = REPO / "tests/fixtures/runs/amd-epyc-7b13-2c-3f9a1c/20261121T090000Z"
+    usable = tmp_path / fixture.parent.name / fixture.name
+    shutil.copytree(fixture, usable)
+    empty = tmp_path / fixture.parent.name / "20261122T000000Z-quick"
+    empty.mkdir()
+    (empty / "run.json").write_text(json.dumps({"status": "failed", "backends": {"threads": {"json": None}}}))
+    (empty / "calibration.json").write_text("{}")
+    newest = subprocess.run([sys.executable, "-m", "bench.layout", "newest", str(tmp_path)],
+                            cwd=REPO, capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert newest.returncode == 0, newest.stderr
+    assert Path(newest.stdout.strip()) == usable
+
+
+# -- the Makefile hands values over intact -------------------------------------
+
+
+def test_make_passes_urls_and_paths_with_shell_characters_intact(tmp_path: Path) -> None:
+    # A stand-in interpreter records the arguments make gives it, one per line.
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    argv_file = tmp_path / "argv.txt"
+    fake = venv / "bin" / "python"
+    fake.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > "{argv_file}"\n')
+    fake.chmod(0o755)
+    (venv / ".installed").touch()
+    url = "http://127.0.0.1:8000/x?a=1&b=2"
+    results = str(tmp_path / "my results")
+    proc = subprocess.run(["make", "--no-print-directory", "bench", f"VENV={venv}", f"HTTP_URL={url}",
+                           f"RESULTS={results}", "BACKENDS=threads"],
+                          cwd=REPO, capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    argv = argv_file.read_text().splitlines()
+    assert argv[argv.index("--http-url") + 1] == url
+    assert argv[argv.index("--results") + 1] == results
+    assert argv[argv.index("--backends") + 1] == "threads"

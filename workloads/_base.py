@@ -110,6 +110,8 @@ class Workload:
     task_s: Callable[[int, Params, Calibration], float]
     coroutine: Callable[..., Awaitable[Any]] | None = None
     generator: Callable[..., TaskGenerator] | None = None
+    #: Descriptors (sockets, files) one running task holds open.
+    fds_per_task: int = 0
 
     def form(self, kind: Form) -> Callable[..., Any] | None:
         """Return the callable for ``kind``, or None where the workload lacks it."""

@@ -247,4 +247,5 @@ WORKLOAD = Workload(
     check=check,
     ideal_s=ideal_s,
     task_s=task_s,
+    fds_per_task=1,
 )
