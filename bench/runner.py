@@ -29,6 +29,7 @@ from bench import calibrate
 from bench.layout import MANIFEST, mark_abandoned, new_run_dir
 from bench.machine import cpu_count, machine_id
 from bench.profiles import PROFILES, Profile
+from bench.progress import follow
 from workloads.http_fetch import UnreachableURL, local_server
 
 REPO = Path(__file__).resolve().parent.parent
@@ -249,7 +250,9 @@ def execute(options: RunOptions) -> int:
                 command = session_command(backend, options, profile, run_dir, http_base)
                 load = load_1m()
                 log_path = run_dir / "logs" / f"{backend}.log"
-                status, returncode, elapsed = run_backend(command, log_path, profile.session_timeout_s)
+                label = f"{backend} ({options.backends.index(backend) + 1}/{len(options.backends)})"
+                with follow(label, run_dir / "logs" / f"{backend}.outcomes.json"):
+                    status, returncode, elapsed = run_backend(command, log_path, profile.session_timeout_s)
                 cases = _read_outcomes(run_dir / "logs" / f"{backend}.outcomes.json")
                 json_file = run_dir / f"{backend}.json"
                 error = None

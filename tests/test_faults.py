@@ -8,6 +8,7 @@ not write is touched, and no traceback where a one-line error belongs.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import resource
@@ -20,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -404,3 +406,61 @@ def test_make_passes_urls_and_paths_with_shell_characters_intact(tmp_path: Path)
     assert argv[argv.index("--http-url") + 1] == url
     assert argv[argv.index("--results") + 1] == results
     assert argv[argv.index("--backends") + 1] == "threads"
+
+
+# -- progress ------------------------------------------------------------------
+
+
+def _cases(*outcomes: str) -> list[dict[str, Any]]:
+    return [{"id": f"case{i}", "outcome": outcome} for i, outcome in enumerate(outcomes)]
+
+
+def test_progress_counts_finished_cases_and_estimates_from_their_pace() -> None:
+    from bench.progress import describe, snapshot
+
+    snap = snapshot(_cases("passed", "skipped", "not run", "not run"), elapsed_s=10.0)
+    assert (snap.done, snap.total) == (2, 4)
+    assert snap.left_s == pytest.approx(10.0)
+    assert describe("threads", snap) == "threads: case 2 of 4, 10 s elapsed, ~10 s left"
+    assert snapshot(_cases("not run"), elapsed_s=3.0).left_s is None
+    assert "2 min 05 s" in describe("x", snapshot(_cases("failed", "not run"), elapsed_s=125.0))
+
+
+class _Pipe(io.StringIO):
+    """A stream that is not a terminal and keeps what was written."""
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _contains(stream: io.StringIO, text: str) -> bool:
+    return text in stream.getvalue()
+
+
+def test_progress_prints_plain_lines_as_cases_finish_when_not_a_terminal(tmp_path: Path) -> None:
+    from bench.progress import follow
+
+    path = tmp_path / "threads.outcomes.json"
+    stream = _Pipe()
+    with follow("threads", path, stream=stream, interval_s=0.01, plain_every_s=0.0):
+        for done in range(4):
+            path.write_text(json.dumps(_cases(*(["passed"] * done + ["not run"] * (3 - done)))))
+            expected = f"case {done} of 3" if done else ""
+            wait_until(partial(_contains, stream, expected), 10, expected)
+    lines = stream.getvalue().splitlines()
+    assert [line.split(",")[0].strip() for line in lines] == [f"threads: case {i} of 3" for i in (1, 2, 3)]
+
+
+def test_progress_is_live_on_a_terminal(tmp_path: Path) -> None:
+    from bench.progress import follow
+
+    class Terminal(_Pipe):
+        def isatty(self) -> bool:
+            return True
+
+    path = tmp_path / "asyncio.outcomes.json"
+    path.write_text(json.dumps(_cases("passed", "passed", "not run")))
+    stream = Terminal()
+    with follow("asyncio", path, stream=stream, interval_s=0.01):
+        wait_until(lambda: "2/3" in stream.getvalue(), 10, "the live line")
+    assert "\x1b[" in stream.getvalue(), "a terminal gets a live (redrawn) line"
