@@ -66,7 +66,7 @@ def describe(label: str, snap: Snapshot) -> str:
     if snap.total == 0:
         return f"{label}: starting, {duration(snap.elapsed_s)} elapsed"
     left = snap.left_s
-    estimate = f", ~{duration(left)} left" if left is not None else ""
+    estimate = f", ~{duration(left)} left" if left is not None and snap.done < snap.total else ""
     return f"{label}: case {snap.done} of {snap.total}, {duration(snap.elapsed_s)} elapsed{estimate}"
 
 
