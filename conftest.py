@@ -147,7 +147,8 @@ def _cached_machine_info(config: pytest.Config) -> dict[str, Any]:
 def pytest_sessionstart(session: pytest.Session) -> None:
     # pytest-benchmark learns the CPU from a subprocess (py-cpuinfo) while it saves;
     # learnt here instead, an interrupt at the end cannot land in it and lose the file.
-    _cached_machine_info(session.config)
+    if session.config.getoption("--backend", default=None):
+        _cached_machine_info(session.config)
 
 
 def pytest_benchmark_generate_machine_info(config: pytest.Config) -> dict[str, Any]:

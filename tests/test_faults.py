@@ -168,6 +168,28 @@ def test_a_session_stopped_for_its_timeout_in_a_first_timed_round_keeps_complete
     assert {"sleep-n1", "sleep-n10"} <= saved_cases(tmp_path, "sequential")
 
 
+def test_an_interrupt_while_a_session_saves_does_not_lose_its_json(tmp_path: Path) -> None:
+    # Once the last case is done, the session saves (pytest-benchmark once learnt
+    # the CPU from a subprocess at that point); an interrupt then must not lose it.
+    json_path, outcomes_path = tmp_path / "threads.json", tmp_path / "logs" / "threads.outcomes.json"
+    outcomes_path.parent.mkdir()
+    command = [sys.executable, "-m", "bench.session", "--backend", "threads", "--profile", "smoke",
+               "--workloads", "sleep", "--benchmark-json", str(json_path),
+               "--outcomes", str(outcomes_path), "-q"]  # fmt: skip
+    with (tmp_path / "session.log").open("wb") as log:
+        proc = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            wait_until(lambda: passed(tmp_path, "threads", "threads-sleep-n10"), 120, "the last case to pass")
+            os.killpg(proc.pid, signal.SIGINT)
+            proc.wait(timeout=60)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    assert json_path.exists(), (tmp_path / "session.log").read_text()
+    assert {"sleep-n1", "sleep-n10"} <= saved_cases(tmp_path, "threads")
+
+
 def test_ctrl_c_still_exits_130_as_an_interrupt(tmp_path: Path) -> None:
     proc = start(cli("--profile", "smoke", "--backends", "sequential", "--workloads", "sleep",
                            "--results", str(tmp_path), "--no-report"))  # fmt: skip
@@ -300,15 +322,18 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_sigkill_of_the_runner_leaves_no_process_and_the_run_reads_as_aborted(tmp_path: Path) -> None:
-    proc = start(cli("--profile", "quick", "--backends", "process_pool,threads", "--workloads", "sleep,http_fetch",
+@pytest.mark.parametrize("backend", ["process_pool", "gevent"])
+def test_sigkill_of_the_runner_leaves_no_process_and_the_run_reads_as_aborted(tmp_path: Path, backend: str) -> None:
+    # process_pool: the session has children of its own; gevent: the session is monkey-patched.
+    proc = start(cli("--profile", "quick", "--backends", f"{backend},threads", "--workloads", "sleep,http_fetch",
                      "--results", str(tmp_path), "--no-report"))  # fmt: skip
     try:
-        wait_until(lambda: passed(tmp_path, "process_pool", "process_pool-sleep-n1"), 120, "a first case to pass")
+        wait_until(lambda: passed(tmp_path, backend, f"{backend}-sleep-n1"), 120, "a first case to pass")
         family = psutil.Process(proc.pid).children(recursive=True)
         sessions = [p.pid for p in family if "bench.session" in " ".join(p.cmdline())]
         assert sessions, [p.cmdline() for p in family]
-        assert any(len(p.children()) > 0 for p in family if p.pid in sessions), "the pool should have workers"
+        if backend == "process_pool":
+            assert any(p.children() for p in family if p.pid in sessions), "the pool should have workers"
         os.kill(proc.pid, signal.SIGKILL)
         killed_at = time.monotonic()
     finally:
@@ -323,7 +348,7 @@ def test_sigkill_of_the_runner_leaves_no_process_and_the_run_reads_as_aborted(tm
     assert left == [] and in_groups == [], "processes of the run outlived its runner by 5 s"
     run_dir = the_run(tmp_path)
     assert read_json(run_dir / "run.json")["status"] == "running", "nobody was left to finish the manifest"
-    assert "sleep-n1" in saved_cases(run_dir, "process_pool"), "the orphaned session saves what it measured"
+    assert "sleep-n1" in saved_cases(run_dir, backend), "the orphaned session saves what it measured"
     # The next look at the results sees that the runner is gone.
     newest = subprocess.run([sys.executable, "-m", "bench.layout", "newest", str(tmp_path)],
                             cwd=REPO, capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
