@@ -7,10 +7,12 @@ BACKENDS ?=
 WORKLOADS ?=
 RESULTS ?= results
 HTTP_URL ?=
+PROCESSES ?=
 RUN ?=
 RUNS ?=
 BASELINE ?=
 FAIL_ABOVE ?=
+MIN_EFFECT ?=
 TEST_ARGS ?=
 
 # Values reach the shell single-quoted, so '&', '?', spaces and the like arrive intact.
@@ -19,7 +21,8 @@ quote = '$(subst ','\'',$(1))'
 BENCH_ARGS = --profile $(call quote,$(PROFILE)) --results $(call quote,$(RESULTS)) \
 	$(if $(BACKENDS),--backends $(call quote,$(BACKENDS))) \
 	$(if $(WORKLOADS),--workloads $(call quote,$(WORKLOADS))) \
-	$(if $(HTTP_URL),--http-url $(call quote,$(HTTP_URL)))
+	$(if $(HTTP_URL),--http-url $(call quote,$(HTTP_URL))) \
+	$(if $(PROCESSES),--processes $(call quote,$(PROCESSES)))
 
 .PHONY: bench report compare test lint clean
 
@@ -38,7 +41,8 @@ report: $(VENV)/.installed
 
 compare: $(VENV)/.installed
 	$(PY) -m reports compare $(if $(RUNS),$(foreach run,$(RUNS),$(call quote,$(run))),$(call quote,$(RESULTS))) \
-		$(if $(BASELINE),--baseline $(call quote,$(BASELINE))) $(if $(FAIL_ABOVE),--fail-above $(call quote,$(FAIL_ABOVE)))
+		$(if $(BASELINE),--baseline $(call quote,$(BASELINE))) $(if $(FAIL_ABOVE),--fail-above $(call quote,$(FAIL_ABOVE))) \
+		$(if $(MIN_EFFECT),--min-effect $(call quote,$(MIN_EFFECT)))
 
 test: $(VENV)/.installed
 	$(PY) -m pytest tests $(TEST_ARGS)

@@ -129,11 +129,12 @@ def run_backend(backend: str, profile: str, micros: list[str]) -> list[dict[str,
 
 
 def harness_rows(run_dir: Path) -> tuple[list[dict[str, Any]], set[str]]:
-    """The micro-cost rows of a run's ``<backend>.json`` files, and the profiles they used."""
+    """The micro-cost rows of a run's ``<backend>.<process>.json`` files, and the profiles they used."""
     rows: list[dict[str, Any]] = []
     profiles: set[str] = set()
     for path in sorted(run_dir.glob("*.json")):
-        if path.stem not in BACKENDS:
+        # One file per process of a backend: ``threads.0.json``, ``threads.1.json``...
+        if path.name.split(".")[0] not in BACKENDS:
             continue
         data = json.loads(path.read_text())
         for bench in data.get("benchmarks", []):

@@ -1,7 +1,7 @@
 """Command line of the reports: `python -m reports build|compare ...`.
 
-Exit status: 0 on success; 1 when `compare --fail-above` finds a significant
-slowdown above the threshold; 2 for an error the user can fix (a missing or empty run
+Exit status: 0 on success; 1 when `compare --fail-above` finds a case judged slower
+by more than the threshold; 2 for an error the user can fix (a missing or empty run
 directory, malformed JSON, fewer than two runs to compare), with a message saying what
 is wrong on stderr.
 """
@@ -50,7 +50,14 @@ def _parser() -> argparse.ArgumentParser:
         "--fail-above",
         type=float,
         metavar="PCT",
-        help="exit 1 if a case is significantly slower than the baseline by more than PCT percent",
+        help="exit 1 if a case is judged slower than the baseline by more than PCT percent",
+    )
+    compare.add_argument(
+        "--min-effect",
+        type=float,
+        default=5.0,
+        metavar="PCT",
+        help="the smallest change, in percent, that can be judged slower or faster (default 5)",
     )
     return parser
 
@@ -67,7 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_OK
         from reports.compare import run_compare
 
-        regressed = run_compare(args.runs, baseline=args.baseline, out=args.out, fail_above=args.fail_above)
+        regressed = run_compare(
+            args.runs, baseline=args.baseline, out=args.out, fail_above=args.fail_above, min_effect=args.min_effect
+        )
         return EXIT_REGRESSION if regressed else EXIT_OK
     except ReportInputError as exc:
         print(f"python -m reports {args.command}: error: {exc}", file=sys.stderr)

@@ -12,9 +12,17 @@ The frame's columns, in order:
   `config` (the parameters every row of the case has, as text) and `series` (the label
   a chart uses: `label`, plus any per-backend parameter that tells two rows apart);
 - measurements (seconds unless named otherwise): `ideal_s, median, q1, q3, iqr, mean,
-  min, max, stddev, rounds, ops_per_round, per_op_s, times_ideal, bytes_per_task`;
+  min, max, stddev, rounds, ops_per_round, per_op_s, times_ideal, bytes_per_task`,
+  then `ci_low, ci_high, processes, spread, unstable`. A case measured in several
+  processes (one JSON file each) is one row: `median` is its figure, the geometric
+  mean of the process medians (`bytes_per_task` likewise for memory), `ci_low` and
+  `ci_high` its 95% interval (NaN with one process), `spread` the process-to-process
+  standard deviation of log figures, `unstable` whether the processes disagree far
+  beyond their rounds' noise (`reports.stats`); `q1` to `rounds` describe all the
+  rounds together;
 - context: the machine columns of `MACHINE_COLUMNS`, `name` (the pytest id), `source`
-  (the JSON file) and `samples` (the raw per-round times, a list of floats).
+  (the JSON files), `samples` (the raw per-round times, a list of floats),
+  `process_medians` and `process_samples` (the rounds of each process).
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pandas as pd
 
 from reports.errors import ResultFileError, RunDirError
+from reports.pooling import POOLED_COLUMNS, PROCESS_COLUMNS, merge_processes
 
 MANIFEST_NAME = "run.json"
 #: JSON files of a run directory that are not pytest-benchmark output.
@@ -57,6 +66,7 @@ MEASURE_COLUMNS: Sequence[str] = (
     "per_op_s",
     "times_ideal",
     "bytes_per_task",
+    *POOLED_COLUMNS,
 )
 MACHINE_COLUMNS: Sequence[str] = (
     "cpu_model",
@@ -71,7 +81,7 @@ MACHINE_COLUMNS: Sequence[str] = (
     "gil_enabled",
     "default_start_method",
 )
-TAIL_COLUMNS: Sequence[str] = ("name", "source", "samples")
+TAIL_COLUMNS: Sequence[str] = ("name", "source", "samples", *PROCESS_COLUMNS)
 #: Columns `reports.compare` adds when it stacks several runs' frames.
 COMPARE_COLUMNS: Sequence[str] = ("run", "run_order", "fingerprint", "params", "case_key")
 FIXED_COLUMNS: frozenset[str] = frozenset(
@@ -216,15 +226,17 @@ def load_run(run_dir: Path | str) -> RunData:
         file_machine_id = info.get("machine_id") or (manifest or {}).get("machine_id") or path.parent.name
         if machine is None:
             machine, machine_id = summary, str(file_machine_id)
+        process = _process_index(data, file)
         for bench in data["benchmarks"]:
             row, problem = _row(bench, file.name)
             if row is None:
                 ignored.append(f"{file.name}: {problem}")
                 continue
-            row.update(run_id=run_id, machine_id=str(file_machine_id), source=file.name, **summary)
+            row.update(run_id=run_id, machine_id=str(file_machine_id), source=file.name, process=process, **summary)
             rows.append(row)
     if not rows:
         raise RunDirError(path, "holds benchmark JSON but no usable benchmark in it")
+    rows = merge_processes(rows)
     assert machine is not None and machine_id is not None
     frame, duplicates = _dedupe(add_case_columns(tidy_frame(rows)))
     ignored.extend(duplicates)
@@ -238,6 +250,15 @@ def load_run(run_dir: Path | str) -> RunData:
         files=tuple(f.name for f in files),
         ignored=tuple(ignored),
     )
+
+
+def _process_index(data: Mapping[str, Any], file: Path) -> int:
+    """Which of its backend's processes wrote ``file``: the session's record, else the name's suffix."""
+    session = data.get("session")
+    if isinstance(session, Mapping) and isinstance(session.get("process"), int):
+        return int(session["process"])
+    suffix = Path(file.stem).suffix.lstrip(".")
+    return int(suffix) if suffix.isdigit() else 0
 
 
 def _manifest_hint(manifest: Mapping[str, Any] | None) -> str:
