@@ -333,11 +333,12 @@ def test_sigkill_of_the_runner_leaves_no_process_and_the_run_reads_as_aborted(tm
                      "--results", str(tmp_path), "--no-report"))  # fmt: skip
     try:
         wait_until(lambda: passed(tmp_path, backend, f"{backend}-sleep-n1"), 120, "a first case to pass")
-        family = psutil.Process(proc.pid).children(recursive=True)
-        sessions = [p.pid for p in family if "bench.session" in " ".join(p.cmdline())]
-        assert sessions, [p.cmdline() for p in family]
         if backend == "process_pool":
-            assert any(p.children() for p in family if p.pid in sessions), "the pool should have workers"
+            # A pool lives for one case: catch the session while the next one holds its workers.
+            wait_until(lambda: _session_has_children(proc.pid), 60, "the pool's workers")
+        family = psutil.Process(proc.pid).children(recursive=True)
+        sessions = [p.pid for p in family if "bench.session" in _cmdline(p)]
+        assert sessions, [_cmdline(p) for p in family]
         os.kill(proc.pid, signal.SIGKILL)
         killed_at = time.monotonic()
     finally:
@@ -360,6 +361,21 @@ def test_sigkill_of_the_runner_leaves_no_process_and_the_run_reads_as_aborted(tm
     assert manifest["status"] == "aborted", newest.stderr
     assert str(proc.pid) in manifest["error"]
     assert newest.returncode == 0 and Path(newest.stdout.strip()) == run_dir
+
+
+def _cmdline(process: psutil.Process) -> str:
+    try:
+        return " ".join(process.cmdline())
+    except psutil.Error:
+        return ""
+
+
+def _session_has_children(runner_pid: int) -> bool:
+    try:
+        family = psutil.Process(runner_pid).children(recursive=True)
+        return any(p.children() for p in family if "bench.session" in _cmdline(p))
+    except psutil.Error:
+        return False
 
 
 def _safe_pgid(pid: int) -> int | None:
