@@ -29,6 +29,7 @@ import psutil
 import pytest
 
 from bench import runner
+from bench.profiles import PROFILES
 
 REPO = Path(__file__).resolve().parent.parent
 #: Every run of this module is bounded; a test that waits longer has failed.
@@ -104,10 +105,17 @@ def the_run(results: Path) -> Path:
 
 # -- interrupts during a case's first timed round ------------------------------
 
-#: sequential x sleep in the quick profile: n1 and n10 take about a second each;
-#: n100 is a 5 s warmup round, then 5 s timed rounds. A signal sent 6.5 s after n10
-#: passed lands in n100's first timed round, when it has no sample yet.
-FIRST_ROUND_DELAY_S = 6.5
+
+def _first_round_delay_s() -> float:
+    """How long after sequential's sleep n10 passes its n100 is inside its first timed round.
+
+    n100 is one 100 x T round; a warmup round precedes it unless the profile calls a
+    round that long "long". Half a round into the first timed one, it has no sample.
+    """
+    quick = PROFILES["quick"]
+    round_s = 100 * quick.workloads["sleep"]["sleep_s"]
+    warmup_s = 0.0 if round_s >= quick.long_round_s else round_s
+    return warmup_s + round_s / 2
 
 
 def _interrupted_run(results: Path, send: Callable[[subprocess.Popen[str]], None]) -> tuple[int, str, Path]:
@@ -116,7 +124,7 @@ def _interrupted_run(results: Path, send: Callable[[subprocess.Popen[str]], None
                      "--results", str(results), "--no-report"))  # fmt: skip
     try:
         wait_until(lambda: passed(results, "sequential", "sequential-sleep-n10"), 120, "sleep n10 to pass")
-        time.sleep(FIRST_ROUND_DELAY_S)
+        time.sleep(_first_round_delay_s())
         send(proc)
     finally:
         _out, err = finish(proc)
@@ -127,6 +135,7 @@ def _check_completed_cases_saved(run_dir: Path) -> None:
     manifest = read_json(run_dir / "run.json")
     entry = manifest["backends"]["sequential"]
     done = {f"{c['workload']}-n{c['n_tasks']}" for c in entry["cases"] if c["outcome"] == "passed"}
+    assert "sleep-n100" not in done, "the signal was meant to land in n100's first timed round"
     assert {"sleep-n1", "sleep-n10"} <= done, entry
     assert done <= saved_cases(run_dir, "sequential"), "a completed case is missing from the JSON"
 
@@ -159,13 +168,14 @@ def test_a_session_stopped_for_its_timeout_in_a_first_timed_round_keeps_complete
         proc = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             wait_until(lambda: passed(tmp_path, "sequential", "sequential-sleep-n10"), 120, "sleep n10 to pass")
-            time.sleep(FIRST_ROUND_DELAY_S)
+            time.sleep(_first_round_delay_s())
             runner._stop_group(proc)
         finally:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
     assert json_path.exists(), (tmp_path / "session.log").read_text()
+    assert not passed(tmp_path, "sequential", "sequential-sleep-n100"), "meant to stop n100's first timed round"
     assert {"sleep-n1", "sleep-n10"} <= saved_cases(tmp_path, "sequential")
 
 
