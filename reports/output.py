@@ -33,8 +33,9 @@ from matplotlib.figure import Figure
 from reports.errors import ReportInputError
 
 DPI = 100
-#: The record of what the tool wrote in a directory (hidden, beside the report's files).
-OWNER_FILE = ".written-by-concurrency-bench.json"
+#: The record of what the tool wrote in a directory (hidden, beside the report's files;
+#: JSON, but not named `*.json`, so that no reader takes it for a results file).
+OWNER_FILE = ".written-by-concurrency-bench"
 OWNER_TOOL = "concurrency-bench reports"
 #: The first line of the `index.md` of each kind of directory, for those written before
 #: the record existed.

@@ -80,8 +80,17 @@ def _json_type(value: object) -> str:
     return "null" if value is None else "an object"
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+def _finite(value: object) -> float | None:
+    """Return `value` as a float if it is a finite number (not a bool), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _is_time(value: object) -> bool:
+    """Tell whether `value` is a time a timed round can take, in seconds."""
+    seconds = _finite(value)
+    return seconds is not None and MIN_ROUND_S <= seconds <= MAX_ROUND_S
 
 
 def statistics_problem(stats: Mapping[str, Any], extra: Mapping[str, Any]) -> str | None:
@@ -89,33 +98,31 @@ def statistics_problem(stats: Mapping[str, Any], extra: Mapping[str, Any]) -> st
 
     Times (`median`, `min`, `max`, `mean`, `q1`, `q3` and every raw sample) must be
     finite and between `MIN_ROUND_S` and `MAX_ROUND_S`; spreads (`stddev`, `iqr`)
-    finite and not negative; `ideal_s` and `ops_per_round`, where given, finite and
-    positive; `bytes_per_task`, where given, finite and positive; `n_tasks`, where
-    given, a positive integer. Missing statistics other than the median are allowed.
+    finite and not negative; `ideal_s`, `ops_per_round` and `bytes_per_task`, where
+    given, finite and positive; `n_tasks`, where given, a positive integer. Statistics
+    other than the median may be missing.
     """
     for key in TIME_STATS:
         value = stats.get(key)
-        if value is None and key != "median":
-            continue
-        if not _is_number(value):
-            return f"its {key} is not a number ({value!r})"
-        if not math.isfinite(value) or not MIN_ROUND_S <= value <= MAX_ROUND_S:
+        if (value is not None or key == "median") and not _is_time(value):
             return f"its {key} is {value!r} s, not a time a round can take"
     for key in SPREAD_STATS:
         value = stats.get(key)
-        if value is not None and not (_is_number(value) and math.isfinite(value) and value >= 0):
+        spread = _finite(value)
+        if value is not None and (spread is None or spread < 0):
             return f"its {key} is {value!r}, not a spread of times"
     data = stats.get("data")
     if isinstance(data, list):
         for value in data:
-            if not _is_number(value) or not math.isfinite(value) or not MIN_ROUND_S <= value <= MAX_ROUND_S:
+            if not _is_time(value):
                 return f"a raw sample is {value!r}, not a time a round can take"
     for key in ("ideal_s", "ops_per_round", "bytes_per_task"):
         value = extra.get(key)
-        if value is not None and not (_is_number(value) and math.isfinite(value) and value > 0):
+        number = _finite(value)
+        if value is not None and (number is None or number <= 0):
             return f"its {key} is {value!r}; expected a positive number or null"
     n_tasks = extra.get("n_tasks")
-    if n_tasks is not None and not (isinstance(n_tasks, int) and not isinstance(n_tasks, bool) and n_tasks > 0):
+    if n_tasks is not None and (isinstance(n_tasks, bool) or not isinstance(n_tasks, int) or n_tasks <= 0):
         return f"its n_tasks is {n_tasks!r}; expected a positive integer"
     return None
 
