@@ -74,11 +74,12 @@ def build_report(run_dir: Path | str) -> Path:
     """Build `run_dir/report/` from the run's JSON and return its path.
 
     Raises `reports.errors.ReportInputError` (before writing anything) if the run
-    directory or one of its JSON files is unusable.
+    directory or one of its JSON files is unusable, or if `report/` holds anything this
+    tool did not write (`reports.output.not_replaceable`).
     """
     run = load_run(run_dir)
     target = run.path / REPORT_DIR
-    with staged_dir(target) as staging:
+    with staged_dir(target, "report") as staging:
         renderer = _Renderer(staging)
         workload = workload_sections(run.frame, renderer)
         micro = micro_sections(run.frame, renderer)
@@ -269,6 +270,7 @@ def problems_markdown(run: RunData) -> list[str]:
     if not_run:
         lines.append(f"- Not in this run: {', '.join(f'**{b}**' for b in not_run)}.")
     lines += [f"- Left out of the report: {note}." for note in run.ignored]
+    lines += [f"- Unknown, not charted: {note}." for note in run.unknown]
     cases = [
         (name, case)
         for name, entry in backends.items()
