@@ -4,6 +4,9 @@ A case runs one warmup round (checked, untimed) when ``warmup`` is set, then as 
 timed rounds as fit ``target_case_s``, within [``min_rounds``, ``max_rounds``]. A
 case whose round is predicted to take longer than ``max_round_s`` (a sequential
 model waiting N x T, say) is skipped with that reason instead of attempted.
+
+A workload parameter given as a tuple is a grid axis: every case runs once per value
+(http_fetch's ``client``: the minimal client, then the idiomatic library).
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from workloads.http_fetch import CLIENTS
 
 
 @dataclass(frozen=True)
@@ -37,7 +42,7 @@ PROFILES: dict[str, Profile] = {
         workloads={
             "cpu_spin": {"work_units": 20_000},
             "sleep": {"sleep_s": 0.01},
-            "http_fetch": {"latency_s": 0.01, "body_bytes": 1024},
+            "http_fetch": {"latency_s": 0.01, "body_bytes": 1024, "client": CLIENTS},
         },
         start_methods=("fork",),
         warmup=False,
@@ -54,7 +59,7 @@ PROFILES: dict[str, Profile] = {
         workloads={
             "cpu_spin": {"work_units": 3_000_000},
             "sleep": {"sleep_s": 0.05},
-            "http_fetch": {"latency_s": 0.05, "body_bytes": 16_384},
+            "http_fetch": {"latency_s": 0.05, "body_bytes": 16_384, "client": CLIENTS},
         },
         start_methods=("fork",),
         warmup=True,
@@ -71,7 +76,7 @@ PROFILES: dict[str, Profile] = {
         workloads={
             "cpu_spin": {"work_units": 10_000_000},
             "sleep": {"sleep_s": 0.1},
-            "http_fetch": {"latency_s": 0.05, "body_bytes": 65_536},
+            "http_fetch": {"latency_s": 0.05, "body_bytes": 65_536, "client": CLIENTS},
         },
         start_methods=("fork", "forkserver", "spawn"),
         warmup=True,
