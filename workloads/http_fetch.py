@@ -36,6 +36,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+# Imported here, not in the timed region of the first aiohttp round.
+import aiohttp
+
 from workloads._base import Calibration, Form, Params, TaskGenerator, Workload, WrongAnswer
 from workloads.http_client import exchange_async, exchange_blocking, exchange_generator
 
@@ -81,8 +84,6 @@ _SESSIONS: dict[asyncio.AbstractEventLoop, tuple[Any, Any]] = {}
 async def _session_scope(loop: asyncio.AbstractEventLoop) -> AsyncIterator[Any]:
     # An async generator owns the session so that the loop's shutdown_asyncgens()
     # (which every event-loop backend calls on close) closes it too.
-    import aiohttp
-
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
     try:
         yield session
@@ -108,8 +109,6 @@ async def aiohttp_get(url: str, timeout_s: float) -> tuple[int, bytes]:
     The session has no connection limit (aiohttp's default of 100 would make a
     thousand tasks wait in line for a connection, which is not the library's cost).
     """
-    import aiohttp
-
     session = await _session()
     async with session.get(url, timeout=aiohttp.ClientTimeout(total=timeout_s)) as response:
         return response.status, await response.read()

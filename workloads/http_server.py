@@ -131,8 +131,7 @@ def supervise(n_workers: int, port: int = 0, start_timeout_s: float = 30.0) -> i
     parent = os.getppid()
     command = [sys.executable, "-m", "workloads.http_server", "--worker", str(port)]
     workers = [
-        subprocess.Popen(command, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
-        for _ in range(n_workers)
+        subprocess.Popen(command, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True) for _ in range(n_workers)
     ]
     try:
         deadline = time.monotonic() + start_timeout_s
