@@ -57,6 +57,14 @@ class Reactor(Generic[T]):
         A socket wait whose deadline has passed is due as well: its item comes back
         unready and must look at the clock itself.
         """
+        while True:
+            ready = self._wake_once()
+            if ready or not self.pending:
+                return ready
+
+    def _wake_once(self) -> list[T]:
+        # One select (or sleep) until the next deadline; a stale deadline of a wait
+        # that already ended can make this return nothing.
         due = [heap[0][0] for heap in (self._timers, self._io_deadlines) if heap]
         timeout = max(0.0, min(due) - time.monotonic()) if due else None
         ready: list[T] = []
