@@ -357,3 +357,140 @@ def test_server_workers_must_be_a_count(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "1 to 64" in proc.stderr
     assert not (tmp_path / "r").exists()
+
+
+# -- end to end: a run records both clients and the server's CPU; its report reads them
+
+
+def test_a_run_records_both_clients_and_plausible_server_cpu(tmp_path: Path) -> None:
+    backends = ("threads", "generators", "asyncio")
+    proc = bench(
+        "--profile", "smoke", "--workloads", "http_fetch", "--backends", ",".join(backends),
+        "--http-server-workers", "2", "--results", str(tmp_path), "--no-report",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    run_dir = next(tmp_path.glob("*/*/run.json")).parent
+    cores = json.loads((run_dir / "calibration.json").read_text())["cpu_count"]
+    for backend in backends:
+        data = json.loads((run_dir / f"{backend}.json").read_text())
+        benchmarks = data["benchmarks"]
+        assert {b["extra_info"]["client"] for b in benchmarks} == set(http_fetch.CLIENTS), backend
+        for bench_ in benchmarks:
+            info, stats = bench_["extra_info"], bench_["stats"]
+            assert info["http_library"], info
+            assert info["server_workers"] == 2
+            rounds = info["server_cpu_s_rounds"]
+            assert len(rounds) == stats["rounds"]
+            for cpu, wall in zip(rounds, stats["data"], strict=True):
+                assert 0 < cpu <= wall * cores * 1.1 + 0.005, (backend, info)
+            assert 0 < info["server_busy_share"] <= cores * 1.1
+            assert isinstance(info["server_bound"], bool)
+            assert info["ideal_s"] > 0
+    from reports.index import build_report
+
+    index = (build_report(run_dir) / "index.md").read_text()
+    assert "client library cost" in index
+    assert "#### What the HTTP server took" in index
+    assert "2 worker processes" in index
+
+
+# -- the report's marks, on synthetic runs with known answers ----------------------
+
+
+def _benchmark(backend: str, client: str, n: int, median: float, ideal: float, **extra: Any) -> dict[str, Any]:
+    data = [median * 0.98, median, median * 1.02]
+    library = {"threads": "urllib.request.urlopen", "asyncio": "aiohttp.ClientSession"}.get(backend, "minimal client")
+    return {
+        "name": f"bench_workload[{backend}-http_fetch-{client}-n{n}]",
+        "stats": {
+            "median": median, "q1": data[0], "q3": data[2], "iqr": data[2] - data[0], "mean": median,
+            "min": data[0], "max": data[2], "stddev": 0.01 * median, "rounds": 3, "data": data,
+        },
+        "extra_info": {
+            "backend": backend, "variant": None, "workload": "http_fetch", "n_tasks": n, "ideal_s": ideal,
+            "profile": "quick", "latency_s": 0.05, "body_bytes": 16384, "client": client,
+            "url": "http://127.0.0.1:5000/delay/50/bytes/16384",
+            "http_library": library if client == "idiomatic" else "minimal client",
+            "server_cpu_s": 0.01, "server_busy_share": 0.2, "server_bound": False, "server_workers": 2,
+            "server_cpu_reason": None, **extra,
+        },
+    }  # fmt: skip
+
+
+def _write_run(tmp_path: Path, benchmarks: list[dict[str, Any]]) -> Path:
+    run_dir = tmp_path / "machine-x" / "20261125T000000Z"
+    run_dir.mkdir(parents=True)
+    machine = {"machine_id": "machine-x", "cpu_model": "Test CPU", "cpu_count": 2}
+    by_backend: dict[str, list[dict[str, Any]]] = {}
+    for item in benchmarks:
+        by_backend.setdefault(item["extra_info"]["backend"], []).append(item)
+    for backend, items in by_backend.items():
+        (run_dir / f"{backend}.json").write_text(json.dumps({"machine_info": machine, "benchmarks": items}))
+    return run_dir
+
+
+def test_client_library_cost_pairs_each_models_two_clients(tmp_path: Path) -> None:
+    from reports import load_run
+    from reports.http_readings import client_pairs, http_markdown
+
+    run = load_run(
+        _write_run(
+            tmp_path,
+            [
+                _benchmark("threads", "minimal", 1000, 0.100, 0.06),
+                _benchmark("threads", "idiomatic", 1000, 0.250, 0.06),
+                _benchmark("asyncio", "minimal", 1000, 0.080, 0.06),
+                _benchmark("asyncio", "idiomatic", 1000, 0.090, 0.06),
+            ],
+        )
+    )
+    pairs = client_pairs(run.frame).set_index("label")
+    assert pairs.loc["threads", "cost"] == pytest.approx(0.150)
+    assert pairs.loc["threads", "ratio"] == pytest.approx(2.5)
+    assert pairs.loc["asyncio", "library"] == "aiohttp.ClientSession"
+    text = "\n".join(http_markdown(run.frame))
+    assert "| threads | 100 ms | 250 ms | urllib.request.urlopen | +150 ms | 2.50x |" in text
+    assert "dearest library here is **threads**" in text
+
+
+def test_server_bound_and_below_ideal_cases_are_marked_and_never_ranked_best(tmp_path: Path) -> None:
+    from reports import charts, load_run, readings
+    from reports.http_readings import http_markdown
+    from reports.marks import BELOW_IDEAL
+    from reports.units import fmt_ratio
+
+    run = load_run(
+        _write_run(
+            tmp_path,
+            [
+                _benchmark("threads", "minimal", 1000, 0.300, 0.06, server_busy_share=0.95, server_bound=True),
+                _benchmark("generators", "minimal", 1000, 0.030, 0.06),  # half its ideal: the bound fails
+                _benchmark("asyncio", "minimal", 1000, 0.090, 0.06),
+            ],
+        )
+    )
+    text = "\n".join(http_markdown(run.frame))
+    threads_row = next(line for line in text.splitlines() if line.startswith("| threads |"))
+    assert threads_row.endswith("| server-bound |")
+    assert f"{BELOW_IDEAL.capitalize()}: generators (minimal) at 1000" in text
+    reading = readings.heatmap_reading(run.frame)
+    assert "**asyncio** is closest to ideal" in reading
+    assert f"**generators** ({fmt_ratio(0.5)}): {BELOW_IDEAL}" in reading
+    texts = [t.get_text() for t in charts.heatmap_figure(run.frame).axes[0].texts]
+    assert fmt_ratio(5.0) + "\nserver-bound" in texts
+    assert fmt_ratio(0.5) + "\nbelow ideal" in texts
+
+
+def test_an_external_server_says_why_it_has_no_cpu_figure(tmp_path: Path) -> None:
+    from reports import load_run
+    from reports.http_readings import http_markdown
+
+    unmeasured = {"server_cpu_s": None, "server_busy_share": None, "server_bound": None, "server_workers": None}
+    reason = "a server given by URL runs elsewhere: its CPU time is not measured"
+    run = load_run(
+        _write_run(
+            tmp_path,
+            [_benchmark("threads", "minimal", 10, 0.1, 0.05, **unmeasured, server_cpu_reason=reason)],
+        )
+    )
+    assert f"The server's CPU time is not known: {reason}." in "\n".join(http_markdown(run.frame))
