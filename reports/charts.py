@@ -121,7 +121,8 @@ def bars_figure(rows: pd.DataFrame) -> Figure:
 
     Bars are sorted fastest first (top), whiskers span the interquartile range, the
     dashed line is the ideal, and each bar is labelled with its median and distance
-    from ideal. `rows` holds one case configuration.
+    from ideal, and marked "below ideal" or "server-bound" where it is. `rows` holds
+    one case configuration.
     """
     n = common_n(rows)
     at = at_n(rows, n).sort_values("median")
@@ -153,10 +154,12 @@ def bars_figure(rows: pd.DataFrame) -> Figure:
         ax.set_xlim(0, top * 1.45)
         ax.set_xlabel("median wall time; whiskers: interquartile range")
     tick_formatter(fmt_seconds, ax.xaxis)
-    for yi, row, right in zip(y, at.itertuples(), median + high, strict=True):
+    flagged = [_cell_marks(at.loc[[index]]).replace("\n", " · ") for index in at.index]
+    for yi, row, right, marks in zip(y, at.itertuples(), median + high, flagged, strict=True):
         text = fmt_seconds(row.median)
         if pd.notna(row.times_ideal):
             text += f" · {fmt_ratio(row.times_ideal)} ideal"
+        text += marks
         ax.text(right * 1.06 if log else right + top * 0.02, float(yi), text, va="center", fontsize="small")
     if not ideal.empty:
         value = float(ideal.median())

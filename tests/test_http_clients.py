@@ -494,3 +494,20 @@ def test_an_external_server_says_why_it_has_no_cpu_figure(tmp_path: Path) -> Non
         )
     )
     assert f"The server's CPU time is not known: {reason}." in "\n".join(http_markdown(run.frame))
+
+
+def test_bars_mark_a_median_below_its_ideal(tmp_path: Path) -> None:
+    from reports import charts, load_run
+
+    run = load_run(
+        _write_run(
+            tmp_path,
+            [
+                _benchmark("generators", "minimal", 1000, 0.030, 0.06),
+                _benchmark("asyncio", "minimal", 1000, 0.09, 0.06),
+            ],
+        )
+    )
+    texts = [t.get_text() for t in charts.bars_figure(run.frame).axes[0].texts]
+    assert any(text.endswith("ideal · below ideal") and text.startswith("30.0 ms") for text in texts), texts
+    assert not any("below ideal" in text for text in texts if text.startswith("90.0 ms")), texts
