@@ -231,7 +231,7 @@ def heatmap_figure(frame: pd.DataFrame) -> Figure:
         image,
         ax=ax,
         extend="max" if top > 10.0 else "neither",
-        label="distance from ideal (median / ideal_s, or its inverse below ideal), log scale",
+        label="distance from ideal, log scale",
     )
     tick_formatter(fmt_ratio, bar.ax.yaxis)
     ax.set_title(wrap(f"Distance from ideal by model and workload (1.0x = ideal)\n{machine_title(frame)}"))
