@@ -2,9 +2,9 @@
 
 Options mirror the make variables: ``--profile`` (PROFILE), ``--backends``
 (BACKENDS), ``--workloads`` (WORKLOADS, workloads and micro-costs), ``--results``
-(RESULTS), ``--http-url`` (HTTP_URL), ``--http-server-workers``
-(HTTP_SERVER_WORKERS). A bad choice exits 2 naming the valid ones, before anything
-is created.
+(RESULTS), ``--http-url`` (HTTP_URL), ``--processes`` (PROCESSES),
+``--http-server-workers`` (HTTP_SERVER_WORKERS). A bad choice exits 2 naming the
+valid ones, before anything is created.
 """
 
 from __future__ import annotations
@@ -52,6 +52,23 @@ def _url(text: str) -> str:
     return text
 
 
+def _processes(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_PROCESSES:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a process count; give a whole number from 1 to {MAX_PROCESSES} "
+            "(3 or more lets the reports see run-to-run noise)"
+        )
+    return value
+
+
+#: More fresh interpreters per backend than this adds time, not knowledge.
+MAX_PROCESSES = 50
+
+
 def _workers(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 64:
         raise argparse.ArgumentTypeError(f"{text!r} is not a worker count; give a whole number from 1 to 64")
@@ -72,6 +89,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--results", type=Path, default=Path("results"), help="results directory (default results)")
     p.add_argument("--http-url", type=_url, default=None, help="fetch this URL instead of the local server")
     p.add_argument(
+        "--processes",
+        type=_processes,
+        default=None,
+        help="fresh interpreters per backend, run round-robin (default: the profile's, smoke 1, quick 3, full 5)",
+    )
+    p.add_argument(
         "--http-server-workers",
         type=_workers,
         default=None,
@@ -90,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         workloads=args.workloads,
         results=args.results,
         http_url=args.http_url,
+        processes=args.processes,
         http_server_workers=args.http_server_workers,
         report=not args.no_report,
     )

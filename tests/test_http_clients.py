@@ -372,7 +372,7 @@ def test_a_run_records_both_clients_and_plausible_server_cpu(tmp_path: Path) -> 
     run_dir = next(tmp_path.glob("*/*/run.json")).parent
     cores = json.loads((run_dir / "calibration.json").read_text())["cpu_count"]
     for backend in backends:
-        data = json.loads((run_dir / f"{backend}.json").read_text())
+        data = json.loads((run_dir / f"{backend}.0.json").read_text())
         benchmarks = data["benchmarks"]
         assert {b["extra_info"]["client"] for b in benchmarks} == set(http_fetch.CLIENTS), backend
         for bench_ in benchmarks:
@@ -511,3 +511,22 @@ def test_bars_mark_a_median_below_its_ideal(tmp_path: Path) -> None:
     texts = [t.get_text() for t in charts.bars_figure(run.frame).axes[0].texts]
     assert any(text.endswith("ideal · below ideal") and text.startswith("30.0 ms") for text in texts), texts
     assert not any("below ideal" in text for text in texts if text.startswith("90.0 ms")), texts
+
+
+def test_server_figures_of_several_processes_pool_into_one_row(tmp_path: Path) -> None:
+    from reports import load_run
+
+    run_dir = tmp_path / "machine-x" / "20261125T000000Z"
+    run_dir.mkdir(parents=True)
+    machine = {"machine_id": "machine-x", "cpu_model": "Test CPU", "cpu_count": 2}
+    figures = [(0.10, 0.9, True), (0.20, 0.95, True), (0.30, 0.5, False)]
+    for process, (cpu, share, bound) in enumerate(figures):
+        item = _benchmark(
+            "threads", "minimal", 1000, 0.2, 0.06, server_cpu_s=cpu, server_busy_share=share, server_bound=bound
+        )
+        document = {"machine_info": machine, "benchmarks": [item]}
+        (run_dir / f"threads.{process}.json").write_text(json.dumps(document))
+    row = load_run(run_dir).frame.iloc[0]
+    assert row["server_cpu_s"] == pytest.approx(0.20)
+    assert row["server_busy_share"] == pytest.approx(0.9)
+    assert bool(row["server_bound"])  # two processes of three
