@@ -7,6 +7,7 @@ BACKENDS ?=
 WORKLOADS ?=
 RESULTS ?= results
 HTTP_URL ?=
+HTTP_SERVER_WORKERS ?=
 PROCESSES ?=
 RUN ?=
 RUNS ?=
@@ -19,7 +20,8 @@ BENCH_ARGS = --profile $(PROFILE) --results $(RESULTS) \
 	$(if $(BACKENDS),--backends $(BACKENDS)) \
 	$(if $(WORKLOADS),--workloads $(WORKLOADS)) \
 	$(if $(HTTP_URL),--http-url $(HTTP_URL)) \
-	$(if $(PROCESSES),--processes $(PROCESSES))
+	$(if $(PROCESSES),--processes $(PROCESSES)) \
+	$(if $(HTTP_SERVER_WORKERS),--http-server-workers $(HTTP_SERVER_WORKERS))
 
 .PHONY: bench report compare test lint clean
 
