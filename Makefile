@@ -7,6 +7,7 @@ BACKENDS ?=
 WORKLOADS ?=
 RESULTS ?= results
 HTTP_URL ?=
+HTTP_SERVER_WORKERS ?=
 PROCESSES ?=
 RUN ?=
 RUNS ?=
@@ -22,7 +23,8 @@ BENCH_ARGS = --profile $(call quote,$(PROFILE)) --results $(call quote,$(RESULTS
 	$(if $(BACKENDS),--backends $(call quote,$(BACKENDS))) \
 	$(if $(WORKLOADS),--workloads $(call quote,$(WORKLOADS))) \
 	$(if $(HTTP_URL),--http-url $(call quote,$(HTTP_URL))) \
-	$(if $(PROCESSES),--processes $(call quote,$(PROCESSES)))
+	$(if $(PROCESSES),--processes $(call quote,$(PROCESSES))) \
+	$(if $(HTTP_SERVER_WORKERS),--http-server-workers $(call quote,$(HTTP_SERVER_WORKERS)))
 
 .PHONY: bench report compare test lint clean
 

@@ -98,7 +98,7 @@ def http_target(pytestconfig: pytest.Config) -> Iterator[HttpTarget]:
     from workloads.http_fetch import local_server
 
     with local_server() as started:
-        yield HttpTarget(url=None, base=started)
+        yield HttpTarget(url=None, base=started.base, server=started)
 
 
 @pytest.fixture(scope="session")
@@ -111,7 +111,7 @@ def calibration(pytestconfig: pytest.Config, profile: Profile, http_target: Http
         return calibrate.load(Path(path))
     workloads = _workloads(pytestconfig)
     urls = calibrate.http_urls(profile, workloads, http_target.url, http_target.base)
-    return calibrate.calibrate(profile, workloads, urls)
+    return calibrate.calibrate(profile, workloads, urls, http_target.server)
 
 
 # -- pytest-benchmark hooks --------------------------------------------------------

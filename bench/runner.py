@@ -30,7 +30,7 @@ from bench.layout import MANIFEST, mark_abandoned, new_run_dir
 from bench.machine import cpu_count, machine_id
 from bench.profiles import PROFILES, Profile
 from bench.progress import follow
-from workloads.http_fetch import UnreachableURL, local_server
+from workloads.http_fetch import LocalServer, UnreachableURL, local_server
 
 REPO = Path(__file__).resolve().parent.parent
 #: pytest's exit codes that still mean "the session ran".
@@ -46,6 +46,7 @@ class RunOptions:
     workloads: list[str]
     results: Path
     http_url: str | None = None
+    http_server_workers: int | None = None
     processes: int | None = None
     report: bool = True
     extra_pytest_args: list[str] = field(default_factory=list)
@@ -233,10 +234,10 @@ def merge_sessions(sessions: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 @contextmanager
-def _http_server(options: RunOptions) -> Iterator[str | None]:
+def _http_server(options: RunOptions) -> Iterator[LocalServer | None]:
     if "http_fetch" in options.workloads and not options.http_url:
-        with local_server() as base:
-            yield base
+        with local_server(options.http_server_workers) as server:
+            yield server
     else:
         with nullcontext():
             yield None
@@ -282,10 +283,11 @@ def execute(options: RunOptions) -> int:
     if load is not None and load > 0.5 * cpu_count():
         print(f"  note: the machine is busy (load {load} on {cpu_count()} cores): expect noisy figures", flush=True)
     try:
-        with _http_server(options) as http_base:
+        with _http_server(options) as server:
+            http_base = server.base if server else None
             urls = calibrate.http_urls(profile, options.workloads, options.http_url, http_base)
             try:
-                calibration = calibrate.calibrate(profile, options.workloads, urls)
+                calibration = calibrate.calibrate(profile, options.workloads, urls, server)
             except UnreachableURL as exc:
                 manifest.finish("error", str(exc))
                 print(f"error: {exc}; nothing was timed (see {manifest.path})", file=sys.stderr)

@@ -2,8 +2,10 @@
 
 Exit status: 0 on success; 1 when `compare --fail-above` finds a case judged slower
 by more than the threshold; 2 for an error the user can fix (a missing or empty run
-directory, malformed JSON, fewer than two runs to compare), with a message saying what
-is wrong on stderr.
+directory, malformed JSON, fewer than two runs to compare, an output directory holding
+what the tool did not write, `--fail-above` with no case compared), with a one-line
+message saying what is wrong on stderr; 130 when interrupted (Ctrl-C), which leaves the
+previous report or comparison as it was.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ matplotlib.use("Agg")
 
 from reports.errors import ReportInputError
 
-EXIT_OK, EXIT_REGRESSION, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -81,6 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ReportInputError as exc:
         print(f"python -m reports {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"python -m reports {args.command}: interrupted; nothing was half-written", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

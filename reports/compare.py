@@ -28,7 +28,7 @@ from reports.frames import case_groups, case_title, slug
 from reports.load import RunData, add_case_columns, benchmark_files, fmt_param, load_run, param_columns
 from reports.markdown import MISSING, table
 from reports.noise import noise_floor
-from reports.output import save_figure, staged_dir
+from reports.output import check_target, save_figure, staged_dir
 from reports.palette import backend_rank
 from reports.stats import (
     DEFAULT_MIN_EFFECT,
@@ -316,20 +316,25 @@ def run_compare(
 
     `min_effect` (percent) is the smallest change that gets a verdict. A regression
     is a case judged slower whose ratio exceeds 1 + `fail_above` percent; without
-    `fail_above` none is counted. Raises `ReportInputError` for fewer than two runs or
-    unreadable ones, before anything is written.
+    `fail_above` none is counted. Raises `ReportInputError` for fewer than two runs,
+    unreadable ones, or an `out` that is not a new or empty directory nor an earlier
+    comparison (`reports.output.not_replaceable`), before anything is written; and, after
+    writing the comparison, when `fail_above` is given but no case was compared, since
+    then nothing was checked.
     """
-    if fail_above is not None and (math.isnan(fail_above) or fail_above < 0):
+    if fail_above is not None and (not math.isfinite(fail_above) or fail_above < 0):
         raise ReportInputError(f"--fail-above {fail_above}: give a percentage >= 0, e.g. --fail-above 10")
     if not (math.isfinite(min_effect) and 0 <= min_effect < 100):
         raise ReportInputError(f"--min-effect {min_effect}: give a percentage from 0 to 100, e.g. --min-effect 5")
+    if out is not None:
+        check_target(out, "comparison")
     run_dirs, base_dir = discover_runs(paths, baseline)
     loaded = {path: load_run(path) for path in run_dirs}
     compared = label_runs(list(loaded.values()), loaded[base_dir])
     frame = combined_frame(compared)
     ratios = ratio_table(frame, compared[0].label, min_effect=min_effect / 100)
     target = out or default_out(compared)
-    with staged_dir(target) as staging:
+    with staged_dir(target, "comparison") as staging:
         charts = render_charts(frame, ratios, staging)
         ratios.drop(columns=["case_key", "run_order"], errors="ignore").to_csv(staging / RATIOS_NAME, index=False)
         (staging / INDEX_NAME).write_text(
@@ -342,6 +347,11 @@ def run_compare(
     )
     if fail_above is None:
         return 0
+    if ratios.empty:
+        raise ReportInputError(
+            f"--fail-above {fail_above:g}: no case was compared (the runs share no case with the baseline), "
+            "so nothing was checked"
+        )
     slow = regressions(ratios, fail_above)
     if slow.empty:
         print(f"no case is judged slower than the baseline by more than {fail_above:g}%")
