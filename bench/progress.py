@@ -74,7 +74,8 @@ def _plain(label: str, stream: TextIO, plain_every_s: float) -> Callable[[Snapsh
     last: dict[str, float] = {"done": 0, "printed_at": float("-inf")}
 
     def show(snap: Snapshot) -> None:
-        if snap.done == last["done"]:
+        # Only progress is news (a file caught between writes reads as no cases).
+        if snap.done <= last["done"]:
             return
         finished = snap.total > 0 and snap.done == snap.total
         if finished or snap.elapsed_s - last["printed_at"] >= plain_every_s:

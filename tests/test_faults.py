@@ -258,41 +258,40 @@ def _response(status: str, body: bytes, length: int | None = None, extra: str = 
     return head.encode() + body
 
 
-#: The calibration fetches a user's URL five times before anything is timed.
-CALIBRATION_REQUESTS = 5
+def _run_against(tmp_path: Path, backend: str, workloads: str, after_calibration: bytes) -> subprocess.Popen[str]:
+    """A smoke run of ``backend`` against a server that answers well until calibration is over.
+
+    Calibration must pass (it refuses a bad server before anything is timed); from
+    then on every request gets ``after_calibration``.
+    """
+    calibrated = threading.Event()
+    good = _response("200 OK", b"abc")
+    with http_server(lambda n: after_calibration if calibrated.is_set() else good) as url:
+        proc = start(cli("--profile", "smoke", "--backends", backend, "--workloads", workloads,
+                         "--http-url", url, "--results", str(tmp_path), "--no-report"))  # fmt: skip
+        # The runner writes calibration.json before it starts the first session.
+        wait_until(lambda: any(tmp_path.glob("*/*/calibration.json")) or proc.poll() is not None, 120, "calibration")
+        calibrated.set()
+        finish(proc)
+    return proc
 
 
 @pytest.mark.parametrize("backend", ["asyncio", "uvloop"])
 def test_one_failing_task_in_an_event_loop_fails_the_case_and_the_session_goes_on(tmp_path: Path, backend: str) -> None:
-    good = _response("200 OK", b"abc")
-
-    def respond(n: int) -> bytes:
-        # After calibration every answer is short of its Content-Length.
-        return good if n < CALIBRATION_REQUESTS else _response("200 OK", b"abc", length=30)
-
-    with http_server(respond) as url:
-        proc = start(cli("--profile", "smoke", "--backends", backend, "--workloads", "http_fetch,sleep",
-                               "--http-url", url, "--results", str(tmp_path), "--no-report"))  # fmt: skip
-        out, err = finish(proc)
+    short_body = _response("200 OK", b"abc", length=30)
+    _run_against(tmp_path, backend, "http_fetch,sleep", after_calibration=short_body)
     entry = read_json(the_run(tmp_path) / "run.json")["backends"][backend]
-    assert entry["status"] == "failed", (entry, out, err)
-    by_workload = {c["workload"]: c["outcome"] for c in entry["cases"]}
-    assert by_workload["http_fetch"] == "failed"
-    assert by_workload["sleep"] == "passed", "the session must go on after the failed case"
+    assert entry["status"] == "failed", entry
+    outcomes_of = {w: {c["outcome"] for c in entry["cases"] if c["workload"] == w} for w in ("http_fetch", "sleep")}
+    assert outcomes_of["http_fetch"] == {"failed"}, entry["cases"]
+    assert outcomes_of["sleep"] == {"passed"}, "the session must go on after the failed case"
     logs = [(the_run(tmp_path) / session["log"]).read_text() for session in entry["sessions"]]
     assert logs and not any("INTERNALERROR" in log for log in logs)
 
 
 def test_a_failed_case_keeps_its_message_in_the_manifest(tmp_path: Path) -> None:
-    def respond(n: int) -> bytes:
-        if n < CALIBRATION_REQUESTS:
-            return _response("200 OK", b"abc")
-        return _response("301 Moved Permanently", b"", extra="Location: http://127.0.0.1:1/\r\n")
-
-    with http_server(respond) as url:
-        proc = start(cli("--profile", "smoke", "--backends", "generators", "--workloads", "http_fetch",
-                               "--http-url", url, "--results", str(tmp_path), "--no-report"))  # fmt: skip
-        finish(proc)
+    moved = _response("301 Moved Permanently", b"", extra="Location: http://127.0.0.1:1/\r\n")
+    _run_against(tmp_path, "generators", "http_fetch", after_calibration=moved)
     cases = read_json(the_run(tmp_path) / "run.json")["backends"]["generators"]["cases"]
     reasons = [c["reason"] for c in cases if c["outcome"] == "failed"]
     assert reasons, cases
@@ -488,6 +487,13 @@ class _Pipe(io.StringIO):
         return False
 
 
+def _write_atomically(path: Path, cases: list[dict[str, Any]]) -> None:
+    # As the session's outcome recorder writes: a reader never sees half a file.
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(cases))
+    tmp.replace(path)
+
+
 def _contains(stream: io.StringIO, text: str) -> bool:
     return text in stream.getvalue()
 
@@ -499,7 +505,7 @@ def test_progress_prints_plain_lines_as_cases_finish_when_not_a_terminal(tmp_pat
     stream = _Pipe()
     with follow("threads", path, stream=stream, interval_s=0.01, plain_every_s=0.0):
         for done in range(4):
-            path.write_text(json.dumps(_cases(*(["passed"] * done + ["not run"] * (3 - done)))))
+            _write_atomically(path, _cases(*(["passed"] * done + ["not run"] * (3 - done))))
             expected = f"case {done} of 3" if done else ""
             wait_until(partial(_contains, stream, expected), 10, expected)
     lines = stream.getvalue().splitlines()

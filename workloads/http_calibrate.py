@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from bench.backends._limits import free_descriptors
 from workloads._base import WrongAnswer
 from workloads.http_client import Response, exchange_async, exchange_blocking
 from workloads.http_fetch import UnreachableURL, urlopen_get
@@ -95,6 +96,11 @@ def server_cpu_per_request_s(
     and the ideal built on it would no longer be a lower bound.
     """
     server = ServerCpu(server_pid)
+    # One socket per request: under a low open-files limit ('ulimit -n 256') the
+    # burst shrinks to what fits rather than failing with EMFILE.
+    free = free_descriptors()
+    if free is not None:
+        burst = max(1, min(burst, free))
 
     async def all_at_once() -> None:
         await asyncio.gather(*(exchange_async(url, timeout_s) for _ in range(burst)))

@@ -28,6 +28,14 @@ def raise_open_files_limit() -> int:
     return soft
 
 
+def free_descriptors() -> int | None:
+    """How many more descriptors this process may open, keeping :data:`FD_HEADROOM`; None: no limit."""
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if soft == resource.RLIM_INFINITY:
+        return None
+    return max(0, soft - psutil.Process().num_fds() - FD_HEADROOM)
+
+
 def open_files_limit(n_fds: int) -> str | None:
     """Why ``n_fds`` more descriptors cannot be open at once here, or None when they can.
 
@@ -35,13 +43,11 @@ def open_files_limit(n_fds: int) -> str | None:
     case that would fail with EMFILE midway (and take the session with it) is
     skipped with the reason instead.
     """
+    available = free_descriptors()
+    if available is None or n_fds <= available:
+        return None
     soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-    if soft == resource.RLIM_INFINITY:
-        return None
     in_use = psutil.Process().num_fds()
-    available = soft - in_use - FD_HEADROOM
-    if n_fds <= available:
-        return None
     return (
         f"{n_fds} descriptors open at once exceed the open-files limit of {soft} "
         f"({in_use} already open, {FD_HEADROOM} kept in reserve); raise it with 'ulimit -n'"
