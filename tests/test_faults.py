@@ -8,6 +8,7 @@ not write is touched, and no traceback where a one-line error belongs.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import os
@@ -525,3 +526,25 @@ def test_progress_is_live_on_a_terminal(tmp_path: Path) -> None:
     with follow("asyncio", path, stream=stream, interval_s=0.01):
         wait_until(lambda: "2/3" in stream.getvalue(), 10, "the live line")
     assert "\x1b[" in stream.getvalue(), "a terminal gets a live (redrawn) line"
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "uvloop"])
+def test_a_failing_task_in_an_event_loop_leaves_no_other_task_behind(backend: str) -> None:
+    from bench.backends import load, unavailable
+
+    if unavailable(backend):
+        pytest.skip(str(unavailable(backend)))
+
+    async def task(i: int) -> int:
+        if i == 0:
+            raise ValueError("task 0 failed")
+        await asyncio.sleep(30)
+        return i
+
+    with load(backend)() as model:
+        start_s = time.monotonic()
+        with pytest.raises(ValueError, match="task 0 failed"):
+            model.run(task, 10)
+        assert time.monotonic() - start_s < 10, "the failure must end the round at once"
+        loop = model.loop  # type: ignore[attr-defined]
+        assert [t for t in asyncio.all_tasks(loop) if not t.done()] == []
