@@ -26,6 +26,7 @@ from bench import calibrate
 from bench.layout import MANIFEST, new_run_dir
 from bench.machine import cpu_count, machine_id
 from bench.profiles import PROFILES, Profile
+from bench.results_format import FORMAT_KEY, FORMAT_VERSION
 from workloads.http_fetch import LocalServer, UnreachableURL, local_server
 
 REPO = Path(__file__).resolve().parent.parent
@@ -58,6 +59,7 @@ class Manifest:
     def __init__(self, run_dir: Path, options: RunOptions) -> None:
         self.path = run_dir / MANIFEST
         self.data: dict[str, Any] = {
+            FORMAT_KEY: FORMAT_VERSION,
             "run_id": run_dir.name,
             "machine_id": run_dir.parent.name,
             "profile": options.profile,
