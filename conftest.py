@@ -183,6 +183,9 @@ def _has_samples(metadata: Any) -> bool:
 
 
 def pytest_benchmark_update_json(config: pytest.Config, benchmarks: Any, output_json: dict[str, Any]) -> None:
+    from bench.results_format import FORMAT_KEY, FORMAT_VERSION
+
+    output_json[FORMAT_KEY] = FORMAT_VERSION
     output_json["session"] = {
         "backend": config.getoption("--backend"),
         "profile": config.getoption("--profile"),

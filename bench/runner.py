@@ -30,6 +30,7 @@ from bench.layout import MANIFEST, mark_abandoned, new_run_dir
 from bench.machine import cpu_count, machine_id
 from bench.profiles import PROFILES, Profile
 from bench.progress import follow
+from bench.results_format import FORMAT_KEY, FORMAT_VERSION
 from workloads.http_fetch import LocalServer, UnreachableURL, local_server
 
 REPO = Path(__file__).resolve().parent.parent
@@ -62,6 +63,7 @@ class Manifest:
     def __init__(self, run_dir: Path, options: RunOptions) -> None:
         self.path = run_dir / MANIFEST
         self.data: dict[str, Any] = {
+            FORMAT_KEY: FORMAT_VERSION,
             "run_id": run_dir.name,
             "machine_id": run_dir.parent.name,
             "profile": options.profile,

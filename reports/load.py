@@ -42,6 +42,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pandas as pd
 
+from bench.results_format import FORMAT_KEY, READABLE_MAJORS, major
 from reports.errors import ResultFileError, RunDirError
 from reports.pooling import POOLED_COLUMNS, PROCESS_COLUMNS, merge_processes
 from reports.validate import check_manifest, known_names, statistics_problem
@@ -210,13 +211,23 @@ def read_json(path: Path) -> Any:
     except OSError as exc:
         raise ResultFileError(path, f"cannot be read ({exc.strerror or exc})") from exc
     try:
-        return json.loads(text)
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ResultFileError(
             path,
             f"is not valid JSON (truncated or corrupt: {exc.msg} at line {exc.lineno}, "
             f"column {exc.colno}); run that backend again or move the file out of the run",
         ) from exc
+    if isinstance(data, dict):
+        version = data.get(FORMAT_KEY)
+        if major(version) not in READABLE_MAJORS:
+            raise ResultFileError(
+                path,
+                f"is in results format {version!r}, which this concurrency-bench does not read (it reads major "
+                f"versions {', '.join(map(str, READABLE_MAJORS))}; see docs/results-format.md): "
+                "update concurrency-bench to read it",
+            )
+    return data
 
 
 def load_manifest(run_dir: Path) -> dict[str, Any] | None:
