@@ -42,9 +42,9 @@ class Sleep:
 
 @dataclass(frozen=True)
 class Readable:
-    """Wait request: resume me when ``sock`` has data (or EOF) to read."""
+    """Wait request: resume me when ``sock`` (a socket or a file descriptor) has data (or EOF) to read."""
 
-    sock: socket.socket
+    sock: socket.socket | int
 
 
 @dataclass(frozen=True)
