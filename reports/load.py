@@ -83,6 +83,10 @@ _RESERVED_EXTRA = frozenset(
     {"backend", "variant", "profile", "n_tasks", "ideal_s", "workload", "micro", "ops_per_round", "bytes_per_task"}
 )
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+#: Case parameters that always belong in a row's series name: what the figure goes
+#: through (`mechanism`), where its threads or processes ran (`placement`), and
+#: which pool size it used (`pool`).
+SERIES_PARAMS: tuple[str, ...] = ("mechanism", "placement", "pool")
 
 
 @dataclass(frozen=True)
@@ -335,14 +339,16 @@ def add_case_columns(frame: pd.DataFrame) -> pd.DataFrame:
     case's configuration: rows with different values are different charts. A parameter
     only some backends have (`pool_size`, `start_method`) belongs to the model: if it
     tells apart two rows of the same label, configuration and n_tasks, it is appended
-    to the series name, e.g. `thread_pool(pool_size=4)`.
+    to the series name, e.g. `thread_pool(pool_size=4)`. The parameters of
+    `SERIES_PARAMS` (what a row's figure goes through and where it ran) always name
+    the series, never the configuration.
     """
     frame = frame.copy()
     params = param_columns(frame)
     frame["config"] = ""
     frame["series"] = frame["label"]
     for _, rows in frame.groupby("case", sort=False):
-        shared = [p for p in params if rows[p].notna().all()]
+        shared = [p for p in params if rows[p].notna().all() and p not in SERIES_PARAMS]
         per_backend = [p for p in params if p not in shared and rows[p].notna().any()]
         frame.loc[rows.index, "config"] = [
             ", ".join(f"{p}={fmt_param(value)}" for p, value in zip(shared, values, strict=True) if _in_label(p, value))
@@ -350,10 +356,12 @@ def add_case_columns(frame: pd.DataFrame) -> pd.DataFrame:
         ]
         keyed = rows.assign(config=frame.loc[rows.index, "config"])
         groups = keyed.groupby(["label", "config", "n_tasks"], dropna=False)
-        varying = [p for p in per_backend if bool((groups[p].nunique(dropna=False) > 1).any())]
+        varying = [
+            p for p in per_backend if p in SERIES_PARAMS or bool((groups[p].nunique(dropna=False) > 1).any())
+        ]
         if varying:
             suffixes = [
-                ", ".join(f"{p}={fmt_param(v)}" for p, v in zip(varying, values, strict=True) if pd.notna(v))
+                ", ".join(_series_part(p, v) for p, v in zip(varying, values, strict=True) if pd.notna(v))
                 for values in rows[varying].itertuples(index=False)
             ]
             frame.loc[rows.index, "series"] = [
@@ -364,6 +372,11 @@ def add_case_columns(frame: pd.DataFrame) -> pd.DataFrame:
         columns.remove(column)
     at = columns.index(params[-1]) + 1 if params else columns.index("profile") + 1
     return frame[columns[:at] + list(DERIVED_ID_COLUMNS) + columns[at:]]
+
+
+def _series_part(param: str, value: object) -> str:
+    """One parameter in a series name: `pool_size=4`; a mechanism or placement by its value alone."""
+    return fmt_param(value) if param in ("mechanism", "placement") else f"{param}={fmt_param(value)}"
 
 
 def _dedupe(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:

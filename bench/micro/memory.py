@@ -207,4 +207,13 @@ PLAN = Plan(
         "task is a small work item, not a process; processes' memory is the cost of a process per task",
     },
     limit=limit,
+    mechanisms={
+        "generators": "generator suspended at yield",
+        "greenlet": "greenlet switched away",
+        "gevent": "gevent greenlet waiting on gevent.event.Event",
+        "asyncio": "task awaiting a Future",
+        "uvloop": "task awaiting a Future",
+        "threads": "thread waiting on threading.Event",
+        "processes": "process waiting on multiprocessing.Event",
+    },
 )
