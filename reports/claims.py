@@ -39,6 +39,9 @@ def _per_op(frame: pd.DataFrame, micro: str, label: str) -> float | None:
     rows = _rows(frame, "micro", micro)
     rows = rows[(rows["label"] == label) | ((rows["backend"] == label) & rows["variant"].isna())]
     rows = rows.dropna(subset=["per_op_s"])
+    for column, default in (("family", "native"), ("placement", "os")):
+        if column in rows.columns:  # each model's own hand-over, placed by the OS
+            rows = rows[rows[column].isna() | (rows[column] == default)]
     if rows.empty:
         return None
     return float(rows.sort_values("n_tasks", na_position="first")["per_op_s"].iloc[-1])
@@ -76,8 +79,32 @@ def thread_switch_dearer_than_greenlet(frame: pd.DataFrame) -> Verdict:
 
 
 def process_switch_dearer_than_thread(frame: pd.DataFrame) -> Verdict:
-    """Switching between processes costs more than between threads."""
-    return _dearer(frame, "switch", "A hand-over", _first_label(frame, "processes"), "threads")
+    """Switching between processes costs more than between threads.
+
+    Compared only where both went through the same mechanism at the same CPU
+    placement; a run without such pairs says it cannot compare them.
+    """
+    dear, cheap = _first_label(frame, "processes"), "threads"
+    claim = f"A hand-over: {dear} costs more than {cheap}"
+    rows = _rows(frame, "micro", "switch").dropna(subset=["per_op_s"])
+    if not {"mechanism", "placement"} <= set(rows.columns):
+        return Verdict(claim, None, "this run's `switch` rows do not name their mechanism and placement")
+    rows = rows[rows["label"].isin([dear, cheap])].dropna(subset=["mechanism", "placement"])
+    pairs = []
+    for (mechanism, placement), same in rows.groupby(["mechanism", "placement"], sort=True):
+        figures = same.sort_values("n_tasks", na_position="first").drop_duplicates("label", keep="last")
+        by_label = dict(zip(figures["label"], figures["per_op_s"], strict=True))
+        if dear in by_label and cheap in by_label:
+            pairs.append((str(placement), str(mechanism), float(by_label[dear]), float(by_label[cheap])))
+    if not pairs:
+        return Verdict(
+            claim, None, f"no `switch` figures of {dear} and {cheap} through the same mechanism at the same placement"
+        )
+    evidence = "; ".join(
+        f"{placement} over {mechanism}: {dear} {fmt_seconds(d)} vs {cheap} {fmt_seconds(c)} ({fmt_ratio(d / c)})"
+        for placement, mechanism, d, c in pairs
+    )
+    return Verdict(claim, all(d > c for _, _, d, c in pairs), evidence)
 
 
 def ipc_throughput_rises_with_payload(frame: pd.DataFrame) -> Verdict:

@@ -49,6 +49,16 @@ ID_COLUMNS: Sequence[str] = (
     "profile",
 )
 DERIVED_ID_COLUMNS: Sequence[str] = ("config", "series")
+#: What a memory row gives beside `bytes_per_task`, from its `extra_info["memory"]`:
+#: the spread of its fresh-process holds, tracemalloc's figure ("Python objects"),
+#: the children's PSS, and what the figure counts.
+MEMORY_COLUMNS: Sequence[str] = (
+    "bytes_per_task_low",
+    "bytes_per_task_high",
+    "python_objects_per_task",
+    "pss_per_task",
+    "bytes_counted",
+)
 STAT_COLUMNS: Sequence[str] = ("median", "q1", "q3", "iqr", "mean", "min", "max", "stddev", "rounds")
 MEASURE_COLUMNS: Sequence[str] = (
     "ideal_s",
@@ -57,6 +67,7 @@ MEASURE_COLUMNS: Sequence[str] = (
     "per_op_s",
     "times_ideal",
     "bytes_per_task",
+    *MEMORY_COLUMNS,
 )
 MACHINE_COLUMNS: Sequence[str] = (
     "cpu_model",
@@ -80,7 +91,18 @@ FIXED_COLUMNS: frozenset[str] = frozenset(
 
 # extra_info keys with a fixed meaning; every other scalar key is a case parameter.
 _RESERVED_EXTRA = frozenset(
-    {"backend", "variant", "profile", "n_tasks", "ideal_s", "workload", "micro", "ops_per_round", "bytes_per_task"}
+    {
+        "backend",
+        "variant",
+        "profile",
+        "n_tasks",
+        "ideal_s",
+        "workload",
+        "micro",
+        "ops_per_round",
+        "bytes_per_task",
+        "memory",
+    }
 )
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 #: Case parameters that always belong in a row's series name: what the figure goes
@@ -315,6 +337,13 @@ def _row(bench: Any, file_name: str) -> tuple[dict[str, Any] | None, str]:
     row["per_op_s"] = row["median"] / ops if row["kind"] == "micro" and ops > 0 else math.nan
     row["times_ideal"] = row["median"] / ideal if ideal > 0 else math.nan
     row["bytes_per_task"] = _number(extra.get("bytes_per_task"))
+    memory = extra.get("memory") if isinstance(extra.get("memory"), dict) else {}
+    assert isinstance(memory, dict)
+    row["bytes_per_task_low"] = _number(memory.get("low"))
+    row["bytes_per_task_high"] = _number(memory.get("high"))
+    row["python_objects_per_task"] = _number(memory.get("python_objects"))
+    row["pss_per_task"] = _number(memory.get("pss"))
+    row["bytes_counted"] = str(memory["counts"]) if isinstance(memory.get("counts"), str) else None
     data = stats.get("data")
     row["samples"] = [float(x) for x in data if isinstance(x, (int, float))] if isinstance(data, list) else []
     return row, ""

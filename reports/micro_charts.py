@@ -205,7 +205,24 @@ def memory_figure(rows: pd.DataFrame) -> Figure:
         x = np.array([ns.index(int(n)) for n in bars["n_tasks"]], dtype=float)
         x += (k - (len(series_list) - 1) / 2) * width
         heights = bars["bytes_per_task"].to_numpy(dtype=float) / scale
-        ax.bar(x, heights, width=width * 0.95, color=styles[series].colour, label=series)
+        spread = None
+        if "bytes_per_task_low" in bars.columns and bars["bytes_per_task_low"].notna().all():
+            spread = np.vstack(
+                [
+                    np.clip(heights - bars["bytes_per_task_low"].to_numpy(dtype=float) / scale, 0, None),
+                    np.clip(bars["bytes_per_task_high"].to_numpy(dtype=float) / scale - heights, 0, None),
+                ]
+            )
+        ax.bar(
+            x,
+            heights,
+            width=width * 0.95,
+            yerr=spread,
+            capsize=2,
+            color=styles[series].colour,
+            label=series,
+            error_kw={"elinewidth": 1, "ecolor": "#333333"},
+        )
         for xi, value in zip(x, bars["bytes_per_task"], strict=True):
             ax.text(
                 xi,
@@ -224,7 +241,9 @@ def memory_figure(rows: pd.DataFrame) -> Figure:
     else:
         ax.set_ylim(0, float(np.nanmax(values)) / scale * 1.3)
     ax.set_xlabel("live tasks held at once (n_tasks)")
-    ax.set_ylabel(f"memory per task ({unit}){', log scale' if log else ''}")
+    ax.set_ylabel(
+        f"memory per task ({unit}){', log scale' if log else ''}; whiskers: lowest and highest fresh-process hold"
+    )
     ax.grid(True, axis="y", which="major", alpha=0.35)
     ax.set_title(wrap(f"memory: bytes per live task by model, lower is better\n{machine_title(rows)}"))
     legend_outside(ax, title="model")

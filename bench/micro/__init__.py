@@ -131,11 +131,12 @@ def micro_cases(profile: Profile, backend: str, micros: list[str]) -> list[Micro
                     if placement in (None, "os") or size == PLACED_PAYLOAD
                 )
             elif micro == "switch":
+                families = SWITCH_FAMILIES if backend in SWITCH_COMMON else SWITCH_FAMILIES[:1]
                 cases.extend(
-                    MicroCase(backend, variant, micro, family="native", placement=placement) for placement in placements
+                    MicroCase(backend, variant, micro, family=family, placement=placement)
+                    for family in families
+                    for placement in placements
                 )
-                if backend in SWITCH_COMMON:
-                    cases.append(MicroCase(backend, variant, micro, family="common", placement=placements[0]))
             elif micro == "memory":
                 case = MicroCase(backend, variant, micro)
                 try:
