@@ -20,7 +20,17 @@ import pytest
 
 from bench import bare_loops
 from bench.backends import BACKENDS
-from bench.micro import IPC_CHANNELS, MICROS, PLACED_PAYLOAD, MicroCase, default_start_method, ipc, memory, micro_cases, switch
+from bench.micro import (
+    IPC_CHANNELS,
+    MICROS,
+    PLACED_PAYLOAD,
+    MicroCase,
+    default_start_method,
+    ipc,
+    memory,
+    micro_cases,
+    switch,
+)
 from bench.micro._loop import Loop, WrongAnswer, nothing_left_behind
 from bench.micro.measure import run_micro
 from bench.micro.plan import PLANS, ops_per_round, why_not
