@@ -47,8 +47,10 @@ def physics() -> list[dict[str, Any]]:
         micro("spawn", "greenlet", 8e-6),
         micro("switch", "processes", 40e-6, variant="fork", family="native", placement="os", mechanism="Pipe"),
         micro("switch", "threads", 20e-6, family="native", placement="os", mechanism="queue.Queue"),
-        micro("switch", "processes", 30e-6, variant="fork", family="common", placement="same-core", mechanism="os.pipe"),
-        micro("switch", "threads", 15e-6, family="common", placement="same-core", mechanism="os.pipe"),
+        *(
+            micro("switch", backend, per_op, variant=variant, family="common", placement="same-core", mechanism="pipe")
+            for backend, variant, per_op in (("processes", "fork", 30e-6), ("threads", None, 15e-6))
+        ),
         micro("switch", "greenlet", 0.2e-6, family="native", mechanism="greenlet.switch"),
         micro("ipc", "processes", 2e-6, variant="fork", channel="pipe", payload_bytes=64),
         micro("ipc", "processes", 1e-3, variant="fork", channel="pipe", payload_bytes=2**20),

@@ -20,7 +20,7 @@ if __name__ == "__main__" and len(sys.argv) > 1 and json.loads(sys.argv[1]).get(
 
     monkey.patch_all()
 
-from typing import Any  # noqa: E402
+from typing import Any
 
 #: Tasks held once and released before the measured hold.
 WARMUP_TASKS = 16

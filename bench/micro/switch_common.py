@@ -50,7 +50,7 @@ from bench.micro._loop import (
     new_process,
 )
 from bench.micro.placement import cpus, pin_process, pin_this_thread, pinned
-from workloads._base import Readable
+from workloads._base import Readable, TaskGenerator
 
 VALUE = struct.Struct("<q")
 STOP = VALUE.pack(-1)
@@ -116,7 +116,9 @@ def threads(case: MicroCase, k: int) -> Iterator[Loop]:
         partner.start()
         try:
             with pinned(here):
-                yield _loop(lambda: _blocking_ping(k // 2, to_pong_w, to_ping_r), k, "threads", "os.pipe, blocking read")
+                yield _loop(
+                    lambda: _blocking_ping(k // 2, to_pong_w, to_ping_r), k, "threads", "os.pipe, blocking read"
+                )
         finally:
             os.write(to_pong_w, STOP)
             partner.join(JOIN_TIMEOUT_S)
@@ -182,7 +184,10 @@ def generators(case: MicroCase, k: int) -> Iterator[Loop]:
         with _pipes() as (to_pong_r, to_pong_w, to_ping_r, to_ping_w):
 
             def one_round() -> int:
-                tasks = [_ping_task(k // 2, to_pong_w, to_ping_r), _pong_task(to_pong_r, to_ping_w)]
+                tasks: list[TaskGenerator] = [
+                    _ping_task(k // 2, to_pong_w, to_ping_r),
+                    _pong_task(to_pong_r, to_ping_w),
+                ]
                 return int(run_generators(tasks, reactor)[0])
 
             yield _loop(one_round, k, "generators", "os.pipe via the scheduler's selector")
