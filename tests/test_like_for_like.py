@@ -22,7 +22,8 @@ import pytest
 from bench import calibrate
 from bench.backends import generators as generators_backend
 from bench.backends import greenlet_hub
-from bench.backends._pools import THREAD_POOL_CAP
+from bench.backends._pools import PROCESS_POOL_CAP, THREAD_POOL_CAP
+from bench.backends.process_pool import ProcessPool
 from bench.backends.thread_pool import ThreadPool, default_pool_size
 from bench.harness import workload_cases
 from bench.micro import PLACED, PLACEMENTS, SWITCH_COMMON, MicroCase, micro_cases, placement
@@ -272,13 +273,18 @@ def test_pools_run_all_only_on_waiting_workloads() -> None:
         }
 
 
-def test_the_all_pool_holds_every_task_up_to_its_cap_and_says_when_it_repeats_the_default() -> None:
+def test_the_all_pool_holds_every_task_and_says_when_it_repeats_the_default_or_passes_its_cap() -> None:
     pool = ThreadPool("all")
-    assert pool.size_for(100) == 100 and pool.size_for(10**6) == THREAD_POOL_CAP
+    assert pool.size_for(100) == 100
     reason = pool.limit(default_pool_size())
     assert reason and "already holds" in reason
-    assert pool.limit(default_pool_size() + 1) is None
+    assert pool.limit(default_pool_size() + 1) is None and pool.limit(THREAD_POOL_CAP) is None
+    over = pool.limit(THREAD_POOL_CAP + 1)
+    assert over and f"cap of {THREAD_POOL_CAP}" in over
     assert ThreadPool().size_for(100) == default_pool_size()
+    processes = ProcessPool("all")
+    assert processes.limit(PROCESS_POOL_CAP) is None or "cap" in (processes.limit(PROCESS_POOL_CAP) or "")
+    assert "cap of" in (processes.limit(PROCESS_POOL_CAP + 1) or "")
 
 
 @pytest.mark.timeout(60)

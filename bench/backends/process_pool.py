@@ -1,9 +1,9 @@
 """process_pool: ``ProcessPoolExecutor``, one worker per core, and one worker per task for all N.
 
 The variant is the pool size: none is one worker per core, chunked ``map``; ``all``
-holds every task of the case at once (up to what the machine can hold, see
-:func:`~bench.backends._limits.process_cap`) and runs only on workloads that wait
-(see :mod:`bench.backends._pools`).
+holds every task of the case at once (skipped above
+:data:`~bench.backends._pools.PROCESS_POOL_CAP` workers, or what the machine can
+hold if fewer) and runs only on workloads that wait (see :mod:`bench.backends._pools`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from bench.backends._base import Backend, Task
 from bench.backends._limits import process_cap
-from bench.backends._pools import POOL_VARIANTS, applies, pool_label, same_as_default
+from bench.backends._pools import POOL_VARIANTS, PROCESS_POOL_CAP, applies, pool_label, why_not_all
 from bench.backends.processes import default_start_method
 from workloads import Form
 
@@ -56,8 +56,8 @@ class ProcessPool(Backend):
         return applies(variant, workload)
 
     def size_for(self, n_tasks: int) -> int:
-        """The pool's size for ``n_tasks``: one per core, or all of them up to the process cap."""
-        return max(1, min(n_tasks, process_cap(self.start_method))) if self.variant == "all" else cores()
+        """The pool's size for ``n_tasks``: one per core, or one worker per task."""
+        return n_tasks if self.variant == "all" else cores()
 
     def chunksize(self, n_tasks: int) -> int:
         """Tasks per message to a worker."""
@@ -68,7 +68,8 @@ class ProcessPool(Backend):
 
     def limit(self, n_tasks: int) -> str | None:
         if self.variant == "all":
-            return same_as_default(self.size_for(n_tasks), cores(), n_tasks)
+            cap = min(PROCESS_POOL_CAP, process_cap(self.start_method))
+            return why_not_all(n_tasks, cores(), cap, "worker processes")
         return None
 
     def setup(self, n_tasks: int) -> None:

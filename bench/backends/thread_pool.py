@@ -1,7 +1,7 @@
 """thread_pool: ``concurrent.futures.ThreadPoolExecutor``, at its default size and at one for all N.
 
 The variant is the pool size: none is the executor's default, ``min(32, cores + 4)``;
-``all`` holds every task of the case at once (up to
+``all`` holds every task of the case at once (skipped above
 :data:`~bench.backends._pools.THREAD_POOL_CAP` threads) and runs only on workloads
 that wait (see :mod:`bench.backends._pools`).
 """
@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from bench.backends._base import Backend, Task
-from bench.backends._pools import POOL_VARIANTS, THREAD_POOL_CAP, applies, pool_label, same_as_default
+from bench.backends._pools import POOL_VARIANTS, THREAD_POOL_CAP, applies, pool_label, why_not_all
 from workloads import Form
 
 
@@ -44,15 +44,15 @@ class ThreadPool(Backend):
         return applies(variant, workload)
 
     def size_for(self, n_tasks: int) -> int:
-        """The pool's size for ``n_tasks``: the default, or all of them up to the cap."""
-        return min(n_tasks, THREAD_POOL_CAP) if self.variant == "all" else default_pool_size()
+        """The pool's size for ``n_tasks``: the default, or one thread per task."""
+        return n_tasks if self.variant == "all" else default_pool_size()
 
     def capacity(self, n_tasks: int) -> int | None:
         return self.size_for(n_tasks)
 
     def limit(self, n_tasks: int) -> str | None:
         if self.variant == "all":
-            return same_as_default(self.size_for(n_tasks), default_pool_size(), n_tasks)
+            return why_not_all(n_tasks, default_pool_size(), THREAD_POOL_CAP, "threads")
         return None
 
     def setup(self, n_tasks: int) -> None:
