@@ -89,13 +89,22 @@ def heatmap_reading(frame: pd.DataFrame) -> str:
         at = at_n(rows, n).dropna(subset=["times_ideal"]).sort_values("times_ideal")
         ranked = at[~below_ideal(at)]
         if ranked.empty:
-            sentences.append(_below_note(at).strip())
             continue
         where = f"`{case}`" + (f" ({config})" if config else "") + _n_text(n)
         best, worst = ranked.iloc[0], ranked.iloc[-1]
         sentences.append(
             f"On {where} **{best['series']}** is closest to ideal ({fmt_ratio(best['times_ideal'])}) "
-            f"and **{worst['series']}** furthest ({fmt_ratio(worst['times_ideal'])})." + _below_note(at)
+            f"and **{worst['series']}** furthest ({fmt_ratio(worst['times_ideal'])})."
+        )
+    workloads = frame[frame["kind"] == "workload"] if "kind" in frame.columns else frame
+    below = workloads[below_ideal(workloads)]
+    if not below.empty:
+        named = "; ".join(
+            f"**{r.series}** on `{r.case}` at {r.n_tasks} tasks, {fmt_ratio(r.times_ideal)}" for r in below.itertuples()
+        )
+        sentences.append(
+            f"Below their ideal by more than their interquartile range, so not ranked: {named} "
+            "(the ideal is meant as a bound; such a figure says it was measured on a faster moment of the machine)."
         )
     return " ".join(sentences) or "No workload recorded an ideal time."
 

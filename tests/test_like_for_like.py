@@ -250,7 +250,18 @@ def test_a_figure_below_its_ideal_is_marked_and_never_called_closest() -> None:
     assert list(below_ideal(frame)) == [True, False, False]
     text = heatmap_reading(frame)
     assert "**process_pool** is closest" in text
-    assert "not ranked: **sequential**" in text
+    assert "not ranked: **sequential** on `cpu_spin` at 10 tasks" in text
+
+
+def test_a_figure_below_its_ideal_at_another_n_is_marked_too() -> None:
+    rows = [
+        _workload_row("generators", 0.085, 0.087, 0.1),
+        _workload_row("process_pool", 0.11, 0.12, 0.1),
+        {**_workload_row("process_pool", 0.2, 0.21, 0.1), "n_tasks": 100},
+    ]
+    rows[0]["n_tasks"] = 1
+    text = heatmap_reading(pd.DataFrame(rows))
+    assert "not ranked: **generators** on `cpu_spin` at 1 tasks" in text
 
 
 def test_a_figure_whose_interval_reaches_its_ideal_is_not_marked() -> None:
