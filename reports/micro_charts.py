@@ -43,7 +43,10 @@ def micro_cost_figure(rows: pd.DataFrame) -> Figure:
     high = np.clip(at["q3"].to_numpy(dtype=float) / ops - per_op, 0, None)
     log = spans_decades(per_op)
     unit, scale = ("s", 1.0) if log else time_unit(per_op)
-    fig = Figure(figsize=(9.0, 1.6 + 0.45 * len(at)), layout="constrained")
+    # Labels name the mechanism and placement too: widen the figure so the bars keep their room.
+    longest = max((len(str(series)) for series in at["series"]), default=0)
+    width = max(9.0, 6.0 + 0.09 * longest)
+    fig = Figure(figsize=(width, 1.6 + 0.45 * len(at)), layout="constrained")
     ax = fig.add_subplot()
     y = np.arange(len(at))
     ax.barh(
@@ -81,7 +84,9 @@ def micro_cost_figure(rows: pd.DataFrame) -> Figure:
     ax.set_title(
         wrap(
             f"{case_title(micro, config)}: cost of one {_operation(micro)} by model, cheapest first\n"
-            f"{machine_title(rows)}"
+            f"{machine_title(rows)}",
+            # The title sits over the bars only, which the labels leave narrower than the figure.
+            width=max(40, int(80 * (width - 0.09 * longest - 1.0) / 8.0)),
         )
     )
     return fig
@@ -197,7 +202,7 @@ def memory_figure(rows: pd.DataFrame) -> Figure:
     values = rows["bytes_per_task"].to_numpy(dtype=float)
     log = spans_decades(values)
     unit, scale = ("bytes", 1.0) if log else byte_unit(values)
-    fig = Figure(figsize=(9.5, 5.4), layout="constrained")
+    fig = Figure(figsize=(11.0, 5.4), layout="constrained")
     ax = fig.add_subplot()
     width = 0.8 / max(len(series_list), 1)
     for k, series in enumerate(series_list):
@@ -240,10 +245,8 @@ def memory_figure(rows: pd.DataFrame) -> Figure:
         tick_formatter(fmt_bytes, ax.yaxis)
     else:
         ax.set_ylim(0, float(np.nanmax(values)) / scale * 1.3)
-    ax.set_xlabel("live tasks held at once (n_tasks)")
-    ax.set_ylabel(
-        f"memory per task ({unit}){', log scale' if log else ''}; whiskers: lowest and highest fresh-process hold"
-    )
+    ax.set_xlabel("live tasks held at once (n_tasks); whiskers: lowest and highest fresh-process hold")
+    ax.set_ylabel(f"memory per task ({unit}){', log scale' if log else ''}")
     ax.grid(True, axis="y", which="major", alpha=0.35)
     ax.set_title(wrap(f"memory: bytes per live task by model, lower is better\n{machine_title(rows)}"))
     legend_outside(ax, title="model")
