@@ -38,6 +38,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--http-base", default=None, help="base URL of an already running local server")
     group.addoption("--calibration", default=None, help="calibration JSON written by the runner")
     group.addoption("--outcomes", default=None, help="write each case's outcome to this JSON file")
+    group.addoption("--process-index", type=int, default=0, help="which of the run's processes of this backend this is")
+    group.addoption("--processes", type=int, default=1, help="how many processes of this backend the run makes")
 
 
 def _profile(config: pytest.Config) -> Profile:
@@ -95,7 +97,7 @@ def http_target(pytestconfig: pytest.Config) -> Iterator[HttpTarget]:
     from workloads.http_fetch import local_server
 
     with local_server() as started:
-        yield HttpTarget(url=None, base=started)
+        yield HttpTarget(url=None, base=started.base, server=started)
 
 
 @pytest.fixture(scope="session")
@@ -108,7 +110,7 @@ def calibration(pytestconfig: pytest.Config, profile: Profile, http_target: Http
         return calibrate.load(Path(path))
     workloads = _workloads(pytestconfig)
     urls = calibrate.http_urls(profile, workloads, http_target.url, http_target.base)
-    return calibrate.calibrate(profile, workloads, urls)
+    return calibrate.calibrate(profile, workloads, urls, http_target.server)
 
 
 # -- pytest-benchmark hooks --------------------------------------------------------
@@ -137,6 +139,8 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks: Any, output_
     output_json["session"] = {
         "backend": config.getoption("--backend"),
         "profile": config.getoption("--profile"),
+        "process": config.getoption("--process-index"),
+        "processes": config.getoption("--processes"),
         "isolation": isolation_facts(),
     }
 

@@ -2,8 +2,9 @@
 
 Options mirror the make variables: ``--profile`` (PROFILE), ``--backends``
 (BACKENDS), ``--workloads`` (WORKLOADS, workloads and micro-costs), ``--results``
-(RESULTS), ``--http-url`` (HTTP_URL). A bad choice exits 2 naming the valid ones,
-before anything is created.
+(RESULTS), ``--http-url`` (HTTP_URL), ``--processes`` (PROCESSES),
+``--http-server-workers`` (HTTP_SERVER_WORKERS). A bad choice exits 2 naming the
+valid ones, before anything is created.
 """
 
 from __future__ import annotations
@@ -36,9 +37,42 @@ def _choices(kind: str, valid: list[str]) -> Callable[[str], list[str]]:
 
 def _url(text: str) -> str:
     parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an http:// or https:// URL")
+    if parts.scheme != "http" or not parts.hostname:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an http:// URL (the minimal client, which every model can run, speaks plain HTTP)"
+        )
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        raise argparse.ArgumentTypeError(f"{text!r} contains a space or a control character; percent-encode it")
+    try:
+        parts.port  # noqa: B018 (parsing the port is the check)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} has no valid port: give a number from 1 to 65535") from None
+    if parts.port == 0:
+        raise argparse.ArgumentTypeError(f"{text!r} has no valid port: give a number from 1 to 65535")
     return text
+
+
+def _processes(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_PROCESSES:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a process count; give a whole number from 1 to {MAX_PROCESSES} "
+            "(3 or more lets the reports see run-to-run noise)"
+        )
+    return value
+
+
+#: More fresh interpreters per backend than this adds time, not knowledge.
+MAX_PROCESSES = 50
+
+
+def _workers(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 64:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a worker count; give a whole number from 1 to 64")
+    return int(text)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -54,6 +88,18 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--results", type=Path, default=Path("results"), help="results directory (default results)")
     p.add_argument("--http-url", type=_url, default=None, help="fetch this URL instead of the local server")
+    p.add_argument(
+        "--processes",
+        type=_processes,
+        default=None,
+        help="fresh interpreters per backend, run round-robin (default: the profile's, smoke 1, quick 3, full 5)",
+    )
+    p.add_argument(
+        "--http-server-workers",
+        type=_workers,
+        default=None,
+        help="worker processes of the local HTTP server (default: one per core, at most 8)",
+    )
     p.add_argument("--no-report", action="store_true", help="do not build the report after the run")
     return p
 
@@ -67,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         workloads=args.workloads,
         results=args.results,
         http_url=args.http_url,
+        processes=args.processes,
+        http_server_workers=args.http_server_workers,
         report=not args.no_report,
     )
     return execute(options)

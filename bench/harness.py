@@ -8,9 +8,10 @@ wrong answer raises, so pytest-benchmark drops the case and the test fails.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -20,6 +21,7 @@ import pytest
 from bench.backends import Backend, load, unavailable
 from bench.profiles import PROFILES, Profile
 from workloads import WORKLOADS, Calibration, http_fetch
+from workloads.server_cpu import EXTERNAL_REASON, RoundMeter, ServerCpu, unmeasured
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,9 @@ class WorkloadCase:
     variant: str | None
     workload: str
     n_tasks: int
+    #: The value this case takes for each of the workload's grid parameters
+    #: (a parameter the profile gives as a tuple of values, such as http_fetch's client).
+    choices: tuple[tuple[str, Any], ...] = ()
 
     @property
     def label(self) -> str:
@@ -39,7 +44,12 @@ class WorkloadCase:
     @property
     def id(self) -> str:
         """The pytest id of this case."""
-        return f"{self.label}-{self.workload}-n{self.n_tasks}"
+        chosen = "".join(f"-{value}" for _, value in self.choices)
+        return f"{self.label}-{self.workload}{chosen}-n{self.n_tasks}"
+
+    def params(self, profile: Profile) -> dict[str, Any]:
+        """The workload's parameters for this case, its grid choices and n_tasks included."""
+        return {**profile.workloads[self.workload], **dict(self.choices), "n_tasks": self.n_tasks}
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,7 @@ class HttpTarget:
 
     url: str | None
     base: str | None
+    server: http_fetch.LocalServer | None = None
 
     def resolve(self, params: dict[str, Any]) -> dict[str, Any]:
         """Return the params with ``url`` set (and unknowns cleared for a user URL)."""
@@ -62,16 +73,28 @@ def workload_cases(profile: Profile, backend: str, workloads: list[str]) -> list
     backend_cls = None if unavailable(backend) else load(backend)
     variants = backend_cls.variants(profile.start_methods) if backend_cls else (None,)
     return [
-        WorkloadCase(backend, variant, workload, n)
+        WorkloadCase(backend, variant, workload, n, choices)
         for workload in workloads
+        for choices in grid(profile.workloads[workload])
         for variant in variants
         if backend_cls is None or backend_cls.applies(variant, workload)
         for n in profile.n_tasks
     ]
 
 
+def grid(params: Mapping[str, Any]) -> list[tuple[tuple[str, Any], ...]]:
+    """Every combination of the parameters given as tuples of values: ``[()]`` if none are."""
+    axes = [(key, values) for key, values in params.items() if isinstance(values, tuple)]
+    return [
+        tuple(zip([key for key, _ in axes], combo, strict=True))
+        for combo in itertools.product(*(values for _, values in axes))
+    ]
+
+
 def rounds_for(profile: Profile, probe_s: float) -> int:
-    """How many timed rounds fit the profile's per-case target, given one round's time."""
+    """How many timed rounds of one process fit the profile's per-case target, given one round's time."""
+    if probe_s >= profile.long_round_s:
+        return 1
     if probe_s <= 0:
         return profile.max_rounds
     return max(profile.min_rounds, min(profile.max_rounds, math.ceil(profile.target_case_s / probe_s)))
@@ -100,7 +123,7 @@ def run_case(
     form = workload.form(backend_cls.form)
     if form is None:
         pytest.skip(f"{case.workload} has no {backend_cls.form.value} form, which {case.backend} needs")
-    params: dict[str, Any] = {**profile.workloads[case.workload], "n_tasks": case.n_tasks}
+    params = case.params(profile)
     if case.workload == "http_fetch":
         params = http.resolve(params)
     with backend_cls(case.variant) as backend:
@@ -130,40 +153,71 @@ def run_case(
                 "ideal_s": workload.ideal_s(case.n_tasks, params, calibration),
                 "profile": profile.name,
                 **recorded,
+                **(workload.describe(backend_cls.form, params) if workload.describe else {}),
                 **backend.parameters(),
             }
         )
+        meter = server_meter(case, http, calibration)
         task = partial(form, params=params)
         timed_and_checked(
             benchmark,
             lambda: backend.run(task, case.n_tasks),
             lambda results: workload.check(results, case.n_tasks, params),
             profile,
+            predicted,
+            meter,
         )
+        if case.workload == "http_fetch":
+            benchmark.extra_info.update(
+                meter.extra_info(calibration.server_workers) if meter else unmeasured(EXTERNAL_REASON)
+            )
+
+
+def server_meter(case: WorkloadCase, http: HttpTarget, calibration: Calibration) -> RoundMeter | None:
+    """A meter of the local server's CPU for an http_fetch case; None otherwise."""
+    if case.workload != "http_fetch" or http.url or calibration.server_pid is None:
+        return None
+    return RoundMeter(ServerCpu(calibration.server_pid))
 
 
 def timed_and_checked(
-    benchmark: Any, one_round: Callable[[], Any], check: Callable[[Any], None], profile: Profile
+    benchmark: Any,
+    one_round: Callable[[], Any],
+    check: Callable[[Any], None],
+    profile: Profile,
+    predicted_s: float = 0.0,
+    meter: RoundMeter | None = None,
 ) -> None:
     """Time ``one_round`` with ``benchmark.pedantic``, checking each round's answer.
 
     With ``profile.warmup`` one untimed (but checked) round first sizes the number
-    of timed rounds. ``check`` runs in pedantic's untimed teardown: when it raises,
-    pytest-benchmark marks the benchmark as errored, so it is never saved.
+    of timed rounds, unless ``predicted_s`` already says a round is long (then one
+    timed round: this process is one sample of many). ``check`` runs in pedantic's
+    untimed teardown: when it raises, pytest-benchmark marks the benchmark as
+    errored, so it is never saved. A ``meter`` is read in pedantic's untimed
+    setup and teardown of every timed round.
     """
     box: list[Any] = []
 
     def timed() -> None:
         box.append(one_round())
 
+    def setup() -> None:
+        if meter is not None:
+            meter.before()
+
     def teardown() -> None:
+        if meter is not None:
+            meter.after()
         check(box.pop())
 
     rounds = profile.min_rounds
-    if profile.warmup:
+    if predicted_s >= profile.long_round_s:
+        rounds = 1
+    elif profile.warmup:
         start = time.perf_counter()
         timed()
         probe_s = time.perf_counter() - start
-        teardown()
+        check(box.pop())
         rounds = rounds_for(profile, probe_s)
-    benchmark.pedantic(timed, teardown=teardown, rounds=rounds, warmup_rounds=0, iterations=1)
+    benchmark.pedantic(timed, setup=setup, teardown=teardown, rounds=rounds, warmup_rounds=0, iterations=1)

@@ -29,6 +29,7 @@ from reports.frames import (
     speedups,
     wrap,
 )
+from reports.marks import SERVER_BOUND, below_ideal, distance_from_ideal, server_bound
 from reports.palette import IDEAL_COLOUR, series_styles
 from reports.units import fmt_ratio, fmt_seconds, tick_formatter
 
@@ -57,8 +58,28 @@ def legend_outside(ax: Axes, **kwargs: Any) -> None:
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, fontsize="small", **kwargs)
 
 
+def interval(rows: pd.DataFrame, *, per_op: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The 95% interval (over processes) of each row's figure, per operation if `per_op`.
+
+    A row measured in one process has no interval: both ends are the figure itself,
+    so its whisker or band has no width rather than a made-up one.
+    """
+    value = rows["per_op_s" if per_op else "median"].to_numpy(dtype=float)
+    per = rows["ops_per_round"].to_numpy(dtype=float) if per_op else 1.0
+    low = rows["ci_low"].to_numpy(dtype=float) / per
+    high = rows["ci_high"].to_numpy(dtype=float) / per
+    return np.where(np.isfinite(low), low, value), np.where(np.isfinite(high), high, value)
+
+
+def whiskers(rows: pd.DataFrame, *, per_op: bool = False) -> np.ndarray:
+    """Error-bar lengths (below; above) of each row's figure from its 95% interval."""
+    low, high = interval(rows, per_op=per_op)
+    value = rows["per_op_s" if per_op else "median"].to_numpy(dtype=float)
+    return np.vstack([np.clip(value - low, 0, None), np.clip(high - value, 0, None)])
+
+
 def draw_scaling(ax: Axes, rows: pd.DataFrame, *, show_ideal: bool = True) -> None:
-    """Draw median wall time vs n_tasks on `ax`: a line per series, IQR bands, ideal.
+    """Draw median wall time vs n_tasks on `ax`: a line per series, 95% interval bands, ideal.
 
     `rows` holds one workload configuration. Both axes are logarithmic.
     """
@@ -67,10 +88,11 @@ def draw_scaling(ax: Axes, rows: pd.DataFrame, *, show_ideal: bool = True) -> No
         line = rows[rows["series"] == series].dropna(subset=["n_tasks"]).sort_values("n_tasks")
         style = styles[series]
         x = line["n_tasks"].to_numpy(dtype=float)
+        band_low, band_high = interval(line)
         ax.fill_between(
             x,
-            line["q1"].to_numpy(dtype=float),
-            line["q3"].to_numpy(dtype=float),
+            band_low,
+            band_high,
             color=style.colour,
             alpha=0.18,
             linewidth=0,
@@ -97,7 +119,7 @@ def draw_scaling(ax: Axes, rows: pd.DataFrame, *, show_ideal: bool = True) -> No
 def scaling_figure(rows: pd.DataFrame) -> Figure:
     """Plot one workload's median wall time against n_tasks, log-log, one line per model.
 
-    The shaded band around each line is the interquartile range of the rounds; the
+    The shaded band around each line is the 95% interval over processes; the
     dashed black line is the workload's ideal. `rows` holds one case configuration.
     """
     fig = Figure(figsize=FIGSIZE, layout="constrained")
@@ -108,7 +130,7 @@ def scaling_figure(rows: pd.DataFrame) -> Figure:
     ax.set_title(
         wrap(
             f"{case_title(case, config)}: wall time vs number of tasks, by model\n"
-            f"{machine_title(rows)} · band: interquartile range · dashed: ideal"
+            f"{machine_title(rows)} · band: 95% interval over processes · dashed: ideal"
         )
     )
     legend_outside(ax, title="model")
@@ -118,9 +140,10 @@ def scaling_figure(rows: pd.DataFrame) -> Figure:
 def bars_figure(rows: pd.DataFrame) -> Figure:
     """Plot one workload's models as horizontal bars at the largest common n_tasks.
 
-    Bars are sorted fastest first (top), whiskers span the interquartile range, the
+    Bars are sorted fastest first (top), whiskers span the 95% interval over processes, the
     dashed line is the ideal, and each bar is labelled with its median and distance
-    from ideal. `rows` holds one case configuration.
+    from ideal, and marked "below ideal" or "server-bound" where it is. `rows` holds
+    one case configuration.
     """
     n = common_n(rows)
     at = at_n(rows, n).sort_values("median")
@@ -129,8 +152,7 @@ def bars_figure(rows: pd.DataFrame) -> Figure:
     ax = fig.add_subplot()
     y = np.arange(len(at))
     median = at["median"].to_numpy(dtype=float)
-    low = np.clip(median - at["q1"].to_numpy(dtype=float), 0, None)
-    high = np.clip(at["q3"].to_numpy(dtype=float) - median, 0, None)
+    low, high = whiskers(at)
     ax.barh(
         y,
         median,
@@ -147,15 +169,17 @@ def bars_figure(rows: pd.DataFrame) -> Figure:
     if log:
         ax.set_xscale("log")
         ax.set_xlim(float(np.nanmin(median - low)) / 3, top * 8)
-        ax.set_xlabel("median wall time, log scale; whiskers: interquartile range")
+        ax.set_xlabel("median wall time, log scale; whiskers: 95% interval over processes")
     else:
         ax.set_xlim(0, top * 1.45)
-        ax.set_xlabel("median wall time; whiskers: interquartile range")
+        ax.set_xlabel("median wall time; whiskers: 95% interval over processes")
     tick_formatter(fmt_seconds, ax.xaxis)
-    for yi, row, right in zip(y, at.itertuples(), median + high, strict=True):
+    flagged = [_cell_marks(at.loc[[index]]).replace("\n", " · ") for index in at.index]
+    for yi, row, right, marks in zip(y, at.itertuples(), median + high, flagged, strict=True):
         text = fmt_seconds(row.median)
         if pd.notna(row.times_ideal):
             text += f" · {fmt_ratio(row.times_ideal)} ideal"
+        text += marks
         ax.text(right * 1.06 if log else right + top * 0.02, float(yi), text, va="center", fontsize="small")
     if not ideal.empty:
         value = float(ideal.median())
@@ -181,8 +205,10 @@ def heatmap_figure(frame: pd.DataFrame) -> Figure:
     """Plot "times ideal" (median / ideal_s) as a heatmap of models x workloads.
 
     Each workload column is taken at its own largest common n_tasks (named in the
-    column label); 1.0x is ideal, bigger is further from it. Cells are annotated and
-    coloured on a log scale; a model that did not run a workload shows "n/a".
+    column label); 1.0x is ideal. Cells are annotated with the ratio and coloured by
+    its distance from 1.0 on a log scale, so a median below its ideal is never
+    coloured as the best: it is marked "below ideal", as a server-bound case is
+    marked "server-bound". A model that did not run a workload shows "n/a".
     """
     columns: list[tuple[str, pd.DataFrame]] = []
     for case, config, rows in case_groups(frame, "workload"):
@@ -193,36 +219,53 @@ def heatmap_figure(frame: pd.DataFrame) -> Figure:
     workloads = frame[frame["kind"] == "workload"]
     series = ordered_series(workloads)
     values = np.full((len(series), len(columns)), np.nan)
+    notes: dict[tuple[int, int], str] = {}
     for j, (_, rows) in enumerate(columns):
         for i, name in enumerate(series):
-            match = rows.loc[rows["series"] == name, "times_ideal"]
+            match = rows.loc[rows["series"] == name]
             if not match.empty:
-                values[i, j] = float(match.iloc[0])
+                values[i, j] = float(match["times_ideal"].iloc[0])
+                notes[(i, j)] = _cell_marks(match.iloc[[0]])
     fig = Figure(figsize=(3.2 + 1.9 * max(len(columns), 1), 1.9 + 0.5 * max(len(series), 1)), layout="constrained")
     ax = fig.add_subplot()
-    finite = values[np.isfinite(values) & (values > 0)]
+    distance = distance_from_ideal(values)
+    finite = distance[np.isfinite(distance)]
     top = float(finite.max()) if finite.size else 2.0
-    # The colours saturate at 10x ideal, so that 1.0x, 1.5x and 3x stay apart even
-    # when one cell (sequential sleepers) is a hundred times the ideal.
-    norm = LogNorm(vmin=min(float(finite.min()) if finite.size else 1.0, 1.0), vmax=min(max(top, 2.0), 10.0), clip=True)
+    # The colours saturate at 10x from ideal, so that 1.0x, 1.5x and 3x stay apart
+    # even when one cell (sequential sleepers) is a hundred times the ideal.
+    norm = LogNorm(vmin=1.0, vmax=min(max(top, 2.0), 10.0), clip=True)
     cmap = _ratio_cmap()
-    image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, norm=norm, aspect="auto")
+    image = ax.imshow(np.ma.masked_invalid(distance), cmap=cmap, norm=norm, aspect="auto")
     for (i, j), value in np.ndenumerate(values):
         if math.isfinite(value):
-            r, g, b = to_rgb(cmap(norm(value)))
+            r, g, b = to_rgb(cmap(norm(distance[i, j])))
             ink = "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
-            ax.text(j, i, fmt_ratio(value), ha="center", va="center", color=ink, fontsize="small")
+            text = fmt_ratio(value) + notes.get((i, j), "")
+            ax.text(j, i, text, ha="center", va="center", color=ink, fontsize="small")
         else:
             ax.text(j, i, "n/a", ha="center", va="center", color="#666666", fontsize="small")
     ax.set_xticks(range(len(columns)), [label for label, _ in columns])
     ax.set_yticks(range(len(series)), series)
     ax.tick_params(top=True, bottom=False, labeltop=True, labelbottom=False)
     bar = fig.colorbar(
-        image, ax=ax, extend="max" if top > 10.0 else "neither", label="times ideal (median / ideal_s), log scale"
+        image,
+        ax=ax,
+        extend="max" if top > 10.0 else "neither",
+        label="distance from ideal, log scale",
     )
     tick_formatter(fmt_ratio, bar.ax.yaxis)
     ax.set_title(wrap(f"Distance from ideal by model and workload (1.0x = ideal)\n{machine_title(frame)}"))
     return fig
+
+
+def _cell_marks(row: pd.DataFrame) -> str:
+    """The marks under a heatmap cell's ratio: below ideal, server-bound."""
+    text = ""
+    if bool(below_ideal(row).iloc[0]):
+        text += "\nbelow ideal"
+    if bool(server_bound(row).iloc[0]):
+        text += "\n" + SERVER_BOUND
+    return text
 
 
 def _ratio_cmap() -> Colormap:

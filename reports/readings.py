@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from reports.frames import at_n, case_groups, common_n, largest_n_each, speedups
+from reports.marks import BELOW_IDEAL, below_ideal, distance_from_ideal
 from reports.units import fmt_bytes, fmt_rate, fmt_ratio, fmt_seconds
 
 
@@ -55,57 +56,32 @@ def bars_reading(rows: pd.DataFrame) -> str:
     )
     if pd.notna(best["times_ideal"]):
         text += f" and {fmt_ratio(best['times_ideal'])} ideal"
-    return text + f" ({fmt_seconds(best['median'])} vs {fmt_seconds(worst['median'])})." + _below_note(at)
-
-
-def below_ideal(rows: pd.DataFrame) -> pd.Series:
-    """Which rows lie below their ideal by more than their interval: the whole IQR under it.
-
-    The ideal is meant as a bound; a figure below it says the ideal was mis-measured
-    (or the machine changed speed), so such a figure is marked and never ranked best.
-    """
-    if "q3" not in rows.columns or "ideal_s" not in rows.columns:
-        return pd.Series(False, index=rows.index)
-    return (rows["q3"] < rows["ideal_s"]).fillna(False).astype(bool)
-
-
-def _below_note(rows: pd.DataFrame) -> str:
-    """A sentence naming the rows below their ideal, or nothing."""
-    below = rows[below_ideal(rows)]
-    if below.empty:
-        return ""
-    named = ", ".join(f"**{r.series}** {fmt_ratio(r.times_ideal)}" for r in below.itertuples())
-    return f" Below ideal by more than their interquartile range, so not ranked: {named}."
+    return text + f" ({fmt_seconds(best['median'])} vs {fmt_seconds(worst['median'])})."
 
 
 def heatmap_reading(frame: pd.DataFrame) -> str:
     """Say, per workload, which model is closest to ideal and which is furthest.
 
-    A figure below its ideal is named as such instead of being called closest.
+    Closeness is the distance from 1.0 on a log scale; a median below its ideal is
+    named as such and never called the closest.
     """
     sentences = []
     for case, config, rows in case_groups(frame, "workload"):
         n = common_n(rows)
-        at = at_n(rows, n).dropna(subset=["times_ideal"]).sort_values("times_ideal")
-        ranked = at[~below_ideal(at)]
-        if ranked.empty:
-            continue
+        at = at_n(rows, n).dropna(subset=["times_ideal"])
+        below = at[below_ideal(at)]
+        at = at[~below_ideal(at)]
+        at = at.assign(distance=distance_from_ideal(at["times_ideal"])).sort_values("distance")
         where = f"`{case}`" + (f" ({config})" if config else "") + _n_text(n)
-        best, worst = ranked.iloc[0], ranked.iloc[-1]
-        sentences.append(
-            f"On {where} **{best['series']}** is closest to ideal ({fmt_ratio(best['times_ideal'])}) "
-            f"and **{worst['series']}** furthest ({fmt_ratio(worst['times_ideal'])})."
-        )
-    workloads = frame[frame["kind"] == "workload"] if "kind" in frame.columns else frame
-    below = workloads[below_ideal(workloads)]
-    if not below.empty:
-        named = "; ".join(
-            f"**{r.series}** on `{r.case}` at {r.n_tasks} tasks, {fmt_ratio(r.times_ideal)}" for r in below.itertuples()
-        )
-        sentences.append(
-            f"Below their ideal by more than their interquartile range, so not ranked: {named} "
-            "(the ideal is meant as a bound; such a figure says it was measured on a faster moment of the machine)."
-        )
+        if not at.empty:
+            best, worst = at.iloc[0], at.iloc[-1]
+            sentences.append(
+                f"On {where} **{best['series']}** is closest to ideal ({fmt_ratio(best['times_ideal'])}) "
+                f"and **{worst['series']}** furthest ({fmt_ratio(worst['times_ideal'])})."
+            )
+        if not below.empty:
+            names = ", ".join(f"**{r.series}** ({fmt_ratio(r.times_ideal)})" for r in below.itertuples())
+            sentences.append(f"On {where} {names}: {BELOW_IDEAL}.")
     return " ".join(sentences) or "No workload recorded an ideal time."
 
 

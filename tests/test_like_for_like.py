@@ -7,6 +7,7 @@ point (all N sleepers of a pool sized for all overlap), and then with wide margi
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
@@ -32,9 +33,9 @@ from bench.micro.memory import fresh_holds, summary
 from bench.micro.plan import PLANS, extra_info, open_loop, why_not
 from bench.micro.sizes import sizes_for
 from bench.profiles import PROFILES
-from reports.claims import process_switch_dearer_than_thread
+from reports.claims import CLAIMS, DOES_NOT_HOLD, NOT_MEASURED, Verdict
 from reports.load import add_case_columns
-from reports.readings import below_ideal, heatmap_reading
+from reports.pooling import merge_processes
 from workloads import WORKLOADS, Calibration, cpu_spin
 
 KIB = 1024
@@ -224,51 +225,6 @@ def test_calibrate_refuses_bad_input_in_one_line() -> None:
     assert done.stderr.count("\n") == 1 and "WORK_UNITS" in done.stderr and "Traceback" not in done.stderr
 
 
-def _workload_row(series: str, median: float, q3: float, ideal: float) -> dict[str, Any]:
-    return {
-        "kind": "workload",
-        "case": "cpu_spin",
-        "config": "",
-        "series": series,
-        "backend": series,
-        "n_tasks": 10,
-        "median": median,
-        "q3": q3,
-        "ideal_s": ideal,
-        "times_ideal": median / ideal,
-    }
-
-
-def test_a_figure_below_its_ideal_is_marked_and_never_called_closest() -> None:
-    frame = pd.DataFrame(
-        [
-            _workload_row("sequential", 0.09, 0.092, 0.1),  # below ideal, interval and all
-            _workload_row("process_pool", 0.11, 0.12, 0.1),
-            _workload_row("threads", 0.2, 0.21, 0.1),
-        ]
-    )
-    assert list(below_ideal(frame)) == [True, False, False]
-    text = heatmap_reading(frame)
-    assert "**process_pool** is closest" in text
-    assert "not ranked: **sequential** on `cpu_spin` at 10 tasks" in text
-
-
-def test_a_figure_below_its_ideal_at_another_n_is_marked_too() -> None:
-    rows = [
-        _workload_row("generators", 0.085, 0.087, 0.1),
-        _workload_row("process_pool", 0.11, 0.12, 0.1),
-        {**_workload_row("process_pool", 0.2, 0.21, 0.1), "n_tasks": 100},
-    ]
-    rows[0]["n_tasks"] = 1
-    text = heatmap_reading(pd.DataFrame(rows))
-    assert "not ranked: **generators** on `cpu_spin` at 1 tasks" in text
-
-
-def test_a_figure_whose_interval_reaches_its_ideal_is_not_marked() -> None:
-    frame = pd.DataFrame([_workload_row("sequential", 0.098, 0.101, 0.1)])
-    assert not below_ideal(frame).any()
-
-
 # -- pool size as a parameter ------------------------------------------------------------
 
 
@@ -356,7 +312,15 @@ def _switch_row(label: str, family: str, mechanism: str, where: str | None, per_
         "mechanism": mechanism,
         "placement": where,
         "per_op_s": per_op,
+        "median": per_op,
+        "ci_low": per_op * 0.95,
+        "ci_high": per_op * 1.05,
     }
+
+
+def process_switch_dearer_than_thread(frame: pd.DataFrame) -> Verdict:
+    (claim,) = [c for c in CLAIMS if c.__name__ == "process_switch_dearer_than_thread"]
+    return claim(frame)
 
 
 def test_series_name_the_mechanism_and_placement_and_families_chart_apart() -> None:
@@ -384,7 +348,7 @@ def test_the_thread_vs_process_claim_compares_like_with_like_or_says_it_cannot()
     ]
     frame = pd.DataFrame(rows).assign(kind="micro")
     verdict = process_switch_dearer_than_thread(frame)
-    assert verdict.holds is None and "same mechanism" in verdict.evidence
+    assert verdict.outcome == NOT_MEASURED and "same mechanism" in verdict.evidence
     rows += [
         _switch_row("processes[fork]", "common", "os.pipe", "same-core", 5e-6),
         _switch_row("threads", "common", "os.pipe", "same-core", 4e-6),
@@ -392,5 +356,30 @@ def test_the_thread_vs_process_claim_compares_like_with_like_or_says_it_cannot()
         _switch_row("threads", "common", "os.pipe", "cross-core", 12e-6),
     ]
     verdict = process_switch_dearer_than_thread(pd.DataFrame(rows))
-    assert verdict.holds is False
+    assert verdict.outcome == DOES_NOT_HOLD
     assert "same-core over os.pipe" in verdict.evidence and "cross-core over os.pipe" in verdict.evidence
+
+
+def test_memory_holds_pool_over_processes_into_one_range() -> None:
+    def member(process: int, low: float, high: float, objects: float) -> dict[str, Any]:
+        return {
+            "backend": "asyncio",
+            "variant": None,
+            "name": "bench_micro[asyncio-memory-n10]",
+            "source": f"asyncio.{process}.json",
+            "process": process,
+            "kind": "micro",
+            "samples": [0.01, 0.011],
+            "median": 0.0105,
+            "ops_per_round": 10.0,
+            "ideal_s": math.nan,
+            "bytes_per_task": (low + high) / 2,
+            "bytes_per_task_low": low,
+            "bytes_per_task_high": high,
+            "python_objects_per_task": objects,
+        }
+
+    members = [member(0, 900.0, 1000.0, 800.0), member(1, 850.0, 950.0, 820.0), member(2, 950.0, 990.0, 810.0)]
+    (row,) = merge_processes(members)
+    assert row["bytes_per_task_low"] == 850.0 and row["bytes_per_task_high"] == 1000.0
+    assert row["python_objects_per_task"] == 810.0
