@@ -5,8 +5,9 @@ prints one JSON line: ``bytes_per_task`` and, for in-process models,
 ``python_objects`` (tracemalloc's figure, measured after, in a second hold), for
 processes ``pss``. :func:`bench.micro.memory.fresh_holds` runs it once per hold.
 
-The order is what keeps the figure honest: a small warm-up hold first (so one-time
-costs, such as the first thread's or task's machinery, are not charged to N tasks),
+The order is what keeps the figure honest: for in-process models a small warm-up
+hold first (so one-time costs, such as the first thread's or task's machinery, are
+not charged to N tasks),
 then the RSS or USS reading with tracemalloc never started in this process, and only
 then the tracemalloc hold. For gevent, ``monkey.patch_all()`` runs first, as in its
 session.
@@ -57,14 +58,15 @@ def measure(spec: dict[str, Any]) -> dict[str, float]:
     fields = {k: v for k, v in spec.items() if k in MicroCase.__dataclass_fields__}
     case = MicroCase(**fields)
     with holder_for(case, ballast) as holder:
-        expect(holder.release(holder.hold(min(n, WARMUP_TASKS))), min(n, WARMUP_TASKS), "memory: warm-up tasks")
         if holder.footprint:
+            # Children are measured by their own pages, which no earlier hold here changes: no warm-up.
             tasks = holder.hold(n)
             try:
                 sizes = holder.footprint(tasks)
             finally:
                 expect(holder.release(tasks), n, "memory: held tasks that finished")
             return {"bytes_per_task": sizes["uss"] / n, "pss": sizes["pss"] / n}
+        expect(holder.release(holder.hold(min(n, WARMUP_TASKS))), min(n, WARMUP_TASKS), "memory: warm-up tasks")
         assert not tracemalloc.is_tracing(), "tracemalloc must be off while RSS is read"
         release_free_memory()
         before = rss_bytes()
