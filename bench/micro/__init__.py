@@ -16,8 +16,11 @@ Every row names its ``mechanism`` (what one operation goes through), and the two
 and two-process cases run at an explicit CPU ``placement`` (:data:`PLACEMENTS`).
 
 This package's surface is the case list (:func:`micro_cases`, imported by the
-conftest of every session, so it stays free of heavy imports). The loops live in one
-module per micro-cost (:mod:`~bench.micro.spawn`, :mod:`~bench.micro.switch`,
+conftest of every session, so it stays free of heavy imports). Its own imports are
+the standard library's only: every ``spawn`` child of the micro-costs imports this
+package before its target, and that import is part of what ``spawn`` and
+``memory`` measure, so the profiles (and the workloads they name) load lazily.
+The loops live in one module per micro-cost (:mod:`~bench.micro.spawn`, :mod:`~bench.micro.switch`,
 :mod:`~bench.micro.ipc`, :mod:`~bench.micro.memory`), which pytest times through
 :mod:`~bench.micro.measure` and ``python -m bench.bare_loops`` times without pytest:
 both call the very same round function, so the two timings can be compared.
@@ -27,9 +30,10 @@ from __future__ import annotations
 
 import multiprocessing
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from bench.micro.sizes import lookup, sizes_for
-from bench.profiles import Profile
+if TYPE_CHECKING:
+    from bench.profiles import Profile
 
 MICROS: tuple[str, ...] = ("spawn", "switch", "ipc", "memory")
 
@@ -106,6 +110,8 @@ def variants(profile: Profile, backend: str, micro: str) -> tuple[str | None, ..
         return (None,)
     if micro not in ("spawn", "memory"):
         return (default_start_method(),)
+    from bench.micro.sizes import sizes_for
+
     wanted = dict.fromkeys([*profile.start_methods, *sizes_for(profile).start_methods])
     available = multiprocessing.get_all_start_methods()
     return tuple(method for method in wanted if method in available)
@@ -117,6 +123,8 @@ def micro_cases(profile: Profile, backend: str, micros: list[str]) -> list[Micro
     A micro-cost a backend cannot measure still gets a case, which skips with the
     reason when run, so every backend x micro-cost pair is on record.
     """
+    from bench.micro.sizes import lookup, sizes_for
+
     sizes = sizes_for(profile)
     placements = PLACEMENTS if backend in PLACED else (None,)
     cases: list[MicroCase] = []

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from bench.profiles import Profile
+if TYPE_CHECKING:
+    from bench.profiles import Profile
 
 KIB = 1024
 MIB = 1024 * KIB
