@@ -54,7 +54,8 @@ Key = tuple[Any, ...]
 
 
 def _key(row: dict[str, Any]) -> Key:
-    return tuple(row.get(k) for k in ("micro", "backend", "variant", "channel", "payload_bytes", "n_tasks"))
+    keys = ("micro", "backend", "variant", "family", "placement", "channel", "payload_bytes", "n_tasks")
+    return tuple(row.get(k) for k in keys)
 
 
 def _row(case: MicroCase) -> dict[str, Any]:
@@ -63,6 +64,8 @@ def _row(case: MicroCase) -> dict[str, Any]:
         "micro": case.micro,
         "backend": case.backend,
         "variant": case.variant,
+        "family": case.family,
+        "placement": case.placement,
         "channel": case.channel,
         "payload_bytes": case.payload_bytes,
         "n_tasks": case.n_tasks,

@@ -7,6 +7,8 @@ backend's interpreter, so every model is held against the same ideal.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
@@ -14,6 +16,9 @@ from pathlib import Path
 from bench.machine import cpu_count
 from bench.profiles import Profile
 from workloads import Calibration, cpu_spin, http_calibrate, http_fetch
+
+#: Longest the fresh interpreter that times cpu_spin may take.
+CALIBRATE_TIMEOUT_S = 300.0
 
 
 def http_urls(profile: Profile, workloads: Iterable[str], http_url: str | None, http_base: str | None) -> list[str]:
@@ -28,6 +33,24 @@ def http_urls(profile: Profile, workloads: Iterable[str], http_url: str | None, 
     return [http_fetch.local_url(http_base, params["latency_s"], params["body_bytes"])]
 
 
+def single_process_s_fresh(work_units: int) -> float:
+    """cpu_spin's whole work timed in a fresh interpreter (``python -m bench.calibrate``).
+
+    The results come from fresh interpreters, one per backend, so the ideal is timed
+    in one too: not in the runner, whose heap and caches differ.
+    """
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.calibrate", "cpu_spin", str(work_units)],
+        capture_output=True,
+        text=True,
+        timeout=CALIBRATE_TIMEOUT_S,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"calibrating cpu_spin failed: {done.stderr.strip()[-2000:]}")
+    return float(done.stdout.strip().splitlines()[-1])
+
+
 def calibrate(
     profile: Profile, workloads: Iterable[str], urls: Iterable[str], server: http_fetch.LocalServer | None = None
 ) -> Calibration:
@@ -40,7 +63,7 @@ def calibrate(
     single: dict[str, float] = {}
     if "cpu_spin" in workloads:
         params = profile.workloads["cpu_spin"]
-        single[cpu_spin.single_key(params)] = cpu_spin.measure_single_process_s(params["work_units"])
+        single[cpu_spin.single_key(params)] = single_process_s_fresh(params["work_units"])
     request_s: dict[str, float] = {}
     body_bytes: dict[str, int] = {}
     server_cpu: dict[str, float] = {}
@@ -69,3 +92,20 @@ def load(path: Path) -> Calibration:
     """Read a calibration written by :func:`save`."""
     data = json.loads(path.read_text())
     return Calibration(**data)
+
+
+def main(argv: list[str]) -> int:
+    """``python -m bench.calibrate cpu_spin WORK_UNITS``: print cpu_spin's single-process time (a median)."""
+    if len(argv) != 2 or argv[0] != "cpu_spin" or not argv[1].isdigit():
+        print(
+            f"error: expected 'cpu_spin WORK_UNITS' (the only calibration, a whole number of loop steps), "
+            f"got {' '.join(argv) or 'nothing'!r}",
+            file=sys.stderr,
+        )
+        return 2
+    print(cpu_spin.measure_single_process_s(int(argv[1])))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -71,12 +71,14 @@ class HttpTarget:
 
 def workload_cases(profile: Profile, backend: str, workloads: list[str]) -> list[WorkloadCase]:
     """Every case of ``backend`` on ``workloads`` in ``profile``."""
-    variants = load(backend).variants(profile.start_methods) if not unavailable(backend) else (None,)
+    backend_cls = None if unavailable(backend) else load(backend)
+    variants = backend_cls.variants(profile.start_methods) if backend_cls else (None,)
     return [
         WorkloadCase(backend, variant, workload, n, choices)
         for workload in workloads
         for choices in grid(profile.workloads[workload])
         for variant in variants
+        if backend_cls is None or backend_cls.applies(variant, workload)
         for n in profile.n_tasks
     ]
 
@@ -138,6 +140,7 @@ def run_case(
                 f"(waves of {backend.capacity(case.n_tasks)}), over the {profile.name} profile's "
                 f"{profile.max_round_s:.0f} s per round (PROFILE=full allows {PROFILES['full'].max_round_s:.0f} s)"
             )
+        backend.setup(case.n_tasks)
         recorded = {k: v for k, v in params.items() if k != "n_tasks"}
         if http.url and case.workload == "http_fetch":
             # A server we did not write: record the body size calibration saw; the

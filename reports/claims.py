@@ -111,6 +111,9 @@ def _per_op(frame: pd.DataFrame, micro: str, label: str) -> Figure | None:
     rows = _rows(frame, "micro", micro)
     rows = rows[(rows["label"] == label) | ((rows["backend"] == label) & rows["variant"].isna())]
     rows = rows.dropna(subset=["per_op_s"])
+    for column, default in (("family", "native"), ("placement", "os")):
+        if column in rows.columns:  # each model's own hand-over, placed by the OS
+            rows = rows[rows[column].isna() | (rows[column] == default)]
     if rows.empty:
         return None
     return figure(rows.sort_values("n_tasks", na_position="first").iloc[-1], "per_op_s")
@@ -145,6 +148,47 @@ def _dearer(claim_id: str, micro: str, what: str, dear_backend: str, cheap: str)
 
     check.__name__ = claim_id
     check.__doc__ = f"{what}: {dear_backend} costs more than {cheap}."
+    return check
+
+
+def _dearer_matched(
+    claim_id: str, micro: str, what: str, dear_backend: str, cheap: str
+) -> Callable[[pd.DataFrame], Verdict]:
+    """As :func:`_dearer`, compared only through the same mechanism at the same CPU placement.
+
+    Every pair of rows that share ``mechanism`` and ``placement`` is judged; a run
+    without such a pair says it cannot compare them.
+    """
+
+    def check(frame: pd.DataFrame) -> Verdict:
+        dear = _first_label(frame, dear_backend)
+        claim = f"{what}: {dear} costs more than {cheap}"
+        rows = _rows(frame, "micro", micro).dropna(subset=["per_op_s"])
+        if not {"mechanism", "placement"} <= set(rows.columns):
+            return Verdict(claim_id, claim, NOT_MEASURED, f"this run's `{micro}` rows name no mechanism and placement")
+        rows = rows[rows["label"].isin([dear, cheap])].dropna(subset=["mechanism", "placement"])
+        pairs = []
+        for (mechanism, placement), same in rows.groupby(["mechanism", "placement"], sort=True):
+            last = same.sort_values("n_tasks", na_position="first").drop_duplicates("label", keep="last")
+            by_label = {str(r["label"]): figure(r, "per_op_s") for _, r in last.iterrows()}
+            if dear in by_label and cheap in by_label:
+                pairs.append((str(placement), str(mechanism), by_label[dear], by_label[cheap]))
+        if not pairs:
+            return Verdict(
+                claim_id,
+                claim,
+                NOT_MEASURED,
+                f"no `{micro}` figures of {dear} and {cheap} through the same mechanism at the same placement",
+            )
+        evidence = "; ".join(
+            f"{placement} over {mechanism}: {dear} {fmt_seconds(d.value)} vs {cheap} {fmt_seconds(c.value)} "
+            f"({_interval_text(d / c)})"
+            for placement, mechanism, d, c in pairs
+        )
+        return Verdict(claim_id, claim, combine(judge(d / c, above=1.0) for _, _, d, c in pairs), evidence)
+
+    check.__name__ = claim_id
+    check.__doc__ = f"{what}: {dear_backend} costs more than {cheap}, like for like."
     return check
 
 
@@ -295,7 +339,7 @@ CLAIMS: tuple[Callable[[pd.DataFrame], Verdict], ...] = (
     _dearer("process_spawn_dearer_than_thread", "spawn", "Starting a task", "processes", "threads"),
     _dearer("thread_spawn_dearer_than_greenlet", "spawn", "Starting a task", "threads", "greenlet"),
     _dearer("thread_switch_dearer_than_greenlet", "switch", "A hand-over", "threads", "greenlet"),
-    _dearer("process_switch_dearer_than_thread", "switch", "A hand-over", "processes", "threads"),
+    _dearer_matched("process_switch_dearer_than_thread", "switch", "A hand-over", "processes", "threads"),
     ipc_throughput_rises_with_payload,
     light_tasks_take_a_tenth_of_a_process,
     _overlap("sleep", "Waiting"),

@@ -65,6 +65,16 @@ ID_COLUMNS: Sequence[str] = (
     "profile",
 )
 DERIVED_ID_COLUMNS: Sequence[str] = ("config", "series")
+#: What a memory row gives beside `bytes_per_task`, from its `extra_info["memory"]`:
+#: the spread of its fresh-process holds, tracemalloc's figure ("Python objects"),
+#: the children's PSS, and what the figure counts.
+MEMORY_COLUMNS: Sequence[str] = (
+    "bytes_per_task_low",
+    "bytes_per_task_high",
+    "python_objects_per_task",
+    "pss_per_task",
+    "bytes_counted",
+)
 STAT_COLUMNS: Sequence[str] = ("median", "q1", "q3", "iqr", "mean", "min", "max", "stddev", "rounds")
 MEASURE_COLUMNS: Sequence[str] = (
     "ideal_s",
@@ -73,6 +83,7 @@ MEASURE_COLUMNS: Sequence[str] = (
     "per_op_s",
     "times_ideal",
     "bytes_per_task",
+    *MEMORY_COLUMNS,
     *POOLED_COLUMNS,
 )
 SERVER_COLUMNS: Sequence[str] = (
@@ -113,12 +124,27 @@ FIXED_COLUMNS: frozenset[str] = frozenset(
 
 # extra_info keys with a fixed meaning; every other scalar key is a case parameter.
 _RESERVED_EXTRA = frozenset(
-    {"backend", "variant", "profile", "n_tasks", "ideal_s", "workload", "micro", "ops_per_round", "bytes_per_task"}
+    {
+        "backend",
+        "variant",
+        "profile",
+        "n_tasks",
+        "ideal_s",
+        "workload",
+        "micro",
+        "ops_per_round",
+        "bytes_per_task",
+        "memory",
+    }
     | set(SERVER_COLUMNS)
 )
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 #: The path of the project's own local HTTP server: `/delay/<ms>/bytes/<n>`.
 _LOCAL_SERVER_PATH = re.compile(r"/delay/\d+/bytes/\d+")
+#: Case parameters that always belong in a row's series name: what the figure goes
+#: through (`mechanism`), where its threads or processes ran (`placement`), and
+#: which pool size it used (`pool`).
+SERIES_PARAMS: tuple[str, ...] = ("mechanism", "placement", "pool")
 
 
 @dataclass(frozen=True)
@@ -414,6 +440,13 @@ def _row(bench: Any, file_name: str) -> tuple[dict[str, Any] | None, str]:
     row["per_op_s"] = row["median"] / ops if row["kind"] == "micro" and ops > 0 else math.nan
     row["times_ideal"] = row["median"] / ideal if ideal > 0 else math.nan
     row["bytes_per_task"] = _number(extra.get("bytes_per_task"))
+    memory = extra.get("memory") if isinstance(extra.get("memory"), dict) else {}
+    assert isinstance(memory, dict)
+    row["bytes_per_task_low"] = _number(memory.get("low"))
+    row["bytes_per_task_high"] = _number(memory.get("high"))
+    row["python_objects_per_task"] = _number(memory.get("python_objects"))
+    row["pss_per_task"] = _number(memory.get("pss"))
+    row["bytes_counted"] = str(memory["counts"]) if isinstance(memory.get("counts"), str) else None
     for key in SERVER_COLUMNS:
         value = extra.get(key)
         row[key] = value if isinstance(value, (str, bool)) else _number(value) if value is not None else None
@@ -441,14 +474,16 @@ def add_case_columns(frame: pd.DataFrame) -> pd.DataFrame:
     case's configuration: rows with different values are different charts. A parameter
     only some backends have (`pool_size`, `start_method`) belongs to the model: if it
     tells apart two rows of the same label, configuration and n_tasks, it is appended
-    to the series name, e.g. `thread_pool(pool_size=4)`.
+    to the series name, e.g. `thread_pool(pool_size=4)`. The parameters of
+    `SERIES_PARAMS` (what a row's figure goes through and where it ran) always name
+    the series, never the configuration.
     """
     frame = frame.copy()
     params = param_columns(frame)
     frame["config"] = ""
     frame["series"] = frame["label"]
     for _, rows in frame.groupby("case", sort=False):
-        shared = [p for p in params if rows[p].notna().all()]
+        shared = [p for p in params if rows[p].notna().all() and p not in SERIES_PARAMS]
         per_backend = [p for p in params if p not in shared and rows[p].notna().any()]
         frame.loc[rows.index, "config"] = [
             ", ".join(f"{p}={fmt_param(value)}" for p, value in zip(shared, values, strict=True) if _in_label(p, value))
@@ -456,10 +491,12 @@ def add_case_columns(frame: pd.DataFrame) -> pd.DataFrame:
         ]
         keyed = rows.assign(config=frame.loc[rows.index, "config"])
         groups = keyed.groupby(["label", "config", "n_tasks"], dropna=False)
-        varying = [p for p in per_backend if bool((groups[p].nunique(dropna=False) > 1).any())]
+        varying = [
+            p for p in per_backend if p in SERIES_PARAMS or bool((groups[p].nunique(dropna=False) > 1).any())
+        ]
         if varying:
             suffixes = [
-                ", ".join(f"{p}={fmt_param(v)}" for p, v in zip(varying, values, strict=True) if pd.notna(v))
+                ", ".join(_series_part(p, v) for p, v in zip(varying, values, strict=True) if pd.notna(v))
                 for values in rows[varying].itertuples(index=False)
             ]
             frame.loc[rows.index, "series"] = [
@@ -470,6 +507,11 @@ def add_case_columns(frame: pd.DataFrame) -> pd.DataFrame:
         columns.remove(column)
     at = columns.index(params[-1]) + 1 if params else columns.index("profile") + 1
     return frame[columns[:at] + list(DERIVED_ID_COLUMNS) + columns[at:]]
+
+
+def _series_part(param: str, value: object) -> str:
+    """One parameter in a series name: `pool_size=4`; a mechanism or placement by its value alone."""
+    return fmt_param(value) if param in ("mechanism", "placement") else f"{param}={fmt_param(value)}"
 
 
 def _dedupe(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:

@@ -41,7 +41,10 @@ def micro_cost_figure(rows: pd.DataFrame) -> Figure:
     low, high = whiskers(at, per_op=True)
     log = spans_decades(per_op)
     unit, scale = ("s", 1.0) if log else time_unit(per_op)
-    fig = Figure(figsize=(9.0, 1.6 + 0.45 * len(at)), layout="constrained")
+    # Labels name the mechanism and placement too: widen the figure so the bars keep their room.
+    longest = max((len(str(series)) for series in at["series"]), default=0)
+    width = max(9.0, 6.0 + 0.09 * longest)
+    fig = Figure(figsize=(width, 1.6 + 0.45 * len(at)), layout="constrained")
     ax = fig.add_subplot()
     y = np.arange(len(at))
     ax.barh(
@@ -79,7 +82,9 @@ def micro_cost_figure(rows: pd.DataFrame) -> Figure:
     ax.set_title(
         wrap(
             f"{case_title(micro, config)}: cost of one {_operation(micro)} by model, cheapest first\n"
-            f"{machine_title(rows)}"
+            f"{machine_title(rows)}",
+            # The title sits over the bars only, which the labels leave narrower than the figure.
+            width=max(40, int(80 * (width - 0.09 * longest - 1.0) / 8.0)),
         )
     )
     return fig
@@ -189,7 +194,7 @@ def memory_figure(rows: pd.DataFrame) -> Figure:
     values = rows["bytes_per_task"].to_numpy(dtype=float)
     log = spans_decades(values)
     unit, scale = ("bytes", 1.0) if log else byte_unit(values)
-    fig = Figure(figsize=(9.5, 5.4), layout="constrained")
+    fig = Figure(figsize=(11.0, 5.4), layout="constrained")
     ax = fig.add_subplot()
     width = 0.8 / max(len(series_list), 1)
     for k, series in enumerate(series_list):
@@ -197,7 +202,24 @@ def memory_figure(rows: pd.DataFrame) -> Figure:
         x = np.array([ns.index(int(n)) for n in bars["n_tasks"]], dtype=float)
         x += (k - (len(series_list) - 1) / 2) * width
         heights = bars["bytes_per_task"].to_numpy(dtype=float) / scale
-        ax.bar(x, heights, width=width * 0.95, color=styles[series].colour, label=series)
+        spread = None
+        if "bytes_per_task_low" in bars.columns and bars["bytes_per_task_low"].notna().all():
+            spread = np.vstack(
+                [
+                    np.clip(heights - bars["bytes_per_task_low"].to_numpy(dtype=float) / scale, 0, None),
+                    np.clip(bars["bytes_per_task_high"].to_numpy(dtype=float) / scale - heights, 0, None),
+                ]
+            )
+        ax.bar(
+            x,
+            heights,
+            width=width * 0.95,
+            yerr=spread,
+            capsize=2,
+            color=styles[series].colour,
+            label=series,
+            error_kw={"elinewidth": 1, "ecolor": "#333333"},
+        )
         for xi, value in zip(x, bars["bytes_per_task"], strict=True):
             ax.text(
                 xi,
@@ -215,7 +237,7 @@ def memory_figure(rows: pd.DataFrame) -> Figure:
         tick_formatter(fmt_bytes, ax.yaxis)
     else:
         ax.set_ylim(0, float(np.nanmax(values)) / scale * 1.3)
-    ax.set_xlabel("live tasks held at once (n_tasks)")
+    ax.set_xlabel("live tasks held at once (n_tasks); whiskers: lowest and highest fresh-process hold")
     ax.set_ylabel(f"memory per task ({unit}){', log scale' if log else ''}")
     ax.grid(True, axis="y", which="major", alpha=0.35)
     ax.set_title(wrap(f"memory: bytes per live task by model, lower is better\n{machine_title(rows)}"))

@@ -63,6 +63,20 @@ def _server_figures(members: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _memory_figures(members: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """A memory case's fresh-process holds over its processes: the range of all, medians of the rest."""
+    lows = [m["bytes_per_task_low"] for m in members if math.isfinite(m.get("bytes_per_task_low", math.nan))]
+    highs = [m["bytes_per_task_high"] for m in members if math.isfinite(m.get("bytes_per_task_high", math.nan))]
+    found: dict[str, Any] = {"bytes_per_task_low": min(lows)} if lows else {}
+    if highs:
+        found["bytes_per_task_high"] = max(highs)
+    for column in ("python_objects_per_task", "pss_per_task"):
+        values = [m[column] for m in members if math.isfinite(m.get(column, math.nan))]
+        if values:
+            found[column] = float(np.median(values))
+    return found
+
+
 def merge_processes(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Join the rows of each case across processes; return one row per case.
 
@@ -99,6 +113,7 @@ def merge_processes(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             memory = estimate([[b] for b in held])
             row.update(bytes_per_task=memory.value, ci_low=memory.low, ci_high=memory.high, spread=memory.spread)
             row.update(process_medians=held, unstable=memory.unstable)
+            row.update(_memory_figures(members))
         row.update(_server_figures(members))
         ops, ideal = row.get("ops_per_round", math.nan), row.get("ideal_s", math.nan)
         row["per_op_s"] = row["median"] / ops if row["kind"] == "micro" and ops > 0 else math.nan

@@ -174,9 +174,34 @@ def memory_reading(rows: pd.DataFrame) -> str:
         return "No memory per task was recorded."
     most = at.iloc[-1]
     parts = []
-    for r in at.itertuples():
-        text = f"**{r.series}** {fmt_bytes(r.bytes_per_task)} (N={r.n_tasks})"
-        if r.Index != most.name and r.bytes_per_task > 0:
-            text += f", {fmt_ratio(most['bytes_per_task'] / r.bytes_per_task)} less than {most['series']}"
+    for _, r in at.iterrows():
+        text = f"**{r['series']}** {fmt_bytes(r['bytes_per_task'])}{_spread(r)} (N={r['n_tasks']})"
+        if r.name != most.name and r["bytes_per_task"] > 0:
+            text += f", {fmt_ratio(most['bytes_per_task'] / r['bytes_per_task'])} less than {most['series']}"
+        extras = [
+            f"{label} {fmt_bytes(float(r[column]))}"
+            for column, label in (("python_objects_per_task", "Python objects"), ("pss_per_task", "PSS"))
+            if column in r.index and pd.notna(r[column])
+        ]
+        if extras:
+            text += f" [{', '.join(extras)}]"
         parts.append(text)
-    return "Memory per live task, smallest first: " + "; ".join(parts) + "."
+    text = "Memory per live task, smallest first: " + "; ".join(parts) + "."
+    if "bytes_counted" in at.columns:
+        counted = at.dropna(subset=["bytes_counted"]).drop_duplicates("bytes_counted")
+        if not counted.empty:
+            text += " What each figure counts: " + "; ".join(
+                f"{r.series}: {r.bytes_counted}" for r in counted.itertuples()
+            )
+            text += (
+                ". Each is the median of fresh-process holds with no instrument running (range in brackets); "
+                "Python objects is tracemalloc's figure for the same tasks, read in a later hold."
+            )
+    return text
+
+
+def _spread(row: pd.Series) -> str:
+    """` (low–high)` of a memory row's fresh-process holds, or nothing where none was recorded."""
+    if "bytes_per_task_low" not in row.index or pd.isna(row["bytes_per_task_low"]):
+        return ""
+    return f" ({fmt_bytes(float(row['bytes_per_task_low']))}–{fmt_bytes(float(row['bytes_per_task_high']))})"

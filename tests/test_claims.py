@@ -34,6 +34,9 @@ DEFAULTS: dict[str, Any] = {
     "times_ideal": math.nan,
     "bytes_per_task": math.nan,
     "channel": None,
+    "family": None,
+    "placement": None,
+    "mechanism": None,
     "payload_bytes": math.nan,
     "cpu_count": 2,
 }
@@ -61,9 +64,13 @@ def physics() -> list[dict[str, Any]]:
         micro("spawn", "processes", 2e-3, variant="fork"),
         micro("spawn", "threads", 90e-6),
         micro("spawn", "greenlet", 8e-6),
-        micro("switch", "processes", 40e-6, variant="fork"),
-        micro("switch", "threads", 20e-6),
-        micro("switch", "greenlet", 0.2e-6),
+        micro("switch", "processes", 40e-6, variant="fork", family="native", placement="os", mechanism="Pipe"),
+        micro("switch", "threads", 20e-6, family="native", placement="os", mechanism="queue.Queue"),
+        *(
+            micro("switch", backend, per_op, variant=variant, family="common", placement="same-core", mechanism="pipe")
+            for backend, variant, per_op in (("processes", "fork", 40e-6), ("threads", None, 15e-6))
+        ),
+        micro("switch", "greenlet", 0.2e-6, family="native", mechanism="greenlet.switch"),
         micro("ipc", "processes", 2e-6, variant="fork", channel="pipe", payload_bytes=64),
         micro("ipc", "processes", 1e-3, variant="fork", channel="pipe", payload_bytes=2**20),
         row("micro", "memory", "processes", variant="fork", n_tasks=100, bytes_per_task=2e6),

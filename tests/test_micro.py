@@ -20,7 +20,17 @@ import pytest
 
 from bench import bare_loops
 from bench.backends import BACKENDS
-from bench.micro import IPC_CHANNELS, MICROS, MicroCase, default_start_method, ipc, memory, micro_cases, switch
+from bench.micro import (
+    IPC_CHANNELS,
+    MICROS,
+    PLACED_PAYLOAD,
+    MicroCase,
+    default_start_method,
+    ipc,
+    memory,
+    micro_cases,
+    switch,
+)
 from bench.micro._loop import Loop, WrongAnswer, nothing_left_behind
 from bench.micro.measure import run_micro
 from bench.micro.plan import PLANS, ops_per_round, why_not
@@ -95,7 +105,14 @@ def test_processes_cases_carry_start_methods_and_ipc_channels() -> None:
     assert FORK in spawn_methods and len(spawn_methods) >= 2
     ipc_cases = [case for case in cases if case.micro == "ipc"]
     assert {case.channel for case in ipc_cases} == set(IPC_CHANNELS["processes"])
-    assert len(ipc_cases) == len(IPC_CHANNELS["processes"]) * len(SIZES["quick"].payloads)
+    unpinned = [case for case in ipc_cases if case.placement == "os"]
+    assert len(unpinned) == len(IPC_CHANNELS["processes"]) * len(SIZES["quick"].payloads)
+    pinned = {(case.channel, case.placement, case.payload_bytes) for case in ipc_cases if case.placement != "os"}
+    assert pinned == {
+        (channel, placement, PLACED_PAYLOAD)
+        for channel in IPC_CHANNELS["processes"]
+        for placement in ("same-core", "cross-core")
+    }
 
 
 def test_a_profile_without_sizes_is_an_error_that_names_the_table() -> None:

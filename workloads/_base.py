@@ -42,13 +42,13 @@ class Sleep:
 
 @dataclass(frozen=True)
 class Readable:
-    """Wait request: resume me when ``sock`` has data (or EOF) to read.
+    """Wait request: resume me when ``sock`` (a socket or a file descriptor) has data (or EOF) to read.
 
     With a ``deadline`` (``time.monotonic()``), I am also resumed once it passes,
     ready or not, and must check the time myself.
     """
 
-    sock: socket.socket
+    sock: socket.socket | int
     deadline: float | None = None
 
 

@@ -8,6 +8,7 @@ answer is checked against the closed form, so a lost or wrong task fails the cas
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from workloads._base import Calibration, Params, TaskGenerator, Workload, WrongAnswer
@@ -63,11 +64,16 @@ def single_key(params: Params) -> str:
 
 
 def ideal_s(n_tasks: int, params: Params, calibration: Calibration) -> float | None:
-    """The whole work done once in one process, divided by min(N, cores)."""
+    """The best wall time of N tasks on the machine's cores: ``ceil(N / cores) * single / N``.
+
+    Each task is ``single / N`` of the work; the cores run at most ``cores`` of them at
+    once, so N tasks take ``ceil(N / cores)`` waves of one task each (3 tasks on 2
+    cores: two waves, not one and a half).
+    """
     single = calibration.single_process_s.get(single_key(params))
     if single is None:
         return None
-    return single / min(n_tasks, calibration.cpu_count)
+    return math.ceil(n_tasks / max(1, calibration.cpu_count)) * single / n_tasks
 
 
 def task_s(n_tasks: int, params: Params, calibration: Calibration) -> float:
@@ -76,18 +82,23 @@ def task_s(n_tasks: int, params: Params, calibration: Calibration) -> float:
     return single / n_tasks
 
 
-def measure_single_process_s(work_units: int, repeats: int = 3) -> float:
-    """Time the whole work once in this process (best of ``repeats``, after a warmup)."""
+def measure_single_process_s(work_units: int, repeats: int = 5) -> float:
+    """Time the whole work once in this process: the median of ``repeats``, after a warmup.
+
+    The median, as the results are medians: a minimum would hold the results
+    against a luckier figure than any of them reports.
+    """
+    import statistics
     import time
 
     params = {"n_tasks": 1, "work_units": work_units}
     spin(0, params)
-    best = float("inf")
+    times = []
     for _ in range(repeats):
         start = time.perf_counter()
         spin(0, params)
-        best = min(best, time.perf_counter() - start)
-    return best
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 WORKLOAD = Workload(

@@ -31,6 +31,14 @@ class Backend:
         """The variants a profile runs (process start methods); (None,) for most."""
         return (None,)
 
+    @classmethod
+    def applies(cls, variant: str | None, workload: str) -> bool:
+        """Whether ``variant`` runs ``workload`` at all (a pool sized for all tasks runs only I/O)."""
+        return True
+
+    def setup(self, n_tasks: int) -> None:
+        """Make what a case of ``n_tasks`` needs (a pool of the right size), outside timing."""
+
     def capacity(self, n_tasks: int) -> int | None:
         """How many tasks can wait at once (pool size, 1 for sequential); None: all."""
         return None

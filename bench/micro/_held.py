@@ -3,6 +3,11 @@
 A :class:`Holder` pairs ``hold(n)``, which creates N tasks and returns once every one
 is blocked the model's own way, with ``release(held)``, which unblocks them, waits
 for every one to finish and returns how many finished normally.
+
+The in-process holders take a ``ballast``: bytes each held task keeps alive in a
+``bytearray`` of its own (zero-filled, so its pages are resident). It is 0 in every
+measurement; a known ballast is how the tests prove that the memory figure sees
+what a task holds.
 """
 
 from __future__ import annotations
@@ -39,26 +44,33 @@ class Holder(Generic[H]):
     ``hold`` releases whatever it made when it fails halfway. ``release`` returns how
     many tasks finished normally and leaves none running, also when it raises.
     ``footprint``, where given, is the bytes the held tasks occupy outside this
-    process (the children's USS); otherwise RSS growth is measured.
+    process (the children's total ``uss`` and ``pss``); otherwise RSS growth is measured.
     """
 
     hold: Callable[[int], H]
     release: Callable[[H], int]
-    footprint: Callable[[H], int] | None = None
+    footprint: Callable[[H], dict[str, int]] | None = None
     recorded: dict[str, Any] = field(default_factory=dict)
 
 
 # -- generators ---------------------------------------------------------------------
 
 
-def _parked() -> Generator[None, None, int]:
+def _ballast(size: int) -> bytearray | None:
+    """What a held task keeps alive besides itself: ``size`` zero bytes, or nothing."""
+    return bytearray(size) if size else None
+
+
+def _parked(ballast: int) -> Generator[None, None, int]:
+    held = _ballast(ballast)
     yield
+    del held
     return 1
 
 
-def hold_generators(n: int) -> list[Generator[None, None, int]]:
+def hold_generators(n: int, ballast: int = 0) -> list[Generator[None, None, int]]:
     """N generators, each advanced to its ``yield`` and suspended there."""
-    tasks = [_parked() for _ in range(n)]
+    tasks = [_parked(ballast) for _ in range(n)]
     for task in tasks:
         next(task)
     return tasks
@@ -78,12 +90,14 @@ def release_generators(tasks: list[Generator[None, None, int]]) -> int:
 # -- greenlet -----------------------------------------------------------------------
 
 
-def hold_greenlets(n: int) -> list[greenlet.greenlet]:
+def hold_greenlets(n: int, ballast: int = 0) -> list[greenlet.greenlet]:
     """N greenlets, each switched into once and parked by switching straight back here."""
     here = greenlet.getcurrent()
 
     def park() -> int:
+        held = _ballast(ballast)
         here.switch()
+        del held
         return 1
 
     tasks: list[greenlet.greenlet] = []
@@ -106,7 +120,7 @@ def release_greenlets(tasks: list[greenlet.greenlet]) -> int:
 # -- gevent -------------------------------------------------------------------------
 
 
-def gevent_holder() -> Holder[Any]:
+def gevent_holder(ballast: int = 0) -> Holder[Any]:
     """N ``gevent.spawn`` greenlets waiting on one ``gevent.event.Event``.
 
     ``hold`` yields to the hub until every greenlet has started and is waiting.
@@ -115,8 +129,10 @@ def gevent_holder() -> Holder[Any]:
     from gevent.event import Event
 
     def parked(release: Event, started: list[int]) -> int:
+        held = _ballast(ballast)
         started.append(1)
         release.wait()
+        del held
         return 1
 
     def hold(n: int) -> tuple[Event, list[gevent.Greenlet]]:
@@ -145,26 +161,28 @@ def gevent_holder() -> Holder[Any]:
 # -- asyncio, uvloop ----------------------------------------------------------------
 
 
-async def _parked_task(release: asyncio.Future[None], started: list[int]) -> int:
+async def _parked_task(release: asyncio.Future[None], started: list[int], ballast: int) -> int:
+    held = _ballast(ballast)
     started.append(1)
     await release
+    del held
     return 1
 
 
-async def _hold_tasks(n: int) -> tuple[asyncio.Future[None], list[asyncio.Task[int]]]:
+async def _hold_tasks(n: int, ballast: int) -> tuple[asyncio.Future[None], list[asyncio.Task[int]]]:
     release: asyncio.Future[None] = asyncio.get_running_loop().create_future()
     started: list[int] = []
-    tasks = [asyncio.create_task(_parked_task(release, started)) for _ in range(n)]
+    tasks = [asyncio.create_task(_parked_task(release, started, ballast)) for _ in range(n)]
     while len(started) < n:
         await asyncio.sleep(0)
     return release, tasks
 
 
-def event_loop_holder(loop: asyncio.AbstractEventLoop) -> Holder[Any]:
+def event_loop_holder(loop: asyncio.AbstractEventLoop, ballast: int = 0) -> Holder[Any]:
     """N tasks awaiting one ``Future`` on ``loop`` (which the caller made and closes)."""
 
     def hold(n: int) -> tuple[asyncio.Future[None], list[asyncio.Task[int]]]:
-        return loop.run_until_complete(asyncio.wait_for(_hold_tasks(n), ROUND_TIMEOUT_S))
+        return loop.run_until_complete(asyncio.wait_for(_hold_tasks(n, ballast), ROUND_TIMEOUT_S))
 
     def release(held_tasks: tuple[asyncio.Future[None], list[asyncio.Task[int]]]) -> int:
         future, tasks = held_tasks
@@ -186,10 +204,12 @@ class HeldThreads:
     finished: list[int]
 
 
-def _parked_thread(ready: threading.Semaphore, release: threading.Event, finished: list[int]) -> None:
+def _parked_thread(ready: threading.Semaphore, release: threading.Event, finished: list[int], ballast: int) -> None:
+    held = _ballast(ballast)
     ready.release()
     if release.wait(HOLD_TIMEOUT_S):
         finished.append(1)
+    del held
 
 
 def release_threads(held_threads: HeldThreads) -> int:
@@ -203,14 +223,16 @@ def release_threads(held_threads: HeldThreads) -> int:
     return len(held_threads.finished)
 
 
-def hold_threads(n: int) -> HeldThreads:
+def hold_threads(n: int, ballast: int = 0) -> HeldThreads:
     """N threads, returned once every one has said it is up (and is about to wait)."""
     ready = threading.Semaphore(0)
     held_threads = HeldThreads(threading.Event(), [], [])
     try:
         for _ in range(n):
             thread = threading.Thread(
-                target=_parked_thread, args=(ready, held_threads.release, held_threads.finished), daemon=True
+                target=_parked_thread,
+                args=(ready, held_threads.release, held_threads.finished, ballast),
+                daemon=True,
             )
             thread.start()
             held_threads.threads.append(thread)
@@ -264,7 +286,8 @@ def process_holder(start_method: str) -> Holder[HeldProcesses]:
             raise
         return held_processes
 
-    def footprint(held_processes: HeldProcesses) -> int:
-        return sum(int(psutil.Process(p.pid).memory_full_info().uss) for p in held_processes.processes if p.pid)
+    def footprint(held_processes: HeldProcesses) -> dict[str, int]:
+        infos = [psutil.Process(p.pid).memory_full_info() for p in held_processes.processes if p.pid]
+        return {"uss": sum(int(info.uss) for info in infos), "pss": sum(int(getattr(info, "pss", 0)) for info in infos)}
 
     return Holder(hold, release, footprint, {"start_method": start_method})

@@ -71,6 +71,8 @@ class Plan:
     Every registered backend appears in exactly one of ``loops`` and ``skips``.
     ``limit`` says why a case's size cannot be held on this machine (thousands of
     threads or processes), so it is skipped with that reason instead of attempted.
+    ``mechanisms`` names what one operation goes through, by backend (by channel for
+    ipc), for loops that do not record a ``mechanism`` of their own.
     """
 
     micro: str
@@ -78,6 +80,7 @@ class Plan:
     loops: Mapping[str, LoopFactory]
     skips: Mapping[str, str]
     limit: Callable[[MicroCase], str | None] = no_limit
+    mechanisms: Mapping[str, str] = field(default_factory=dict)
 
 
 def expect(got: Any, want: Any, what: str) -> None:

@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
+from multiprocessing.process import BaseProcess
 from multiprocessing.shared_memory import SharedMemory
 from typing import Any
 
@@ -47,6 +48,7 @@ from bench.micro._loop import (
     kill_all,
     new_process,
 )
+from bench.micro.placement import cpus, pin_process, pin_this_thread, pinned
 
 #: Buffers in the shared-memory ring: the sender may run this many messages ahead.
 SLOTS = 4
@@ -108,6 +110,20 @@ def _context(case: MicroCase) -> BaseContext:
 
 
 @contextmanager
+def _placed(case: MicroCase, child: BaseProcess) -> Iterator[None]:
+    """Pin ``child`` and this thread for the block at the case's placement (``os``: nothing).
+
+    A ``multiprocessing.Queue`` starts its feeder thread on the first ``put``, from
+    this thread while it is pinned, so the feeder runs on this side's CPU too.
+    """
+    here, there = cpus(case.placement)
+    assert child.pid is not None
+    pin_process(child.pid, there)
+    with pinned(here):
+        yield
+
+
+@contextmanager
 def queue_channel(case: MicroCase, messages: int, tamper: Tamper | None = None) -> Iterator[Loop]:
     """``multiprocessing.Queue`` to a receiver child."""
     expected, sent = _prepare(case, tamper)
@@ -127,7 +143,8 @@ def queue_channel(case: MicroCase, messages: int, tamper: Tamper | None = None) 
     stopped = False
     try:
         _wait_ready(control)
-        yield _loop(case, messages, one_round, start_method=case.variant)
+        with _placed(case, child):
+            yield _loop(case, messages, one_round, start_method=case.variant)
         channel.put(None)
         stopped = finish_process(child) == 0
     finally:
@@ -163,7 +180,8 @@ def pipe_channel(case: MicroCase, messages: int, tamper: Tamper | None = None) -
 
     try:
         _wait_ready(control)
-        yield _loop(case, messages, one_round, start_method=case.variant)
+        with _placed(case, child):
+            yield _loop(case, messages, one_round, start_method=case.variant)
         writer.send_bytes(b"")
         finish_process(child)
     finally:
@@ -205,7 +223,8 @@ def shared_memory_channel(case: MicroCase, messages: int, tamper: Tamper | None 
 
         try:
             _wait_ready(control)
-            yield _loop(case, messages, one_round, start_method=case.variant)
+            with _placed(case, child):
+                yield _loop(case, messages, one_round, start_method=case.variant)
             notes.send_bytes(b"stop")
             finish_process(child)
         finally:
@@ -218,8 +237,13 @@ def shared_memory_channel(case: MicroCase, messages: int, tamper: Tamper | None 
 
 
 def _receive_thread(
-    channel: queue.Queue[bytes | None], tallies: queue.Queue[Tally], payloads: list[bytes], messages: int
+    channel: queue.Queue[bytes | None],
+    tallies: queue.Queue[Tally],
+    payloads: list[bytes],
+    messages: int,
+    cpu: int | None,
 ) -> None:
+    pin_this_thread(cpu)
     tally_rounds(channel.get, payloads, messages, tallies.put)
 
 
@@ -227,10 +251,11 @@ def _receive_thread(
 def thread_queue(case: MicroCase, messages: int, tamper: Tamper | None = None) -> Iterator[Loop]:
     """``queue.Queue`` to a receiver thread: the in-process reference (a reference moves, no bytes)."""
     expected, sent = _prepare(case, tamper)
+    here, there = cpus(case.placement)
     channel: queue.Queue[bytes | None] = queue.Queue()
     tallies: queue.Queue[Tally] = queue.Queue()
     receiver = threading.Thread(
-        target=_receive_thread, args=(channel, tallies, expected, messages), name="ipc-receiver", daemon=True
+        target=_receive_thread, args=(channel, tallies, expected, messages, there), name="ipc-receiver", daemon=True
     )
     receiver.start()
 
@@ -241,7 +266,8 @@ def thread_queue(case: MicroCase, messages: int, tamper: Tamper | None = None) -
         return tallies.get(timeout=ROUND_TIMEOUT_S)
 
     try:
-        yield _loop(case, messages, one_round)
+        with pinned(here):
+            yield _loop(case, messages, one_round)
     finally:
         channel.put(None)
         receiver.join(JOIN_TIMEOUT_S)
@@ -281,5 +307,11 @@ PLAN = Plan(
         "gevent": _NOT_IPC + "gevent greenlets share one thread and pass values by reference",
         "asyncio": _NOT_IPC + "asyncio tasks share one thread and pass values by reference",
         "uvloop": _NOT_IPC + "uvloop tasks share one thread and pass values by reference",
+    },
+    mechanisms={
+        "queue": "multiprocessing.Queue put/get (pickled, feeder thread)",
+        "pipe": "multiprocessing.Pipe send_bytes/recv_bytes",
+        "shared_memory": "shared_memory ring + Pipe notes",
+        "thread_queue": "queue.Queue put/get (a reference moves)",
     },
 )

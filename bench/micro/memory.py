@@ -1,17 +1,23 @@
 """memory: hold N tasks alive at once, each blocked, and measure what each one costs.
 
-``bytes_per_task`` comes from one untimed hold before the timed rounds:
+``bytes_per_task`` is read with no instrument running, in fresh interpreters made for
+it (:mod:`bench.micro.footprint`, one per hold, :data:`HOLDS` holds), so neither
+tracemalloc's own bookkeeping nor the allocator history of earlier cases lands in it:
 
 - in-process models (threads, generators, greenlet, gevent, asyncio, uvloop): the
-  larger of two growths from before the N tasks exist to while they are all held,
-  divided by N: the memory Python's allocators hand out (``tracemalloc``: objects,
-  frames, greenlet stack copies) and this process's resident set (RSS, after
-  ``gc.collect()``: thread stacks and other native memory). Each alone undercounts:
-  RSS does not grow while the allocator reuses memory freed by earlier cases, and
-  tracemalloc does not see a thread's stack;
+  growth of the fresh process's resident set (RSS, after ``gc.collect()``, tracemalloc
+  off) from before the N tasks exist to while they are all held, divided by N. For
+  threads that is each thread's touched stack pages and thread structures, not the
+  8 MiB of stack each one reserves;
 - processes: the mean unique set size (USS: the pages only that child holds) of the
-  N children while they are all held; a forked child shares its parent's pages until
-  it writes them, a spawned one holds a fresh interpreter of its own.
+  N children while they are all held, with the proportional set size (PSS: shared
+  pages split among their sharers) beside it. The children are made by the fresh
+  interpreter, a small Python program, as spawn's starter makes them.
+
+Beside it, as "Python objects", the same fresh process holds the tasks again under
+``tracemalloc``: the memory Python's allocators hand out (objects, frames, greenlet
+stack copies), which does not see a thread's stack. The median of the holds is the
+figure; their lowest and highest are its spread.
 
 A held task is blocked the model's own way: a generator suspended at ``yield``, a
 greenlet switched away, a gevent greenlet on a ``gevent.event.Event``, an asyncio
@@ -25,10 +31,15 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import resource
-import tracemalloc
-from collections.abc import Callable, Iterator
+import statistics
+import subprocess
+import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
+from functools import partial
 from typing import Any
 
 import psutil
@@ -48,7 +59,7 @@ from bench.micro._held import (
     release_greenlets,
     release_threads,
 )
-from bench.micro._loop import Loop, LoopFactory, Plan, close_loop, expect
+from bench.micro._loop import Loop, Plan, close_loop, expect
 
 #: Rough resident cost of one idle thread (its touched stack pages and kernel side),
 #: used only to refuse thread counts this machine's memory cannot hold.
@@ -61,33 +72,62 @@ def rss_bytes() -> int:
     return int(psutil.Process().memory_info().rss)
 
 
-def _measure(holder: Holder[H], n: int) -> float:
-    """Hold ``n`` tasks once, untimed, and return the bytes each one costs."""
-    if holder.footprint:
-        tasks = holder.hold(n)
-        try:
-            held_bytes = holder.footprint(tasks)
-        finally:
-            expect(holder.release(tasks), n, "memory: held tasks that finished")
-        return held_bytes / n
-    tracemalloc.start()
-    try:
-        rss_before = rss_bytes()
-        traced_before = tracemalloc.get_traced_memory()[0]
-        tasks = holder.hold(n)
-        try:
-            traced = tracemalloc.get_traced_memory()[0] - traced_before
-            rss = rss_bytes() - rss_before
-        finally:
-            expect(holder.release(tasks), n, "memory: held tasks that finished")
-    finally:
-        tracemalloc.stop()
-    return max(traced, rss) / n
+#: Fresh-process holds per case: the figure is their median, the spread their range.
+HOLDS = 3
+#: Longest one fresh-process hold may take before the case fails.
+FOOTPRINT_TIMEOUT_S = 300.0
+
+#: What each model's figure counts, by backend (in-process models not named: RSS growth).
+COUNTS = {
+    "threads": "resident set growth: each thread's touched stack pages and thread structures, "
+    "not the 8 MiB of stack it reserves",
+    "processes": "unique set size (USS) per child; PSS beside it",
+}
+_RSS = "resident set growth of a fresh process, tracemalloc off"
+
+
+def fresh_holds(case: MicroCase, n: int, holds: int = HOLDS, ballast: int = 0) -> list[dict[str, float]]:
+    """Hold ``n`` tasks of ``case`` in ``holds`` fresh interpreters; each one's bytes per task.
+
+    Each result has ``bytes_per_task`` (RSS or USS growth, no instrument on) and,
+    for in-process models, ``python_objects`` (tracemalloc's growth); for processes
+    ``pss``. Raises ``RuntimeError`` with the child's error when a hold fails.
+    """
+    spec = json.dumps({**asdict(case), "n": n, "ballast": ballast})
+    results = []
+    for _ in range(holds):
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.micro.footprint", spec],
+            capture_output=True,
+            text=True,
+            timeout=FOOTPRINT_TIMEOUT_S,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"memory {case.id}: the fresh-process hold failed: {done.stderr.strip()[-2000:]}")
+        results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return results
+
+
+def summary(case: MicroCase, results: list[dict[str, float]]) -> dict[str, Any]:
+    """``bytes_per_task`` (the median hold) and ``memory`` (spread, Python objects, PSS, what it counts)."""
+    figures = [r["bytes_per_task"] for r in results]
+    memory: dict[str, Any] = {
+        "holds": len(figures),
+        "low": min(figures),
+        "high": max(figures),
+        "counts": COUNTS.get(case.backend, _RSS),
+    }
+    for key in ("python_objects", "pss"):
+        values = [r[key] for r in results if r.get(key) is not None]
+        if values:
+            memory[key] = statistics.median(values)
+    return {"bytes_per_task": statistics.median(figures), "memory": memory}
 
 
 @contextmanager
-def _memory_loop(holder: Holder[H], n: int) -> Iterator[Loop]:
-    """The loop of a holder: measured once, then rounds of hold (timed) and release (checked)."""
+def _memory_loop(case: MicroCase, holder: Holder[H], n: int) -> Iterator[Loop]:
+    """The loop of a holder: measured in fresh processes, then rounds of hold (timed) and release (checked)."""
     outstanding: list[H] = []
 
     def one_round() -> H:
@@ -100,25 +140,11 @@ def _memory_loop(holder: Holder[H], n: int) -> Iterator[Loop]:
         expect(holder.release(tasks), n, "memory: held tasks that finished")
 
     try:
-        bytes_per_task = _measure(holder, n)
-        yield Loop(one_round, check, n, {"bytes_per_task": bytes_per_task, **holder.recorded})
+        measured = summary(case, fresh_holds(case, n))
+        yield Loop(one_round, check, n, {**measured, **holder.recorded})
     finally:
         for tasks in outstanding:
             holder.release(tasks)
-
-
-def _event_loop_factory(new_loop: Callable[[], asyncio.AbstractEventLoop]) -> LoopFactory:
-    @contextmanager
-    def factory(case: MicroCase, n: int) -> Iterator[Loop]:
-        """N tasks awaiting one ``Future``, on a loop made outside timing."""
-        loop = new_loop()
-        try:
-            with _memory_loop(event_loop_holder(loop), n) as memory_loop:
-                yield memory_loop
-        finally:
-            close_loop(loop)
-
-    return factory
 
 
 def _uvloop() -> asyncio.AbstractEventLoop:
@@ -158,15 +184,38 @@ def thread_limit(n_tasks: int) -> str | None:
 # -- the plan -----------------------------------------------------------------------
 
 
-def _holding(make: Callable[[MicroCase], Holder[Any]]) -> LoopFactory:
-    """A loop factory from a function that makes the case's holder."""
+@contextmanager
+def holder_for(case: MicroCase, ballast: int = 0) -> Iterator[Holder[Any]]:
+    """The holder of ``case``'s backend (with its event loop, made and closed here)."""
+    if case.backend in ("asyncio", "uvloop"):
+        loop = asyncio.new_event_loop() if case.backend == "asyncio" else _uvloop()
+        try:
+            yield event_loop_holder(loop, ballast)
+        finally:
+            close_loop(loop)
+    elif case.backend == "generators":
+        yield Holder(partial(hold_generators, ballast=ballast), release_generators)
+    elif case.backend == "greenlet":
+        yield Holder(partial(hold_greenlets, ballast=ballast), release_greenlets)
+    elif case.backend == "gevent":
+        yield gevent_holder(ballast)
+    elif case.backend == "threads":
+        yield Holder(partial(hold_threads, ballast=ballast), release_threads)
+    elif case.backend == "processes":
+        yield process_holder(_start_method(case))
+    else:
+        raise ValueError(f"memory has no holder for {case.backend}; valid: {', '.join(HELD)}")
 
-    @contextmanager
-    def factory(case: MicroCase, n: int) -> Iterator[Loop]:
-        with _memory_loop(make(case), n) as loop:
-            yield loop
 
-    return factory
+#: The backends that hold tasks, for which :func:`holder_for` has a holder.
+HELD = ("generators", "greenlet", "gevent", "asyncio", "uvloop", "threads", "processes")
+
+
+@contextmanager
+def _holding(case: MicroCase, n: int) -> Iterator[Loop]:
+    """The memory loop of ``case``: its holder, measured, then held in timed rounds."""
+    with holder_for(case) as holder, _memory_loop(case, holder, n) as loop:
+        yield loop
 
 
 def limit(case: MicroCase) -> str | None:
@@ -190,15 +239,7 @@ _NO_LIVE_TASKS = "keeps no task of its own alive while it waits: "
 PLAN = Plan(
     micro="memory",
     operation="held task",
-    loops={
-        "generators": _holding(lambda case: Holder(hold_generators, release_generators)),
-        "greenlet": _holding(lambda case: Holder(hold_greenlets, release_greenlets)),
-        "gevent": _holding(lambda case: gevent_holder()),
-        "asyncio": _event_loop_factory(asyncio.new_event_loop),
-        "uvloop": _event_loop_factory(_uvloop),
-        "threads": _holding(lambda case: Holder(hold_threads, release_threads)),
-        "processes": _holding(lambda case: process_holder(_start_method(case))),
-    },
+    loops=dict.fromkeys(HELD, _holding),
     skips={
         "sequential": "sequential " + _NO_LIVE_TASKS + "it runs one task at a time, to its end",
         "thread_pool": "thread_pool " + _NO_LIVE_TASKS + "a fixed set of workers runs the tasks and a queued task "
@@ -207,4 +248,13 @@ PLAN = Plan(
         "task is a small work item, not a process; processes' memory is the cost of a process per task",
     },
     limit=limit,
+    mechanisms={
+        "generators": "generator suspended at yield",
+        "greenlet": "greenlet switched away",
+        "gevent": "gevent greenlet waiting on gevent.event.Event",
+        "asyncio": "task awaiting a Future",
+        "uvloop": "task awaiting a Future",
+        "threads": "thread waiting on threading.Event",
+        "processes": "process waiting on multiprocessing.Event",
+    },
 )

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from bench.backends import unavailable
-from bench.micro import MicroCase, ipc, memory, spawn, switch
+from bench.micro import MicroCase, ipc, memory, placement, spawn, switch
 from bench.micro._loop import Loop, Plan, nothing_left_behind
 from bench.micro.sizes import MicroSizes, lookup
 
@@ -29,13 +29,15 @@ def why_not(case: MicroCase) -> str | None:
         return plan.skips[case.backend]
     if case.backend not in plan.loops:
         return f"{case.micro} has no loop for {case.backend}; add one to the PLAN of bench/micro/{case.micro}.py"
-    return plan.limit(case)
+    return placement.why_not(case.placement) or plan.limit(case)
 
 
 def ops_per_round(case: MicroCase, sizes: MicroSizes) -> int:
     """How many operations one round of ``case`` performs, from the profile's sizes."""
     if case.micro == "spawn":
         return lookup(sizes.spawn_tasks, case.label, case.backend, "spawn")
+    if case.micro == "switch" and case.family == "common":
+        return lookup(sizes.switch_common_handovers, case.label, case.backend, "switch common")
     if case.micro == "switch":
         return lookup(sizes.switch_handovers, case.label, case.backend, "switch")
     if case.micro == "ipc":
@@ -80,5 +82,14 @@ def extra_info(case: MicroCase, profile: str, loop: Loop) -> dict[str, Any]:
     }
     if case.micro == "ipc":
         info.update(channel=case.channel, payload_bytes=case.payload_bytes)
+    if case.family:
+        info["family"] = case.family
+    if case.placement:
+        info["placement"] = case.placement
+    mechanisms = PLANS[case.micro].mechanisms
+    mechanism = mechanisms.get(case.channel or "") or mechanisms.get(case.backend)
+    if mechanism:
+        info["mechanism"] = mechanism
     info.update(loop.recorded)
+    assert "mechanism" in info, f"{case.id}: its loop or its plan must name the mechanism it measures"
     return info

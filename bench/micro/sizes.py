@@ -21,8 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from bench.profiles import Profile
+if TYPE_CHECKING:
+    from bench.profiles import Profile
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -36,7 +38,9 @@ class MicroSizes:
     """One profile's micro-cost sizes and timing policy.
 
     ``spawn_tasks``: tasks created and finished per round; ``switch_handovers``:
-    hand-overs per round (two per round trip); ``ipc_messages``: messages per round,
+    hand-overs per round (two per round trip) of each model's native hand-over, and
+    ``switch_common_handovers`` of the common one through an OS pipe (a system call
+    or a selector wake-up each, so fewer); ``ipc_messages``: messages per round,
     by channel, then payload size; ``memory_tasks``: tasks held alive at once (one round holds
     them all). ``rounds`` and ``warmup_rounds`` apply to spawn, switch and ipc;
     memory uses ``memory_rounds`` and no warmup, because its one untimed
@@ -50,6 +54,7 @@ class MicroSizes:
     start_methods: tuple[str, ...]
     spawn_tasks: Mapping[str, int]
     switch_handovers: Mapping[str, int]
+    switch_common_handovers: Mapping[str, int]
     ipc_messages: Mapping[str, Mapping[int, int]]
     memory_tasks: Mapping[str, int]
     payloads: tuple[int, ...] = PAYLOADS
@@ -107,6 +112,7 @@ SIZES: dict[str, MicroSizes] = {
             "processes[spawn]": 1,
         },
         switch_handovers={key: n // 20 for key, n in _QUICK_SWITCH.items()},
+        switch_common_handovers=dict.fromkeys(_QUICK_SWITCH, 100),
         ipc_messages=_ipc({64: 200, 4 * KIB: 150, 64 * KIB: 50, MIB: 5}, 1_000),
         memory_tasks={
             **dict.fromkeys(_LIGHT_TASKS, 1_000),
@@ -123,6 +129,7 @@ SIZES: dict[str, MicroSizes] = {
         start_methods=("fork", "spawn"),
         spawn_tasks=_QUICK_SPAWN,
         switch_handovers=_QUICK_SWITCH,
+        switch_common_handovers=dict.fromkeys(_QUICK_SWITCH, 2_000),
         ipc_messages=_ipc({64: 5_000, 4 * KIB: 3_000, 64 * KIB: 1_000, MIB: 100}, 20_000),
         memory_tasks={
             **dict.fromkeys(_LIGHT_TASKS, 10_000),
@@ -139,6 +146,7 @@ SIZES: dict[str, MicroSizes] = {
         start_methods=("fork", "forkserver", "spawn"),
         spawn_tasks=_QUICK_SPAWN,
         switch_handovers=_QUICK_SWITCH,
+        switch_common_handovers=dict.fromkeys(_QUICK_SWITCH, 2_000),
         ipc_messages=_ipc({64: 5_000, 4 * KIB: 3_000, 64 * KIB: 1_000, MIB: 100}, 20_000),
         memory_tasks={
             **dict.fromkeys(_LIGHT_TASKS, 10_000),

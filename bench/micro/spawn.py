@@ -248,4 +248,16 @@ PLAN = Plan(
         "uvloop": _event_loop(_uvloop),
     },
     skips={},
+    mechanisms={
+        "sequential": "a plain call",
+        "threads": "threading.Thread start + join",
+        "thread_pool": "submit + result on a pool of one",
+        "processes": "multiprocessing.Process start + join, from a small helper",
+        "process_pool": "submit + result on a pool of one",
+        "generators": "generator creation + next()",
+        "greenlet": "greenlet creation + switch()",
+        "gevent": "gevent.spawn + get (through the hub)",
+        "asyncio": "create_task + await (through the event loop)",
+        "uvloop": "create_task + await (through the event loop)",
+    },
 )

@@ -19,6 +19,13 @@ For the in-process models both tasks are created per round (two creations agains
 thousands of hand-overs); the partner thread or process is started once, untimed,
 as making one is what ``spawn`` measures. ``sequential``, ``thread_pool`` and
 ``process_pool`` have no second task to hand over to (see :data:`PLAN`'s skips).
+
+That is the ``native`` family: each model's own hand-over, so the figures also differ
+by what the hand-over goes through (a bare switch against a queue and a hub). The
+``common`` family (:mod:`bench.micro.switch_common`) hands every model over through
+the same OS pipe, so that only the model differs. Every loop records its
+``mechanism``; the two-thread and two-process loops run at the case's ``placement``
+(:mod:`bench.micro.placement`).
 """
 
 from __future__ import annotations
@@ -29,12 +36,12 @@ import os
 import queue
 import threading
 from collections.abc import Callable, Generator, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import greenlet
 
-from bench.micro import MicroCase
+from bench.micro import MicroCase, switch_common
 from bench.micro._children import echo
 from bench.micro._loop import (
     JOIN_TIMEOUT_S,
@@ -50,20 +57,21 @@ from bench.micro._loop import (
     kill_all,
     new_process,
 )
+from bench.micro.placement import cpus, pin_process, pin_this_thread, pinned
 
 
 def _checksum(round_trips: int) -> int:
     return round_trips * (round_trips - 1) // 2
 
 
-def _loop(one_round: Callable[[], int], handovers: int, what: str, **recorded: Any) -> Loop:
-    """A switch loop of ``handovers`` (rounded down to whole round trips)."""
+def _loop(one_round: Callable[[], int], handovers: int, what: str, mechanism: str, **recorded: Any) -> Loop:
+    """A switch loop of ``handovers`` (rounded down to whole round trips) through ``mechanism``."""
     round_trips = handovers // 2
     return Loop(
         one_round,
         counted(_checksum(round_trips), f"switch {what}: sum of values passed"),
         2 * round_trips,
-        dict(recorded),
+        {"mechanism": mechanism, **recorded},
     )
 
 
@@ -118,13 +126,13 @@ def ping_pong_greenlets(round_trips: int) -> int:
 @contextmanager
 def generators(case: MicroCase, k: int) -> Iterator[Loop]:
     """Producer/consumer with ``send()``."""
-    yield _loop(lambda: produce(k // 2), k, "generators")
+    yield _loop(lambda: produce(k // 2), k, "generators", "generator.send")
 
 
 @contextmanager
 def greenlets(case: MicroCase, k: int) -> Iterator[Loop]:
     """test1/test2 with ``greenlet.switch()``."""
-    yield _loop(lambda: ping_pong_greenlets(k // 2), k, "greenlet")
+    yield _loop(lambda: ping_pong_greenlets(k // 2), k, "greenlet", "greenlet.switch")
 
 
 @contextmanager
@@ -162,7 +170,7 @@ def gevent_queues(case: MicroCase, k: int) -> Iterator[Loop]:
         finally:
             gevent.killall([task for task in tasks if not task.ready()])
 
-    yield _loop(one_round, k, "gevent")
+    yield _loop(one_round, k, "gevent", "gevent.queue.Queue via the hub")
 
 
 async def ping_pong_tasks(round_trips: int) -> int:
@@ -205,6 +213,7 @@ def _event_loop(new_loop: Callable[[], asyncio.AbstractEventLoop]) -> LoopFactor
                 lambda: loop.run_until_complete(asyncio.wait_for(ping_pong_tasks(k // 2), ROUND_TIMEOUT_S)),
                 k,
                 case.backend,
+                "asyncio.Queue via the event loop",
             )
         finally:
             close_loop(loop)
@@ -218,7 +227,8 @@ def _uvloop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
-def _echo_thread(inbox: queue.Queue[int | None], outbox: queue.Queue[int]) -> None:
+def _echo_thread(inbox: queue.Queue[int | None], outbox: queue.Queue[int], cpu: int | None) -> None:
+    pin_this_thread(cpu)
     get, put = inbox.get, outbox.put
     while (n := get()) is not None:
         put(n)
@@ -226,10 +236,13 @@ def _echo_thread(inbox: queue.Queue[int | None], outbox: queue.Queue[int]) -> No
 
 @contextmanager
 def threads(case: MicroCase, k: int) -> Iterator[Loop]:
-    """This thread and a partner thread, through two ``queue.Queue``."""
+    """This thread and a partner thread, through two ``queue.Queue``, at the case's placement."""
+    here, there = cpus(case.placement)
     to_pong: queue.Queue[int | None] = queue.Queue()
     to_ping: queue.Queue[int] = queue.Queue()
-    partner = threading.Thread(target=_echo_thread, args=(to_pong, to_ping), name="switch-partner", daemon=True)
+    partner = threading.Thread(
+        target=_echo_thread, args=(to_pong, to_ping, there), name="switch-partner", daemon=True
+    )
     partner.start()
     round_trips = k // 2
 
@@ -242,7 +255,8 @@ def threads(case: MicroCase, k: int) -> Iterator[Loop]:
         return total
 
     try:
-        yield _loop(one_round, k, "threads")
+        with pinned(here):
+            yield _loop(one_round, k, "threads", "queue.Queue")
     finally:
         to_pong.put(None)
         partner.join(JOIN_TIMEOUT_S)
@@ -250,7 +264,7 @@ def threads(case: MicroCase, k: int) -> Iterator[Loop]:
 
 @contextmanager
 def processes(case: MicroCase, k: int) -> Iterator[Loop]:
-    """This process and a partner child, through a duplex ``Pipe``.
+    """This process and a partner child, through a duplex ``Pipe``, at the case's placement.
 
     A child that dies closes its end, so ``recv`` here fails with ``EOFError``
     instead of waiting forever.
@@ -261,6 +275,7 @@ def processes(case: MicroCase, k: int) -> Iterator[Loop]:
     partner = new_process(context, echo, there, os.getpid(), name="switch-partner")
     partner.start()
     there.close()
+    here_cpu, there_cpu = cpus(case.placement)
     round_trips = k // 2
 
     def one_round() -> int:
@@ -272,9 +287,12 @@ def processes(case: MicroCase, k: int) -> Iterator[Loop]:
         return total
 
     try:
+        assert partner.pid is not None
+        pin_process(partner.pid, there_cpu)
         here.send(0)  # the partner is up and answering before anything is timed
         expect(here.recv(), 0, "switch processes: the partner's first answer")
-        yield _loop(one_round, k, "processes", start_method=case.variant)
+        with pinned(here_cpu):
+            yield _loop(one_round, k, "processes", "multiprocessing.Pipe send/recv", start_method=case.variant)
         here.send(None)
         finish_process(partner)
     finally:
@@ -282,17 +300,26 @@ def processes(case: MicroCase, k: int) -> Iterator[Loop]:
         kill_all([partner])
 
 
+def _families(native: LoopFactory, common: LoopFactory) -> LoopFactory:
+    """The loop factory that runs ``native`` or ``common`` by the case's family."""
+
+    def factory(case: MicroCase, k: int) -> AbstractContextManager[Loop]:
+        return common(case, k) if case.family == "common" else native(case, k)
+
+    return factory
+
+
 PLAN = Plan(
     micro="switch",
     operation="hand-over",
     loops={
-        "threads": threads,
-        "processes": processes,
-        "generators": generators,
-        "greenlet": greenlets,
-        "gevent": gevent_queues,
-        "asyncio": _event_loop(asyncio.new_event_loop),
-        "uvloop": _event_loop(_uvloop),
+        "threads": _families(threads, switch_common.threads),
+        "processes": _families(processes, switch_common.processes),
+        "generators": _families(generators, switch_common.generators),
+        "greenlet": _families(greenlets, switch_common.greenlets),
+        "gevent": _families(gevent_queues, switch_common.gevent_pipe),
+        "asyncio": _families(_event_loop(asyncio.new_event_loop), switch_common.event_loop(asyncio.new_event_loop)),
+        "uvloop": _families(_event_loop(_uvloop), switch_common.event_loop(_uvloop)),
     },
     skips={
         "sequential": "sequential runs one task to its end before the next starts, so there is no second live "

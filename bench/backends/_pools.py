@@ -1,0 +1,47 @@
+"""Pool size as a parameter: each pool runs at its default size and at one that holds all N tasks.
+
+A pool's default size suits work that keeps a CPU busy: ``ThreadPoolExecutor`` makes
+``min(32, cores + 4)`` threads, ``ProcessPoolExecutor`` one process per core. For work
+that waits (``sleep``, ``http_fetch``) that size caps how many tasks wait at once, so
+N tasks take ``ceil(N / size)`` waits: the figure then measures the default, not the
+model. The ``all`` variant sizes the pool to hold all N tasks at once and runs only
+on the workloads that wait. Above its cap (:data:`THREAD_POOL_CAP` threads;
+:data:`PROCESS_POOL_CAP` processes, or fewer where the machine cannot hold them, see
+:func:`bench.backends._limits.process_cap`) the case is skipped with the reason
+rather than run with a pool that no longer holds all N: ``threads`` and
+``processes`` measure a thread or process per task at any N.
+"""
+
+from __future__ import annotations
+
+#: The variants of a pool backend: None is its default size, ``all`` a pool for all N tasks.
+POOL_VARIANTS: tuple[str | None, ...] = (None, "all")
+#: The workloads whose tasks wait rather than compute: the only ones ``all`` runs.
+WAITING_WORKLOADS: frozenset[str] = frozenset({"sleep", "http_fetch"})
+#: The most threads the ``all`` thread pool makes.
+THREAD_POOL_CAP = 1000
+#: The most processes the ``all`` process pool makes: making and ending a pool of
+#: 1000 workers costs about a minute on a small machine, out of proportion to a case.
+PROCESS_POOL_CAP = 100
+
+
+def pool_label(variant: str | None) -> str:
+    """The recorded ``pool`` parameter of a variant: ``default`` or ``all``."""
+    return variant or "default"
+
+
+def applies(variant: str | None, workload: str) -> bool:
+    """Whether a pool variant runs ``workload``: the default everywhere, ``all`` on waiting workloads."""
+    return variant is None or workload in WAITING_WORKLOADS
+
+
+def why_not_all(n_tasks: int, default: int, cap: int, what: str) -> str | None:
+    """Why the ``all`` pool does not run at ``n_tasks``: the default holds them, or N is over the cap."""
+    if n_tasks <= default:
+        return f"the default pool of {default} already holds all {n_tasks} tasks at once; pool=all would repeat it"
+    if n_tasks > cap:
+        return (
+            f"a pool for all {n_tasks} tasks needs {n_tasks} {what}, over pool=all's cap of {cap}; "
+            f"the model with one of them per task measures that size"
+        )
+    return None
