@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bench.machine import cpu_count
 from bench.profiles import Profile
+from bench.results_format import FORMAT_KEY, FORMAT_VERSION
 from workloads import Calibration, cpu_spin, http_calibrate, http_fetch
 
 #: Longest the fresh interpreter that times cpu_spin may take.
@@ -85,12 +86,13 @@ def calibrate(
 
 def save(calibration: Calibration, path: Path) -> None:
     """Write ``calibration`` as JSON."""
-    path.write_text(json.dumps(asdict(calibration), indent=2))
+    path.write_text(json.dumps({FORMAT_KEY: FORMAT_VERSION, **asdict(calibration)}, indent=2))
 
 
 def load(path: Path) -> Calibration:
     """Read a calibration written by :func:`save`."""
     data = json.loads(path.read_text())
+    data.pop(FORMAT_KEY, None)
     return Calibration(**data)
 
 
