@@ -4,17 +4,24 @@ Options mirror the make variables: ``--profile`` (PROFILE), ``--backends``
 (BACKENDS), ``--workloads`` (WORKLOADS, workloads and micro-costs), ``--results``
 (RESULTS), ``--http-url`` (HTTP_URL). A bad choice exits 2 naming the valid ones,
 before anything is created.
+
+``--python PATH`` runs the whole run under another interpreter from this checkout:
+calibration, every session and the report, so ideals and figures come from the same
+Python. PATH must have the project's dependencies (a venv made with it); it is
+checked first, and one that lacks them exits 2 naming what is missing.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from bench.backends import BACKENDS
+from bench.interpreter import REPO, InterpreterError, check_runnable, same_interpreter
 from bench.micro import MICROS
 from bench.profiles import DEFAULT_PROFILE, PROFILES
 from bench.runner import RunOptions, execute
@@ -55,12 +62,46 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--results", type=Path, default=Path("results"), help="results directory (default results)")
     p.add_argument("--http-url", type=_url, default=None, help="fetch this URL instead of the local server")
     p.add_argument("--no-report", action="store_true", help="do not build the report after the run")
+    p.add_argument("--python", default=None, help="run under this interpreter (one with the deps, e.g. a venv's python)")
     return p
+
+
+def _without_python(argv: list[str]) -> list[str]:
+    """``argv`` less its ``--python PATH`` (or ``--python=PATH``, or an abbreviation argparse took for it)."""
+    rest: list[str] = []
+    skip = False
+    for arg in argv:
+        name, eq, _ = arg.partition("=")
+        is_python = len(name) >= len("--py") and "--python".startswith(name)
+        if skip:
+            skip = False
+        elif is_python and not eq:
+            skip = True
+        elif not is_python:
+            rest.append(arg)
+    return rest
+
+
+def run_under(python: str, argv: list[str]) -> int:
+    """Replace this process by ``python -m bench`` with the same options; 2 if ``python`` cannot run it."""
+    try:
+        check_runnable(python)
+    except InterpreterError as exc:
+        print(f"error: --python {exc}", file=sys.stderr)
+        return 2
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # The checkout first on the path: the run imports this code, whatever python's venv has installed.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)}
+    os.execve(python, [python, "-m", "bench", *_without_python(argv)], env)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the options and run; return the exit code."""
+    argv = sys.argv[1:] if argv is None else argv
     args = parser().parse_args(argv)
+    if args.python is not None and not same_interpreter(args.python):
+        return run_under(args.python, argv)
     options = RunOptions(
         profile=args.profile,
         backends=args.backends,

@@ -24,7 +24,7 @@ from typing import Any
 
 from bench import calibrate
 from bench.layout import MANIFEST, new_run_dir
-from bench.machine import cpu_count, machine_id
+from bench.machine import cpu_count, interpreter_facts, machine_id
 from bench.profiles import PROFILES, Profile
 from workloads.http_fetch import UnreachableURL, local_server
 
@@ -65,6 +65,7 @@ class Manifest:
                 "http_url": options.http_url,
                 "results": str(options.results),
             },
+            "interpreter": interpreter_facts(),
             "started_at": _now(),
             "ended_at": None,
             "status": "running",
@@ -196,7 +197,10 @@ def load_1m() -> float | None:
 
 
 def execute(options: RunOptions) -> int:
-    """Run every selected backend; return the process exit code (0, 1, 2 or 130)."""
+    """Run every selected backend; return the process exit code (0, 1, 2 or 130).
+
+    1 means a backend did not finish cleanly or the report could not be built.
+    """
     profile = PROFILES[options.profile]
     run_dir = new_run_dir(options.results, machine_id(), options.profile)
     (run_dir / "logs").mkdir()
@@ -250,15 +254,15 @@ def execute(options: RunOptions) -> int:
     statuses = [b["status"] for b in manifest.data["backends"].values()]
     all_ok = all(s == "ok" for s in statuses)
     manifest.finish("complete" if all_ok else ("failed" if not any(s == "ok" for s in statuses) else "partial"))
-    if options.report:
-        build_report(run_dir)
-    return 0 if all_ok else 1
+    report_ok = build_report(run_dir) if options.report else True
+    return 0 if all_ok and report_ok else 1
 
 
-def build_report(run_dir: Path) -> None:
-    """Build the run's report in a separate process; a failure keeps the run."""
+def build_report(run_dir: Path) -> bool:
+    """Build the run's report in a separate process; say whether it was built (a failure keeps the run)."""
     result = subprocess.run([sys.executable, "-m", "reports", "build", str(run_dir)], cwd=REPO, check=False)
     if result.returncode == 0:
         print(f"charts: {run_dir / 'report'}/*.png")
-    else:
-        print(f"the report could not be built (exit {result.returncode}); the run is kept in {run_dir}")
+        return True
+    print(f"the report could not be built (exit {result.returncode}); the run is kept in {run_dir}", file=sys.stderr)
+    return False

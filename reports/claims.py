@@ -172,11 +172,29 @@ def _overlap(workload: str, how: str) -> Callable[[pd.DataFrame], Verdict]:
     return check
 
 
+def gil_premise(frame: pd.DataFrame) -> bool:
+    """Whether the threads session ran with the GIL; assumed so where the run does not say.
+
+    A free-threaded build records ``gil_enabled`` False when it ran without the GIL
+    (it turns it back on for an extension module not marked safe without it).
+    """
+    states = frame.loc[frame["backend"] == "threads", "gil_enabled"].dropna()
+    return all(bool(state) for state in states)
+
+
 def threads_do_not_parallelise_python(frame: pd.DataFrame) -> Verdict:
-    """The GIL: threads give pure-Python work no speedup; a process pool does."""
+    """The GIL: threads give pure-Python work no speedup; a process pool does.
+
+    The claim's premise is the GIL. Where the threads ran without it (a free-threaded
+    build), the expected outcome flips: threads should then gain as a process pool does.
+    """
+    with_gil = gil_premise(frame)
     claim = (
-        "CPU-bound Python: threads gain nothing over sequential (the GIL), "
+        "CPU-bound Python with the GIL: threads gain nothing over sequential, "
         "a process pool gains at least 1.5x on 2+ cores"
+        if with_gil
+        else "CPU-bound Python without the GIL (free-threaded build, so the usual claim flips): "
+        "threads gain at least 1.5x over sequential on 2+ cores, as a process pool does"
     )
     rows = _rows(frame, "workload", "cpu_spin")
     cores = int(frame["cpu_count"].dropna().iloc[0]) if frame["cpu_count"].notna().any() else 1
@@ -190,10 +208,12 @@ def threads_do_not_parallelise_python(frame: pd.DataFrame) -> Verdict:
     base = figures["sequential"][0]  # type: ignore[index]
     threads_gain = base / figures["threads"][0]  # type: ignore[index]
     pool_gain = base / figures["process_pool"][0]  # type: ignore[index]
-    holds = threads_gain < 1.2 and (cores < 2 or pool_gain >= 1.5)
+    threads_ok = threads_gain < 1.2 if with_gil else (cores < 2 or threads_gain >= 1.5)
+    holds = threads_ok and (cores < 2 or pool_gain >= 1.5)
     evidence = (
         f"at {n} tasks on {cores} cores: threads {fmt_ratio(threads_gain)} and process_pool "
-        f"{fmt_ratio(pool_gain)} the speed of sequential ({fmt_seconds(base)})"
+        f"{fmt_ratio(pool_gain)} the speed of sequential ({fmt_seconds(base)}); "
+        f"the threads ran with the GIL {'enabled' if with_gil else 'disabled'}"
     )
     return Verdict(claim, holds, evidence)
 
@@ -201,7 +221,7 @@ def threads_do_not_parallelise_python(frame: pd.DataFrame) -> Verdict:
 #: The columns of the tidy frame the claims read.
 COLUMNS = (
     "kind", "case", "backend", "variant", "label", "n_tasks", "median", "times_ideal",
-    "per_op_s", "bytes_per_task", "channel", "payload_bytes", "cpu_count",
+    "per_op_s", "bytes_per_task", "channel", "payload_bytes", "cpu_count", "gil_enabled",
 )  # fmt: skip
 
 CLAIMS: tuple[Callable[[pd.DataFrame], Verdict], ...] = (

@@ -50,7 +50,8 @@ def fingerprint(machine: dict[str, Any]) -> str:
     """Return a short id of the machine from the fields that do not change between runs.
 
     CPU model, core count, memory, OS and Python build; the node name, CPU frequency
-    and load are left out, so two runs on one machine always share a fingerprint.
+    and load are left out, so two runs on one machine with one Python share a
+    fingerprint, and a run under another Python (another build) gets another.
     """
     identity = json.dumps([machine.get(key) for key in FINGERPRINT_FIELDS], default=str)
     return hashlib.sha256(identity.encode()).hexdigest()[:10]
@@ -133,21 +134,33 @@ def discover_runs(paths: Sequence[Path], baseline: Path | None = None) -> tuple[
     return runs, base
 
 
+def interpreter_of(machine: Mapping[str, Any]) -> str:
+    """The interpreter a run measured, as labels name it: `CPython 3.12.1`, `CPython 3.13.0 free-threaded, GIL off`."""
+    build = machine.get("python_build")
+    name = str(build).split(" (")[0] if build else f"Python {machine.get('python_version') or '?'}"
+    return name + (", GIL off" if machine.get("gil_enabled") is False else "")
+
+
 def label_runs(runs: Sequence[RunData], base: RunData) -> list[Compared]:
-    """Label each run `machine_id/run_id` and order them: baseline first, machines together."""
+    """Label each run `machine_id/run_id (interpreter)` and order them: baseline first, machines together.
+
+    The interpreter is in the label so that two runs of one machine under two Pythons
+    read apart in every table and chart.
+    """
     groups: list[str] = []
     compared: list[Compared] = []
     used: set[str] = set()
     for run in [base, *[r for r in runs if r is not base]]:
         # A run copied under a new directory name keeps its recorded run_id: tell the
         # two apart by the directory name, and by a number as a last resort.
-        label = f"{run.machine_id}/{run.run_id}"
+        python = f" ({interpreter_of(run.machine)})"
+        label = f"{run.machine_id}/{run.run_id}{python}"
         if label in used:
-            label = f"{run.machine_id}/{run.path.name}"
+            label = f"{run.machine_id}/{run.path.name}{python}"
         number = 1
         while label in used:
             number += 1
-            label = f"{run.machine_id}/{run.run_id} ({number})"
+            label = f"{run.machine_id}/{run.run_id} ({number}){python}"
         used.add(label)
         print_id = fingerprint(run.machine)
         if print_id not in groups:
