@@ -62,7 +62,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--results", type=Path, default=Path("results"), help="results directory (default results)")
     p.add_argument("--http-url", type=_url, default=None, help="fetch this URL instead of the local server")
     p.add_argument("--no-report", action="store_true", help="do not build the report after the run")
-    p.add_argument("--python", default=None, help="run under this interpreter (one with the deps, e.g. a venv's python)")
+    p.add_argument("--python", default=None, help="run under this Python (one with the deps: a venv's)")
     return p
 
 

@@ -98,7 +98,7 @@ def probe(path: str, distributions: list[str] | None = None, timeout_s: float = 
     Raises :class:`InterpreterError` when ``path`` is not an executable Python.
     """
     if not os.access(path, os.X_OK) or os.path.isdir(path):
-        raise InterpreterError(f"{path} is not an executable file; give the path of a python, e.g. .venv-3.12/bin/python")
+        raise InterpreterError(f"{path} is not an executable file; give a python's path, e.g. .venv-3.12/bin/python")
     try:
         done = subprocess.run(
             [path, "-c", _PROBE, *(distributions or [])],
@@ -124,9 +124,7 @@ def check_runnable(path: str) -> Interpreter:
     """Probe ``path`` and raise :class:`InterpreterError` unless it can run a benchmark run."""
     found = probe(path, required_distributions())
     if found.version_info < MINIMUM:
-        raise InterpreterError(
-            f"{path} is {found.name}; the project needs Python {MINIMUM[0]}.{MINIMUM[1]} or newer"
-        )
+        raise InterpreterError(f"{path} is {found.name}; the project needs Python {MINIMUM[0]}.{MINIMUM[1]} or newer")
     if found.missing:
         venv = f".venv-{found.tag}"
         raise InterpreterError(

@@ -163,7 +163,8 @@ def test_compare_of_a_results_root_labels_runs_by_machine(tmp_path: Path, capsys
     out = outputs[0]
     assert str(out / "index.md") in capsys.readouterr().out
     text = (out / "index.md").read_text(encoding="utf-8")
-    label_a, label_b = f"{MACHINE_A}/20261121T090000Z (CPython 3.11.7)", f"{MACHINE_B}/20261122T120000Z (CPython 3.11.9)"
+    label_a = f"{MACHINE_A}/20261121T090000Z (CPython 3.11.7)"
+    label_b = f"{MACHINE_B}/20261122T120000Z (CPython 3.11.9)"
     assert f"baseline `{label_a}`" in text
     assert f"### `{label_b}` / `{label_a}`" in text
     assert "20261120T101500Z" not in text  # machine A's older run is not the newest
