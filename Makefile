@@ -17,17 +17,20 @@ BACKENDS ?=
 WORKLOADS ?=
 RESULTS ?= results
 HTTP_URL ?=
+PROCESSES ?=
 RUN ?=
 RUNS ?=
 BASELINE ?=
 FAIL_ABOVE ?=
+MIN_EFFECT ?=
 TEST_ARGS ?=
 MATRIX_ARGS ?=
 
 BENCH_ARGS = --profile $(PROFILE) --results $(RESULTS) \
 	$(if $(BACKENDS),--backends $(BACKENDS)) \
 	$(if $(WORKLOADS),--workloads $(WORKLOADS)) \
-	$(if $(HTTP_URL),--http-url $(HTTP_URL))
+	$(if $(HTTP_URL),--http-url $(HTTP_URL)) \
+	$(if $(PROCESSES),--processes $(PROCESSES))
 
 .PHONY: bench report compare test test-matrix venv lint clean
 
@@ -45,7 +48,8 @@ report: $(VENV)/.installed
 
 compare: $(VENV)/.installed
 	$(PY) -m reports compare $(if $(RUNS),$(RUNS),$(RESULTS)) \
-		$(if $(BASELINE),--baseline $(BASELINE)) $(if $(FAIL_ABOVE),--fail-above $(FAIL_ABOVE))
+		$(if $(BASELINE),--baseline $(BASELINE)) $(if $(FAIL_ABOVE),--fail-above $(FAIL_ABOVE)) \
+		$(if $(MIN_EFFECT),--min-effect $(MIN_EFFECT))
 
 test: $(VENV)/.installed
 	$(PY) -m pytest tests $(TEST_ARGS)

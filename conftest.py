@@ -39,6 +39,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--http-base", default=None, help="base URL of an already running local server")
     group.addoption("--calibration", default=None, help="calibration JSON written by the runner")
     group.addoption("--outcomes", default=None, help="write each case's outcome to this JSON file")
+    group.addoption("--process-index", type=int, default=0, help="which of the run's processes of this backend this is")
+    group.addoption("--processes", type=int, default=1, help="how many processes of this backend the run makes")
 
 
 def _profile(config: pytest.Config) -> Profile:
@@ -157,6 +159,8 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks: Any, output_
     output_json["session"] = {
         "backend": config.getoption("--backend"),
         "profile": config.getoption("--profile"),
+        "process": config.getoption("--process-index"),
+        "processes": config.getoption("--processes"),
         "isolation": isolation_facts(),
     }
 

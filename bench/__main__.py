@@ -2,7 +2,7 @@
 
 Options mirror the make variables: ``--profile`` (PROFILE), ``--backends``
 (BACKENDS), ``--workloads`` (WORKLOADS, workloads and micro-costs), ``--results``
-(RESULTS), ``--http-url`` (HTTP_URL). A bad choice exits 2 naming the valid ones,
+(RESULTS), ``--http-url`` (HTTP_URL), ``--processes`` (PROCESSES). A bad choice exits 2 naming the valid ones,
 before anything is created.
 
 ``--python PATH`` runs the whole run under another interpreter from this checkout:
@@ -48,6 +48,23 @@ def _url(text: str) -> str:
     return text
 
 
+def _processes(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_PROCESSES:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a process count; give a whole number from 1 to {MAX_PROCESSES} "
+            "(3 or more lets the reports see run-to-run noise)"
+        )
+    return value
+
+
+#: More fresh interpreters per backend than this adds time, not knowledge.
+MAX_PROCESSES = 50
+
+
 def parser() -> argparse.ArgumentParser:
     """The command line of ``python -m bench``."""
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
@@ -61,6 +78,12 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--results", type=Path, default=Path("results"), help="results directory (default results)")
     p.add_argument("--http-url", type=_url, default=None, help="fetch this URL instead of the local server")
+    p.add_argument(
+        "--processes",
+        type=_processes,
+        default=None,
+        help="fresh interpreters per backend, run round-robin (default: the profile's, smoke 1, quick 3, full 5)",
+    )
     p.add_argument("--no-report", action="store_true", help="do not build the report after the run")
     p.add_argument("--python", default=None, help="run under this Python (one with the deps: a venv's)")
     return p
@@ -108,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         workloads=args.workloads,
         results=args.results,
         http_url=args.http_url,
+        processes=args.processes,
         report=not args.no_report,
     )
     return execute(options)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import subprocess
 import sys
@@ -128,20 +129,52 @@ def run_backend(backend: str, profile: str, micros: list[str]) -> list[dict[str,
 # -- the run to compare with ------------------------------------------------------
 
 
+class HarnessFileError(Exception):
+    """Raise when a run's ``<backend>.json`` cannot be read as pytest-benchmark output."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        super().__init__(f"{path}: {problem}; run that backend again or move the file out of the run")
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+
+
+def _read_benchmarks(path: Path) -> list[Any]:
+    """The ``benchmarks`` list of one pytest-benchmark file; `HarnessFileError` if it has none."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise HarnessFileError(path, f"cannot be read ({exc.strerror or exc})") from exc
+    except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8
+        raise HarnessFileError(path, f"is not valid JSON (truncated or corrupt: {exc})") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
+        raise HarnessFileError(path, "is not a pytest-benchmark JSON (no 'benchmarks' list)")
+    return data["benchmarks"]
+
+
 def harness_rows(run_dir: Path) -> tuple[list[dict[str, Any]], set[str]]:
-    """The micro-cost rows of a run's ``<backend>.json`` files, and the profiles they used."""
+    """The micro-cost rows of a run's ``<backend>.<process>.json`` files, and the profiles they used.
+
+    Raises `HarnessFileError` naming the file if one is not valid pytest-benchmark JSON
+    or a micro-cost entry in it has no positive, finite median and min.
+    """
     rows: list[dict[str, Any]] = []
     profiles: set[str] = set()
     for path in sorted(run_dir.glob("*.json")):
-        if path.stem not in BACKENDS:
+        # One file per process of a backend: ``threads.0.json``, ``threads.1.json``...
+        if path.name.split(".")[0] not in BACKENDS:
             continue
-        data = json.loads(path.read_text())
-        for bench in data.get("benchmarks", []):
-            extra = bench.get("extra_info", {})
-            if not extra.get("micro") or not extra.get("ops_per_round"):
+        for bench in _read_benchmarks(path):
+            extra = bench.get("extra_info") if isinstance(bench, dict) else None
+            if not isinstance(extra, dict) or not extra.get("micro") or not extra.get("ops_per_round"):
                 continue
+            stats, ops = bench.get("stats"), extra["ops_per_round"]
+            if not isinstance(stats, dict) or not (_positive(stats.get("median")) and _positive(stats.get("min"))):
+                raise HarnessFileError(path, f"{bench.get('name', '?')} has no positive, finite median and min")
+            if not _positive(ops):
+                raise HarnessFileError(path, f"{bench.get('name', '?')} has ops_per_round {ops!r}")
             profiles.add(str(extra.get("profile")))
-            stats, ops = bench["stats"], extra["ops_per_round"]
             rows.append({**extra, "per_op_s": stats["median"] / ops, "min_per_op_s": stats["min"] / ops})
     return rows, profiles
 
@@ -274,7 +307,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.compare:
         if not args.compare.is_dir():
             return _usage_error(f"{args.compare} is not a directory; give a run directory holding <backend>.json files")
-        harness, profiles = harness_rows(args.compare)
+        try:
+            harness, profiles = harness_rows(args.compare)
+        except HarnessFileError as exc:
+            return _usage_error(str(exc))
         if not harness:
             return _usage_error(
                 f"{args.compare} holds no micro-cost results; make some with e.g. python -m bench.session "

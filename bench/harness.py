@@ -69,7 +69,9 @@ def workload_cases(profile: Profile, backend: str, workloads: list[str]) -> list
 
 
 def rounds_for(profile: Profile, probe_s: float) -> int:
-    """How many timed rounds fit the profile's per-case target, given one round's time."""
+    """How many timed rounds of one process fit the profile's per-case target, given one round's time."""
+    if probe_s >= profile.long_round_s:
+        return 1
     if probe_s <= 0:
         return profile.max_rounds
     return max(profile.min_rounds, min(profile.max_rounds, math.ceil(profile.target_case_s / probe_s)))
@@ -136,17 +138,24 @@ def run_case(
             lambda: backend.run(task, case.n_tasks),
             lambda results: workload.check(results, case.n_tasks, params),
             profile,
+            predicted,
         )
 
 
 def timed_and_checked(
-    benchmark: Any, one_round: Callable[[], Any], check: Callable[[Any], None], profile: Profile
+    benchmark: Any,
+    one_round: Callable[[], Any],
+    check: Callable[[Any], None],
+    profile: Profile,
+    predicted_s: float = 0.0,
 ) -> None:
     """Time ``one_round`` with ``benchmark.pedantic``, checking each round's answer.
 
     With ``profile.warmup`` one untimed (but checked) round first sizes the number
-    of timed rounds. ``check`` runs in pedantic's untimed teardown: when it raises,
-    pytest-benchmark marks the benchmark as errored, so it is never saved.
+    of timed rounds, unless ``predicted_s`` already says a round is long (then one
+    timed round: this process is one sample of many). ``check`` runs in pedantic's
+    untimed teardown: when it raises, pytest-benchmark marks the benchmark as
+    errored, so it is never saved.
     """
     box: list[Any] = []
 
@@ -157,7 +166,9 @@ def timed_and_checked(
         check(box.pop())
 
     rounds = profile.min_rounds
-    if profile.warmup:
+    if predicted_s >= profile.long_round_s:
+        rounds = 1
+    elif profile.warmup:
         start = time.perf_counter()
         timed()
         probe_s = time.perf_counter() - start

@@ -1,9 +1,14 @@
 """Profiles: the parameter grids, as data. ``smoke`` for CI, ``quick`` by default.
 
-A case runs one warmup round (checked, untimed) when ``warmup`` is set, then as many
-timed rounds as fit ``target_case_s``, within [``min_rounds``, ``max_rounds``]. A
-case whose round is predicted to take longer than ``max_round_s`` (a sequential
-model waiting N x T, say) is skipped with that reason instead of attempted.
+Every backend runs in ``processes`` fresh interpreters, and every figure is judged
+against the spread between them (``reports/stats.py``); the round budget below is
+per process. In each process a case runs one warmup round (checked, untimed) when
+``warmup`` is set, then as many timed rounds as fit ``target_case_s``, within
+[``min_rounds``, ``max_rounds``]. A round of ``long_round_s`` or more (predicted, or
+seen in the warmup) gets one timed round per process and, when predicted, no
+warmup: its repetitions are the processes, where its variance is. A case whose
+round is predicted to take longer than ``max_round_s`` (a sequential model waiting
+N x T, say) is skipped with that reason instead of attempted.
 """
 
 from __future__ import annotations
@@ -21,10 +26,12 @@ class Profile:
     n_tasks: tuple[int, ...]
     workloads: Mapping[str, Mapping[str, Any]]
     start_methods: tuple[str, ...]
+    processes: int
     warmup: bool
     min_rounds: int
     max_rounds: int
     target_case_s: float
+    long_round_s: float
     max_round_s: float
     case_timeout_s: float
     session_timeout_s: float
@@ -40,10 +47,12 @@ PROFILES: dict[str, Profile] = {
             "http_fetch": {"latency_s": 0.01, "body_bytes": 1024},
         },
         start_methods=("fork",),
+        processes=1,
         warmup=False,
         min_rounds=1,
         max_rounds=1,
         target_case_s=0.0,
+        long_round_s=5.0,
         max_round_s=5.0,
         case_timeout_s=60.0,
         session_timeout_s=120.0,
@@ -57,10 +66,12 @@ PROFILES: dict[str, Profile] = {
             "http_fetch": {"latency_s": 0.05, "body_bytes": 16_384},
         },
         start_methods=("fork",),
+        processes=3,
         warmup=True,
         min_rounds=3,
-        max_rounds=20,
-        target_case_s=1.0,
+        max_rounds=7,
+        target_case_s=0.35,
+        long_round_s=1.0,
         max_round_s=6.0,
         case_timeout_s=180.0,
         session_timeout_s=900.0,
@@ -74,10 +85,12 @@ PROFILES: dict[str, Profile] = {
             "http_fetch": {"latency_s": 0.05, "body_bytes": 65_536},
         },
         start_methods=("fork", "forkserver", "spawn"),
+        processes=5,
         warmup=True,
-        min_rounds=5,
-        max_rounds=50,
-        target_case_s=5.0,
+        min_rounds=3,
+        max_rounds=10,
+        target_case_s=1.0,
+        long_round_s=5.0,
         max_round_s=30.0,
         case_timeout_s=600.0,
         session_timeout_s=5400.0,

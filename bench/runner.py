@@ -42,12 +42,13 @@ class RunOptions:
     workloads: list[str]
     results: Path
     http_url: str | None = None
+    processes: int | None = None
     report: bool = True
     extra_pytest_args: list[str] = field(default_factory=list)
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
 class Manifest:
@@ -63,6 +64,7 @@ class Manifest:
                 "backends": options.backends,
                 "workloads": options.workloads,
                 "http_url": options.http_url,
+                "processes": options.processes,
                 "results": str(options.results),
             },
             "interpreter": interpreter_facts(),
@@ -87,9 +89,16 @@ class Manifest:
 
 
 def session_command(
-    backend: str, options: RunOptions, profile: Profile, run_dir: Path, http_base: str | None
+    backend: str,
+    options: RunOptions,
+    profile: Profile,
+    run_dir: Path,
+    http_base: str | None,
+    process: int = 0,
+    processes: int = 1,
 ) -> list[str]:
-    """The command line of one backend's session."""
+    """The command line of one backend's session: process ``process`` of ``processes``."""
+    stem = session_stem(backend, process)
     command = [
         sys.executable,
         "-m",
@@ -103,9 +112,13 @@ def session_command(
         "--calibration",
         str(run_dir / "calibration.json"),
         "--benchmark-json",
-        str(run_dir / f"{backend}.json"),
+        str(run_dir / f"{stem}.json"),
         "--outcomes",
-        str(run_dir / "logs" / f"{backend}.outcomes.json"),
+        str(run_dir / "logs" / f"{stem}.outcomes.json"),
+        "--process-index",
+        str(process),
+        "--processes",
+        str(processes),
         "--timeout",
         str(profile.case_timeout_s),
         "-q",
@@ -116,6 +129,11 @@ def session_command(
     elif http_base:
         command += ["--http-base", http_base]
     return command
+
+
+def session_stem(backend: str, process: int) -> str:
+    """The file stem of one session's outputs: ``threads.0`` for the first process of threads."""
+    return f"{backend}.{process}"
 
 
 def _stop_group(proc: subprocess.Popen[bytes], grace_s: float = 10.0) -> None:
@@ -174,6 +192,33 @@ def _summary(cases: list[dict[str, Any]]) -> str:
     return ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "no cases"
 
 
+#: A backend's status over its sessions is the most severe of theirs.
+_STATUS_SEVERITY = ("ok", "failed", "timeout", "crashed", "interrupted")
+#: A case's outcome over the processes: a failure anywhere fails it; one timed process makes it passed.
+_OUTCOME_PRIORITY = ("failed", "error", "passed", "skipped", "not run")
+
+
+def merge_sessions(sessions: list[dict[str, Any]]) -> dict[str, Any]:
+    """Fold one backend's per-process session entries into its manifest entry."""
+    status = max((s["status"] for s in sessions), key=_STATUS_SEVERITY.index)
+    cases: dict[str, dict[str, Any]] = {}
+    for session in sessions:
+        for case in session["cases"]:
+            known = cases.get(case["id"])
+            if known is None or _OUTCOME_PRIORITY.index(case["outcome"]) < _OUTCOME_PRIORITY.index(known["outcome"]):
+                cases[case["id"]] = case
+    worst = next(s for s in sessions if s["status"] == status)
+    return {
+        "status": status,
+        "returncode": worst["returncode"],
+        "duration_s": round(sum(s["duration_s"] for s in sessions), 3),
+        "json": [s["json"] for s in sessions if s["json"]],
+        "error": next((s["error"] for s in sessions if s["error"]), None),
+        "cases": list(cases.values()),
+        "sessions": sessions,
+    }
+
+
 @contextmanager
 def _http_server(options: RunOptions) -> Iterator[str | None]:
     if "http_fetch" in options.workloads and not options.http_url:
@@ -222,31 +267,45 @@ def execute(options: RunOptions) -> int:
                 print(f"error: {exc}; nothing was timed (see {manifest.path})", file=sys.stderr)
                 return 2
             calibrate.save(calibration, run_dir / "calibration.json")
-            for backend in options.backends:
-                command = session_command(backend, options, profile, run_dir, http_base)
-                load = load_1m()
-                log_path = run_dir / "logs" / f"{backend}.log"
-                status, returncode, elapsed = run_backend(command, log_path, profile.session_timeout_s)
-                cases = _read_outcomes(run_dir / "logs" / f"{backend}.outcomes.json")
-                json_file = run_dir / f"{backend}.json"
-                error = None
-                if status != "ok":
-                    tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
-                    error = f"{status} (exit {returncode}) after {elapsed:.1f} s: " + " | ".join(tail)
-                manifest.data["backends"][backend] = {
-                    "status": status,
-                    "returncode": returncode,
-                    "duration_s": round(elapsed, 3),
-                    "load_avg_1m_before": load,
-                    "json": json_file.name if json_file.exists() else None,
-                    "log": str(log_path.relative_to(run_dir)),
-                    "error": error,
-                    "cases": cases,
-                }
-                manifest.write()
-                print(f"  {backend:<13} {status:<8} {_summary(cases)} ({elapsed:.1f} s)", flush=True)
-                if status == "interrupted":
-                    raise KeyboardInterrupt
+            processes = options.processes or profile.processes
+            sessions: dict[str, list[dict[str, Any]]] = {backend: [] for backend in options.backends}
+            # Round-robin (A B C ... A B C ...): a drift of the machine spreads over every model.
+            for process in range(processes):
+                for backend in options.backends:
+                    stem = session_stem(backend, process)
+                    command = session_command(backend, options, profile, run_dir, http_base, process, processes)
+                    load, started = load_1m(), _now()
+                    log_path = run_dir / "logs" / f"{stem}.log"
+                    status, returncode, elapsed = run_backend(command, log_path, profile.session_timeout_s)
+                    cases = _read_outcomes(run_dir / "logs" / f"{stem}.outcomes.json")
+                    json_file = run_dir / f"{stem}.json"
+                    error = None
+                    if status != "ok":
+                        tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
+                        error = f"{status} (exit {returncode}) after {elapsed:.1f} s: " + " | ".join(tail)
+                    sessions[backend].append(
+                        {
+                            "process": process,
+                            "started_at": started,
+                            "status": status,
+                            "returncode": returncode,
+                            "duration_s": round(elapsed, 3),
+                            "load_avg_1m_before": load,
+                            "load_avg_1m_after": load_1m(),
+                            "json": json_file.name if json_file.exists() else None,
+                            "log": str(log_path.relative_to(run_dir)),
+                            "error": error,
+                            "cases": cases,
+                        }
+                    )
+                    manifest.data["backends"][backend] = merge_sessions(sessions[backend])
+                    manifest.write()
+                    print(
+                        f"  {backend:<13} {process + 1}/{processes} {status:<8} {_summary(cases)} ({elapsed:.1f} s)",
+                        flush=True,
+                    )
+                    if status == "interrupted":
+                        raise KeyboardInterrupt
     except KeyboardInterrupt:
         manifest.finish("aborted", "interrupted by the user")
         print(f"\ninterrupted; what was measured is kept in {run_dir}", file=sys.stderr)

@@ -1,9 +1,11 @@
 """Command line of the reports: `python -m reports build|compare ...`.
 
-Exit status: 0 on success; 1 when `compare --fail-above` finds a significant
-slowdown above the threshold; 2 for an error the user can fix (a missing or empty run
-directory, malformed JSON, fewer than two runs to compare), with a message saying what
-is wrong on stderr.
+Exit status: 0 on success; 1 when `compare --fail-above` finds a case judged slower
+by more than the threshold; 2 for an error the user can fix (a missing or empty run
+directory, malformed JSON, fewer than two runs to compare, an output directory holding
+what the tool did not write, `--fail-above` with no case compared), with a one-line
+message saying what is wrong on stderr; 130 when interrupted (Ctrl-C), which leaves the
+previous report or comparison as it was.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ matplotlib.use("Agg")
 
 from reports.errors import ReportInputError
 
-EXIT_OK, EXIT_REGRESSION, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,7 +52,14 @@ def _parser() -> argparse.ArgumentParser:
         "--fail-above",
         type=float,
         metavar="PCT",
-        help="exit 1 if a case is significantly slower than the baseline by more than PCT percent",
+        help="exit 1 if a case is judged slower than the baseline by more than PCT percent",
+    )
+    compare.add_argument(
+        "--min-effect",
+        type=float,
+        default=5.0,
+        metavar="PCT",
+        help="the smallest change, in percent, that can be judged slower or faster (default 5)",
     )
     return parser
 
@@ -67,11 +76,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_OK
         from reports.compare import run_compare
 
-        regressed = run_compare(args.runs, baseline=args.baseline, out=args.out, fail_above=args.fail_above)
+        regressed = run_compare(
+            args.runs, baseline=args.baseline, out=args.out, fail_above=args.fail_above, min_effect=args.min_effect
+        )
         return EXIT_REGRESSION if regressed else EXIT_OK
     except ReportInputError as exc:
         print(f"python -m reports {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"python -m reports {args.command}: interrupted; nothing was half-written", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

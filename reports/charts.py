@@ -57,8 +57,28 @@ def legend_outside(ax: Axes, **kwargs: Any) -> None:
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, fontsize="small", **kwargs)
 
 
+def interval(rows: pd.DataFrame, *, per_op: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The 95% interval (over processes) of each row's figure, per operation if `per_op`.
+
+    A row measured in one process has no interval: both ends are the figure itself,
+    so its whisker or band has no width rather than a made-up one.
+    """
+    value = rows["per_op_s" if per_op else "median"].to_numpy(dtype=float)
+    per = rows["ops_per_round"].to_numpy(dtype=float) if per_op else 1.0
+    low = rows["ci_low"].to_numpy(dtype=float) / per
+    high = rows["ci_high"].to_numpy(dtype=float) / per
+    return np.where(np.isfinite(low), low, value), np.where(np.isfinite(high), high, value)
+
+
+def whiskers(rows: pd.DataFrame, *, per_op: bool = False) -> np.ndarray:
+    """Error-bar lengths (below; above) of each row's figure from its 95% interval."""
+    low, high = interval(rows, per_op=per_op)
+    value = rows["per_op_s" if per_op else "median"].to_numpy(dtype=float)
+    return np.vstack([np.clip(value - low, 0, None), np.clip(high - value, 0, None)])
+
+
 def draw_scaling(ax: Axes, rows: pd.DataFrame, *, show_ideal: bool = True) -> None:
-    """Draw median wall time vs n_tasks on `ax`: a line per series, IQR bands, ideal.
+    """Draw median wall time vs n_tasks on `ax`: a line per series, 95% interval bands, ideal.
 
     `rows` holds one workload configuration. Both axes are logarithmic.
     """
@@ -67,10 +87,11 @@ def draw_scaling(ax: Axes, rows: pd.DataFrame, *, show_ideal: bool = True) -> No
         line = rows[rows["series"] == series].dropna(subset=["n_tasks"]).sort_values("n_tasks")
         style = styles[series]
         x = line["n_tasks"].to_numpy(dtype=float)
+        band_low, band_high = interval(line)
         ax.fill_between(
             x,
-            line["q1"].to_numpy(dtype=float),
-            line["q3"].to_numpy(dtype=float),
+            band_low,
+            band_high,
             color=style.colour,
             alpha=0.18,
             linewidth=0,
@@ -97,7 +118,7 @@ def draw_scaling(ax: Axes, rows: pd.DataFrame, *, show_ideal: bool = True) -> No
 def scaling_figure(rows: pd.DataFrame) -> Figure:
     """Plot one workload's median wall time against n_tasks, log-log, one line per model.
 
-    The shaded band around each line is the interquartile range of the rounds; the
+    The shaded band around each line is the 95% interval over processes; the
     dashed black line is the workload's ideal. `rows` holds one case configuration.
     """
     fig = Figure(figsize=FIGSIZE, layout="constrained")
@@ -108,7 +129,7 @@ def scaling_figure(rows: pd.DataFrame) -> Figure:
     ax.set_title(
         wrap(
             f"{case_title(case, config)}: wall time vs number of tasks, by model\n"
-            f"{machine_title(rows)} · band: interquartile range · dashed: ideal"
+            f"{machine_title(rows)} · band: 95% interval over processes · dashed: ideal"
         )
     )
     legend_outside(ax, title="model")
@@ -118,7 +139,7 @@ def scaling_figure(rows: pd.DataFrame) -> Figure:
 def bars_figure(rows: pd.DataFrame) -> Figure:
     """Plot one workload's models as horizontal bars at the largest common n_tasks.
 
-    Bars are sorted fastest first (top), whiskers span the interquartile range, the
+    Bars are sorted fastest first (top), whiskers span the 95% interval over processes, the
     dashed line is the ideal, and each bar is labelled with its median and distance
     from ideal. `rows` holds one case configuration.
     """
@@ -129,8 +150,7 @@ def bars_figure(rows: pd.DataFrame) -> Figure:
     ax = fig.add_subplot()
     y = np.arange(len(at))
     median = at["median"].to_numpy(dtype=float)
-    low = np.clip(median - at["q1"].to_numpy(dtype=float), 0, None)
-    high = np.clip(at["q3"].to_numpy(dtype=float) - median, 0, None)
+    low, high = whiskers(at)
     ax.barh(
         y,
         median,
@@ -147,10 +167,10 @@ def bars_figure(rows: pd.DataFrame) -> Figure:
     if log:
         ax.set_xscale("log")
         ax.set_xlim(float(np.nanmin(median - low)) / 3, top * 8)
-        ax.set_xlabel("median wall time, log scale; whiskers: interquartile range")
+        ax.set_xlabel("median wall time, log scale; whiskers: 95% interval over processes")
     else:
         ax.set_xlim(0, top * 1.45)
-        ax.set_xlabel("median wall time; whiskers: interquartile range")
+        ax.set_xlabel("median wall time; whiskers: 95% interval over processes")
     tick_formatter(fmt_seconds, ax.xaxis)
     for yi, row, right in zip(y, at.itertuples(), median + high, strict=True):
         text = fmt_seconds(row.median)

@@ -1,47 +1,119 @@
 """The tutorials' claims about concurrency models, checked against one run's figures.
 
-Each claim is a function of the run's tidy frame that returns a :class:`Verdict`:
-whether the claim holds on this machine, with the figures that decide it, or
-``None`` when the run did not measure what the claim needs. Nothing here is
-hard-coded but the claim's own threshold, stated in its text.
+Each claim is a function of the run's tidy frame that returns a :class:`Verdict`,
+decided with the figures' 95% intervals (over processes, see ``reports.stats``):
+
+- **holds**: the interval of the deciding quantity clears the claim's threshold;
+- **does not hold**: it clears it the other way;
+- **inconclusive**: it straddles the threshold, or a figure has no interval (one
+  process), so the run cannot tell;
+- **not measured**: the run lacks a figure the claim needs.
+
+The claim's text names only the models and the task count that were checked.
+Nothing here is hard-coded but each claim's own threshold, stated in its text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
 from reports.units import fmt_bytes, fmt_rate, fmt_ratio, fmt_seconds
 
+HOLDS = "holds"
+DOES_NOT_HOLD = "does not hold"
+INCONCLUSIVE = "inconclusive"
+NOT_MEASURED = "not measured"
+
 
 @dataclass(frozen=True)
 class Verdict:
-    """One claim, whether it holds here (None: not measured), and the figures."""
+    """One claim (``id`` names it), what this run says of it, and the figures."""
 
+    id: str
     claim: str
-    holds: bool | None
+    outcome: str
     evidence: str
 
-    def __post_init__(self) -> None:
-        # Comparisons of pandas values give numpy booleans; keep plain ones.
-        if self.holds is not None:
-            object.__setattr__(self, "holds", bool(self.holds))
+    @property
+    def holds(self) -> bool | None:
+        """True if it holds, False if it does not, None if inconclusive or not measured."""
+        return {HOLDS: True, DOES_NOT_HOLD: False}.get(self.outcome)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure and its 95% interval (NaN ends: no interval, one process)."""
+
+    value: float
+    low: float = math.nan
+    high: float = math.nan
+
+    @property
+    def has_interval(self) -> bool:
+        """Tell whether both ends are known."""
+        return math.isfinite(self.low) and math.isfinite(self.high)
+
+    def __truediv__(self, other: Figure) -> Figure:
+        """The ratio, its interval from both (half-widths added in quadrature on a log scale)."""
+        value = self.value / other.value
+        if not (self.has_interval and other.has_interval):
+            return Figure(value)
+        half = math.hypot(_half(self), _half(other))
+        return Figure(value, value * math.exp(-half), value * math.exp(half))
+
+
+def _half(figure: Figure) -> float:
+    return max(math.log(figure.high / figure.value), math.log(figure.value / figure.low))
+
+
+def judge(figure: Figure, *, above: float | None = None, below: float | None = None) -> str:
+    """Whether ``figure`` is above (or below) the threshold, given its interval."""
+    if not figure.has_interval:
+        return INCONCLUSIVE
+    if above is not None:
+        return HOLDS if figure.low > above else DOES_NOT_HOLD if figure.high < above else INCONCLUSIVE
+    assert below is not None
+    return HOLDS if figure.high < below else DOES_NOT_HOLD if figure.low > below else INCONCLUSIVE
+
+
+def combine(outcomes: Iterable[str]) -> str:
+    """All hold: holds; any does not: does not hold; otherwise inconclusive."""
+    seen = list(outcomes)
+    if DOES_NOT_HOLD in seen:
+        return DOES_NOT_HOLD
+    return HOLDS if seen and all(o == HOLDS for o in seen) else INCONCLUSIVE
+
+
+def figure(row: pd.Series, column: str) -> Figure:
+    """A row's figure in ``column`` (``per_op_s``, ``times_ideal``, ``bytes_per_task``...) with its interval.
+
+    The interval columns bound the row's own figure (``median``, or
+    ``bytes_per_task`` for memory); every other column is a fixed scaling of it.
+    """
+    base = "bytes_per_task" if column == "bytes_per_task" else "median"
+    value, own = float(row[column]), float(row.get(base, math.nan))
+    low, high = float(row.get("ci_low", math.nan)), float(row.get("ci_high", math.nan))
+    if not (own > 0 and math.isfinite(low) and math.isfinite(high)):
+        return Figure(value)
+    return Figure(value, value * low / own, value * high / own)
 
 
 def _rows(frame: pd.DataFrame, kind: str, case: str) -> pd.DataFrame:
     return frame[(frame["kind"] == kind) & (frame["case"] == case)]
 
 
-def _per_op(frame: pd.DataFrame, micro: str, label: str) -> float | None:
-    """Median per-op time of model ``label`` for ``micro`` (at its largest N)."""
+def _per_op(frame: pd.DataFrame, micro: str, label: str) -> Figure | None:
+    """Per-op figure of model ``label`` for ``micro`` (at its largest N)."""
     rows = _rows(frame, "micro", micro)
     rows = rows[(rows["label"] == label) | ((rows["backend"] == label) & rows["variant"].isna())]
     rows = rows.dropna(subset=["per_op_s"])
     if rows.empty:
         return None
-    return float(rows.sort_values("n_tasks", na_position="first")["per_op_s"].iloc[-1])
+    return figure(rows.sort_values("n_tasks", na_position="first").iloc[-1], "per_op_s")
 
 
 def _first_label(frame: pd.DataFrame, backend: str) -> str:
@@ -50,90 +122,92 @@ def _first_label(frame: pd.DataFrame, backend: str) -> str:
     return str(sorted(labels, key=len)[0]) if len(labels) else backend
 
 
-def _dearer(frame: pd.DataFrame, micro: str, what: str, dear: str, cheap: str) -> Verdict:
-    claim = f"{what}: {dear} costs more than {cheap}"
-    dear_s, cheap_s = _per_op(frame, micro, dear), _per_op(frame, micro, cheap)
-    if dear_s is None or cheap_s is None:
-        return Verdict(claim, None, f"this run has no `{micro}` figure for {dear if dear_s is None else cheap}")
-    ratio = dear_s / cheap_s
-    evidence = f"{dear} {fmt_seconds(dear_s)} vs {cheap} {fmt_seconds(cheap_s)} per {micro} ({fmt_ratio(ratio)})"
-    return Verdict(claim, dear_s > cheap_s, evidence)
+def _interval_text(ratio: Figure) -> str:
+    if not ratio.has_interval:
+        return f"{fmt_ratio(ratio.value)}, no interval: one process"
+    return f"{fmt_ratio(ratio.value)}, 95% interval {fmt_ratio(ratio.low)}-{fmt_ratio(ratio.high)}"
 
 
-def process_spawn_dearer_than_thread(frame: pd.DataFrame) -> Verdict:
-    """'Creating a process has a very large overhead' (compared with a thread)."""
-    return _dearer(frame, "spawn", "Starting a task", _first_label(frame, "processes"), "threads")
+def _dearer(claim_id: str, micro: str, what: str, dear_backend: str, cheap: str) -> Callable[[pd.DataFrame], Verdict]:
+    def check(frame: pd.DataFrame) -> Verdict:
+        dear = _first_label(frame, dear_backend)
+        claim = f"{what}: {dear} costs more than {cheap}"
+        dear_s, cheap_s = _per_op(frame, micro, dear), _per_op(frame, micro, cheap)
+        if dear_s is None or cheap_s is None:
+            missing = dear if dear_s is None else cheap
+            return Verdict(claim_id, claim, NOT_MEASURED, f"this run has no `{micro}` figure for {missing}")
+        ratio = dear_s / cheap_s
+        evidence = (
+            f"{dear} {fmt_seconds(dear_s.value)} vs {cheap} {fmt_seconds(cheap_s.value)} per {micro} "
+            f"({_interval_text(ratio)})"
+        )
+        return Verdict(claim_id, claim, judge(ratio, above=1.0), evidence)
 
-
-def thread_spawn_dearer_than_greenlet(frame: pd.DataFrame) -> Verdict:
-    """Threads are heavier to start than greenlets."""
-    return _dearer(frame, "spawn", "Starting a task", "threads", "greenlet")
-
-
-def thread_switch_dearer_than_greenlet(frame: pd.DataFrame) -> Verdict:
-    """A greenlet switch is a cheap manual hand-over."""
-    return _dearer(frame, "switch", "A hand-over", "threads", "greenlet")
-
-
-def process_switch_dearer_than_thread(frame: pd.DataFrame) -> Verdict:
-    """Switching between processes costs more than between threads."""
-    return _dearer(frame, "switch", "A hand-over", _first_label(frame, "processes"), "threads")
+    check.__name__ = claim_id
+    check.__doc__ = f"{what}: {dear_backend} costs more than {cheap}."
+    return check
 
 
 def ipc_throughput_rises_with_payload(frame: pd.DataFrame) -> Verdict:
     """Bigger messages move more bytes per second between processes."""
+    claim_id = "ipc_throughput_rises_with_payload"
     claim = "Moving bytes between processes: throughput rises with the payload size"
     rows = _rows(frame, "micro", "ipc").dropna(subset=["per_op_s", "payload_bytes"])
     rows = rows[rows["channel"] != "thread_queue"]
     if rows.empty:
-        return Verdict(claim, None, "this run has no inter-process `ipc` figures")
-    parts = []
-    holds = True
+        return Verdict(claim_id, claim, NOT_MEASURED, "this run has no inter-process `ipc` figures")
+    parts, outcomes = [], []
     for channel, of_channel in rows.groupby("channel", sort=True):
         ordered = of_channel.sort_values("payload_bytes")
         small, large = ordered.iloc[0], ordered.iloc[-1]
-        small_rate = small["payload_bytes"] / small["per_op_s"]
-        large_rate = large["payload_bytes"] / large["per_op_s"]
-        holds = holds and large_rate > small_rate
+        # rate = payload / time per message; the ratio of rates carries both intervals.
+        gain = figure(small, "per_op_s") / figure(large, "per_op_s")
+        gain = Figure(*(x * large["payload_bytes"] / small["payload_bytes"] for x in (gain.value, gain.low, gain.high)))
+        outcomes.append(judge(gain, above=1.0))
         parts.append(
-            f"`{channel}` {fmt_rate(small_rate)} at {fmt_bytes(small['payload_bytes'])}, "
-            f"{fmt_rate(large_rate)} at {fmt_bytes(large['payload_bytes'])}"
+            f"`{channel}` {fmt_rate(small['payload_bytes'] / small['per_op_s'])} "
+            f"at {fmt_bytes(small['payload_bytes'])}, "
+            f"{fmt_rate(large['payload_bytes'] / large['per_op_s'])} at {fmt_bytes(large['payload_bytes'])} "
+            f"({_interval_text(gain)})"
         )
-    return Verdict(claim, holds, "; ".join(parts))
+    return Verdict(claim_id, claim, combine(outcomes), "; ".join(parts))
 
 
 def light_tasks_take_a_tenth_of_a_process(frame: pd.DataFrame) -> Verdict:
     """A greenlet or an asyncio task holds far less memory than a process."""
-    claim = "Memory: a greenlet or an asyncio task takes under a tenth of what a process takes"
+    claim_id = "light_tasks_take_a_tenth_of_a_process"
     rows = _rows(frame, "micro", "memory").dropna(subset=["bytes_per_task"])
     rows = rows.sort_values("n_tasks").drop_duplicates("label", keep="last")  # each model at its largest N
     process = rows[rows["label"] == _first_label(rows, "processes")]
     light = rows[rows["backend"].isin(["greenlet", "asyncio"])]
+    names = " or ".join(f"a {b} task" for b in light["backend"]) or "a greenlet or an asyncio task"
+    claim = f"Memory: {names} takes under a tenth of what a process takes"
     if process.empty or light.empty:
-        return Verdict(claim, None, "this run has no `memory` figure for processes or for greenlet/asyncio")
-    per_process = float(process["bytes_per_task"].iloc[-1])
-    parts = [f"{process['label'].iloc[-1]} {_kib(per_process)}"]
-    holds = True
-    for row in light.itertuples():
-        holds = holds and row.bytes_per_task < per_process / 10
-        parts.append(f"{row.label} {_kib(row.bytes_per_task)}")
-    return Verdict(claim, holds, ", ".join(parts) + " per live task")
+        return Verdict(
+            claim_id, claim, NOT_MEASURED, "this run has no `memory` figure for processes or for greenlet/asyncio"
+        )
+    per_process = figure(process.iloc[-1], "bytes_per_task")
+    parts = [f"{process['label'].iloc[-1]} {_kib(per_process.value)}"]
+    outcomes = []
+    for _, row in light.iterrows():
+        share = figure(row, "bytes_per_task") / per_process
+        outcomes.append(judge(share, below=0.1))
+        parts.append(f"{row['label']} {_kib(row['bytes_per_task'])} ({_interval_text(share)} of a process)")
+    return Verdict(claim_id, claim, combine(outcomes), ", ".join(parts) + " per live task")
 
 
 def _kib(n_bytes: float) -> str:
     return f"{n_bytes / 1024:.1f} KiB" if n_bytes < 2**20 else f"{n_bytes / 2**20:.2f} MiB"
 
 
-def _times_ideal(frame: pd.DataFrame, workload: str, backend: str, n_tasks: int) -> tuple[float, float] | None:
+def _at(frame: pd.DataFrame, workload: str, backend: str, n_tasks: int) -> pd.Series | None:
     rows = _rows(frame, "workload", workload)
     rows = rows[(rows["backend"] == backend) & (rows["n_tasks"] == n_tasks)].dropna(subset=["times_ideal"])
-    if rows.empty:
-        return None
-    return float(rows["median"].iloc[0]), float(rows["times_ideal"].iloc[0])
+    return None if rows.empty else rows.iloc[0]
 
 
 def _largest_common_n(
-    frame: pd.DataFrame, workload: str, backends: list[str], at_most: int | None = None
+    frame: pd.DataFrame, workload: str, backends: Sequence[str], at_most: int | None = None
 ) -> int | None:
     rows = _rows(frame, "workload", workload)
     sizes = [set(rows.loc[rows["backend"] == b, "n_tasks"].dropna()) for b in backends]
@@ -145,31 +219,40 @@ def _largest_common_n(
 
 #: The task count the overlap claims are read at (the smaller of it and what ran).
 OVERLAP_N = 100
+#: The models the overlap claims are about, where the run has them.
+OVERLAP_MODELS = ("threads", "generators", "greenlet", "gevent", "asyncio", "uvloop")
 
 
 def _overlap(workload: str, how: str) -> Callable[[pd.DataFrame], Verdict]:
-    def check(frame: pd.DataFrame) -> Verdict:
-        models = ["threads", "generators", "greenlet", "gevent", "asyncio", "uvloop"]
-        claim = f"{how}: {', '.join(models)} overlap {OVERLAP_N} waits, each within 3x ideal"
-        present = [m for m in models if (frame["backend"] == m).any()]
-        n = _largest_common_n(frame, workload, present, at_most=OVERLAP_N) if present else None
-        if n is None or n < 2:
-            return Verdict(claim, None, f"this run has no `{workload}` figures at a common n_tasks >= 2")
-        parts = []
-        holds = True
-        for model in present:
-            figure = _times_ideal(frame, workload, model, n)
-            if figure is None:
-                continue
-            holds = holds and figure[1] < 3
-            parts.append(f"{model} {fmt_ratio(figure[1])}")
-        sequential = _times_ideal(frame, workload, "sequential", n)
-        if sequential is not None:
-            parts.append(f"sequential {fmt_ratio(sequential[1])}")
-        return Verdict(claim, holds, f"at {n} tasks, times ideal: " + ", ".join(parts))
+    claim_id = f"{workload}_waits_overlap"
 
+    def check(frame: pd.DataFrame) -> Verdict:
+        measured = _rows(frame, "workload", workload)
+        present = [m for m in OVERLAP_MODELS if (measured["backend"] == m).any()]
+        n = _largest_common_n(frame, workload, present, at_most=OVERLAP_N) if present else None
+        figures = {m: row for m in present if n is not None and (row := _at(frame, workload, m, n)) is not None}
+        names = ", ".join(figures) or ", ".join(OVERLAP_MODELS)
+        claim = f"{how}: {names} overlap {n or OVERLAP_N} waits, each within 3x ideal"
+        if n is None or n < 2 or not figures:
+            return Verdict(
+                claim_id, claim, NOT_MEASURED, f"this run has no `{workload}` figures at a common n_tasks >= 2"
+            )
+        outcomes = [judge(figure(row, "times_ideal"), below=3.0) for row in figures.values()]
+        parts = [f"{m} {_times_text(figure(row, 'times_ideal'))}" for m, row in figures.items()]
+        sequential = _at(frame, workload, "sequential", n)
+        if sequential is not None:
+            parts.append(f"sequential {fmt_ratio(sequential['times_ideal'])}")
+        return Verdict(claim_id, claim, combine(outcomes), f"at {n} tasks, times ideal: " + ", ".join(parts))
+
+    check.__name__ = claim_id
     check.__doc__ = f"Cooperative and threaded models overlap {workload} waits."
     return check
+
+
+def _times_text(fig: Figure) -> str:
+    if not fig.has_interval:
+        return fmt_ratio(fig.value)
+    return f"{fmt_ratio(fig.value)} ({fmt_ratio(fig.low)}-{fmt_ratio(fig.high)})"
 
 
 def gil_premise(frame: pd.DataFrame) -> bool:
@@ -188,9 +271,10 @@ def threads_do_not_parallelise_python(frame: pd.DataFrame) -> Verdict:
     The claim's premise is the GIL. Where the threads ran without it (a free-threaded
     build), the expected outcome flips: threads should then gain as a process pool does.
     """
+    claim_id = "threads_do_not_parallelise_python"
     with_gil = gil_premise(frame)
     claim = (
-        "CPU-bound Python with the GIL: threads gain nothing over sequential, "
+        "CPU-bound Python with the GIL: threads gain nothing over sequential (under 1.2x), "
         "a process pool gains at least 1.5x on 2+ cores"
         if with_gil
         else "CPU-bound Python without the GIL (free-threaded build, so the usual claim flips): "
@@ -201,34 +285,38 @@ def threads_do_not_parallelise_python(frame: pd.DataFrame) -> Verdict:
     backends = ["sequential", "threads", "process_pool"]
     n = _largest_common_n(rows, "cpu_spin", backends) if not rows.empty else None
     if n is None or n < cores:
-        return Verdict(claim, None, "this run has no `cpu_spin` figures for sequential, threads and process_pool")
-    figures = {b: _times_ideal(frame, "cpu_spin", b, n) for b in backends}
-    if any(v is None for v in figures.values()):
-        return Verdict(claim, None, "a model is missing at the common n_tasks")
-    base = figures["sequential"][0]  # type: ignore[index]
-    threads_gain = base / figures["threads"][0]  # type: ignore[index]
-    pool_gain = base / figures["process_pool"][0]  # type: ignore[index]
-    threads_ok = threads_gain < 1.2 if with_gil else (cores < 2 or threads_gain >= 1.5)
-    holds = threads_ok and (cores < 2 or pool_gain >= 1.5)
+        return Verdict(
+            claim_id, claim, NOT_MEASURED, "this run has no `cpu_spin` figures for sequential, threads and process_pool"
+        )
+    found = {b: _at(frame, "cpu_spin", b, n) for b in backends}
+    if any(row is None for row in found.values()):
+        return Verdict(claim_id, claim, NOT_MEASURED, "a model is missing at the common n_tasks")
+    times = {b: figure(row, "median") for b, row in found.items() if row is not None}
+    threads_gain, pool_gain = times["sequential"] / times["threads"], times["sequential"] / times["process_pool"]
+    outcomes = [judge(threads_gain, below=1.2)] if with_gil else []
+    if cores >= 2:
+        outcomes.append(judge(pool_gain, above=1.5))
+        if not with_gil:
+            outcomes.append(judge(threads_gain, above=1.5))
     evidence = (
-        f"at {n} tasks on {cores} cores: threads {fmt_ratio(threads_gain)} and process_pool "
-        f"{fmt_ratio(pool_gain)} the speed of sequential ({fmt_seconds(base)}); "
+        f"at {n} tasks on {cores} cores, the speed of sequential ({fmt_seconds(times['sequential'].value)}): "
+        f"threads {_interval_text(threads_gain)}; process_pool {_interval_text(pool_gain)}; "
         f"the threads ran with the GIL {'enabled' if with_gil else 'disabled'}"
     )
-    return Verdict(claim, holds, evidence)
+    return Verdict(claim_id, claim, combine(outcomes), evidence)
 
 
 #: The columns of the tidy frame the claims read.
 COLUMNS = (
-    "kind", "case", "backend", "variant", "label", "n_tasks", "median", "times_ideal",
+    "kind", "case", "backend", "variant", "label", "n_tasks", "median", "times_ideal", "ci_low", "ci_high",
     "per_op_s", "bytes_per_task", "channel", "payload_bytes", "cpu_count", "gil_enabled",
 )  # fmt: skip
 
 CLAIMS: tuple[Callable[[pd.DataFrame], Verdict], ...] = (
-    process_spawn_dearer_than_thread,
-    thread_spawn_dearer_than_greenlet,
-    thread_switch_dearer_than_greenlet,
-    process_switch_dearer_than_thread,
+    _dearer("process_spawn_dearer_than_thread", "spawn", "Starting a task", "processes", "threads"),
+    _dearer("thread_spawn_dearer_than_greenlet", "spawn", "Starting a task", "threads", "greenlet"),
+    _dearer("thread_switch_dearer_than_greenlet", "switch", "A hand-over", "threads", "greenlet"),
+    _dearer("process_switch_dearer_than_thread", "switch", "A hand-over", "processes", "threads"),
     ipc_throughput_rises_with_payload,
     light_tasks_take_a_tenth_of_a_process,
     _overlap("sleep", "Waiting"),
@@ -246,13 +334,20 @@ def check_claims(frame: pd.DataFrame) -> list[Verdict]:
 
 def claims_markdown(verdicts: list[Verdict]) -> list[str]:
     """The claims as a table: claim, verdict on this machine, the figures."""
-    word = {True: "holds", False: "**does not hold**", None: "not measured"}
+    word = {
+        HOLDS: "holds",
+        DOES_NOT_HOLD: "**does not hold**",
+        INCONCLUSIVE: "inconclusive",
+        NOT_MEASURED: "not measured",
+    }
     lines = [
-        "Common claims about these models, checked against this run's medians "
-        "(a claim that does not hold here is a finding about this machine, not an error).",
+        "Common claims about these models, checked against this run's figures and their 95% intervals: a claim "
+        "holds (or does not) only when the interval clears its threshold, and is inconclusive when it straddles "
+        "it or a figure has no interval (one process). A claim that does not hold here is a finding about this "
+        "machine, not an error.",
         "",
         "| claim | on this machine | figures |",
         "|---|---|---|",
     ]
-    lines += [f"| {v.claim} | {word[v.holds]} | {v.evidence} |" for v in verdicts]
+    lines += [f"| {v.claim} | {word[v.outcome]} | {v.evidence} |" for v in verdicts]
     return lines

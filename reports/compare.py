@@ -2,8 +2,9 @@
 
 Runs are found (`discover_runs`), read (`reports.load.load_run`), grouped by machine
 fingerprint and aligned case by case on (backend, variant, case, n_tasks, parameters).
-Every run is compared with the baseline from raw samples (`reports.stats`); the
-result is `ratios.csv`, charts and an `index.md` in the output directory, written
+Every run is compared with the baseline process by process (`reports.stats`): each
+run's cases form one family, tested against a practical margin and corrected together;
+the result is `ratios.csv`, charts and an `index.md` in the output directory, written
 through a staging directory like the run report.
 """
 
@@ -26,9 +27,18 @@ from reports.errors import ReportInputError, RunDirError
 from reports.frames import case_groups, case_title, slug
 from reports.load import RunData, add_case_columns, benchmark_files, fmt_param, load_run, param_columns
 from reports.markdown import MISSING, table
-from reports.output import save_figure, staged_dir
+from reports.noise import noise_floor
+from reports.output import check_target, save_figure, staged_dir
 from reports.palette import backend_rank
-from reports.stats import SIGNIFICANT, Comparison, compare_samples, compare_values
+from reports.stats import (
+    DEFAULT_MIN_EFFECT,
+    FASTER,
+    INCONCLUSIVE,
+    NO_DIFFERENCE,
+    SLOWER,
+    compare_processes,
+    decide,
+)
 from reports.units import fmt_bytes, fmt_ratio, fmt_seconds
 
 COMPARE_DIR = "compare"
@@ -195,15 +205,17 @@ def combined_frame(compared: Sequence[Compared]) -> pd.DataFrame:
     return frame
 
 
-def _samples(row: Mapping[str, Any]) -> np.ndarray:
-    """A row's samples in the unit compared: seconds per op for micro-costs."""
-    samples = np.asarray(row["samples"], dtype=float)
+def _process_samples(row: Mapping[str, Any], metric: str) -> list[list[float]]:
+    """A row's samples per process, in the unit compared (seconds per op for micro-costs)."""
+    if metric == "bytes_per_task":
+        return [[float(b)] for b in row["process_medians"]]
     ops = row["ops_per_round"]
-    return samples / ops if row["kind"] == "micro" and pd.notna(ops) and ops > 0 else samples
+    per_op = row["kind"] == "micro" and pd.notna(ops) and ops > 0
+    return [list(np.asarray(p, dtype=float) / (ops if per_op else 1.0)) for p in row["process_samples"]]
 
 
 def _metric(row: Mapping[str, Any]) -> tuple[str, float]:
-    """The quantity a row is compared on and its median value."""
+    """The quantity a row is compared on and its figure."""
     if pd.notna(row["bytes_per_task"]):
         return "bytes_per_task", float(row["bytes_per_task"])
     if row["kind"] == "micro" and pd.notna(row["per_op_s"]):
@@ -211,57 +223,49 @@ def _metric(row: Mapping[str, Any]) -> tuple[str, float]:
     return "median", float(row["median"])
 
 
-def _ratio(value: float, base_value: float) -> float:
-    """Divide two medians, NaN where the baseline's is missing or zero."""
-    return value / base_value if base_value and math.isfinite(base_value) else math.nan
+#: Columns of a row that identify its case in the ratio table.
+_CASE_FIELDS = ("run", "run_order", "kind", "case", "config", "series", "backend", "variant", "n_tasks", "params")
 
 
-def ratio_table(frame: pd.DataFrame, baseline: str) -> pd.DataFrame:
-    """Compare every case of every run with the baseline's; one row per (run, case)."""
+def ratio_table(frame: pd.DataFrame, baseline: str, *, min_effect: float = DEFAULT_MIN_EFFECT) -> pd.DataFrame:
+    """Compare every case of every run with the baseline's; one row per (run, case).
+
+    Each run's cases are one family for the correction (`reports.stats.decide`);
+    `min_effect` is the practical margin as a fraction (0.05: 5%).
+    """
     base = {row["case_key"]: row for row in frame[frame["run"] == baseline].to_dict("records")}
     records = []
-    for row in frame[frame["run"] != baseline].to_dict("records"):
-        theirs = base.get(row["case_key"])
-        if theirs is None:
-            continue
-        metric, value = _metric(row)
-        _, base_value = _metric(theirs)
-        result: Comparison = (
-            compare_values(base_value, value)
-            if metric == "bytes_per_task"
-            else compare_samples(_samples(theirs), _samples(row))
-        )
-        records.append(
-            {
-                **{
-                    key: row[key]
-                    for key in (
-                        "run",
-                        "run_order",
-                        "kind",
-                        "case",
-                        "config",
-                        "series",
-                        "backend",
-                        "variant",
-                        "n_tasks",
-                        "params",
-                    )
-                },
-                "baseline": baseline,
-                "metric": metric,
-                "baseline_value": base_value,
-                "run_value": value,
-                "ratio": result.ratio if math.isfinite(result.ratio) else _ratio(value, base_value),
-                "ci_low": result.ci_low,
-                "ci_high": result.ci_high,
-                "p_value": result.p_value,
-                "verdict": result.verdict,
-                "n_baseline": result.n_baseline,
-                "n_run": result.n_run,
-                "case_key": row["case_key"],
-            }
-        )
+    for _, of_run in frame[frame["run"] != baseline].groupby("run", sort=False):
+        pairs = [(row, base[row["case_key"]]) for row in of_run.to_dict("records") if row["case_key"] in base]
+        compared = [
+            compare_processes(_process_samples(theirs, _metric(row)[0]), _process_samples(row, _metric(row)[0]))
+            for row, theirs in pairs
+        ]
+        for (row, theirs), result in zip(pairs, decide(compared, min_effect=min_effect), strict=True):
+            metric, value = _metric(row)
+            records.append(
+                {
+                    **{key: row[key] for key in _CASE_FIELDS},
+                    "baseline": baseline,
+                    "metric": metric,
+                    "baseline_value": _metric(theirs)[1],
+                    "run_value": value,
+                    "ratio": result.ratio,
+                    "ci_low": result.ci_low,
+                    "ci_high": result.ci_high,
+                    "noise": result.noise,
+                    "p_value": result.p_value,
+                    "q_value": result.q_value,
+                    "verdict": result.verdict,
+                    "reason": result.reason,
+                    "unstable": result.unstable,
+                    "baseline_processes": _fmt_processes(theirs, metric),
+                    "run_processes": _fmt_processes(row, metric),
+                    "n_baseline": result.n_baseline,
+                    "n_run": result.n_run,
+                    "case_key": row["case_key"],
+                }
+            )
     table = pd.DataFrame.from_records(records)
     if table.empty:
         return table
@@ -283,12 +287,21 @@ def ratio_table(frame: pd.DataFrame, baseline: str) -> pd.DataFrame:
     return table.sort_values(["run_order", "_order"]).drop(columns="_order").reset_index(drop=True)
 
 
+def _fmt_processes(row: Mapping[str, Any], metric: str) -> str:
+    """The process figures of a row, for an unstable case: `5.9 µs, 41 µs, 6.2 µs`."""
+    fmt = fmt_bytes if metric == "bytes_per_task" else fmt_seconds
+    scale = 1.0
+    if metric == "per_op_s":
+        scale = float(row["ops_per_round"])
+    return ", ".join(fmt(float(m) / scale) for m in row["process_medians"])
+
+
 def regressions(ratios: pd.DataFrame, fail_above: float) -> pd.DataFrame:
-    """Return the rows that are significant slowdowns by more than `fail_above` percent."""
+    """Return the rows judged slower whose ratio exceeds 1 + `fail_above` percent."""
     if ratios.empty:
         return ratios
     limit = 1.0 + fail_above / 100.0
-    return ratios[(ratios["verdict"] == SIGNIFICANT) & (ratios["ratio"] > limit)]
+    return ratios[(ratios["verdict"] == SLOWER) & (ratios["ratio"] > limit)]
 
 
 def default_out(compared: Sequence[Compared], now: datetime | None = None) -> Path:
@@ -305,26 +318,41 @@ def default_out(compared: Sequence[Compared], now: datetime | None = None) -> Pa
 
 
 def run_compare(
-    paths: Sequence[Path], *, baseline: Path | None = None, out: Path | None = None, fail_above: float | None = None
+    paths: Sequence[Path],
+    *,
+    baseline: Path | None = None,
+    out: Path | None = None,
+    fail_above: float | None = None,
+    min_effect: float = DEFAULT_MIN_EFFECT * 100,
 ) -> int:
     """Compare the runs, write the report and return how many cases regressed.
 
-    A regression is a significant slowdown by more than `fail_above` percent; without
-    `fail_above` none is counted. Raises `ReportInputError` for fewer than two runs or
-    unreadable ones, before anything is written.
+    `min_effect` (percent) is the smallest change that gets a verdict. A regression
+    is a case judged slower whose ratio exceeds 1 + `fail_above` percent; without
+    `fail_above` none is counted. Raises `ReportInputError` for fewer than two runs,
+    unreadable ones, or an `out` that is not a new or empty directory nor an earlier
+    comparison (`reports.output.not_replaceable`), before anything is written; and, after
+    writing the comparison, when `fail_above` is given but no case was compared, since
+    then nothing was checked.
     """
-    if fail_above is not None and (math.isnan(fail_above) or fail_above < 0):
+    if fail_above is not None and (not math.isfinite(fail_above) or fail_above < 0):
         raise ReportInputError(f"--fail-above {fail_above}: give a percentage >= 0, e.g. --fail-above 10")
+    if not (math.isfinite(min_effect) and 0 <= min_effect < 100):
+        raise ReportInputError(f"--min-effect {min_effect}: give a percentage from 0 to 100, e.g. --min-effect 5")
+    if out is not None:
+        check_target(out, "comparison")
     run_dirs, base_dir = discover_runs(paths, baseline)
     loaded = {path: load_run(path) for path in run_dirs}
     compared = label_runs(list(loaded.values()), loaded[base_dir])
     frame = combined_frame(compared)
-    ratios = ratio_table(frame, compared[0].label)
+    ratios = ratio_table(frame, compared[0].label, min_effect=min_effect / 100)
     target = out or default_out(compared)
-    with staged_dir(target) as staging:
+    with staged_dir(target, "comparison") as staging:
         charts = render_charts(frame, ratios, staging)
         ratios.drop(columns=["case_key", "run_order"], errors="ignore").to_csv(staging / RATIOS_NAME, index=False)
-        (staging / INDEX_NAME).write_text(index_markdown(compared, frame, ratios, charts), encoding="utf-8")
+        (staging / INDEX_NAME).write_text(
+            index_markdown(compared, frame, ratios, charts, min_effect=min_effect), encoding="utf-8"
+        )
     machines = len({c.fingerprint for c in compared})
     print(
         f"comparison: {target / INDEX_NAME} ({len(compared)} runs on {machines} machine"
@@ -332,16 +360,22 @@ def run_compare(
     )
     if fail_above is None:
         return 0
+    if ratios.empty:
+        raise ReportInputError(
+            f"--fail-above {fail_above:g}: no case was compared (the runs share no case with the baseline), "
+            "so nothing was checked"
+        )
     slow = regressions(ratios, fail_above)
     if slow.empty:
-        print(f"no case is significantly slower than the baseline by more than {fail_above:g}%")
+        print(f"no case is judged slower than the baseline by more than {fail_above:g}%")
         return 0
-    print(f"{len(slow)} case(s) significantly slower than the baseline by more than {fail_above:g}%:")
+    print(f"{len(slow)} case(s) judged slower than the baseline by more than {fail_above:g}%:")
     for row in slow.itertuples():
         n = "" if pd.isna(row.n_tasks) else f" n_tasks={int(row.n_tasks)}"
         print(
             f"  {row.run}: {row.case} {row.series}{n}{f' ({row.params})' if row.params else ''}: "
-            f"{fmt_ratio(row.ratio)} (95% CI {fmt_ratio(row.ci_low)}-{fmt_ratio(row.ci_high)}, p={row.p_value:.3g})"
+            f"{fmt_ratio(row.ratio)} (95% interval {fmt_ratio(row.ci_low)}-{fmt_ratio(row.ci_high)}, "
+            f"q={row.q_value:.3g})"
         )
     return len(slow)
 
@@ -374,13 +408,24 @@ def render_charts(frame: pd.DataFrame, ratios: pd.DataFrame, out: Path) -> list[
     return made
 
 
+def _verdict_text(r: Any) -> str:
+    """A ratio row's verdict as the table shows it, with what it rests on."""
+    text = f"**{r.verdict}**" if r.verdict in (SLOWER, FASTER) else str(r.verdict)
+    if r.verdict == NO_DIFFERENCE and pd.notna(r.noise):
+        text += f" (noise ±{math.expm1(r.noise) * 100:.1f}%)"
+    if r.reason:
+        text += f": {r.reason}"
+    if r.unstable:
+        text += f"; unstable, processes: baseline {r.baseline_processes}; run {r.run_processes}"
+    return text
+
+
 def _ratio_rows(ratios: pd.DataFrame) -> list[list[object]]:
     """Rows of the Markdown ratio table of one run."""
     rows: list[list[object]] = []
     for r in ratios.itertuples():
         fmt = fmt_bytes if r.metric == "bytes_per_task" else fmt_seconds
         ci = MISSING if pd.isna(r.ci_low) else f"{fmt_ratio(r.ci_low)} to {fmt_ratio(r.ci_high)}"
-        direction = "" if r.verdict != SIGNIFICANT else (", slower" if r.ratio > 1 else ", faster")
         rows.append(
             [
                 r.case,
@@ -391,8 +436,8 @@ def _ratio_rows(ratios: pd.DataFrame) -> list[list[object]]:
                 fmt(r.run_value),
                 fmt_ratio(r.ratio),
                 ci,
-                MISSING if pd.isna(r.p_value) else f"{r.p_value:.3g}",
-                f"{r.verdict}{direction}",
+                MISSING if pd.isna(r.q_value) else f"{r.q_value:.3g}",
+                _verdict_text(r),
                 f"{r.n_baseline} / {r.n_run}",
             ]
         )
@@ -400,17 +445,27 @@ def _ratio_rows(ratios: pd.DataFrame) -> list[list[object]]:
 
 
 def index_markdown(
-    compared: Sequence[Compared], frame: pd.DataFrame, ratios: pd.DataFrame, charts: Sequence[tuple[str, str, str]]
+    compared: Sequence[Compared],
+    frame: pd.DataFrame,
+    ratios: pd.DataFrame,
+    charts: Sequence[tuple[str, str, str]],
+    *,
+    min_effect: float = DEFAULT_MIN_EFFECT * 100,
 ) -> str:
     """Write the comparison's index: machines, ratio tables, cases not in every run, charts."""
     baseline = compared[0].label
     lines = [
         "# concurrency-bench comparison",
         "",
-        f"{len(compared)} runs; baseline `{baseline}`. A ratio is the run's median over the baseline's "
-        "(per op for micro-costs; bytes per task for memory): above 1 is slower. The 95% interval is a "
-        'bootstrap of the ratio of medians; "significant" needs Mann-Whitney p < 0.05 and an interval '
-        "that excludes 1.",
+        f"{len(compared)} runs; baseline `{baseline}`. A ratio is the run's figure over the baseline's "
+        "(per op for micro-costs; bytes per task for memory): above 1 is slower. Every figure comes from "
+        "several fresh processes, and the process is the unit of every test: the 95% interval is a t-interval "
+        "on the processes' log figures, with each case's variance moderated by the other cases' (empirical "
+        f"Bayes). **slower** / **faster**: the change exceeds the {min_effect:g}% margin after a "
+        "Benjamini-Hochberg correction over every case of the run (q < 0.05). **no difference**: no change "
+        "beyond the margin that the noise shown would let through. **inconclusive**: one process on a side "
+        "(run-to-run noise unknown), or a case **unstable** in either run: its processes disagree far beyond "
+        "their rounds' noise, so the figure depends on which process ran; the process figures are listed.",
         "",
         "## Machines",
         "",
@@ -441,12 +496,15 @@ def index_markdown(
             lines += ["No case in common with the baseline.", ""]
             continue
         counts = mine["verdict"].value_counts()
-        slower = int(((mine["verdict"] == SIGNIFICANT) & (mine["ratio"] > 1)).sum())
-        faster = int(((mine["verdict"] == SIGNIFICANT) & (mine["ratio"] < 1)).sum())
+        floors = [noise_floor(x.run.frame) for x in (compared[0], c)]
+        floor_text = ", ".join(
+            f"`{x.label}` {'unknown (one process)' if math.isnan(f) else f'±{f * 100:.1f}%'}"
+            for x, f in zip((compared[0], c), floors, strict=True)
+        )
         lines += [
-            f"{len(mine)} cases compared: {slower} significantly slower, {faster} significantly faster, "
-            f"{int(counts.get('not significant', 0))} not significant, "
-            f"{int(counts.get('too few samples', 0))} with too few samples.",
+            f"{len(mine)} cases compared: {int(counts.get(SLOWER, 0))} slower, {int(counts.get(FASTER, 0))} faster, "
+            f"{int(counts.get(NO_DIFFERENCE, 0))} no difference, {int(counts.get(INCONCLUSIVE, 0))} inconclusive "
+            f"({int(mine['unstable'].sum())} unstable). Noise floor (median process-to-process spread): {floor_text}.",
             "",
         ]
         lines += [
@@ -459,10 +517,10 @@ def index_markdown(
                     "baseline",
                     "run",
                     "ratio",
-                    "95% CI",
-                    "p",
+                    "95% interval",
+                    "q",
                     "verdict",
-                    "samples",
+                    "processes",
                 ),
                 _ratio_rows(mine),
             ),

@@ -13,10 +13,10 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from reports.charts import draw_scaling, legend_outside
+from reports.charts import draw_scaling, legend_outside, whiskers
 from reports.frames import case_title, machine_title, ordered_series, wrap
 from reports.palette import RUN_HATCHES, RUN_LINESTYLES, RUN_MARKERS, colour, series_styles
-from reports.stats import SIGNIFICANT
+from reports.stats import FASTER, SLOWER
 from reports.units import fmt_ratio, fmt_seconds, tick_formatter
 
 
@@ -36,7 +36,7 @@ def grouped_bars_figure(rows: pd.DataFrame) -> Figure:
     """Plot median wall time as grouped bars, a panel per n_tasks: models x runs, log scale.
 
     Within a model's group each run is a bar in the model's colour with the run's
-    hatch; whiskers are the interquartile range. `rows` holds one workload configuration.
+    hatch; whiskers are the 95% interval over processes. `rows` holds one workload configuration.
     """
     runs = _runs(rows)
     series = ordered_series(rows)
@@ -52,12 +52,7 @@ def grouped_bars_figure(rows: pd.DataFrame) -> Figure:
             present = [s for s in series if s in mine.index]
             x = np.array([series.index(s) for s in present], dtype=float) + (k - (len(runs) - 1) / 2) * width
             median = mine.loc[present, "median"].to_numpy(dtype=float)
-            err = np.vstack(
-                [
-                    np.clip(median - mine.loc[present, "q1"].to_numpy(dtype=float), 0, None),
-                    np.clip(mine.loc[present, "q3"].to_numpy(dtype=float) - median, 0, None),
-                ]
-            )
+            err = whiskers(mine.loc[present])
             ax.bar(
                 x,
                 median,
@@ -119,7 +114,8 @@ def scaling_runs_figure(rows: pd.DataFrame) -> Figure:
     case, config = rows["case"].iloc[0], rows["config"].iloc[0]
     fig.suptitle(
         wrap(
-            f"{case_title(case, config)}: wall time vs number of tasks, per run (band: IQR, dashed: ideal)\n"
+            f"{case_title(case, config)}: wall time vs number of tasks, per run "
+            "(band: 95% interval over processes, dashed: ideal)\n"
             f"{_machines(rows)}"
         )
     )
@@ -190,8 +186,9 @@ def ratio_figure(ratios: pd.DataFrame) -> Figure:
     """Plot run / baseline ratios of one case with their 95% CI, a row per model and size.
 
     The x axis is logarithmic with a line at 1 (no change); filled markers are
-    significant differences, hollow ones are not, and cases with too few samples show
-    the ratio alone. `ratios` holds rows of `reports.compare.ratio_table` for one case.
+    cases judged slower or faster, hollow ones "no difference" or "inconclusive",
+    and cases measured in one process show the ratio alone. `ratios` holds rows of
+    `reports.compare.ratio_table` for one case.
     """
     runs = list(ratios.sort_values("run_order")["run"].drop_duplicates())
     keys = ratios.drop_duplicates(["series", "config", "n_tasks"])
@@ -234,7 +231,7 @@ def ratio_figure(ratios: pd.DataFrame) -> Figure:
                 marker=RUN_MARKERS[k % len(RUN_MARKERS)],
                 markersize=7,
                 color=tint,
-                markerfacecolor=tint if r["verdict"] == SIGNIFICANT else "white",
+                markerfacecolor=tint if r["verdict"] in (SLOWER, FASTER) else "white",
                 linestyle="none",
             )
     ax.axvline(1.0, color="#333333", linewidth=1)
@@ -248,14 +245,18 @@ def ratio_figure(ratios: pd.DataFrame) -> Figure:
     tick_formatter(fmt_ratio, ax.xaxis)
     ax.set_yticks(range(len(labels)), labels, fontsize="small")
     ax.invert_yaxis()
-    ax.set_xlabel("run median / baseline median (x), log scale; whiskers: 95% bootstrap CI; right of 1: slower")
+    ax.set_xlabel(
+        "run figure / baseline figure (x), log scale; whiskers: 95% interval over processes; right of 1: slower"
+    )
     ax.grid(True, axis="x", which="both", alpha=0.25)
     handles = [
         Line2D([], [], color="#444444", marker=RUN_MARKERS[k % len(RUN_MARKERS)], linestyle="none", label=run)
         for k, run in enumerate(runs)
     ]
     handles += [
-        Line2D([], [], color="#444444", marker="o", markerfacecolor="#444444", linestyle="none", label="significant"),
+        Line2D(
+            [], [], color="#444444", marker="o", markerfacecolor="#444444", linestyle="none", label="slower or faster"
+        ),
         Line2D(
             [],
             [],
@@ -263,12 +264,14 @@ def ratio_figure(ratios: pd.DataFrame) -> Figure:
             marker="o",
             markerfacecolor="white",
             linestyle="none",
-            label="not significant, or too few samples",
+            label="no difference, or inconclusive",
         ),
     ]
     legend_outside(ax, handles=handles, title="run (marker)")
     baseline = ratios["baseline"].iloc[0]
     ax.set_title(
-        wrap(f"{ratios['case'].iloc[0]}: each run's median over the baseline's, with 95% CI\nbaseline: {baseline}")
+        wrap(
+            f"{ratios['case'].iloc[0]}: each run's figure over the baseline's, with 95% interval\nbaseline: {baseline}"
+        )
     )
     return fig

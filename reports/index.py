@@ -21,6 +21,7 @@ from reports.claims import check_claims, claims_markdown
 from reports.frames import case_groups, case_title, ordered_series, slug
 from reports.load import RunData, load_run
 from reports.markdown import machine_rows, pivot_table, table
+from reports.noise import noise_markdown
 from reports.output import save_figure, staged_dir
 from reports.palette import KNOWN_BACKENDS
 from reports.units import fmt_bytes, fmt_seconds
@@ -73,15 +74,16 @@ def build_report(run_dir: Path | str) -> Path:
     """Build `run_dir/report/` from the run's JSON and return its path.
 
     Raises `reports.errors.ReportInputError` (before writing anything) if the run
-    directory or one of its JSON files is unusable.
+    directory or one of its JSON files is unusable, or if `report/` holds anything this
+    tool did not write (`reports.output.not_replaceable`).
     """
     run = load_run(run_dir)
     target = run.path / REPORT_DIR
-    with staged_dir(target) as staging:
+    with staged_dir(target, "report") as staging:
         renderer = _Renderer(staging)
         workload = workload_sections(run.frame, renderer)
         micro = micro_sections(run.frame, renderer)
-        run.frame.drop(columns=["samples"]).to_csv(staging / SUMMARY_NAME, index=False)
+        run.frame.drop(columns=["samples", "process_samples"]).to_csv(staging / SUMMARY_NAME, index=False)
         (staging / INDEX_NAME).write_text(index_markdown(run, workload, micro), encoding="utf-8")
     return target
 
@@ -219,6 +221,7 @@ def index_markdown(run: RunData, workload: list[Section], micro: list[Section]) 
         "",
     ]
     lines += ["## Machine", "", table(("field", "value"), machine_rows(run.machine)), ""]
+    lines += ["## Noise", "", *noise_markdown(run.frame, run.manifest)]
     lines += ["## Claims checked", "", *claims_markdown(check_claims(run.frame)), ""]
     lines += ["## Missing, failed and skipped", "", *problems_markdown(run), ""]
     if workload:
@@ -267,6 +270,7 @@ def problems_markdown(run: RunData) -> list[str]:
     if not_run:
         lines.append(f"- Not in this run: {', '.join(f'**{b}**' for b in not_run)}.")
     lines += [f"- Left out of the report: {note}." for note in run.ignored]
+    lines += [f"- Unknown, not charted: {note}." for note in run.unknown]
     cases = [
         (name, case)
         for name, entry in backends.items()

@@ -12,15 +12,24 @@ The frame's columns, in order:
   `config` (the parameters every row of the case has, as text) and `series` (the label
   a chart uses: `label`, plus any per-backend parameter that tells two rows apart);
 - measurements (seconds unless named otherwise): `ideal_s, median, q1, q3, iqr, mean,
-  min, max, stddev, rounds, ops_per_round, per_op_s, times_ideal, bytes_per_task`;
+  min, max, stddev, rounds, ops_per_round, per_op_s, times_ideal, bytes_per_task`,
+  then `ci_low, ci_high, processes, spread, unstable`. A case measured in several
+  processes (one JSON file each) is one row: `median` is its figure, the geometric
+  mean of the process medians (`bytes_per_task` likewise for memory), `ci_low` and
+  `ci_high` its 95% interval (NaN with one process), `spread` the process-to-process
+  standard deviation of log figures, `unstable` whether the processes disagree far
+  beyond their rounds' noise (`reports.stats`); `q1` to `rounds` describe all the
+  rounds together;
 - context: the machine columns of `MACHINE_COLUMNS`, `name` (the pytest id), `source`
-  (the JSON file) and `samples` (the raw per-round times, a list of floats).
+  (the JSON files), `samples` (the raw per-round times, a list of floats),
+  `process_medians` and `process_samples` (the rounds of each process).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +39,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pandas as pd
 
 from reports.errors import ResultFileError, RunDirError
+from reports.pooling import POOLED_COLUMNS, PROCESS_COLUMNS, merge_processes
+from reports.validate import check_manifest, known_names, statistics_problem
 
 MANIFEST_NAME = "run.json"
 #: JSON files of a run directory that are not pytest-benchmark output.
@@ -57,6 +68,7 @@ MEASURE_COLUMNS: Sequence[str] = (
     "per_op_s",
     "times_ideal",
     "bytes_per_task",
+    *POOLED_COLUMNS,
 )
 MACHINE_COLUMNS: Sequence[str] = (
     "cpu_model",
@@ -71,7 +83,7 @@ MACHINE_COLUMNS: Sequence[str] = (
     "gil_enabled",
     "default_start_method",
 )
-TAIL_COLUMNS: Sequence[str] = ("name", "source", "samples")
+TAIL_COLUMNS: Sequence[str] = ("name", "source", "samples", *PROCESS_COLUMNS)
 #: Columns `reports.compare` adds when it stacks several runs' frames.
 COMPARE_COLUMNS: Sequence[str] = ("run", "run_order", "fingerprint", "params", "case_key")
 FIXED_COLUMNS: frozenset[str] = frozenset(
@@ -83,6 +95,8 @@ _RESERVED_EXTRA = frozenset(
     {"backend", "variant", "profile", "n_tasks", "ideal_s", "workload", "micro", "ops_per_round", "bytes_per_task"}
 )
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+#: The path of the project's own local HTTP server: `/delay/<ms>/bytes/<n>`.
+_LOCAL_SERVER_PATH = re.compile(r"/delay/\d+/bytes/\d+")
 
 
 @dataclass(frozen=True)
@@ -97,6 +111,8 @@ class RunData:
     manifest: dict[str, Any] | None
     files: tuple[str, ...]
     ignored: tuple[str, ...]
+    #: Benchmarks naming a model or workload the run did not record: not in `frame`.
+    unknown: tuple[str, ...] = ()
 
 
 def param_columns(frame: pd.DataFrame) -> list[str]:
@@ -111,12 +127,27 @@ def fmt_param(value: object) -> str:
     return str(value)
 
 
+def is_local_server(url: str) -> bool:
+    """Tell whether `url` is the project's own local HTTP server.
+
+    That server listens on loopback and answers `/delay/<ms>/bytes/<n>` (no query); a
+    user's own server on loopback, on another path, is not it.
+    """
+    parts = urlsplit(url)
+    return (
+        parts.hostname in _LOOPBACK_HOSTS
+        and not parts.query
+        and not parts.fragment
+        and _LOCAL_SERVER_PATH.fullmatch(parts.path) is not None
+    )
+
+
 def _in_label(param: str, value: object) -> bool:
     """Whether a shared parameter belongs in the case's label.
 
-    The local server's URL (on loopback) only repeats latency_s and body_bytes.
+    The local server's URL only repeats latency_s and body_bytes.
     """
-    return not (param.endswith("url") and isinstance(value, str) and urlsplit(value).hostname in _LOOPBACK_HOSTS)
+    return not (param.endswith("url") and isinstance(value, str) and is_local_server(value))
 
 
 def machine_summary(info: Mapping[str, Any]) -> dict[str, Any]:
@@ -175,6 +206,7 @@ def load_manifest(run_dir: Path) -> dict[str, Any] | None:
     data = read_json(path)
     if not isinstance(data, dict):
         raise ResultFileError(path, "is not a run manifest (expected a JSON object)")
+    check_manifest(path, data)
     return data
 
 
@@ -188,8 +220,10 @@ def load_run(run_dir: Path | str) -> RunData:
 
     Raises `RunDirError` if the directory is missing, is not a directory or holds no
     benchmark JSON, and `ResultFileError` naming the file if a JSON file is malformed.
-    Benchmarks that lack `workload`/`micro` or `stats` are left out and listed in
-    `RunData.ignored`, so one odd case does not hide the rest.
+    Benchmarks that lack `workload`/`micro` or `stats`, or whose figures are not
+    measurements (`reports.validate.statistics_problem`), are left out and listed in
+    `RunData.ignored`, so one odd case does not hide the rest; those naming a model or
+    workload the run did not record are left out and listed in `RunData.unknown`.
     """
     path = Path(run_dir)
     if not path.exists():
@@ -204,27 +238,44 @@ def load_run(run_dir: Path | str) -> RunData:
     run_id = str(manifest["run_id"]) if manifest and manifest.get("run_id") else path.name
     rows: list[dict[str, Any]] = []
     ignored: list[str] = []
+    unknown: list[str] = []
     machine: dict[str, Any] | None = None
     machine_id: str | None = None
-    for file in files:
-        data = read_json(file)
+    parsed = [(file, read_json(file)) for file in files]
+    for file, data in parsed:
         if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
             raise ResultFileError(file, "is not a pytest-benchmark JSON (no 'benchmarks' list)")
+    sessions = [
+        str(data["session"]["backend"])
+        for _, data in parsed
+        if isinstance(data.get("session"), dict) and data["session"].get("backend")
+    ]
+    known = known_names(manifest, sessions)
+    for file, data in parsed:
         info = data.get("machine_info") if isinstance(data.get("machine_info"), dict) else {}
         assert isinstance(info, dict)
         summary = machine_summary(info)
         file_machine_id = info.get("machine_id") or (manifest or {}).get("machine_id") or path.parent.name
         if machine is None:
             machine, machine_id = summary, str(file_machine_id)
+        process = _process_index(data, file)
         for bench in data["benchmarks"]:
             row, problem = _row(bench, file.name)
             if row is None:
                 ignored.append(f"{file.name}: {problem}")
                 continue
-            row.update(run_id=run_id, machine_id=str(file_machine_id), source=file.name, **summary)
+            name_problem = known.problem(row["backend"], row["case"])
+            if name_problem:
+                unknown.append(f"{file.name}: {row['name']}: {name_problem}")
+                continue
+            row.update(run_id=run_id, machine_id=str(file_machine_id), source=file.name, process=process, **summary)
             rows.append(row)
     if not rows:
-        raise RunDirError(path, "holds benchmark JSON but no usable benchmark in it")
+        left_out = "; ".join([*ignored, *unknown][:3])
+        raise RunDirError(
+            path, "holds benchmark JSON but no usable benchmark in it" + (f" ({left_out})" if left_out else "")
+        )
+    rows = merge_processes(rows)
     assert machine is not None and machine_id is not None
     frame, duplicates = _dedupe(add_case_columns(tidy_frame(rows)))
     ignored.extend(duplicates)
@@ -237,7 +288,17 @@ def load_run(run_dir: Path | str) -> RunData:
         manifest=manifest,
         files=tuple(f.name for f in files),
         ignored=tuple(ignored),
+        unknown=tuple(unknown),
     )
+
+
+def _process_index(data: Mapping[str, Any], file: Path) -> int:
+    """Which of its backend's processes wrote ``file``: the session's record, else the name's suffix."""
+    session = data.get("session")
+    if isinstance(session, Mapping) and isinstance(session.get("process"), int):
+        return int(session["process"])
+    suffix = Path(file.stem).suffix.lstrip(".")
+    return int(suffix) if suffix.isdigit() else 0
 
 
 def _manifest_hint(manifest: Mapping[str, Any] | None) -> str:
@@ -253,10 +314,17 @@ def _manifest_hint(manifest: Mapping[str, Any] | None) -> str:
 
 
 def _normalise_param(key: str, value: Any) -> Any:
-    """Drop the port from loopback URLs: the local server's port changes every run."""
-    if isinstance(value, str) and key.endswith("url"):
+    """Drop the port from the local server's URLs: it changes every run.
+
+    Any other URL keeps its port, so two servers on one host stay two cases.
+    """
+    if isinstance(value, str) and key.endswith("url") and is_local_server(value):
         parts = urlsplit(value)
-        if parts.hostname in _LOOPBACK_HOSTS and parts.port is not None:
+        try:
+            port = parts.port
+        except ValueError:  # not a port number: leave the URL as recorded
+            return value
+        if parts.hostname is not None and port is not None:
             host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
             return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
     return value
@@ -282,6 +350,9 @@ def _row(bench: Any, file_name: str) -> tuple[dict[str, Any] | None, str]:
     workload, micro = extra.get("workload"), extra.get("micro")
     if not workload and not micro:
         return None, f"{name} has neither 'workload' nor 'micro' in extra_info"
+    problem = statistics_problem(stats, extra)
+    if problem:
+        return None, f"{name}: {problem}"
     backend = str(extra.get("backend") or Path(file_name).stem)
     variant = extra.get("variant")
     variant = None if variant is None else str(variant)

@@ -1,7 +1,7 @@
 """Charts of the micro-costs (spawn, switch, ipc, memory): a tidy frame in, a Figure out.
 
 Per-op times are the round time divided by `ops_per_round`; the whiskers are the
-rounds' interquartile range divided the same way. Like `reports.charts`, figures are
+95% interval over processes divided the same way. Like `reports.charts`, figures are
 made without pyplot, so nothing keeps them alive once the caller drops them.
 """
 
@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from reports.charts import legend_outside
+from reports.charts import legend_outside, whiskers
 from reports.frames import case_title, largest_n_each, machine_title, ordered_series, spans_decades, wrap
 from reports.palette import RUN_HATCHES, series_styles
 from reports.units import byte_unit, fmt_bytes, fmt_rate, fmt_seconds, tick_formatter, time_unit
@@ -38,9 +38,7 @@ def micro_cost_figure(rows: pd.DataFrame) -> Figure:
     at = largest_n_each(rows).sort_values("per_op_s")
     styles = series_styles(zip(at["series"], at["backend"], strict=True))
     per_op = at["per_op_s"].to_numpy(dtype=float)
-    ops = at["ops_per_round"].to_numpy(dtype=float)
-    low = np.clip(per_op - at["q1"].to_numpy(dtype=float) / ops, 0, None)
-    high = np.clip(at["q3"].to_numpy(dtype=float) / ops - per_op, 0, None)
+    low, high = whiskers(at, per_op=True)
     log = spans_decades(per_op)
     unit, scale = ("s", 1.0) if log else time_unit(per_op)
     fig = Figure(figsize=(9.0, 1.6 + 0.45 * len(at)), layout="constrained")
@@ -75,7 +73,7 @@ def micro_cost_figure(rows: pd.DataFrame) -> Figure:
         )
     micro, config = str(rows["case"].iloc[0]), str(rows["config"].iloc[0])
     ax.set_xlabel(
-        f"time per {_operation(micro)}{', log scale' if log else f' ({unit})'}; whiskers: interquartile range"
+        f"time per {_operation(micro)}{', log scale' if log else f' ({unit})'}; whiskers: 95% interval over processes"
     )
     ax.grid(True, axis="x", which="major", alpha=0.35)
     ax.set_title(
@@ -119,13 +117,7 @@ def ipc_cost_figure(rows: pd.DataFrame) -> Figure:
         x = np.array([payloads.index(p) for p in line["payload_bytes"]], dtype=float)
         x += (k - (len(lines) - 1) / 2) * width
         per_op = line["per_op_s"].to_numpy(dtype=float)
-        ops = line["ops_per_round"].to_numpy(dtype=float)
-        err = np.vstack(
-            [
-                np.clip(per_op - line["q1"].to_numpy(dtype=float) / ops, 0, None),
-                np.clip(line["q3"].to_numpy(dtype=float) / ops - per_op, 0, None),
-            ]
-        )
+        err = whiskers(line, per_op=True)
         ax.bar(
             x,
             per_op,

@@ -74,7 +74,13 @@ def fmt_rate(bytes_per_s: float) -> str:
 
 
 def fmt_ratio(value: float) -> str:
-    """Format a ratio as `9.12x` (three significant figures)."""
+    """Format a ratio as `9.12x` (three significant figures).
+
+    Every ratio here is of times or sizes, which are positive, so a value that is not
+    finite or not positive is no ratio: it reads `n/a`, never `-1.00x` or `0x`.
+    """
+    if not math.isfinite(value) or value <= 0:
+        return "n/a"
     return f"{significant(value)}x"
 
 

@@ -145,7 +145,7 @@ def test_fetches_from_a_server_we_did_not_write(tmp_path: Path) -> None:
         server.wait(timeout=10)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for backend in ("threads", "generators", "asyncio"):
-        data = json.loads(next(results.glob(f"*/*/{backend}.json")).read_text())
+        data = json.loads(next(results.glob(f"*/*/{backend}.0.json")).read_text())
         infos = [b["extra_info"] for b in data["benchmarks"]]
         assert infos, backend
         assert all(info["url"] == url and info["body_bytes"] == 12_345 for info in infos), infos

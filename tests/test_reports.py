@@ -111,10 +111,18 @@ def sections(built: Path) -> dict[str, str]:
 # --- loading -------------------------------------------------------------------------
 
 
-def test_load_makes_one_row_per_benchmark() -> None:
+def test_load_makes_one_row_per_case_joining_its_processes() -> None:
     run = load_run(COMPLETE)
     frame = run.frame
-    assert len(frame) == len(fixture_benchmarks(COMPLETE))
+    entries = fixture_benchmarks(COMPLETE)
+    assert len(frame) == len({(file.split(".")[0], bench["name"]) for file, bench in entries})
+    assert len(entries) == 3 * len(frame)
+    assert frame["processes"].eq(3).all()
+    for row in frame.itertuples():
+        assert len(row.process_samples) == 3
+        assert row.samples == [x for process in row.process_samples for x in process]
+        if pd.isna(row.bytes_per_task):
+            assert row.ci_low < row.median < row.ci_high
     assert run.run_id == "20261121T090000Z"
     assert run.machine_id == MACHINE_A
     assert set(frame["backend"]) == {"sequential", "threads", "processes", "gevent", "asyncio"}
@@ -138,27 +146,28 @@ def test_load_derives_per_op_and_times_ideal() -> None:
     assert memory["bytes_per_task"].gt(1000).all()
 
 
-def test_load_keeps_raw_samples() -> None:
-    frame = load_run(COMPLETE).frame.set_index(["source", "name"])
+def test_load_keeps_raw_samples_per_process() -> None:
+    frame = load_run(COMPLETE).frame.set_index(["backend", "name"])
     for file, bench in fixture_benchmarks(COMPLETE):
         stats = bench["stats"]
         assert isinstance(stats, dict)
-        row = frame.loc[(file, bench["name"])]
-        assert row["samples"] == stats["data"]
-        assert row["rounds"] == len(stats["data"])
+        backend, process, _ = file.split(".")
+        row = frame.loc[(backend, bench["name"])]
+        assert row["process_samples"][int(process)] == stats["data"]
+        assert row["rounds"] == sum(len(p) for p in row["process_samples"])
 
 
 def test_load_treats_other_scalars_as_parameters(tmp_path: Path) -> None:
     run_dir = copy_run(COMPLETE, tmp_path)
-    path = run_dir / "threads.json"
+    path = run_dir / "threads.0.json"
     document = json.loads(path.read_text())
     extra = document["benchmarks"][0]["extra_info"]
-    extra.update(url="http://127.0.0.1:49152/bytes/1024", pool_size=8, tags=["a", "b"])
+    extra.update(url="http://127.0.0.1:49152/delay/50/bytes/1024", pool_size=8, tags=["a", "b"])
     path.write_text(json.dumps(document))
     frame = load_run(run_dir).frame
     row = frame[frame["name"] == document["benchmarks"][0]["name"]].iloc[0]
     # The local server's port changes every run; it must not split a case.
-    assert row["url"] == "http://127.0.0.1/bytes/1024"
+    assert row["url"] == "http://127.0.0.1/delay/50/bytes/1024"
     assert row["pool_size"] == 8
     assert "tags" not in frame.columns
 
@@ -166,8 +175,8 @@ def test_load_treats_other_scalars_as_parameters(tmp_path: Path) -> None:
 def test_load_malformed_json_names_the_file() -> None:
     with pytest.raises(ResultFileError) as caught:
         load_run(MALFORMED)
-    assert caught.value.path.name == "threads.json"
-    assert "threads.json" in str(caught.value)
+    assert caught.value.path.name == "threads.0.json"
+    assert "threads.0.json" in str(caught.value)
     assert "not valid JSON" in str(caught.value)
 
 
@@ -202,19 +211,24 @@ def test_common_n_is_the_largest_size_most_models_share() -> None:
 # --- the built report ----------------------------------------------------------------
 
 
-def test_summary_csv_has_the_fixture_medians(built: Path, summary: pd.DataFrame) -> None:
-    assert "samples" not in summary.columns
-    entries = fixture_benchmarks(COMPLETE)
-    assert len(summary) == len(entries)
-    indexed = summary.set_index(["source", "name"])
-    for file, bench in entries:
+def test_summary_csv_has_the_geometric_mean_of_the_process_medians(built: Path, summary: pd.DataFrame) -> None:
+    assert "samples" not in summary.columns and "process_samples" not in summary.columns
+    medians: dict[tuple[str, str], list[float]] = {}
+    rounds: dict[tuple[str, str], int] = {}
+    for file, bench in fixture_benchmarks(COMPLETE):
         stats = bench["stats"]
         assert isinstance(stats, dict)
-        row = indexed.loc[(file, bench["name"])]
-        assert math.isclose(row["median"], stats["median"], rel_tol=1e-12)
-        assert math.isclose(row["q1"], stats["q1"], rel_tol=1e-12)
-        assert math.isclose(row["q3"], stats["q3"], rel_tol=1e-12)
-        assert row["rounds"] == stats["rounds"]
+        key = (file.split(".")[0], str(bench["name"]))
+        medians.setdefault(key, []).append(float(stats["median"]))
+        rounds[key] = rounds.get(key, 0) + int(stats["rounds"])
+    assert len(summary) == len(medians)
+    indexed = summary.set_index(["backend", "name"])
+    for key, values in medians.items():
+        row = indexed.loc[key]
+        if pd.isna(row["bytes_per_task"]):
+            assert math.isclose(row["median"], math.prod(values) ** (1 / len(values)), rel_tol=1e-9)
+        assert row["rounds"] == rounds[key]
+        assert row["processes"] == len(values)
 
 
 def test_every_linked_png_exists_and_every_png_is_linked(built: Path) -> None:
@@ -400,7 +414,7 @@ def test_partial_run_reports_the_rest_and_names_what_is_missing(built_partial: P
     text = (report / "index.md").read_text(encoding="utf-8")
     assert "**gevent** has no results: crashed (return code -11): Fatal Python error: Segmentation fault" in text
     assert "**threads** ended with status failed (return code 1): 1 case failed" in text
-    assert "| threads | bench/test_workload.py::test_workload[cpu_spin-threads-100] | failed | wrong answer" in text
+    assert "| threads | bench/bench_workloads.py::bench_workload[threads-cpu_spin-n100] | failed | wrong answer" in text
     summary = pd.read_csv(report / "summary.csv")
     assert "gevent" not in set(summary["backend"])
     assert {"sequential", "threads", "processes", "asyncio"} == set(summary["backend"])
@@ -423,11 +437,11 @@ def built_copy(built: Path, tmp_path: Path) -> Iterator[Path]:
 
 def test_malformed_json_exits_2_and_keeps_previous_report(built_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     before = _snapshot(built_copy / "report")
-    path = built_copy / "asyncio.json"
+    path = built_copy / "asyncio.1.json"
     path.write_text(path.read_text()[:1000])
     assert main(["build", str(built_copy)]) == 2
     err = capsys.readouterr().err
-    assert "asyncio.json" in err and "not valid JSON" in err
+    assert "asyncio.1.json" in err and "not valid JSON" in err
     assert _snapshot(built_copy / "report") == before
     assert not list(built_copy.glob(".report-*"))
 
@@ -446,8 +460,14 @@ def test_failure_while_rendering_keeps_previous_report(built_copy: Path, monkeyp
 
 
 def test_rebuild_replaces_the_report(built_copy: Path) -> None:
-    stale = built_copy / "report" / "stale.png"
-    stale.write_bytes(b"old")
+    # A chart of the earlier build whose case has gone from the run is not kept.
+    stale = built_copy / "report" / "memory.png"
+    assert stale.exists()
+    for path in built_copy.glob("*.json"):
+        if path.name != "run.json":
+            document = json.loads(path.read_text())
+            document["benchmarks"] = [b for b in document["benchmarks"] if b["extra_info"].get("micro") != "memory"]
+            path.write_text(json.dumps(document))
     assert main(["build", str(built_copy)]) == 0
     assert not stale.exists()
     assert (built_copy / "report" / "index.md").exists()
@@ -472,7 +492,7 @@ def test_command_line_entry_point_exits_2(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 2, result.stderr
-    assert "threads.json" in result.stderr
+    assert "threads.0.json" in result.stderr
     assert not (MALFORMED / "report").exists()
 
 

@@ -20,6 +20,7 @@ import pytest
 
 from bench.backends import BACKENDS, unavailable
 from bench.micro import MICROS
+from reports.load import load_run
 from workloads import WORKLOADS
 
 REPO = Path(__file__).resolve().parent.parent
@@ -72,10 +73,42 @@ def test_run_writes_manifest_and_one_json_per_backend(smoke_run: dict[str, Any])
     for backend in BACKENDS:
         entry = manifest["backends"][backend]
         assert entry["status"] == "ok", entry
-        data = load_json(run_dir / f"{backend}.json")
+        data = load_json(run_dir / f"{backend}.0.json")
         workloads = {b["extra_info"].get("workload") for b in data["benchmarks"]}
         if unavailable(backend) is None:
             assert {"cpu_spin", "sleep", "http_fetch"} <= workloads, backend
+
+
+def test_processes_run_round_robin_each_in_its_own_interpreter(tmp_path: Path) -> None:
+    proc = bench(
+        "--profile", "smoke", "--processes", "2", "--backends", "sequential,threads",
+        "--workloads", "sleep", "--results", str(tmp_path), "--no-report",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    run_dir = next(tmp_path.glob("*/*/run.json")).parent
+    manifest = load_json(run_dir / "run.json")
+    sessions = sorted(
+        (s for entry in manifest["backends"].values() for s in entry["sessions"]), key=lambda s: s["started_at"]
+    )
+    order = [(s["json"].split(".")[0], s["process"]) for s in sessions]
+    assert order == [("sequential", 0), ("threads", 0), ("sequential", 1), ("threads", 1)]
+    pids = set()
+    for backend, process in order:
+        data = load_json(run_dir / f"{backend}.{process}.json")
+        assert data["session"]["process"] == process and data["session"]["processes"] == 2
+        pids.add(data["session"]["isolation"]["pid"])
+    assert len(pids) == 4
+    frame = load_run(run_dir).frame
+    assert frame["processes"].eq(2).all()
+    assert (frame["ci_low"] <= frame["median"]).all() and (frame["median"] <= frame["ci_high"]).all()
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "three", "1000"])
+def test_a_bad_process_count_exits_2(tmp_path: Path, value: str) -> None:
+    proc = bench("--processes", value, "--results", str(tmp_path))
+    assert proc.returncode == 2
+    assert "give a whole number from 1 to" in proc.stderr
+    assert not any(tmp_path.iterdir())
 
 
 def test_machine_info_and_extra_info_keys(smoke_run: dict[str, Any]) -> None:
@@ -87,7 +120,7 @@ def test_machine_info_and_extra_info_keys(smoke_run: dict[str, Any]) -> None:
         assert data["machine_info"]["machine_id"] == smoke_run["dir"].parent.name
         for bench_entry in data["benchmarks"]:
             info = bench_entry["extra_info"]
-            assert info["backend"] == path.stem
+            assert info["backend"] == path.name.split(".")[0]
             assert bench_entry["stats"]["data"], "raw samples must be kept"
             if "workload" in info:
                 assert WORKLOAD_KEYS | WORKLOAD_PARAMS[info["workload"]] <= set(info), info
@@ -97,7 +130,7 @@ def test_machine_info_and_extra_info_keys(smoke_run: dict[str, Any]) -> None:
 
 def test_gevent_is_patched_only_in_its_own_interpreter(smoke_run: dict[str, Any]) -> None:
     facts = {
-        backend: load_json(smoke_run["dir"] / f"{backend}.json")["session"]["isolation"]
+        backend: load_json(smoke_run["dir"] / f"{backend}.0.json")["session"]["isolation"]
         for backend in ("threads", "processes", "asyncio", "gevent")
     }
     for backend in ("threads", "processes", "asyncio"):
@@ -178,7 +211,7 @@ def test_unreachable_url_exits_2_naming_it_before_timing(tmp_path: Path) -> None
     manifest = load_json(manifests[0])
     assert manifest["status"] == "error" and url in manifest["error"]
     assert manifest["backends"] == {}
-    assert not list(manifests[0].parent.glob("threads.json"))
+    assert not list(manifests[0].parent.glob("threads*.json"))
 
 
 def test_an_interrupted_run_keeps_what_it_measured_and_leaves_nothing(tmp_path: Path) -> None:
@@ -193,7 +226,7 @@ def test_an_interrupted_run_keeps_what_it_measured_and_leaves_nothing(tmp_path: 
     outcomes: list[dict[str, Any]] = []
     while time.monotonic() < deadline and not any(c["outcome"] == "passed" for c in outcomes):
         time.sleep(0.2)
-        for path in tmp_path.glob("*/*/logs/sequential.outcomes.json"):
+        for path in tmp_path.glob("*/*/logs/sequential.0.outcomes.json"):
             try:
                 outcomes = json.loads(path.read_text())
             except ValueError:

@@ -1,0 +1,113 @@
+"""How noisy a run was: its noise floor, its unstable cases, the machine's load.
+
+Every figure of a run comes from several fresh processes (``--processes``); how much
+those processes disagree is the noise a second run of the same code would meet. The
+index shows it before any figure, so a reader knows which differences mean anything.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from reports.markdown import table
+from reports.units import fmt_bytes, fmt_seconds
+
+
+def noise_floor(frame: pd.DataFrame) -> float:
+    """The run's noise floor: the median process-to-process spread of its timed cases (0.02: ~2%).
+
+    NaN when no case ran in two processes or more.
+    """
+    spreads = frame.loc[frame["bytes_per_task"].isna(), "spread"].dropna()
+    return float(np.expm1(spreads.median())) if not spreads.empty else math.nan
+
+
+def _figure_text(row: Any) -> str:
+    """A row's process figures in its own unit: per op for micro-costs, bytes for memory."""
+    if pd.notna(row.bytes_per_task):
+        return ", ".join(fmt_bytes(float(m)) for m in row.process_medians)
+    ops = row.ops_per_round if row.kind == "micro" and pd.notna(row.ops_per_round) and row.ops_per_round > 0 else 1
+    return ", ".join(fmt_seconds(float(m) / ops) for m in row.process_medians)
+
+
+def _case_name(row: Any) -> str:
+    n = "" if pd.isna(row.n_tasks) else f" n={int(row.n_tasks)}"
+    return f"{row.case}{n}" + (f" ({row.config})" if row.config else "")
+
+
+def _load_rows(manifest: Mapping[str, Any]) -> list[list[object]]:
+    """One row per backend: its sessions' 1-minute load averages, before and after each."""
+    rows: list[list[object]] = []
+    backends = manifest.get("backends")
+    if not isinstance(backends, Mapping):
+        return rows
+    for name, entry in backends.items():
+        sessions = entry.get("sessions") if isinstance(entry, Mapping) else None
+        if not isinstance(sessions, list):
+            continue
+        loads: list[float] = [
+            float(s[key])
+            for s in sessions
+            if isinstance(s, Mapping)
+            for key in ("load_avg_1m_before", "load_avg_1m_after")
+            if isinstance(s.get(key), (int, float))
+        ]
+        if loads:
+            rows.append([name, len(sessions), f"{min(loads):.2f}", f"{max(loads):.2f}"])
+    return rows
+
+
+def noise_markdown(frame: pd.DataFrame, manifest: Mapping[str, Any] | None) -> list[str]:
+    """The index's "Noise" section: processes, noise floor, unstable cases, load averages."""
+    processes = frame["processes"].dropna()
+    most = int(processes.max()) if not processes.empty else 0
+    floor = noise_floor(frame)
+    lines: list[str] = []
+    if most < 2:
+        lines += [
+            "Every case ran in one process, so run-to-run noise is unknown and no figure has an interval. "
+            "Run with `--processes 3` (`PROCESSES=3`, the quick profile's default) to see it.",
+            "",
+        ]
+    else:
+        lines += [
+            f"Each backend ran in {most} fresh interpreters, interleaved with the other backends. A figure is the "
+            "geometric mean of its processes' medians; its 95% interval (bars and bands on the charts) is a "
+            "t-interval over those processes, so it includes process-to-process noise, which on a small machine "
+            "dwarfs the round-to-round kind.",
+            "",
+            f"**Noise floor: ±{floor * 100:.1f}%**, the median process-to-process spread (standard deviation) "
+            "of this run's timed cases. A difference between two runs smaller than a few times this is noise; "
+            "`make compare` judges each case with its own spread.",
+            "",
+        ]
+    unstable = frame[frame["unstable"].fillna(False).astype(bool)]
+    if not unstable.empty:
+        lines += [
+            f"**Unstable** ({len(unstable)} of {len(frame)} cases): their processes disagree far beyond what their "
+            "rounds' noise allows (more than 1.5x apart, typically two CPU placements), so a single figure would "
+            "depend on which process ran. Their process figures:",
+            "",
+            table(
+                ("case", "model", "process figures"),
+                [[_case_name(r), r.series, _figure_text(r)] for r in unstable.itertuples()],
+            ),
+            "",
+        ]
+    elif most >= 2:
+        lines += ["No case is unstable: every case's processes agree within what their rounds' noise allows.", ""]
+    load_rows = _load_rows(manifest or {})
+    if load_rows:
+        lines += [
+            "Load average (1 minute) around each backend's sessions; a value near or above the core count means "
+            "something else competed for the CPU:",
+            "",
+            table(("backend", "sessions", "lowest", "highest"), load_rows),
+            "",
+        ]
+    return lines

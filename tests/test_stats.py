@@ -1,0 +1,209 @@
+"""The statistics of reports/stats.py, on synthetic two-level data whose truth is known.
+
+A synthetic case is R processes of m rounds: every process draws its own offset
+(process-to-process noise, log sd ``between``), every round its own noise (log sd
+``within``) around the case's true figure. The defaults are of the size a quick run
+on a 2-core machine shows (README, "Noise"): a few percent at both levels, and cases
+that differ from each other in how noisy they are.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats as scipy_stats
+
+from reports.stats import (
+    FASTER,
+    INCONCLUSIVE,
+    NO_DIFFERENCE,
+    SLOWER,
+    benjamini_hochberg,
+    compare_processes,
+    decide,
+    estimate,
+    hierarchical_bootstrap_ci,
+    is_unstable,
+    variance_prior,
+)
+
+BETWEEN, WITHIN = 0.03, 0.03
+
+
+def two_level(
+    rng: np.random.Generator,
+    truth: float,
+    *,
+    processes: int = 3,
+    rounds: int = 5,
+    between: float = BETWEEN,
+    within: float = WITHIN,
+) -> list[list[float]]:
+    """Per-process rounds of one synthetic case around ``truth``."""
+    return [
+        list(truth * math.exp(rng.normal(0.0, between)) * np.exp(rng.normal(0.0, within, rounds)))
+        for _ in range(processes)
+    ]
+
+
+def family(rng: np.random.Generator, cases: int, slowed: int, factor: float) -> tuple[list[bool], list[str]]:
+    """Compare ``cases`` synthetic cases of two runs, the first ``slowed`` of them ``factor`` slower.
+
+    Cases differ in their noise (a log-normal factor with sd log 1.5 on both levels)
+    and in their size, as the cases of a real run do.
+    """
+    truth, results = [], []
+    for i in range(cases):
+        scale = math.exp(rng.normal(0.0, math.log(1.5)))
+        figure = 10 ** rng.uniform(-6, 0)
+        noise = {"between": BETWEEN * scale, "within": WITHIN * scale}
+        base = two_level(rng, figure, **noise)
+        run = two_level(rng, figure * (factor if i < slowed else 1.0), **noise)
+        results.append(compare_processes(base, run))
+        truth.append(i < slowed)
+    return truth, [c.verdict for c in decide(results)]
+
+
+def test_interval_covers_the_truth_95_percent_with_3_processes_of_5_rounds() -> None:
+    rng = np.random.default_rng(11)
+    trials = 2000
+    covered = sum(e.low <= 1.0 <= e.high for e in (estimate(two_level(rng, 1.0)) for _ in range(trials)))
+    assert covered / trials >= 0.93
+
+
+def test_a_two_level_bootstrap_would_under_cover_with_3_processes() -> None:
+    # The reason the reports use a t-interval over processes: resampling 3 processes
+    # gives at most 10 distinct sets, and the interval is too narrow.
+    rng = np.random.default_rng(12)
+    trials = 300
+    cases = [two_level(rng, 1.0, between=0.05, within=0.02) for _ in range(trials)]
+    boot = sum(
+        lo <= 1.0 <= hi for lo, hi in (hierarchical_bootstrap_ci(c, resamples=300, seed=i) for i, c in enumerate(cases))
+    )
+    t_interval = sum(e.low <= 1.0 <= e.high for e in map(estimate, cases))
+    assert boot / trials < 0.9 < t_interval / trials
+
+
+def test_one_process_gives_a_figure_but_no_interval() -> None:
+    figure = estimate([[1.0, 1.1, 0.9]])
+    assert figure.value == pytest.approx(1.0)
+    assert math.isnan(figure.low) and math.isnan(figure.high)
+    assert figure.processes == 1 and not figure.unstable
+
+
+def test_the_figure_is_the_geometric_mean_of_the_process_medians() -> None:
+    figure = estimate([[1.0, 2.0, 3.0], [4.0, 4.0], [9.0]])
+    assert figure.process_medians == (2.0, 4.0, 9.0)
+    assert figure.value == pytest.approx((2.0 * 4.0 * 9.0) ** (1 / 3))
+    assert figure.rounds == 6
+
+
+def test_non_positive_and_non_finite_rounds_are_left_out() -> None:
+    figure = estimate([[1.0, -1.0, math.nan], [1.0, 0.0, math.inf]])
+    assert figure.rounds == 2 and figure.value == 1.0
+
+
+def test_processes_that_disagree_far_beyond_their_rounds_are_unstable() -> None:
+    # Two threads on one core hand over in ~6 us, on two cores in ~40 us.
+    rng = np.random.default_rng(13)
+    bimodal = [list(m * np.exp(rng.normal(0.0, 0.03, 5))) for m in (6e-6, 41e-6, 6.2e-6)]
+    figure = estimate(bimodal)
+    assert figure.unstable
+    assert sorted(figure.process_medians)[-1] / sorted(figure.process_medians)[0] > 5
+
+
+def test_ordinary_noise_is_not_unstable() -> None:
+    rng = np.random.default_rng(14)
+    marked = sum(estimate(two_level(rng, 1.0)).unstable for _ in range(1000))
+    assert marked / 1000 < 0.01
+
+
+def test_noisy_rounds_excuse_a_spread_between_processes() -> None:
+    # 1.6x between process medians, but the rounds themselves vary that much.
+    assert is_unstable([1.0, 1.6], within=0.0, rounds_per_process=5)
+    assert not is_unstable([1.0, 1.6], within=0.5, rounds_per_process=5)
+
+
+def test_benjamini_hochberg_matches_scipy() -> None:
+    p = np.random.default_rng(15).uniform(0, 0.2, 40)
+    assert np.allclose(benjamini_hochberg(p), scipy_stats.false_discovery_control(p))
+    with_nan = benjamini_hochberg([0.01, math.nan, 0.04])
+    assert math.isnan(with_nan[1])
+    assert np.allclose(with_nan[[0, 2]], scipy_stats.false_discovery_control([0.01, 0.04]))
+
+
+def test_variance_prior_recovers_a_known_prior() -> None:
+    # Case variances drawn from a scaled inverse chi-square with d0 = 8, s0^2 = 0.001,
+    # each then estimated with 4 degrees of freedom: the fit must find them again.
+    rng = np.random.default_rng(16)
+    true_var = 8 * 0.001 / rng.chisquare(8, 4000)
+    observed = true_var * rng.chisquare(4, 4000) / 4
+    d0, s0 = variance_prior(observed, [4] * 4000)
+    assert 6 < d0 < 11
+    assert s0 == pytest.approx(0.001, rel=0.15)
+
+
+def test_equal_variances_give_an_infinite_prior_and_unequal_ones_a_small_one() -> None:
+    rng = np.random.default_rng(17)
+    same = 0.001 * rng.chisquare(4, 500) / 4
+    assert variance_prior(same, [4] * 500)[0] > 50
+    wild = same * np.exp(rng.normal(0, 2.0, 500))
+    assert variance_prior(wild, [4] * 500)[0] < 3
+
+
+def test_a_run_against_the_same_distribution_says_no_difference() -> None:
+    rng = np.random.default_rng(18)
+    for _ in range(5):
+        _, verdicts = family(rng, cases=150, slowed=0, factor=1.0)
+        assert sum(v != NO_DIFFERENCE for v in verdicts) / len(verdicts) <= 0.05
+
+
+def test_a_20_percent_slowdown_is_flagged_and_the_rest_are_not() -> None:
+    rng = np.random.default_rng(19)
+    truth, verdicts = family(rng, cases=150, slowed=30, factor=1.2)
+    slowed = [v for t, v in zip(truth, verdicts, strict=True) if t]
+    others = [v for t, v in zip(truth, verdicts, strict=True) if not t]
+    assert sum(v == SLOWER for v in slowed) / len(slowed) >= 0.9
+    assert sum(v != NO_DIFFERENCE for v in others) / len(others) <= 0.05
+
+
+def test_a_speedup_is_faster() -> None:
+    rng = np.random.default_rng(20)
+    truth, verdicts = family(rng, cases=60, slowed=20, factor=1 / 1.3)
+    assert sum(v == FASTER for t, v in zip(truth, verdicts, strict=True) if t) >= 18
+
+
+def test_a_change_inside_the_margin_is_no_difference() -> None:
+    # A real 3% change measured with little noise: below the 5% margin it gets no
+    # verdict; with a 1% margin it is slower.
+    rng = np.random.default_rng(21)
+    pairs = [
+        (two_level(rng, 1.0, between=0.003, within=0.003), two_level(rng, 1.03, between=0.003, within=0.003))
+        for _ in range(20)
+    ]
+    at_5 = decide([compare_processes(b, r) for b, r in pairs], min_effect=0.05)
+    at_1 = decide([compare_processes(b, r) for b, r in pairs], min_effect=0.01)
+    assert all(c.verdict == NO_DIFFERENCE for c in at_5)
+    assert all(c.verdict == SLOWER for c in at_1)
+
+
+def test_one_process_on_a_side_is_inconclusive() -> None:
+    rng = np.random.default_rng(22)
+    base = two_level(rng, 1.0, processes=1)
+    run = two_level(rng, 2.0, processes=3)
+    (result,) = decide([compare_processes(base, run)])
+    assert result.verdict == INCONCLUSIVE
+    assert result.ratio == pytest.approx(2.0, rel=0.2)
+    assert "one process" in result.reason
+
+
+def test_an_unstable_case_is_inconclusive_unless_the_change_is_clear() -> None:
+    rng = np.random.default_rng(23)
+    bimodal = [[6e-6] * 3, [41e-6] * 3, [6.2e-6] * 3]
+    cases = [compare_processes(two_level(rng, 1.0), two_level(rng, 1.0)) for _ in range(30)]
+    cases.append(compare_processes(bimodal, [[6.1e-6] * 3, [40e-6] * 3, [39e-6] * 3]))
+    decided = decide(cases)
+    assert decided[-1].unstable and decided[-1].verdict == INCONCLUSIVE
+    assert "unstable" in decided[-1].reason
