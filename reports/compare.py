@@ -144,10 +144,15 @@ def discover_runs(paths: Sequence[Path], baseline: Path | None = None) -> tuple[
     return runs, base
 
 
-def interpreter_of(machine: Mapping[str, Any]) -> str:
-    """The interpreter a run measured, as labels name it: `CPython 3.12.1`, `CPython 3.13.0 free-threaded, GIL off`."""
-    build = machine.get("python_build")
-    name = str(build).split(" (")[0] if build else f"Python {machine.get('python_version') or '?'}"
+def interpreter_of(machine: Mapping[str, Any]) -> str | None:
+    """The interpreter a run measured, as labels name it: `CPython 3.12.1`, `CPython 3.13.0 free-threaded, GIL off`.
+
+    None when the run's files do not say.
+    """
+    build, version = machine.get("python_build"), machine.get("python_version")
+    if not build and not version:
+        return None
+    name = str(build).split(" (")[0] if build else f"Python {version}"
     return name + (", GIL off" if machine.get("gil_enabled") is False else "")
 
 
@@ -163,7 +168,8 @@ def label_runs(runs: Sequence[RunData], base: RunData) -> list[Compared]:
     for run in [base, *[r for r in runs if r is not base]]:
         # A run copied under a new directory name keeps its recorded run_id: tell the
         # two apart by the directory name, and by a number as a last resort.
-        python = f" ({interpreter_of(run.machine)})"
+        interpreter = interpreter_of(run.machine)
+        python = f" ({interpreter})" if interpreter else ""
         label = f"{run.machine_id}/{run.run_id}{python}"
         if label in used:
             label = f"{run.machine_id}/{run.path.name}{python}"

@@ -257,6 +257,7 @@ def test_a_free_threaded_run_without_the_gil_says_so_in_its_label(tmp_path: Path
 
 def test_a_file_without_python_build_is_named_by_its_version() -> None:
     assert interpreter_of({"python_version": "3.10.13"}) == "Python 3.10.13"
+    assert interpreter_of({"cpu_model": "x"}) is None
 
 
 # --- the GIL premise of the cpu_spin claim ------------------------------------------------------
