@@ -359,10 +359,12 @@ def run_compare(
         (staging / INDEX_NAME).write_text(
             index_markdown(compared, frame, ratios, charts, min_effect=min_effect), encoding="utf-8"
         )
-    machines = len({c.fingerprint for c in compared})
+    machines = len({c.run.machine_id for c in compared})
+    pythons = len({interpreter_of(c.run.machine) for c in compared})
     print(
         f"comparison: {target / INDEX_NAME} ({len(compared)} runs on {machines} machine"
-        f"{'s' if machines != 1 else ''}, baseline {compared[0].label})"
+        f"{'s' if machines != 1 else ''} under {pythons} Python{'s' if pythons != 1 else ''}, "
+        f"baseline {compared[0].label})"
     )
     if fail_above is None:
         return 0

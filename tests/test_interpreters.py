@@ -228,7 +228,9 @@ def _as_interpreter(run_dir: Path, build: str, version: str, gil: bool = True) -
             path.write_text(json.dumps(data))
 
 
-def test_runs_of_two_interpreters_on_one_machine_are_told_apart_by_compare(tmp_path: Path) -> None:
+def test_runs_of_two_interpreters_on_one_machine_are_told_apart_by_compare(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     old, new = tmp_path / MACHINE_A / "20261121T090000Z", tmp_path / MACHINE_A / "20261122T090000Z"
     shutil.copytree(COMPLETE, old)
     shutil.copytree(COMPLETE, new)
@@ -240,6 +242,7 @@ def test_runs_of_two_interpreters_on_one_machine_are_told_apart_by_compare(tmp_p
     assert compared[0].fingerprint != compared[1].fingerprint, "another Python is not the same machine+python"
     out = tmp_path / "out"
     assert reports_main(["compare", str(old), str(new), "--out", str(out)]) == 0
+    assert "(2 runs on 1 machine under 2 Pythons," in capsys.readouterr().out
     index = (out / "index.md").read_text()
     assert f"### `{labels[1]}` / `{labels[0]}`" in index
     ratios = pd.read_csv(out / "ratios.csv")
