@@ -17,6 +17,7 @@ BACKENDS ?=
 WORKLOADS ?=
 RESULTS ?= results
 HTTP_URL ?=
+HTTP_SERVER_WORKERS ?=
 PROCESSES ?=
 RUN ?=
 RUNS ?=
@@ -26,11 +27,15 @@ MIN_EFFECT ?=
 TEST_ARGS ?=
 MATRIX_ARGS ?=
 
-BENCH_ARGS = --profile $(PROFILE) --results $(RESULTS) \
-	$(if $(BACKENDS),--backends $(BACKENDS)) \
-	$(if $(WORKLOADS),--workloads $(WORKLOADS)) \
-	$(if $(HTTP_URL),--http-url $(HTTP_URL)) \
-	$(if $(PROCESSES),--processes $(PROCESSES))
+# Values reach the shell single-quoted, so '&', '?', spaces and the like arrive intact.
+quote = '$(subst ','\'',$(1))'
+
+BENCH_ARGS = --profile $(call quote,$(PROFILE)) --results $(call quote,$(RESULTS)) \
+	$(if $(BACKENDS),--backends $(call quote,$(BACKENDS))) \
+	$(if $(WORKLOADS),--workloads $(call quote,$(WORKLOADS))) \
+	$(if $(HTTP_URL),--http-url $(call quote,$(HTTP_URL))) \
+	$(if $(PROCESSES),--processes $(call quote,$(PROCESSES))) \
+	$(if $(HTTP_SERVER_WORKERS),--http-server-workers $(call quote,$(HTTP_SERVER_WORKERS)))
 
 .PHONY: bench report compare test test-matrix venv lint clean
 
@@ -44,12 +49,13 @@ bench: $(VENV)/.installed
 	$(PY) -m bench $(BENCH_ARGS)
 
 report: $(VENV)/.installed
-	$(PY) -m reports build $(if $(RUN),$(RUN),$$($(PY) -m bench.layout newest $(RESULTS)))
+	$(if $(RUN),$(PY) -m reports build $(call quote,$(RUN)),\
+		run="$$($(PY) -m bench.layout newest $(call quote,$(RESULTS)))" && $(PY) -m reports build "$$run")
 
 compare: $(VENV)/.installed
-	$(PY) -m reports compare $(if $(RUNS),$(RUNS),$(RESULTS)) \
-		$(if $(BASELINE),--baseline $(BASELINE)) $(if $(FAIL_ABOVE),--fail-above $(FAIL_ABOVE)) \
-		$(if $(MIN_EFFECT),--min-effect $(MIN_EFFECT))
+	$(PY) -m reports compare $(if $(RUNS),$(foreach run,$(RUNS),$(call quote,$(run))),$(call quote,$(RESULTS))) \
+		$(if $(BASELINE),--baseline $(call quote,$(BASELINE))) $(if $(FAIL_ABOVE),--fail-above $(call quote,$(FAIL_ABOVE))) \
+		$(if $(MIN_EFFECT),--min-effect $(call quote,$(MIN_EFFECT)))
 
 test: $(VENV)/.installed
 	$(PY) -m pytest tests $(TEST_ARGS)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import _thread
 import json
 import os
+import signal
 import socket
 import sys
 import threading
@@ -98,7 +99,7 @@ def http_target(pytestconfig: pytest.Config) -> Iterator[HttpTarget]:
     from workloads.http_fetch import local_server
 
     with local_server() as started:
-        yield HttpTarget(url=None, base=started)
+        yield HttpTarget(url=None, base=started.base, server=started)
 
 
 @pytest.fixture(scope="session")
@@ -111,7 +112,7 @@ def calibration(pytestconfig: pytest.Config, profile: Profile, http_target: Http
         return calibrate.load(Path(path))
     workloads = _workloads(pytestconfig)
     urls = calibrate.http_urls(profile, workloads, http_target.url, http_target.base)
-    return calibrate.calibrate(profile, workloads, urls)
+    return calibrate.calibrate(profile, workloads, urls, http_target.server)
 
 
 # -- pytest-benchmark hooks --------------------------------------------------------
@@ -155,7 +156,56 @@ def isolation_facts() -> dict[str, Any]:
     }
 
 
+def _cached_machine_info(config: pytest.Config) -> dict[str, Any]:
+    cached: dict[str, Any] | None = getattr(config, "_bench_machine_info", None)
+    if cached is None:
+        from pytest_benchmark.plugin import pytest_benchmark_generate_machine_info as generate
+
+        cached = dict(generate())
+        config._bench_machine_info = cached  # type: ignore[attr-defined]
+    return dict(cached)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # pytest-benchmark learns the CPU from a subprocess (py-cpuinfo) while it saves;
+    # learnt here instead, an interrupt at the end cannot land in it and lose the file.
+    if session.config.getoption("--backend", default=None):
+        _cached_machine_info(session.config)
+
+
+def pytest_benchmark_generate_machine_info(config: pytest.Config) -> dict[str, Any]:
+    return _cached_machine_info(config)
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Iterator[None]:
+    """Save every case that has samples, whatever interrupted the session.
+
+    A case interrupted (Ctrl-C, SIGTERM, a session timeout) before its first timed
+    round has no samples, and pytest-benchmark fails while saving one (``min()`` of
+    an empty sequence), losing every case of the session: such cases are dropped
+    first. The save itself is shielded from a second interrupt.
+    """
+    bench_session = getattr(session.config, "_benchmarksession", None)
+    if bench_session is not None:
+        bench_session.benchmarks[:] = [b for b in bench_session.benchmarks if _has_samples(b)]
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _has_samples(metadata: Any) -> bool:
+    # pytest-benchmark's session holds one Metadata per case; its Stats keep the samples.
+    return bool(getattr(getattr(metadata, "stats", None), "data", None))
+
+
 def pytest_benchmark_update_json(config: pytest.Config, benchmarks: Any, output_json: dict[str, Any]) -> None:
+    from bench.results_format import FORMAT_KEY, FORMAT_VERSION
+
+    output_json[FORMAT_KEY] = FORMAT_VERSION
     output_json["session"] = {
         "backend": config.getoption("--backend"),
         "profile": config.getoption("--profile"),
@@ -166,6 +216,16 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks: Any, output_
 
 
 # -- outcomes: every case passed, skipped (with its reason) or failed -------------
+
+
+def failure_reason(report: pytest.TestReport) -> str:
+    """The failure's own message (``WrongAnswer: task 0 got HTTP 301``), not its location."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    message = getattr(crash, "message", None)
+    if message:
+        return str(message).strip()
+    lines = str(report.longrepr).strip().splitlines() if report.longrepr else []
+    return lines[-1] if lines else "failed"
 
 
 class OutcomeRecorder:
@@ -205,8 +265,7 @@ class OutcomeRecorder:
             reason = str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr)
             entry.update(outcome="skipped", reason=reason.removeprefix("Skipped: "))
         elif report.failed:
-            lines = str(report.longrepr).strip().splitlines() if report.longrepr else ["failed"]
-            entry.update(outcome="failed" if report.when == "call" else "error", reason=lines[-1][:500])
+            entry.update(outcome="failed" if report.when == "call" else "error", reason=failure_reason(report)[:500])
         elif report.when == "call":
             entry.update(outcome="passed")
         self.write()

@@ -2,8 +2,9 @@
 
 Options mirror the make variables: ``--profile`` (PROFILE), ``--backends``
 (BACKENDS), ``--workloads`` (WORKLOADS, workloads and micro-costs), ``--results``
-(RESULTS), ``--http-url`` (HTTP_URL), ``--processes`` (PROCESSES). A bad choice exits 2 naming the valid ones,
-before anything is created.
+(RESULTS), ``--http-url`` (HTTP_URL), ``--processes`` (PROCESSES),
+``--http-server-workers`` (HTTP_SERVER_WORKERS). A bad choice exits 2 naming the
+valid ones, before anything is created.
 
 ``--python PATH`` runs the whole run under another interpreter from this checkout:
 calibration, every session and the report, so ideals and figures come from the same
@@ -18,6 +19,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 from bench.backends import BACKENDS
@@ -30,7 +32,8 @@ from workloads import WORKLOADS
 
 def _choices(kind: str, valid: list[str]) -> Callable[[str], list[str]]:
     def parse(text: str) -> list[str]:
-        names = [name.strip() for name in text.split(",") if name.strip()]
+        # A name given twice runs once, where it first appears.
+        names = list(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
         unknown = [name for name in names if name not in valid]
         if unknown or not names:
             raise argparse.ArgumentTypeError(
@@ -43,8 +46,18 @@ def _choices(kind: str, valid: list[str]) -> Callable[[str], list[str]]:
 
 def _url(text: str) -> str:
     parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an http:// or https:// URL")
+    if parts.scheme != "http" or not parts.hostname:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an http:// URL (the minimal client, which every model can run, speaks plain HTTP)"
+        )
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        raise argparse.ArgumentTypeError(f"{text!r} contains a space or a control character; percent-encode it")
+    try:
+        parts.port  # noqa: B018 (parsing the port is the check)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} has no valid port: give a number from 1 to 65535") from None
+    if parts.port == 0:
+        raise argparse.ArgumentTypeError(f"{text!r} has no valid port: give a number from 1 to 65535")
     return text
 
 
@@ -65,9 +78,44 @@ def _processes(text: str) -> int:
 MAX_PROCESSES = 50
 
 
+def _workers(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 64:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a worker count; give a whole number from 1 to 64")
+    return int(text)
+
+
+#: Kernel file systems: a results directory there cannot hold files.
+PSEUDO_FILESYSTEMS = (Path("/proc"), Path("/sys"), Path("/dev"))
+
+
+def _results_dir(text: str) -> Path:
+    """A results directory that exists or can be created; nothing is created here."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path; give a directory such as 'results'")
+    path = Path(text).expanduser()
+    resolved = path.resolve()
+    for pseudo in PSEUDO_FILESYSTEMS:
+        if resolved == pseudo or pseudo in resolved.parents:
+            raise argparse.ArgumentTypeError(f"{text!r} is in {pseudo}, a kernel file system; give a directory")
+    existing = next(p for p in (resolved, *resolved.parents) if p.exists())
+    if not existing.is_dir():
+        where = "is a file" if existing == resolved else f"is under {existing}, which is a file"
+        raise argparse.ArgumentTypeError(f"{text!r} {where}; give a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"{text!r}: {existing} is not writable; give a directory you can write")
+    return path
+
+
+class _OneLineErrors(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (exit 2), without the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
     """The command line of ``python -m bench``."""
-    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    p = _OneLineErrors(prog="python -m bench", description=__doc__.splitlines()[0])
     p.add_argument("--profile", default=DEFAULT_PROFILE, choices=list(PROFILES), help="parameter grid (default quick)")
     p.add_argument(
         "--backends", type=_choices("backend", list(BACKENDS)), default=list(BACKENDS), help="comma-separated models"
@@ -76,13 +124,19 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--workloads", type=_choices("workload", valid), default=valid, help="comma-separated workloads/micro-costs"
     )
-    p.add_argument("--results", type=Path, default=Path("results"), help="results directory (default results)")
+    p.add_argument("--results", type=_results_dir, default=Path("results"), help="results directory (default results)")
     p.add_argument("--http-url", type=_url, default=None, help="fetch this URL instead of the local server")
     p.add_argument(
         "--processes",
         type=_processes,
         default=None,
         help="fresh interpreters per backend, run round-robin (default: the profile's, smoke 1, quick 3, full 5)",
+    )
+    p.add_argument(
+        "--http-server-workers",
+        type=_workers,
+        default=None,
+        help="worker processes of the local HTTP server (default: one per core, at most 8)",
     )
     p.add_argument("--no-report", action="store_true", help="do not build the report after the run")
     p.add_argument("--python", default=None, help="run under this Python (one with the deps: a venv's)")
@@ -132,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         results=args.results,
         http_url=args.http_url,
         processes=args.processes,
+        http_server_workers=args.http_server_workers,
         report=not args.no_report,
     )
     return execute(options)

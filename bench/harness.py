@@ -8,9 +8,10 @@ wrong answer raises, so pytest-benchmark drops the case and the test fails.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -18,8 +19,10 @@ from typing import Any
 import pytest
 
 from bench.backends import Backend, load, unavailable
+from bench.backends._limits import open_files_limit
 from bench.profiles import PROFILES, Profile
 from workloads import WORKLOADS, Calibration, http_fetch
+from workloads.server_cpu import EXTERNAL_REASON, RoundMeter, ServerCpu, unmeasured
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,9 @@ class WorkloadCase:
     variant: str | None
     workload: str
     n_tasks: int
+    #: The value this case takes for each of the workload's grid parameters
+    #: (a parameter the profile gives as a tuple of values, such as http_fetch's client).
+    choices: tuple[tuple[str, Any], ...] = ()
 
     @property
     def label(self) -> str:
@@ -39,7 +45,12 @@ class WorkloadCase:
     @property
     def id(self) -> str:
         """The pytest id of this case."""
-        return f"{self.label}-{self.workload}-n{self.n_tasks}"
+        chosen = "".join(f"-{value}" for _, value in self.choices)
+        return f"{self.label}-{self.workload}{chosen}-n{self.n_tasks}"
+
+    def params(self, profile: Profile) -> dict[str, Any]:
+        """The workload's parameters for this case, its grid choices and n_tasks included."""
+        return {**profile.workloads[self.workload], **dict(self.choices), "n_tasks": self.n_tasks}
 
 
 @dataclass(frozen=True)
@@ -48,6 +59,7 @@ class HttpTarget:
 
     url: str | None
     base: str | None
+    server: http_fetch.LocalServer | None = None
 
     def resolve(self, params: dict[str, Any]) -> dict[str, Any]:
         """Return the params with ``url`` set (and unknowns cleared for a user URL)."""
@@ -61,10 +73,20 @@ def workload_cases(profile: Profile, backend: str, workloads: list[str]) -> list
     """Every case of ``backend`` on ``workloads`` in ``profile``."""
     variants = load(backend).variants(profile.start_methods) if not unavailable(backend) else (None,)
     return [
-        WorkloadCase(backend, variant, workload, n)
+        WorkloadCase(backend, variant, workload, n, choices)
         for workload in workloads
+        for choices in grid(profile.workloads[workload])
         for variant in variants
         for n in profile.n_tasks
+    ]
+
+
+def grid(params: Mapping[str, Any]) -> list[tuple[tuple[str, Any], ...]]:
+    """Every combination of the parameters given as tuples of values: ``[()]`` if none are."""
+    axes = [(key, values) for key, values in params.items() if isinstance(values, tuple)]
+    return [
+        tuple(zip([key for key, _ in axes], combo, strict=True))
+        for combo in itertools.product(*(values for _, values in axes))
     ]
 
 
@@ -100,11 +122,13 @@ def run_case(
     form = workload.form(backend_cls.form)
     if form is None:
         pytest.skip(f"{case.workload} has no {backend_cls.form.value} form, which {case.backend} needs")
-    params: dict[str, Any] = {**profile.workloads[case.workload], "n_tasks": case.n_tasks}
+    params = case.params(profile)
     if case.workload == "http_fetch":
         params = http.resolve(params)
     with backend_cls(case.variant) as backend:
-        reason = backend.limit(case.n_tasks)
+        reason = backend.limit(case.n_tasks) or open_files_limit(
+            (backend.capacity(case.n_tasks) or case.n_tasks) * workload.fds_per_task
+        )
         if reason:
             pytest.skip(reason)
         predicted = predicted_round_s(backend, case, params, calibration)
@@ -129,9 +153,11 @@ def run_case(
                 "ideal_s": workload.ideal_s(case.n_tasks, params, calibration),
                 "profile": profile.name,
                 **recorded,
+                **(workload.describe(backend_cls.form, params) if workload.describe else {}),
                 **backend.parameters(),
             }
         )
+        meter = server_meter(case, http, calibration)
         task = partial(form, params=params)
         timed_and_checked(
             benchmark,
@@ -139,7 +165,19 @@ def run_case(
             lambda results: workload.check(results, case.n_tasks, params),
             profile,
             predicted,
+            meter,
         )
+        if case.workload == "http_fetch":
+            benchmark.extra_info.update(
+                meter.extra_info(calibration.server_workers) if meter else unmeasured(EXTERNAL_REASON)
+            )
+
+
+def server_meter(case: WorkloadCase, http: HttpTarget, calibration: Calibration) -> RoundMeter | None:
+    """A meter of the local server's CPU for an http_fetch case; None otherwise."""
+    if case.workload != "http_fetch" or http.url or calibration.server_pid is None:
+        return None
+    return RoundMeter(ServerCpu(calibration.server_pid))
 
 
 def timed_and_checked(
@@ -148,6 +186,7 @@ def timed_and_checked(
     check: Callable[[Any], None],
     profile: Profile,
     predicted_s: float = 0.0,
+    meter: RoundMeter | None = None,
 ) -> None:
     """Time ``one_round`` with ``benchmark.pedantic``, checking each round's answer.
 
@@ -155,14 +194,21 @@ def timed_and_checked(
     of timed rounds, unless ``predicted_s`` already says a round is long (then one
     timed round: this process is one sample of many). ``check`` runs in pedantic's
     untimed teardown: when it raises, pytest-benchmark marks the benchmark as
-    errored, so it is never saved.
+    errored, so it is never saved. A ``meter`` is read in pedantic's untimed
+    setup and teardown of every timed round.
     """
     box: list[Any] = []
 
     def timed() -> None:
         box.append(one_round())
 
+    def setup() -> None:
+        if meter is not None:
+            meter.before()
+
     def teardown() -> None:
+        if meter is not None:
+            meter.after()
         check(box.pop())
 
     rounds = profile.min_rounds
@@ -172,6 +218,6 @@ def timed_and_checked(
         start = time.perf_counter()
         timed()
         probe_s = time.perf_counter() - start
-        teardown()
+        check(box.pop())
         rounds = rounds_for(profile, probe_s)
-    benchmark.pedantic(timed, teardown=teardown, rounds=rounds, warmup_rounds=0, iterations=1)
+    benchmark.pedantic(timed, setup=setup, teardown=teardown, rounds=rounds, warmup_rounds=0, iterations=1)

@@ -1,16 +1,25 @@
 """Where runs live: ``<results>/<machine-id>/<run-id>/``, run ids sorting by time.
 
-``python -m bench.layout newest [RESULTS]`` prints the newest run directory (used by
-``make report``); exit 2 with a message when there is none.
+``python -m bench.layout newest [RESULTS]`` prints the newest usable run directory
+(one with at least one measured case; used by ``make report``); exit 2 with a
+message when there is none. A run left "running" by a runner that is gone is marked
+aborted first.
 """
 
 from __future__ import annotations
 
+import json
+import socket
 import sys
 import time
 from pathlib import Path
+from typing import Any
+
+import psutil
 
 MANIFEST = "run.json"
+#: Files in a run directory that are not a backend's pytest-benchmark JSON.
+NOT_BENCHMARKS = {MANIFEST, "calibration.json"}
 
 
 def new_run_dir(results: Path, machine_id: str, profile: str) -> Path:
@@ -36,9 +45,72 @@ def run_dirs(results: Path) -> list[Path]:
 
 
 def newest_run(results: Path) -> Path | None:
-    """The newest run under ``results``, across machines, or None."""
-    runs = run_dirs(results)
-    return runs[-1] if runs else None
+    """The newest usable run under ``results``, across machines, or None.
+
+    Usable: at least one backend JSON holds a measured case, so a run that failed or
+    was stopped before measuring anything does not hide the one before it.
+    """
+    for run_dir in reversed(run_dirs(results)):
+        if is_usable(run_dir):
+            return run_dir
+    return None
+
+
+def is_usable(run_dir: Path) -> bool:
+    """Whether any backend JSON in ``run_dir`` holds at least one benchmark."""
+    for path in run_dir.glob("*.json"):
+        if path.name in NOT_BENCHMARKS:
+            continue
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and data.get("benchmarks"):
+            return True
+    return False
+
+
+def runner_gone(runner: Any) -> bool:
+    """Whether the runner recorded in a manifest has ended (on this host).
+
+    A runner on another host cannot be checked and is never called gone; a pid
+    now held by a newer process (a different start time) is.
+    """
+    if not isinstance(runner, dict) or runner.get("host") != socket.gethostname():
+        return False
+    try:
+        started = psutil.Process(int(runner["pid"])).create_time()
+    except (psutil.NoSuchProcess, psutil.AccessDenied, KeyError, TypeError, ValueError):
+        return True
+    return abs(started - float(runner.get("pid_started", started))) > 1.0
+
+
+def mark_abandoned(results: Path) -> list[Path]:
+    """Mark runs left "running" by a runner that is gone as aborted; return them.
+
+    Only the manifest's status, end and error change; its measurements stay.
+    """
+    marked = []
+    for run_dir in run_dirs(results):
+        path = run_dir / MANIFEST
+        try:
+            manifest = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if not isinstance(manifest, dict) or manifest.get("status") != "running":
+            continue
+        runner: dict[str, Any] = manifest.get("runner") or {}
+        if not runner_gone(runner):
+            continue
+        manifest.update(
+            status="aborted",
+            error=f"the runner (pid {runner['pid']} on {runner['host']}) ended without finishing the run",
+        )
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(manifest, indent=2))
+        tmp.replace(path)
+        marked.append(run_dir)
+    return marked
 
 
 def main(argv: list[str]) -> int:
@@ -47,9 +119,11 @@ def main(argv: list[str]) -> int:
         print("usage: python -m bench.layout newest [RESULTS]", file=sys.stderr)
         return 2
     results = Path(argv[1] if len(argv) > 1 else "results")
+    for run_dir in mark_abandoned(results):
+        print(f"note: {run_dir} was left running by a runner that is gone; marked aborted", file=sys.stderr)
     newest = newest_run(results)
     if newest is None:
-        print(f"error: no run under {results}/ (run 'make bench' first)", file=sys.stderr)
+        print(f"error: no run with a measured case under {results}/ (run 'make bench' first)", file=sys.stderr)
         return 2
     print(newest)
     return 0

@@ -9,6 +9,9 @@ seen in the warmup) gets one timed round per process and, when predicted, no
 warmup: its repetitions are the processes, where its variance is. A case whose
 round is predicted to take longer than ``max_round_s`` (a sequential model waiting
 N x T, say) is skipped with that reason instead of attempted.
+
+A workload parameter given as a tuple is a grid axis: every case runs once per value
+(http_fetch's ``client``: the minimal client, then the idiomatic library).
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from workloads.http_fetch import CLIENTS
 
 
 @dataclass(frozen=True)
@@ -44,7 +49,7 @@ PROFILES: dict[str, Profile] = {
         workloads={
             "cpu_spin": {"work_units": 20_000},
             "sleep": {"sleep_s": 0.01},
-            "http_fetch": {"latency_s": 0.01, "body_bytes": 1024},
+            "http_fetch": {"latency_s": 0.01, "body_bytes": 1024, "client": CLIENTS},
         },
         start_methods=("fork",),
         processes=1,
@@ -63,7 +68,7 @@ PROFILES: dict[str, Profile] = {
         workloads={
             "cpu_spin": {"work_units": 3_000_000},
             "sleep": {"sleep_s": 0.05},
-            "http_fetch": {"latency_s": 0.05, "body_bytes": 16_384},
+            "http_fetch": {"latency_s": 0.05, "body_bytes": 16_384, "client": CLIENTS},
         },
         start_methods=("fork",),
         processes=3,
@@ -82,7 +87,7 @@ PROFILES: dict[str, Profile] = {
         workloads={
             "cpu_spin": {"work_units": 10_000_000},
             "sleep": {"sleep_s": 0.1},
-            "http_fetch": {"latency_s": 0.05, "body_bytes": 65_536},
+            "http_fetch": {"latency_s": 0.05, "body_bytes": 65_536, "client": CLIENTS},
         },
         start_methods=("fork", "forkserver", "spawn"),
         processes=5,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -22,11 +23,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from bench import calibrate
-from bench.layout import MANIFEST, new_run_dir
+from bench.layout import MANIFEST, mark_abandoned, new_run_dir
 from bench.machine import cpu_count, interpreter_facts, machine_id
 from bench.profiles import PROFILES, Profile
-from workloads.http_fetch import UnreachableURL, local_server
+from bench.progress import follow
+from bench.results_format import FORMAT_KEY, FORMAT_VERSION
+from workloads.http_fetch import LocalServer, UnreachableURL, local_server
 
 REPO = Path(__file__).resolve().parent.parent
 #: pytest's exit codes that still mean "the session ran".
@@ -42,6 +47,7 @@ class RunOptions:
     workloads: list[str]
     results: Path
     http_url: str | None = None
+    http_server_workers: int | None = None
     processes: int | None = None
     report: bool = True
     extra_pytest_args: list[str] = field(default_factory=list)
@@ -57,6 +63,7 @@ class Manifest:
     def __init__(self, run_dir: Path, options: RunOptions) -> None:
         self.path = run_dir / MANIFEST
         self.data: dict[str, Any] = {
+            FORMAT_KEY: FORMAT_VERSION,
             "run_id": run_dir.name,
             "machine_id": run_dir.parent.name,
             "profile": options.profile,
@@ -70,6 +77,9 @@ class Manifest:
             "interpreter": interpreter_facts(),
             "started_at": _now(),
             "ended_at": None,
+            # Who writes this file: a later run that finds it "running" and this
+            # process gone marks the run aborted (see bench.layout.mark_abandoned).
+            "runner": runner_identity(),
             "status": "running",
             "error": None,
             "backends": {},
@@ -86,6 +96,11 @@ class Manifest:
         """Record the run's final status."""
         self.data.update(status=status, error=error, ended_at=_now())
         self.write()
+
+
+def runner_identity() -> dict[str, Any]:
+    """This process as run.json records it: host, pid and the pid's start time."""
+    return {"host": socket.gethostname(), "pid": os.getpid(), "pid_started": psutil.Process().create_time()}
 
 
 def session_command(
@@ -122,6 +137,8 @@ def session_command(
         "--timeout",
         str(profile.case_timeout_s),
         "-q",
+        "--runner-pid",
+        str(os.getpid()),
         *options.extra_pytest_args,
     ]
     if options.http_url:
@@ -220,17 +237,29 @@ def merge_sessions(sessions: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 @contextmanager
-def _http_server(options: RunOptions) -> Iterator[str | None]:
+def _http_server(options: RunOptions) -> Iterator[LocalServer | None]:
     if "http_fetch" in options.workloads and not options.http_url:
-        with local_server() as base:
-            yield base
+        with local_server(options.http_server_workers) as server:
+            yield server
     else:
         with nullcontext():
             yield None
 
 
+#: The signals that ended this run, as the handler saw them.
+_received: list[int] = []
+
+
 def _interrupt(signum: int, frame: object) -> None:
+    _received.append(signum)
     raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _stopped_by() -> tuple[str, int]:
+    """Why the run stopped early and its exit code: SIGTERM is 143, Ctrl-C is 130."""
+    if signal.SIGTERM in _received:
+        return "terminated by SIGTERM", 128 + signal.SIGTERM
+    return "interrupted by the user (Ctrl-C)", 128 + signal.SIGINT
 
 
 def load_1m() -> float | None:
@@ -242,11 +271,13 @@ def load_1m() -> float | None:
 
 
 def execute(options: RunOptions) -> int:
-    """Run every selected backend; return the process exit code (0, 1, 2 or 130).
+    """Run every selected backend; return the process exit code (0, 1, 2, 130 or 143).
 
     1 means a backend did not finish cleanly or the report could not be built.
     """
     profile = PROFILES[options.profile]
+    for stale in mark_abandoned(options.results):
+        print(f"note: {stale} was left running by a runner that is gone; marked aborted", flush=True)
     run_dir = new_run_dir(options.results, machine_id(), options.profile)
     (run_dir / "logs").mkdir()
     manifest = Manifest(run_dir, options)
@@ -258,10 +289,11 @@ def execute(options: RunOptions) -> int:
     if load is not None and load > 0.5 * cpu_count():
         print(f"  note: the machine is busy (load {load} on {cpu_count()} cores): expect noisy figures", flush=True)
     try:
-        with _http_server(options) as http_base:
+        with _http_server(options) as server:
+            http_base = server.base if server else None
             urls = calibrate.http_urls(profile, options.workloads, options.http_url, http_base)
             try:
-                calibration = calibrate.calibrate(profile, options.workloads, urls)
+                calibration = calibrate.calibrate(profile, options.workloads, urls, server)
             except UnreachableURL as exc:
                 manifest.finish("error", str(exc))
                 print(f"error: {exc}; nothing was timed (see {manifest.path})", file=sys.stderr)
@@ -276,7 +308,9 @@ def execute(options: RunOptions) -> int:
                     command = session_command(backend, options, profile, run_dir, http_base, process, processes)
                     load, started = load_1m(), _now()
                     log_path = run_dir / "logs" / f"{stem}.log"
-                    status, returncode, elapsed = run_backend(command, log_path, profile.session_timeout_s)
+                    label = f"{backend} {process + 1}/{processes}"
+                    with follow(label, run_dir / "logs" / f"{stem}.outcomes.json"):
+                        status, returncode, elapsed = run_backend(command, log_path, profile.session_timeout_s)
                     cases = _read_outcomes(run_dir / "logs" / f"{stem}.outcomes.json")
                     json_file = run_dir / f"{stem}.json"
                     error = None
@@ -307,9 +341,10 @@ def execute(options: RunOptions) -> int:
                     if status == "interrupted":
                         raise KeyboardInterrupt
     except KeyboardInterrupt:
-        manifest.finish("aborted", "interrupted by the user")
-        print(f"\ninterrupted; what was measured is kept in {run_dir}", file=sys.stderr)
-        return 130
+        why, code = _stopped_by()
+        manifest.finish("aborted", why)
+        print(f"\n{why}; what was measured is kept in {run_dir}", file=sys.stderr)
+        return code
     statuses = [b["status"] for b in manifest.data["backends"].values()]
     all_ok = all(s == "ok" for s in statuses)
     manifest.finish("complete" if all_ok else ("failed" if not any(s == "ok" for s in statuses) else "partial"))

@@ -24,14 +24,74 @@ if __name__ == "__main__" and _option(sys.argv, "--backend") == "gevent":
     monkey.patch_all()
 
 
+#: After its runner is gone, how long a session may take to save before it is killed.
+ORPHAN_GRACE_S = 3.0
+
+
+def _pop_option(argv: list[str], name: str) -> str | None:
+    """Remove ``name VALUE`` (or ``name=VALUE``) from ``argv``; return the value."""
+    value = _option(argv, name)
+    for i, arg in enumerate(argv):
+        if arg == name:
+            del argv[i : i + 2]
+            break
+        if arg.startswith(name + "="):
+            del argv[i]
+            break
+    return value
+
+
+def _end_group_when_orphaned(runner_pid: int) -> None:
+    """Watch the runner; once it is gone, stop this session and everything it started.
+
+    The session leads its own process group (the runner starts it so). When the
+    runner dies, even by SIGKILL, the group gets SIGINT (pytest then saves what was
+    measured, children stop) and, :data:`ORPHAN_GRACE_S` later, SIGKILL.
+    """
+    import os
+    import signal
+
+    from bench.parent_watch import real_sleep, watch_in_thread
+
+    def stop_group() -> None:
+        # Only a group this session leads is ended; otherwise this process alone.
+        group = os.getpgrp()
+        if group == os.getpid():
+            os.killpg(group, signal.SIGINT)
+            real_sleep(ORPHAN_GRACE_S)
+            os.killpg(group, signal.SIGKILL)
+        else:
+            os.kill(os.getpid(), signal.SIGINT)
+            real_sleep(ORPHAN_GRACE_S)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    watch_in_thread(runner_pid, stop_group)
+
+
+def _end_group_now() -> None:
+    """End this session's process group (children included), this process last."""
+    import os
+    import signal
+
+    if os.getpgrp() == os.getpid():
+        os.killpg(os.getpgrp(), signal.SIGKILL)
+
+
 def main(argv: list[str]) -> int:
-    """Run pytest on the benchmark modules with ``argv``; return its exit code."""
+    """Run pytest on the benchmark modules with ``argv``; return its exit code.
+
+    ``--runner-pid PID`` (given by the runner) ends the session and its process
+    group when that process is gone.
+    """
     import os
 
     import pytest
 
     from bench.backends._limits import raise_open_files_limit
 
+    runner_pid = _pop_option(argv, "--runner-pid")
+    if runner_pid is not None:
+        _end_group_when_orphaned(int(runner_pid))
     # Thousands of sockets or child processes need more than the usual 1024 descriptors.
     raise_open_files_limit()
     from bench.micro import MICROS
@@ -47,7 +107,14 @@ def main(argv: list[str]) -> int:
     if not modules:
         print(f"error: nothing to run in --workloads {selected}; valid: {', '.join([*WORKLOADS, *MICROS])}")
         return 2
-    return int(pytest.main([*modules, "-p", "no:cacheprovider", *argv]))
+    try:
+        return int(pytest.main([*modules, "-p", "no:cacheprovider", *argv]))
+    finally:
+        from bench.parent_watch import parent_gone
+
+        if runner_pid is not None and parent_gone(int(runner_pid)):
+            # Saved what it could; nobody waits for the rest: leave nothing behind.
+            _end_group_now()
 
 
 if __name__ == "__main__":

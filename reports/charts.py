@@ -29,6 +29,7 @@ from reports.frames import (
     speedups,
     wrap,
 )
+from reports.marks import SERVER_BOUND, below_ideal, distance_from_ideal, server_bound
 from reports.palette import IDEAL_COLOUR, series_styles
 from reports.units import fmt_ratio, fmt_seconds, tick_formatter
 
@@ -141,7 +142,8 @@ def bars_figure(rows: pd.DataFrame) -> Figure:
 
     Bars are sorted fastest first (top), whiskers span the 95% interval over processes, the
     dashed line is the ideal, and each bar is labelled with its median and distance
-    from ideal. `rows` holds one case configuration.
+    from ideal, and marked "below ideal" or "server-bound" where it is. `rows` holds
+    one case configuration.
     """
     n = common_n(rows)
     at = at_n(rows, n).sort_values("median")
@@ -172,10 +174,12 @@ def bars_figure(rows: pd.DataFrame) -> Figure:
         ax.set_xlim(0, top * 1.45)
         ax.set_xlabel("median wall time; whiskers: 95% interval over processes")
     tick_formatter(fmt_seconds, ax.xaxis)
-    for yi, row, right in zip(y, at.itertuples(), median + high, strict=True):
+    flagged = [_cell_marks(at.loc[[index]]).replace("\n", " · ") for index in at.index]
+    for yi, row, right, marks in zip(y, at.itertuples(), median + high, flagged, strict=True):
         text = fmt_seconds(row.median)
         if pd.notna(row.times_ideal):
             text += f" · {fmt_ratio(row.times_ideal)} ideal"
+        text += marks
         ax.text(right * 1.06 if log else right + top * 0.02, float(yi), text, va="center", fontsize="small")
     if not ideal.empty:
         value = float(ideal.median())
@@ -201,8 +205,10 @@ def heatmap_figure(frame: pd.DataFrame) -> Figure:
     """Plot "times ideal" (median / ideal_s) as a heatmap of models x workloads.
 
     Each workload column is taken at its own largest common n_tasks (named in the
-    column label); 1.0x is ideal, bigger is further from it. Cells are annotated and
-    coloured on a log scale; a model that did not run a workload shows "n/a".
+    column label); 1.0x is ideal. Cells are annotated with the ratio and coloured by
+    its distance from 1.0 on a log scale, so a median below its ideal is never
+    coloured as the best: it is marked "below ideal", as a server-bound case is
+    marked "server-bound". A model that did not run a workload shows "n/a".
     """
     columns: list[tuple[str, pd.DataFrame]] = []
     for case, config, rows in case_groups(frame, "workload"):
@@ -213,36 +219,53 @@ def heatmap_figure(frame: pd.DataFrame) -> Figure:
     workloads = frame[frame["kind"] == "workload"]
     series = ordered_series(workloads)
     values = np.full((len(series), len(columns)), np.nan)
+    notes: dict[tuple[int, int], str] = {}
     for j, (_, rows) in enumerate(columns):
         for i, name in enumerate(series):
-            match = rows.loc[rows["series"] == name, "times_ideal"]
+            match = rows.loc[rows["series"] == name]
             if not match.empty:
-                values[i, j] = float(match.iloc[0])
+                values[i, j] = float(match["times_ideal"].iloc[0])
+                notes[(i, j)] = _cell_marks(match.iloc[[0]])
     fig = Figure(figsize=(3.2 + 1.9 * max(len(columns), 1), 1.9 + 0.5 * max(len(series), 1)), layout="constrained")
     ax = fig.add_subplot()
-    finite = values[np.isfinite(values) & (values > 0)]
+    distance = distance_from_ideal(values)
+    finite = distance[np.isfinite(distance)]
     top = float(finite.max()) if finite.size else 2.0
-    # The colours saturate at 10x ideal, so that 1.0x, 1.5x and 3x stay apart even
-    # when one cell (sequential sleepers) is a hundred times the ideal.
-    norm = LogNorm(vmin=min(float(finite.min()) if finite.size else 1.0, 1.0), vmax=min(max(top, 2.0), 10.0), clip=True)
+    # The colours saturate at 10x from ideal, so that 1.0x, 1.5x and 3x stay apart
+    # even when one cell (sequential sleepers) is a hundred times the ideal.
+    norm = LogNorm(vmin=1.0, vmax=min(max(top, 2.0), 10.0), clip=True)
     cmap = _ratio_cmap()
-    image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, norm=norm, aspect="auto")
+    image = ax.imshow(np.ma.masked_invalid(distance), cmap=cmap, norm=norm, aspect="auto")
     for (i, j), value in np.ndenumerate(values):
         if math.isfinite(value):
-            r, g, b = to_rgb(cmap(norm(value)))
+            r, g, b = to_rgb(cmap(norm(distance[i, j])))
             ink = "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
-            ax.text(j, i, fmt_ratio(value), ha="center", va="center", color=ink, fontsize="small")
+            text = fmt_ratio(value) + notes.get((i, j), "")
+            ax.text(j, i, text, ha="center", va="center", color=ink, fontsize="small")
         else:
             ax.text(j, i, "n/a", ha="center", va="center", color="#666666", fontsize="small")
     ax.set_xticks(range(len(columns)), [label for label, _ in columns])
     ax.set_yticks(range(len(series)), series)
     ax.tick_params(top=True, bottom=False, labeltop=True, labelbottom=False)
     bar = fig.colorbar(
-        image, ax=ax, extend="max" if top > 10.0 else "neither", label="times ideal (median / ideal_s), log scale"
+        image,
+        ax=ax,
+        extend="max" if top > 10.0 else "neither",
+        label="distance from ideal, log scale",
     )
     tick_formatter(fmt_ratio, bar.ax.yaxis)
     ax.set_title(wrap(f"Distance from ideal by model and workload (1.0x = ideal)\n{machine_title(frame)}"))
     return fig
+
+
+def _cell_marks(row: pd.DataFrame) -> str:
+    """The marks under a heatmap cell's ratio: below ideal, server-bound."""
+    text = ""
+    if bool(below_ideal(row).iloc[0]):
+        text += "\nbelow ideal"
+    if bool(server_bound(row).iloc[0]):
+        text += "\n" + SERVER_BOUND
+    return text
 
 
 def _ratio_cmap() -> Colormap:

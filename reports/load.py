@@ -20,6 +20,10 @@ The frame's columns, in order:
   standard deviation of log figures, `unstable` whether the processes disagree far
   beyond their rounds' noise (`reports.stats`); `q1` to `rounds` describe all the
   rounds together;
+- the HTTP server and client of an http_fetch case (`SERVER_COLUMNS`): `http_library`,
+  `server_cpu_s` (the server's CPU per round, median), `server_busy_share` (that over the
+  round's wall time, in cores), `server_bound`, `server_workers` and
+  `server_cpu_reason` (why no CPU figure, for a server given by URL);
 - context: the machine columns of `MACHINE_COLUMNS`, `name` (the pytest id), `source`
   (the JSON files), `samples` (the raw per-round times, a list of floats),
   `process_medians` and `process_samples` (the rounds of each process).
@@ -38,6 +42,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pandas as pd
 
+from bench.results_format import FORMAT_KEY, READABLE_MAJORS, major
 from reports.errors import ResultFileError, RunDirError
 from reports.pooling import POOLED_COLUMNS, PROCESS_COLUMNS, merge_processes
 from reports.validate import check_manifest, known_names, statistics_problem
@@ -70,6 +75,14 @@ MEASURE_COLUMNS: Sequence[str] = (
     "bytes_per_task",
     *POOLED_COLUMNS,
 )
+SERVER_COLUMNS: Sequence[str] = (
+    "http_library",
+    "server_cpu_s",
+    "server_busy_share",
+    "server_bound",
+    "server_workers",
+    "server_cpu_reason",
+)
 MACHINE_COLUMNS: Sequence[str] = (
     "cpu_model",
     "cpu_count",
@@ -87,12 +100,21 @@ TAIL_COLUMNS: Sequence[str] = ("name", "source", "samples", *PROCESS_COLUMNS)
 #: Columns `reports.compare` adds when it stacks several runs' frames.
 COMPARE_COLUMNS: Sequence[str] = ("run", "run_order", "fingerprint", "params", "case_key")
 FIXED_COLUMNS: frozenset[str] = frozenset(
-    (*ID_COLUMNS, *DERIVED_ID_COLUMNS, *MEASURE_COLUMNS, *MACHINE_COLUMNS, *TAIL_COLUMNS, *COMPARE_COLUMNS)
+    (
+        *ID_COLUMNS,
+        *DERIVED_ID_COLUMNS,
+        *MEASURE_COLUMNS,
+        *SERVER_COLUMNS,
+        *MACHINE_COLUMNS,
+        *TAIL_COLUMNS,
+        *COMPARE_COLUMNS,
+    )
 )
 
 # extra_info keys with a fixed meaning; every other scalar key is a case parameter.
 _RESERVED_EXTRA = frozenset(
     {"backend", "variant", "profile", "n_tasks", "ideal_s", "workload", "micro", "ops_per_round", "bytes_per_task"}
+    | set(SERVER_COLUMNS)
 )
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 #: The path of the project's own local HTTP server: `/delay/<ms>/bytes/<n>`.
@@ -189,13 +211,23 @@ def read_json(path: Path) -> Any:
     except OSError as exc:
         raise ResultFileError(path, f"cannot be read ({exc.strerror or exc})") from exc
     try:
-        return json.loads(text)
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ResultFileError(
             path,
             f"is not valid JSON (truncated or corrupt: {exc.msg} at line {exc.lineno}, "
             f"column {exc.colno}); run that backend again or move the file out of the run",
         ) from exc
+    if isinstance(data, dict):
+        version = data.get(FORMAT_KEY)
+        if major(version) not in READABLE_MAJORS:
+            raise ResultFileError(
+                path,
+                f"is in results format {version!r}, which this concurrency-bench does not read (it reads major "
+                f"versions {', '.join(map(str, READABLE_MAJORS))}; see docs/results-format.md): "
+                "update concurrency-bench to read it",
+            )
+    return data
 
 
 def load_manifest(run_dir: Path) -> dict[str, Any] | None:
@@ -382,6 +414,9 @@ def _row(bench: Any, file_name: str) -> tuple[dict[str, Any] | None, str]:
     row["per_op_s"] = row["median"] / ops if row["kind"] == "micro" and ops > 0 else math.nan
     row["times_ideal"] = row["median"] / ideal if ideal > 0 else math.nan
     row["bytes_per_task"] = _number(extra.get("bytes_per_task"))
+    for key in SERVER_COLUMNS:
+        value = extra.get(key)
+        row[key] = value if isinstance(value, (str, bool)) else _number(value) if value is not None else None
     data = stats.get("data")
     row["samples"] = [float(x) for x in data if isinstance(x, (int, float))] if isinstance(data, list) else []
     return row, ""
@@ -391,11 +426,11 @@ def tidy_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """Build the frame from row dicts, with the columns in their documented order."""
     frame = pd.DataFrame(list(rows))
     params = sorted(c for c in frame.columns if c not in FIXED_COLUMNS)
-    for column in (*ID_COLUMNS, *MEASURE_COLUMNS, *MACHINE_COLUMNS, *TAIL_COLUMNS):
+    for column in (*ID_COLUMNS, *MEASURE_COLUMNS, *SERVER_COLUMNS, *MACHINE_COLUMNS, *TAIL_COLUMNS):
         if column not in frame.columns:
             frame[column] = None
     frame["n_tasks"] = frame["n_tasks"].astype("Int64")
-    order = [*ID_COLUMNS, *params, *MEASURE_COLUMNS, *MACHINE_COLUMNS, *TAIL_COLUMNS]
+    order = [*ID_COLUMNS, *params, *MEASURE_COLUMNS, *SERVER_COLUMNS, *MACHINE_COLUMNS, *TAIL_COLUMNS]
     return frame[order]
 
 

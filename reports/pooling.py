@@ -49,6 +49,20 @@ def _pooled_stats(samples: Sequence[float]) -> dict[str, float]:
     }
 
 
+def _server_figures(members: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """An http_fetch case's server figures over its processes: medians, and a majority for the mark."""
+    shares = [m["server_busy_share"] for m in members if isinstance(m.get("server_busy_share"), float)]
+    cpu = [m["server_cpu_s"] for m in members if isinstance(m.get("server_cpu_s"), float)]
+    if not cpu:
+        return {}
+    bound = [m.get("server_bound") is True for m in members if isinstance(m.get("server_cpu_s"), float)]
+    return {
+        "server_cpu_s": float(np.median(cpu)),
+        "server_busy_share": float(np.median(shares)) if shares else math.nan,
+        "server_bound": bool(2 * sum(bound) > len(bound)),
+    }
+
+
 def merge_processes(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Join the rows of each case across processes; return one row per case.
 
@@ -85,6 +99,7 @@ def merge_processes(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             memory = estimate([[b] for b in held])
             row.update(bytes_per_task=memory.value, ci_low=memory.low, ci_high=memory.high, spread=memory.spread)
             row.update(process_medians=held, unstable=memory.unstable)
+        row.update(_server_figures(members))
         ops, ideal = row.get("ops_per_round", math.nan), row.get("ideal_s", math.nan)
         row["per_op_s"] = row["median"] / ops if row["kind"] == "micro" and ops > 0 else math.nan
         row["times_ideal"] = row["median"] / ideal if ideal > 0 else math.nan

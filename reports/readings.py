@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from reports.frames import at_n, case_groups, common_n, largest_n_each, speedups
+from reports.marks import BELOW_IDEAL, below_ideal, distance_from_ideal
 from reports.units import fmt_bytes, fmt_rate, fmt_ratio, fmt_seconds
 
 
@@ -59,19 +60,28 @@ def bars_reading(rows: pd.DataFrame) -> str:
 
 
 def heatmap_reading(frame: pd.DataFrame) -> str:
-    """Say, per workload, which model is closest to ideal and which is furthest."""
+    """Say, per workload, which model is closest to ideal and which is furthest.
+
+    Closeness is the distance from 1.0 on a log scale; a median below its ideal is
+    named as such and never called the closest.
+    """
     sentences = []
     for case, config, rows in case_groups(frame, "workload"):
         n = common_n(rows)
-        at = at_n(rows, n).dropna(subset=["times_ideal"]).sort_values("times_ideal")
-        if at.empty:
-            continue
+        at = at_n(rows, n).dropna(subset=["times_ideal"])
+        below = at[below_ideal(at)]
+        at = at[~below_ideal(at)]
+        at = at.assign(distance=distance_from_ideal(at["times_ideal"])).sort_values("distance")
         where = f"`{case}`" + (f" ({config})" if config else "") + _n_text(n)
-        best, worst = at.iloc[0], at.iloc[-1]
-        sentences.append(
-            f"On {where} **{best['series']}** is closest to ideal ({fmt_ratio(best['times_ideal'])}) "
-            f"and **{worst['series']}** furthest ({fmt_ratio(worst['times_ideal'])})."
-        )
+        if not at.empty:
+            best, worst = at.iloc[0], at.iloc[-1]
+            sentences.append(
+                f"On {where} **{best['series']}** is closest to ideal ({fmt_ratio(best['times_ideal'])}) "
+                f"and **{worst['series']}** furthest ({fmt_ratio(worst['times_ideal'])})."
+            )
+        if not below.empty:
+            names = ", ".join(f"**{r.series}** ({fmt_ratio(r.times_ideal)})" for r in below.itertuples())
+            sentences.append(f"On {where} {names}: {BELOW_IDEAL}.")
     return " ".join(sentences) or "No workload recorded an ideal time."
 
 

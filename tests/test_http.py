@@ -10,21 +10,22 @@ import time
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
 
 from bench.backends.generators import run_generators
 from bench.backends.greenlet_hub import Greenlet
-from workloads import WrongAnswer, http_fetch
+from workloads import WrongAnswer, http_calibrate, http_fetch
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    with http_fetch.local_server() as base:
-        yield base
+    with http_fetch.local_server() as started:
+        yield started.base
 
 
 def params_for(base: str, n_tasks: int, latency_s: float = 0.0, body_bytes: int = 2048) -> dict[str, object]:
@@ -32,8 +33,19 @@ def params_for(base: str, n_tasks: int, latency_s: float = 0.0, body_bytes: int 
     return {"url": url, "latency_s": latency_s, "body_bytes": body_bytes, "n_tasks": n_tasks}
 
 
-def test_server_listens_on_loopback_only(server: str) -> None:
-    assert server.startswith("http://127.0.0.1:")
+def _connections(proc: psutil.Process) -> list[Any]:
+    # psutil 6 renamed Process.connections to net_connections.
+    method = getattr(proc, "net_connections", None) or proc.connections
+    return list(method("tcp"))
+
+
+def test_server_listens_on_loopback_only() -> None:
+    with http_fetch.local_server(workers=2) as started:
+        port = int(started.base.rsplit(":", 1)[1])
+        processes = [psutil.Process(started.pid), *psutil.Process(started.pid).children(recursive=True)]
+        listening = [c for p in processes for c in _connections(p) if c.status == psutil.CONN_LISTEN]
+    assert len(listening) == 2  # one socket per worker, sharing the port
+    assert {(c.laddr.ip, c.laddr.port) for c in listening} == {("127.0.0.1", port)}
 
 
 def test_server_holds_1000_concurrent_requests(server: str) -> None:
@@ -56,10 +68,13 @@ def new_child(before: set[int]) -> psutil.Process:
 
 def test_server_process_is_gone_after_its_session() -> None:
     before = {p.pid for p in psutil.Process().children()}
-    with http_fetch.local_server() as base:
-        port = int(base.rsplit(":", 1)[1])
+    with http_fetch.local_server(workers=2) as started:
+        port = int(started.base.rsplit(":", 1)[1])
         server_proc = new_child(before)
-    assert not server_proc.is_running() or server_proc.status() == psutil.STATUS_ZOMBIE
+        workers = server_proc.children()
+        assert len(workers) == 2
+    for proc in [server_proc, *workers]:
+        assert not proc.is_running() or proc.status() == psutil.STATUS_ZOMBIE
     listening = [c for c in psutil.net_connections("tcp") if c.laddr and c.laddr.port == port and c.status == "LISTEN"]
     assert listening == []
 
@@ -72,8 +87,9 @@ def test_server_stops_when_the_session_fails() -> None:
     assert not server_proc.is_running() or server_proc.status() == psutil.STATUS_ZOMBIE
 
 
-def test_blocking_form_uses_urlopen_and_checks_bytes(server: str) -> None:
-    params = params_for(server, 3, latency_s=0.01, body_bytes=100)
+@pytest.mark.parametrize("client", http_fetch.CLIENTS)
+def test_blocking_form_checks_bytes(server: str, client: str) -> None:
+    params = {**params_for(server, 3, latency_s=0.01, body_bytes=100), "client": client}
     results = [http_fetch.fetch_blocking(i, params) for i in range(3)]
     http_fetch.check(results, 3, params)
     with pytest.raises(WrongAnswer, match="expected 101"):
@@ -101,20 +117,9 @@ def test_greenlet_hub_overlaps_requests(server: str) -> None:
     assert elapsed < n_tasks * latency_s / 2
 
 
-def test_short_body_is_a_wrong_answer() -> None:
-    raw = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n12345"
-    with pytest.raises(WrongAnswer, match="Content-Length 10"):
-        http_fetch.parse_response(raw)
-
-
-def test_chunked_body_is_decoded() -> None:
-    raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
-    assert http_fetch.parse_response(raw) == (200, 11)
-
-
 def test_unreachable_url_is_named() -> None:
     with pytest.raises(http_fetch.UnreachableURL, match=r"127\.0\.0\.1:1/"):
-        http_fetch.measure_request("http://127.0.0.1:1/", repeats=1)
+        http_calibrate.gate("http://127.0.0.1:1/")
 
 
 def test_fetches_from_a_server_we_did_not_write(tmp_path: Path) -> None:
@@ -149,3 +154,5 @@ def test_fetches_from_a_server_we_did_not_write(tmp_path: Path) -> None:
         infos = [b["extra_info"] for b in data["benchmarks"]]
         assert infos, backend
         assert all(info["url"] == url and info["body_bytes"] == 12_345 for info in infos), infos
+        assert {info["client"] for info in infos} == set(http_fetch.CLIENTS)
+        assert all(info["server_cpu_s"] is None and info["server_cpu_reason"] for info in infos), infos

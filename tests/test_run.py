@@ -235,7 +235,7 @@ def test_an_interrupted_run_keeps_what_it_measured_and_leaves_nothing(tmp_path: 
     family = [runner, *runner.children(recursive=True)]
     proc.terminate()
     output, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 130, output
+    assert proc.returncode == 143, output
     manifest = load_json(next(tmp_path.glob("*/*/run.json")))
     assert manifest["status"] == "aborted"
     entry = manifest["backends"]["sequential"]

@@ -42,16 +42,25 @@ class Sleep:
 
 @dataclass(frozen=True)
 class Readable:
-    """Wait request: resume me when ``sock`` has data (or EOF) to read."""
+    """Wait request: resume me when ``sock`` has data (or EOF) to read.
+
+    With a ``deadline`` (``time.monotonic()``), I am also resumed once it passes,
+    ready or not, and must check the time myself.
+    """
 
     sock: socket.socket
+    deadline: float | None = None
 
 
 @dataclass(frozen=True)
 class Writable:
-    """Wait request: resume me when ``sock`` accepts writes (or has connected)."""
+    """Wait request: resume me when ``sock`` accepts writes (or has connected).
+
+    With a ``deadline``, as for :class:`Readable`.
+    """
 
     sock: socket.socket
+    deadline: float | None = None
 
 
 Wait = Sleep | Readable | Writable
@@ -84,13 +93,19 @@ class Calibration:
     """Facts measured once per run, before any timing, that ideals depend on.
 
     ``single_process_s`` maps a cpu_spin size to the time of the whole work done
-    once in one process; ``request_s`` maps a URL to the wall time of one request.
+    once in one process; ``request_s`` maps a URL to the wall time of one request;
+    ``server_cpu_per_request_s`` maps a URL to the local server's CPU time per
+    request. ``server_pid`` and ``server_workers`` name the local server whose CPU
+    is measured (None for a server given by URL, whose CPU cannot be measured).
     """
 
     cpu_count: int
     single_process_s: Mapping[str, float] = field(default_factory=dict)
     request_s: Mapping[str, float] = field(default_factory=dict)
     body_bytes: Mapping[str, int] = field(default_factory=dict)
+    server_cpu_per_request_s: Mapping[str, float] = field(default_factory=dict)
+    server_pid: int | None = None
+    server_workers: int | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +125,11 @@ class Workload:
     task_s: Callable[[int, Params, Calibration], float]
     coroutine: Callable[..., Awaitable[Any]] | None = None
     generator: Callable[..., TaskGenerator] | None = None
+    #: What a case records beyond its parameters, given the form it runs (the
+    #: HTTP library a form uses, say).
+    describe: Callable[[Form, Params], Mapping[str, Any]] | None = None
+    #: Descriptors (sockets, files) one running task holds open.
+    fds_per_task: int = 0
 
     def form(self, kind: Form) -> Callable[..., Any] | None:
         """Return the callable for ``kind``, or None where the workload lacks it."""

@@ -1,44 +1,51 @@
 """http_fetch: N concurrent HTTP GETs, as in the classic gevent ``urlopen`` example.
 
 By default every task fetches ``/delay/<ms>/bytes/<n>`` from the local server
-(:mod:`workloads.http_server`, started in its own process on 127.0.0.1); with
-``--http-url`` every task fetches that URL instead. Forms:
+(:mod:`workloads.http_server`, started in its own processes on 127.0.0.1); with
+``--http-url`` every task fetches that URL instead.
 
-- blocking: ``urllib.request.urlopen``, as in that example (gevent patches it);
-- coroutine: HTTP/1.1 over ``asyncio`` streams;
-- generator: a non-blocking socket that yields ``Writable``/``Readable`` requests.
+The ``client`` parameter says which HTTP client the tasks use:
 
-Every response's status and byte count are checked. Ideal: one request's latency
-plus its transfer, measured once before timing (all N requests in flight at once).
+- ``minimal``: :mod:`workloads.http_client`, the same request bytes and the same
+  response parser in every form (a blocking socket, a generator on a non-blocking
+  socket, the event loop's ``sock_*`` calls), so that between models only the model
+  differs;
+- ``idiomatic``: what people write: ``urllib.request.urlopen`` in the blocking form
+  (gevent patches it), one ``aiohttp.ClientSession`` per event loop in the coroutine
+  form. The generator form has no HTTP library of its own and uses the minimal
+  client; every case records the library it used as ``http_library``.
+
+The difference between the two is the client library's cost, urllib's
+``getaddrinfo`` call per request (gevent's resolver thread pool) included.
+
+Every response's status and byte count are checked. Ideal: one request, or what the
+local server's measured CPU per request allows on its cores, whichever is longer
+(see :func:`ideal_s`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import socket
-import ssl
+import os
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
-from workloads._base import (
-    Calibration,
-    Params,
-    Readable,
-    TaskGenerator,
-    Workload,
-    Writable,
-    WrongAnswer,
-)
+# Imported here, not in the timed region of the first aiohttp round.
+import aiohttp
 
+from workloads._base import Calibration, Form, Params, TaskGenerator, Workload, WrongAnswer
+from workloads.http_client import exchange_async, exchange_blocking, exchange_generator
+
+CLIENTS = ("minimal", "idiomatic")
+#: Every form gives up on one request after this long (a hung server fails the
+#: case after one request's timeout, not the whole case's).
 REQUEST_TIMEOUT_S = 30.0
-_RECV = 65536
 
 
 class UnreachableURL(RuntimeError):
@@ -50,113 +57,104 @@ def local_url(base: str, latency_s: float, body_bytes: int) -> str:
     return f"{base.rstrip('/')}/delay/{round(latency_s * 1000)}/bytes/{body_bytes}"
 
 
-# -- the HTTP/1.1 exchange, shared by the coroutine and generator forms ----------
+def _client(params: Params) -> str:
+    client = params.get("client", "minimal")
+    if client not in CLIENTS:
+        raise ValueError(f"http_fetch: unknown client {client!r}; valid: {', '.join(CLIENTS)}")
+    return str(client)
 
 
-def request_bytes(url: str) -> bytes:
-    """The GET request for ``url``; ``Connection: close`` so the body ends at EOF."""
-    parts = urlsplit(url)
-    target = parts.path or "/"
-    if parts.query:
-        target += "?" + parts.query
-    return (
-        f"GET {target} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
-        "User-Agent: concurrency-bench\r\nAccept: */*\r\nConnection: close\r\n\r\n"
-    ).encode("ascii")
+def _timeout(params: Params) -> float:
+    return float(params.get("request_timeout_s") or REQUEST_TIMEOUT_S)
 
 
-def _dechunk(body: bytes) -> bytes:
-    out = bytearray()
-    pos = 0
-    while True:
-        eol = body.index(b"\r\n", pos)
-        size = int(body[pos:eol].split(b";")[0], 16)
-        if size == 0:
-            return bytes(out)
-        out += body[eol + 2 : eol + 2 + size]
-        pos = eol + 2 + size + 2
+# -- the idiomatic clients -------------------------------------------------------
 
 
-def parse_response(raw: bytes) -> tuple[int, int]:
-    """Parse a whole response read to EOF: return (status, body length).
+def urlopen_get(url: str, timeout_s: float) -> tuple[int, bytes]:
+    """GET ``url`` with ``urllib.request.urlopen``; return (status, body)."""
+    with urllib.request.urlopen(url, timeout=timeout_s) as response:
+        return response.status, response.read()
 
-    Raises :class:`WrongAnswer` when the body is shorter than its Content-Length.
+
+#: One aiohttp session per event loop: (the async generator that owns it, the session).
+_SESSIONS: dict[asyncio.AbstractEventLoop, tuple[Any, Any]] = {}
+
+
+async def _session_scope(loop: asyncio.AbstractEventLoop) -> AsyncIterator[Any]:
+    # An async generator owns the session so that the loop's shutdown_asyncgens()
+    # (which every event-loop backend calls on close) closes it too.
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+    try:
+        yield session
+    finally:
+        _SESSIONS.pop(loop, None)
+        await session.close()
+
+
+async def _session() -> Any:
+    """This loop's ``aiohttp.ClientSession``, made on first use and kept for the loop."""
+    loop = asyncio.get_running_loop()
+    held = _SESSIONS.get(loop)
+    if held is None:
+        scope = _session_scope(loop)
+        # Creating a session never suspends, so no other task can race this one.
+        held = _SESSIONS[loop] = (scope, await scope.__anext__())
+    return held[1]
+
+
+async def aiohttp_get(url: str, timeout_s: float) -> tuple[int, bytes]:
+    """GET ``url`` with the loop's ``aiohttp.ClientSession``; return (status, body).
+
+    The session has no connection limit (aiohttp's default of 100 would make a
+    thousand tasks wait in line for a connection, which is not the library's cost).
     """
-    head, sep, body = raw.partition(b"\r\n\r\n")
-    if not sep:
-        raise WrongAnswer(f"http_fetch: incomplete response ({len(raw)} bytes)")
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1])
-    headers = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:])}
-    if headers.get("transfer-encoding", "").lower() == "chunked":
-        body = _dechunk(body)
-    length = headers.get("content-length")
-    if length is not None and int(length) != len(body):
-        raise WrongAnswer(f"http_fetch: body of {len(body)} bytes, Content-Length {length}")
-    return status, len(body)
-
-
-def _address(url: str) -> tuple[str, int, bool]:
-    parts = urlsplit(url)
-    tls = parts.scheme == "https"
-    return parts.hostname or "127.0.0.1", parts.port or (443 if tls else 80), tls
+    session = await _session()
+    async with session.get(url, timeout=aiohttp.ClientTimeout(total=timeout_s)) as response:
+        return response.status, await response.read()
 
 
 # -- the forms -------------------------------------------------------------------
 
 
 def fetch_blocking(i: int, params: Params) -> tuple[int, int]:
-    """GET the URL with ``urllib.request.urlopen``; return (status, bytes read)."""
-    with urllib.request.urlopen(params["url"], timeout=REQUEST_TIMEOUT_S) as response:
-        body = response.read()
-        return response.status, len(body)
+    """GET the URL, blocking: the minimal client, or urlopen; return (status, bytes read)."""
+    if _client(params) == "idiomatic":
+        status, body = urlopen_get(params["url"], _timeout(params))
+        return status, len(body)
+    response = exchange_blocking(params["url"], _timeout(params))
+    return response.status, len(response.body)
 
 
 async def fetch_async(i: int, params: Params) -> tuple[int, int]:
-    """GET the URL over asyncio streams (HTTP/1.1, read to EOF)."""
-    host, port, tls = _address(params["url"])
-    reader, writer = await asyncio.open_connection(host, port, ssl=ssl.create_default_context() if tls else None)
-    try:
-        writer.write(request_bytes(params["url"]))
-        await writer.drain()
-        raw = await reader.read()
-    finally:
-        writer.close()
-    return parse_response(raw)
+    """GET the URL on the running loop: the minimal client, or aiohttp."""
+    if _client(params) == "idiomatic":
+        status, body = await aiohttp_get(params["url"], _timeout(params))
+        return status, len(body)
+    response = await exchange_async(params["url"], _timeout(params))
+    return response.status, len(response.body)
 
 
 def fetch_generator(i: int, params: Params) -> TaskGenerator:
-    """GET the URL on a non-blocking socket, yielding for writability and data."""
-    host, port, tls = _address(params["url"])
-    if tls:
-        raise UnreachableURL(f"{params['url']}: the generator form speaks plain HTTP only")
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        sock.setblocking(False)
-        sock.connect_ex((host, port))
-        yield Writable(sock)
-        error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-        if error:
-            raise ConnectionError(error, f"connect to {host}:{port} failed")
-        pending = memoryview(request_bytes(params["url"]))
-        while pending:
-            try:
-                pending = pending[sock.send(pending) :]
-            except BlockingIOError:
-                yield Writable(sock)
-        chunks = []
-        while True:
-            try:
-                data = sock.recv(_RECV)
-            except BlockingIOError:
-                yield Readable(sock)
-                continue
-            if not data:
-                break
-            chunks.append(data)
-    finally:
-        sock.close()
-    return parse_response(b"".join(chunks))
+    """GET the URL on a non-blocking socket (the minimal client, whatever ``client`` says)."""
+    _client(params)
+    response = yield from exchange_generator(params["url"], _timeout(params))
+    return response.status, len(response.body)
+
+
+_LIBRARIES: Mapping[tuple[Form, str], str] = {
+    (Form.BLOCKING, "minimal"): "minimal client, blocking socket",
+    (Form.GENERATOR, "minimal"): "minimal client, non-blocking socket",
+    (Form.COROUTINE, "minimal"): "minimal client, loop.sock_*",
+    (Form.BLOCKING, "idiomatic"): "urllib.request.urlopen",
+    (Form.COROUTINE, "idiomatic"): "aiohttp.ClientSession",
+    (Form.GENERATOR, "idiomatic"): "minimal client, non-blocking socket (no HTTP library for this model)",
+}
+
+
+def describe(form: Form, params: Params) -> Mapping[str, Any]:
+    """The HTTP library a form uses for this case's client: recorded as ``http_library``."""
+    return {"http_library": _LIBRARIES[(form, _client(params))]}
 
 
 def check(results: list[Any], n_tasks: int, params: Params) -> None:
@@ -172,8 +170,21 @@ def check(results: list[Any], n_tasks: int, params: Params) -> None:
 
 
 def ideal_s(n_tasks: int, params: Params, calibration: Calibration) -> float | None:
-    """One request's latency plus its transfer: all N in flight at once."""
-    return calibration.request_s.get(params["url"])
+    """The wall time no model can beat: the longer of two lower bounds.
+
+    One request (all N in flight at once), measured with the minimal client as the
+    median of several; and, for the local server, the CPU the server needs for N
+    requests spread over the cores it can use, min(workers, cores). A server given
+    by URL has no CPU figure, so its ideal is one request.
+    """
+    one = calibration.request_s.get(params["url"])
+    if one is None:
+        return None
+    per_request = calibration.server_cpu_per_request_s.get(params["url"])
+    if per_request is None or not calibration.server_workers:
+        return one
+    cores = max(1, min(calibration.server_workers, calibration.cpu_count))
+    return max(one, n_tasks * per_request / cores)
 
 
 def task_s(n_tasks: int, params: Params, calibration: Calibration) -> float:
@@ -181,37 +192,34 @@ def task_s(n_tasks: int, params: Params, calibration: Calibration) -> float:
     return calibration.request_s.get(params["url"], float(params.get("latency_s") or 0.0))
 
 
-def measure_request(url: str, repeats: int = 5) -> tuple[float, int]:
-    """Fetch ``url`` ``repeats`` times with urlopen: return (median seconds, body bytes).
+# -- the local server --------------------------------------------------------------
 
-    Raises :class:`UnreachableURL`, naming the URL, when it cannot be fetched.
-    """
-    times = []
-    n_bytes = 0
-    for _ in range(repeats):
-        start = time.perf_counter()
-        try:
-            with urllib.request.urlopen(url, timeout=10) as response:
-                n_bytes = len(response.read())
-                status = response.status
-        except (OSError, urllib.error.URLError, ValueError) as exc:
-            raise UnreachableURL(f"cannot fetch {url}: {exc}") from exc
-        if status != 200:
-            raise UnreachableURL(f"cannot fetch {url}: HTTP {status}")
-        times.append(time.perf_counter() - start)
-    times.sort()
-    return times[len(times) // 2], n_bytes
+
+@dataclass(frozen=True)
+class LocalServer:
+    """A running local server: its base URL, its supervisor's pid, its worker count."""
+
+    base: str
+    pid: int
+    workers: int
+
+
+def default_server_workers() -> int:
+    """One server worker per core this process may use, at most 8."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(cores, 8))
 
 
 @contextmanager
-def local_server(start_timeout_s: float = 20.0) -> Iterator[str]:
-    """Start :mod:`workloads.http_server` in its own process; yield its base URL.
+def local_server(workers: int | None = None, start_timeout_s: float = 30.0) -> Iterator[LocalServer]:
+    """Start :mod:`workloads.http_server` with ``workers`` processes; yield it.
 
-    The server process is stopped on exit, also when the body raises or is
-    interrupted; it also exits by itself if this process dies.
+    The server's processes are stopped on exit, also when the body raises or is
+    interrupted; they also exit by themselves if this process dies.
     """
+    workers = workers or default_server_workers()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "workloads.http_server"],
+        [sys.executable, "-m", "workloads.http_server", "--workers", str(workers)],
         stdout=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
         text=True,
@@ -226,11 +234,11 @@ def local_server(start_timeout_s: float = 20.0) -> Iterator[str]:
                 raise RuntimeError(f"the local HTTP server exited with code {proc.returncode}")
         if not line.startswith("READY"):
             raise RuntimeError(f"the local HTTP server did not start within {start_timeout_s} s")
-        yield line.split()[1]
+        yield LocalServer(base=line.split()[1], pid=proc.pid, workers=workers)
     finally:
         proc.terminate()
         try:
-            proc.wait(timeout=5)
+            proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
@@ -240,11 +248,13 @@ def local_server(start_timeout_s: float = 20.0) -> Iterator[str]:
 
 WORKLOAD = Workload(
     name="http_fetch",
-    summary="N concurrent HTTP GETs (urlopen; asyncio streams; non-blocking sockets)",
+    summary="N concurrent HTTP GETs (a minimal client in every form, or urlopen / aiohttp)",
     blocking=fetch_blocking,
     coroutine=fetch_async,
     generator=fetch_generator,
     check=check,
     ideal_s=ideal_s,
     task_s=task_s,
+    describe=describe,
+    fds_per_task=1,
 )

@@ -6,19 +6,31 @@ Built on aiohttp (on uvloop where installed) so that it holds thousands of
 concurrent connections and answers a zero-latency request in well under a
 millisecond. It listens on 127.0.0.1 only.
 
-Run as ``python -m workloads.http_server``: it prints ``READY <base-url>`` once
-listening, and exits when its parent dies or on SIGTERM/SIGINT.
+The server is a supervisor process and ``--workers W`` worker processes, each with
+its own listening socket on the same port (``SO_REUSEPORT``), so the kernel spreads
+connections over them and the server can use up to W cores. The supervisor only
+starts, watches and stops them; the client side measures the CPU time of all of them.
+
+Run as ``python -m workloads.http_server [--workers W] [PORT]``: it prints
+``READY <base-url>`` once every worker listens, and exits when its parent dies or on
+SIGTERM/SIGINT, taking its workers with it.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import resource
 import signal
+import socket
+import subprocess
 import sys
+import time
 
 from aiohttp import web
+
+from bench.parent_watch import POLL_S, parent_gone
 
 HOST = "127.0.0.1"
 MAX_DELAY_MS = 60_000
@@ -49,19 +61,19 @@ async def _delay_bytes(request: web.Request) -> web.Response:
 async def _watch_parent(parent: int, stop: asyncio.Event) -> None:
     # Watchdog: the server must not outlive the process that started it.
     while not stop.is_set():
-        if os.getppid() != parent:
+        if parent_gone(parent):
             stop.set()
             return
-        await asyncio.sleep(0.25)
+        await asyncio.sleep(POLL_S)
 
 
-async def serve(port: int = 0) -> None:
+async def serve(port: int = 0, reuse_port: bool = False) -> None:
     """Serve until SIGTERM/SIGINT or the parent's death; print READY with the URL."""
     app = web.Application()
     app.router.add_get("/delay/{ms}/bytes/{n}", _delay_bytes)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
-    site = web.TCPSite(runner, HOST, port, backlog=4096, reuse_address=True)
+    site = web.TCPSite(runner, HOST, port, backlog=4096, reuse_address=True, reuse_port=reuse_port or None)
     await site.start()
     bound_port = runner.addresses[0][1]
     stop = asyncio.Event()
@@ -77,17 +89,87 @@ async def serve(port: int = 0) -> None:
         await runner.cleanup()
 
 
-def main() -> None:
-    """Entry point: raise the open-files limit, pick uvloop if present, serve."""
-    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+def _run_worker(port: int) -> None:
+    """One worker: serve on ``port``, sharing it with the others (SO_REUSEPORT)."""
     try:
         import uvloop
     except ImportError:
-        asyncio.run(serve(port))
+        asyncio.run(serve(port, reuse_port=True))
     else:
-        uvloop.run(serve(port))
+        uvloop.run(serve(port, reuse_port=True))
+
+
+def _stop(workers: list[subprocess.Popen[str]]) -> None:
+    for proc in workers:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in workers:
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def supervise(n_workers: int, port: int = 0, start_timeout_s: float = 30.0) -> int:
+    """Start ``n_workers`` workers on one port, print READY, watch them; return an exit code.
+
+    A socket bound with ``SO_REUSEPORT`` but never listening holds the port for the
+    workers (it takes no connections itself).
+    """
+    holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    holder.bind((HOST, port))
+    port = holder.getsockname()[1]
+    stop = False
+
+    def request_stop(signum: int, frame: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    parent = os.getppid()
+    command = [sys.executable, "-m", "workloads.http_server", "--worker", str(port)]
+    workers = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True) for _ in range(n_workers)
+    ]
+    try:
+        deadline = time.monotonic() + start_timeout_s
+        for proc in workers:
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            if not line.startswith("READY") or time.monotonic() > deadline:
+                print(f"a server worker did not start (exit code {proc.poll()})", file=sys.stderr, flush=True)
+                return 1
+            proc.stdout.close()
+        print(f"READY http://{HOST}:{port} workers={n_workers}", flush=True)
+        # Watchdog: the server must not outlive the process that started it, and
+        # is no server once a worker has died.
+        while not stop and not parent_gone(parent) and all(proc.poll() is None for proc in workers):
+            time.sleep(POLL_S)
+        return 0
+    finally:
+        _stop(workers)
+        holder.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: raise the open-files limit, then supervise workers (or be one)."""
+    parser = argparse.ArgumentParser(prog="python -m workloads.http_server", description=__doc__.splitlines()[0])
+    parser.add_argument("port", nargs="?", type=int, default=0, help="port on 127.0.0.1 (default: any free one)")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes sharing the port (default 1)")
+    parser.add_argument("--worker", type=int, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if args.worker is not None:
+        _run_worker(args.worker)
+        return
+    if args.workers < 1:
+        parser.error(f"--workers must be at least 1, not {args.workers}")
+    sys.exit(supervise(args.workers, args.port))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ import psutil
 CHILD_BYTES = {"fork": 8 * 2**20, "forkserver": 40 * 2**20, "spawn": 40 * 2**20}
 #: Each child holds a few descriptors open in the parent (sentinel, pipes).
 FDS_PER_CHILD = 3
+#: Descriptors a session needs besides its tasks' (logs, the loop, pipes, a pool).
+FD_HEADROOM = 64
 
 
 def raise_open_files_limit() -> int:
@@ -24,6 +26,32 @@ def raise_open_files_limit() -> int:
             return soft
         return target
     return soft
+
+
+def free_descriptors() -> int | None:
+    """How many more descriptors this process may open, keeping :data:`FD_HEADROOM`; None: no limit."""
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if soft == resource.RLIM_INFINITY:
+        return None
+    return max(0, soft - psutil.Process().num_fds() - FD_HEADROOM)
+
+
+def open_files_limit(n_fds: int) -> str | None:
+    """Why ``n_fds`` more descriptors cannot be open at once here, or None when they can.
+
+    Counts what this process already holds against its soft open-files limit, so a
+    case that would fail with EMFILE midway (and take the session with it) is
+    skipped with the reason instead.
+    """
+    available = free_descriptors()
+    if available is None or n_fds <= available:
+        return None
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    in_use = psutil.Process().num_fds()
+    return (
+        f"{n_fds} descriptors open at once exceed the open-files limit of {soft} "
+        f"({in_use} already open, {FD_HEADROOM} kept in reserve); raise it with 'ulimit -n'"
+    )
 
 
 def process_limit(n_tasks: int, start_method: str) -> str | None:

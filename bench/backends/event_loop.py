@@ -14,7 +14,15 @@ from workloads import Form
 
 
 async def _gather(task: Task, n_tasks: int) -> list[Any]:
-    return list(await asyncio.gather(*(task(i) for i in range(n_tasks))))
+    tasks = [asyncio.ensure_future(task(i)) for i in range(n_tasks)]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        # One task failed: the others must not outlive the round (nor the loop).
+        for pending in tasks:
+            pending.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 class Asyncio(Backend):
@@ -40,7 +48,13 @@ class Asyncio(Backend):
         self.loop.close()
 
     def run(self, task: Task, n_tasks: int) -> list[Any]:
-        return self.loop.run_until_complete(_gather(task, n_tasks))
+        try:
+            return self.loop.run_until_complete(_gather(task, n_tasks))
+        except Exception as exc:
+            # A task's error is raised again from here, without the event loop's
+            # frames: formatting those crashes pytest on CPython 3.11 (SystemError
+            # in the compiler), which would end the session instead of the case.
+            raise exc.with_traceback(None) from None
 
 
 class Uvloop(Asyncio):
