@@ -1,6 +1,16 @@
 # concurrency-bench: the user's verbs. Each target bootstraps .venv from pyproject.toml.
 PYTHON ?= python3
+# PYTHON=path picks the interpreter, with a venv of its own: .venv-3.12, .venv-3.13t (free-threaded).
+ifeq ($(origin PYTHON),file)
 VENV ?= .venv
+else
+PY_TAG := $(shell $(PYTHON) -c 'import sys, sysconfig; v = sys.version_info; \
+	print("%d.%d%s" % (v[0], v[1], "t" if sysconfig.get_config_var("Py_GIL_DISABLED") else "") if v >= (3, 10) else "")' 2>/dev/null)
+ifeq ($(PY_TAG),)
+$(error PYTHON=$(PYTHON) is not a Python 3.10 or newer; give the path of one, e.g. PYTHON=/usr/bin/python3.12)
+endif
+VENV ?= .venv-$(PY_TAG)
+endif
 PY := $(VENV)/bin/python
 PROFILE ?= quick
 BACKENDS ?=
@@ -15,6 +25,7 @@ BASELINE ?=
 FAIL_ABOVE ?=
 MIN_EFFECT ?=
 TEST_ARGS ?=
+MATRIX_ARGS ?=
 
 # Values reach the shell single-quoted, so '&', '?', spaces and the like arrive intact.
 quote = '$(subst ','\'',$(1))'
@@ -26,7 +37,7 @@ BENCH_ARGS = --profile $(call quote,$(PROFILE)) --results $(call quote,$(RESULTS
 	$(if $(PROCESSES),--processes $(call quote,$(PROCESSES))) \
 	$(if $(HTTP_SERVER_WORKERS),--http-server-workers $(call quote,$(HTTP_SERVER_WORKERS)))
 
-.PHONY: bench report compare test lint clean
+.PHONY: bench report compare test test-matrix venv lint clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,6 +59,12 @@ compare: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(PY) -m pytest tests $(TEST_ARGS)
+
+# The suite on every CPython 3.10+ found (PATH, pyenv), each in its own .venv-3.X.
+test-matrix:
+	$(PYTHON) -m bench.matrix $(MATRIX_ARGS)
+
+venv: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -9,6 +9,7 @@ runner folds into the run's manifest.
 
 from __future__ import annotations
 
+import _thread
 import json
 import os
 import signal
@@ -123,13 +124,32 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
     machine_info.update(machine_facts())
 
 
+#: The function ``threading.Thread.start`` hands a new OS thread to, by Python version:
+#: ``_start_joinable_thread`` from 3.13, ``_start_new_thread`` before.
+THREAD_STARTERS = ("_start_joinable_thread", "_start_new_thread")
+
+
+def thread_starter_module() -> str | None:
+    """The module of the function threading starts OS threads with (gevent's once patched).
+
+    None when this Python's threading has none of the known names: the isolation test
+    then fails loudly instead of passing on a fact it could not read.
+    """
+    for name in THREAD_STARTERS:
+        starter = getattr(threading, name, None)
+        if starter is not None:
+            return str(starter.__module__)
+    return None
+
+
 def isolation_facts() -> dict[str, Any]:
     """What this interpreter's socket and threading modules are: patched or not."""
     return {
         "pid": os.getpid(),
         "socket.socket": f"{socket.socket.__module__}.{socket.socket.__qualname__}",
         "threading.Thread.start": threading.Thread.start.__module__,
-        "threading._start_new_thread": threading._start_new_thread.__module__,  # type: ignore[attr-defined]
+        "threading.thread_starter": thread_starter_module(),
+        "_thread.start_new_thread": _thread.start_new_thread.__module__,
         "gevent_imported": "gevent" in sys.modules,
         "gevent_patched": "gevent.monkey" in sys.modules
         and bool(sys.modules["gevent.monkey"].is_module_patched("socket")),

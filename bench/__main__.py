@@ -5,6 +5,11 @@ Options mirror the make variables: ``--profile`` (PROFILE), ``--backends``
 (RESULTS), ``--http-url`` (HTTP_URL), ``--processes`` (PROCESSES),
 ``--http-server-workers`` (HTTP_SERVER_WORKERS). A bad choice exits 2 naming the
 valid ones, before anything is created.
+
+``--python PATH`` runs the whole run under another interpreter from this checkout:
+calibration, every session and the report, so ideals and figures come from the same
+Python. PATH must have the project's dependencies (a venv made with it); it is
+checked first, and one that lacks them exits 2 naming what is missing.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import NoReturn
 from urllib.parse import urlsplit
 
 from bench.backends import BACKENDS
+from bench.interpreter import REPO, InterpreterError, check_runnable, same_interpreter
 from bench.micro import MICROS
 from bench.profiles import DEFAULT_PROFILE, PROFILES
 from bench.runner import RunOptions, execute
@@ -133,12 +139,46 @@ def parser() -> argparse.ArgumentParser:
         help="worker processes of the local HTTP server (default: one per core, at most 8)",
     )
     p.add_argument("--no-report", action="store_true", help="do not build the report after the run")
+    p.add_argument("--python", default=None, help="run under this Python (one with the deps: a venv's)")
     return p
+
+
+def _without_python(argv: list[str]) -> list[str]:
+    """``argv`` less its ``--python PATH`` (or ``--python=PATH``, or an abbreviation argparse took for it)."""
+    rest: list[str] = []
+    skip = False
+    for arg in argv:
+        name, eq, _ = arg.partition("=")
+        is_python = len(name) >= len("--py") and "--python".startswith(name)
+        if skip:
+            skip = False
+        elif is_python and not eq:
+            skip = True
+        elif not is_python:
+            rest.append(arg)
+    return rest
+
+
+def run_under(python: str, argv: list[str]) -> int:
+    """Replace this process by ``python -m bench`` with the same options; 2 if ``python`` cannot run it."""
+    try:
+        check_runnable(python)
+    except InterpreterError as exc:
+        print(f"error: --python {exc}", file=sys.stderr)
+        return 2
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # The checkout first on the path: the run imports this code, whatever python's venv has installed.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)}
+    os.execve(python, [python, "-m", "bench", *_without_python(argv)], env)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the options and run; return the exit code."""
+    argv = sys.argv[1:] if argv is None else argv
     args = parser().parse_args(argv)
+    if args.python is not None and not same_interpreter(args.python):
+        return run_under(args.python, argv)
     options = RunOptions(
         profile=args.profile,
         backends=args.backends,

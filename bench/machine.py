@@ -12,6 +12,7 @@ import os
 import platform
 import re
 import sys
+import sysconfig
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -45,9 +46,54 @@ def version_of(package: str) -> str | None:
 
 
 def gil_enabled() -> bool:
-    """Whether this interpreter runs with the GIL (False on a free-threaded build)."""
+    """Whether this interpreter runs with the GIL now (False on a free-threaded build running without it).
+
+    A free-threaded build turns the GIL back on when ``PYTHON_GIL=1`` or when it
+    imports an extension module not marked safe without it, so read this after the
+    imports that matter (the session's, at its end), not at start-up.
+    """
     is_enabled = getattr(sys, "_is_gil_enabled", None)
     return bool(is_enabled()) if is_enabled is not None else True
+
+
+def free_threaded() -> bool:
+    """Whether this Python was built free-threaded (``Py_GIL_DISABLED``, the ``3.13t`` builds)."""
+    return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+
+
+def jit_built() -> bool:
+    """Whether this Python was built with the experimental JIT compiler (3.13+)."""
+    jit = getattr(sys, "_jit", None)
+    if jit is not None:
+        return bool(jit.is_available())
+    return "--enable-experimental-jit" in str(sysconfig.get_config_var("CONFIG_ARGS") or "")
+
+
+def jit_enabled() -> bool | None:
+    """Whether the JIT runs in this process: None where it is built in but Python cannot say."""
+    jit = getattr(sys, "_jit", None)
+    if jit is not None:
+        return bool(jit.is_enabled())
+    return None if jit_built() else False
+
+
+def interpreter_name(implementation: str, version: str, free_threaded: bool | None = None) -> str:
+    """A short name for an interpreter, as labels show it: ``CPython 3.13.0 free-threaded``."""
+    return f"{implementation} {version}" + (" free-threaded" if free_threaded else "")
+
+
+def interpreter_facts() -> dict[str, Any]:
+    """Which Python this process is: implementation, version, build flags and GIL state."""
+    return {
+        "python_implementation": platform.python_implementation(),
+        "python_version": platform.python_version(),
+        "python_executable": sys.executable,
+        "python_name": interpreter_name(platform.python_implementation(), platform.python_version(), free_threaded()),
+        "free_threaded": free_threaded(),
+        "gil_enabled": gil_enabled(),
+        "jit_built": jit_built(),
+        "jit_enabled": jit_enabled(),
+    }
 
 
 def _os_name() -> str:
@@ -56,7 +102,7 @@ def _os_name() -> str:
 
 def _python_build() -> str:
     build, date = platform.python_build()
-    implementation = f"{platform.python_implementation()} {platform.python_version()}"
+    implementation = interpreter_name(platform.python_implementation(), platform.python_version(), free_threaded())
     return f"{implementation} ({build}, {date}) {platform.python_compiler()}"
 
 
@@ -89,11 +135,10 @@ def machine_facts() -> dict[str, Any]:
         "memory_bytes": psutil.virtual_memory().total,
         "os": _os_name(),
         "python_build": _python_build(),
-        "python_version": platform.python_version(),
         "gevent_version": version_of("gevent"),
         "greenlet_version": version_of("greenlet"),
         "uvloop_version": version_of("uvloop"),
         "pytest_benchmark_version": version_of("pytest-benchmark"),
-        "gil_enabled": gil_enabled(),
+        **interpreter_facts(),
         "default_start_method": multiprocessing.get_start_method(allow_none=False),
     }

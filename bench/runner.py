@@ -27,7 +27,7 @@ import psutil
 
 from bench import calibrate
 from bench.layout import MANIFEST, mark_abandoned, new_run_dir
-from bench.machine import cpu_count, machine_id
+from bench.machine import cpu_count, interpreter_facts, machine_id
 from bench.profiles import PROFILES, Profile
 from bench.progress import follow
 from bench.results_format import FORMAT_KEY, FORMAT_VERSION
@@ -74,6 +74,7 @@ class Manifest:
                 "processes": options.processes,
                 "results": str(options.results),
             },
+            "interpreter": interpreter_facts(),
             "started_at": _now(),
             "ended_at": None,
             # Who writes this file: a later run that finds it "running" and this
@@ -270,7 +271,10 @@ def load_1m() -> float | None:
 
 
 def execute(options: RunOptions) -> int:
-    """Run every selected backend; return the process exit code (0, 1, 2, 130 or 143)."""
+    """Run every selected backend; return the process exit code (0, 1, 2, 130 or 143).
+
+    1 means a backend did not finish cleanly or the report could not be built.
+    """
     profile = PROFILES[options.profile]
     for stale in mark_abandoned(options.results):
         print(f"note: {stale} was left running by a runner that is gone; marked aborted", flush=True)
@@ -344,15 +348,15 @@ def execute(options: RunOptions) -> int:
     statuses = [b["status"] for b in manifest.data["backends"].values()]
     all_ok = all(s == "ok" for s in statuses)
     manifest.finish("complete" if all_ok else ("failed" if not any(s == "ok" for s in statuses) else "partial"))
-    if options.report:
-        build_report(run_dir)
-    return 0 if all_ok else 1
+    report_ok = build_report(run_dir) if options.report else True
+    return 0 if all_ok and report_ok else 1
 
 
-def build_report(run_dir: Path) -> None:
-    """Build the run's report in a separate process; a failure keeps the run."""
+def build_report(run_dir: Path) -> bool:
+    """Build the run's report in a separate process; say whether it was built (a failure keeps the run)."""
     result = subprocess.run([sys.executable, "-m", "reports", "build", str(run_dir)], cwd=REPO, check=False)
     if result.returncode == 0:
         print(f"charts: {run_dir / 'report'}/*.png")
-    else:
-        print(f"the report could not be built (exit {result.returncode}); the run is kept in {run_dir}")
+        return True
+    print(f"the report could not be built (exit {result.returncode}); the run is kept in {run_dir}", file=sys.stderr)
+    return False

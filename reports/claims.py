@@ -300,12 +300,30 @@ def _times_text(fig: Figure) -> str:
     return f"{fmt_ratio(fig.value)} ({fmt_ratio(fig.low)}-{fmt_ratio(fig.high)})"
 
 
+def gil_premise(frame: pd.DataFrame) -> bool:
+    """Whether the threads session ran with the GIL; assumed so where the run does not say.
+
+    A free-threaded build records ``gil_enabled`` False when it ran without the GIL
+    (it turns it back on for an extension module not marked safe without it).
+    """
+    states = frame.loc[frame["backend"] == "threads", "gil_enabled"].dropna()
+    return all(bool(state) for state in states)
+
+
 def threads_do_not_parallelise_python(frame: pd.DataFrame) -> Verdict:
-    """The GIL: threads give pure-Python work no speedup; a process pool does."""
+    """The GIL: threads give pure-Python work no speedup; a process pool does.
+
+    The claim's premise is the GIL. Where the threads ran without it (a free-threaded
+    build), the expected outcome flips: threads should then gain as a process pool does.
+    """
     claim_id = "threads_do_not_parallelise_python"
+    with_gil = gil_premise(frame)
     claim = (
-        "CPU-bound Python: threads gain nothing over sequential (under 1.2x, the GIL), "
+        "CPU-bound Python with the GIL: threads gain nothing over sequential (under 1.2x), "
         "a process pool gains at least 1.5x on 2+ cores"
+        if with_gil
+        else "CPU-bound Python without the GIL (free-threaded build, so the usual claim flips): "
+        "threads gain at least 1.5x over sequential on 2+ cores, as a process pool does"
     )
     rows = _rows(frame, "workload", "cpu_spin")
     cores = int(frame["cpu_count"].dropna().iloc[0]) if frame["cpu_count"].notna().any() else 1
@@ -320,12 +338,15 @@ def threads_do_not_parallelise_python(frame: pd.DataFrame) -> Verdict:
         return Verdict(claim_id, claim, NOT_MEASURED, "a model is missing at the common n_tasks")
     times = {b: figure(row, "median") for b, row in found.items() if row is not None}
     threads_gain, pool_gain = times["sequential"] / times["threads"], times["sequential"] / times["process_pool"]
-    outcomes = [judge(threads_gain, below=1.2)]
+    outcomes = [judge(threads_gain, below=1.2)] if with_gil else []
     if cores >= 2:
         outcomes.append(judge(pool_gain, above=1.5))
+        if not with_gil:
+            outcomes.append(judge(threads_gain, above=1.5))
     evidence = (
         f"at {n} tasks on {cores} cores, the speed of sequential ({fmt_seconds(times['sequential'].value)}): "
-        f"threads {_interval_text(threads_gain)}; process_pool {_interval_text(pool_gain)}"
+        f"threads {_interval_text(threads_gain)}; process_pool {_interval_text(pool_gain)}; "
+        f"the threads ran with the GIL {'enabled' if with_gil else 'disabled'}"
     )
     return Verdict(claim_id, claim, combine(outcomes), evidence)
 
@@ -333,7 +354,7 @@ def threads_do_not_parallelise_python(frame: pd.DataFrame) -> Verdict:
 #: The columns of the tidy frame the claims read.
 COLUMNS = (
     "kind", "case", "backend", "variant", "label", "n_tasks", "median", "times_ideal", "ci_low", "ci_high",
-    "per_op_s", "bytes_per_task", "channel", "payload_bytes", "cpu_count",
+    "per_op_s", "bytes_per_task", "channel", "payload_bytes", "cpu_count", "gil_enabled",
 )  # fmt: skip
 
 CLAIMS: tuple[Callable[[pd.DataFrame], Verdict], ...] = (

@@ -60,7 +60,8 @@ def fingerprint(machine: dict[str, Any]) -> str:
     """Return a short id of the machine from the fields that do not change between runs.
 
     CPU model, core count, memory, OS and Python build; the node name, CPU frequency
-    and load are left out, so two runs on one machine always share a fingerprint.
+    and load are left out, so two runs on one machine with one Python share a
+    fingerprint, and a run under another Python (another build) gets another.
     """
     identity = json.dumps([machine.get(key) for key in FINGERPRINT_FIELDS], default=str)
     return hashlib.sha256(identity.encode()).hexdigest()[:10]
@@ -143,21 +144,39 @@ def discover_runs(paths: Sequence[Path], baseline: Path | None = None) -> tuple[
     return runs, base
 
 
+def interpreter_of(machine: Mapping[str, Any]) -> str | None:
+    """The interpreter a run measured, as labels name it: `CPython 3.12.1`, `CPython 3.13.0 free-threaded, GIL off`.
+
+    None when the run's files do not say.
+    """
+    build, version = machine.get("python_build"), machine.get("python_version")
+    if not build and not version:
+        return None
+    name = str(build).split(" (")[0] if build else f"Python {version}"
+    return name + (", GIL off" if machine.get("gil_enabled") is False else "")
+
+
 def label_runs(runs: Sequence[RunData], base: RunData) -> list[Compared]:
-    """Label each run `machine_id/run_id` and order them: baseline first, machines together."""
+    """Label each run `machine_id/run_id (interpreter)` and order them: baseline first, machines together.
+
+    The interpreter is in the label so that two runs of one machine under two Pythons
+    read apart in every table and chart.
+    """
     groups: list[str] = []
     compared: list[Compared] = []
     used: set[str] = set()
     for run in [base, *[r for r in runs if r is not base]]:
         # A run copied under a new directory name keeps its recorded run_id: tell the
         # two apart by the directory name, and by a number as a last resort.
-        label = f"{run.machine_id}/{run.run_id}"
+        interpreter = interpreter_of(run.machine)
+        python = f" ({interpreter})" if interpreter else ""
+        label = f"{run.machine_id}/{run.run_id}{python}"
         if label in used:
-            label = f"{run.machine_id}/{run.path.name}"
+            label = f"{run.machine_id}/{run.path.name}{python}"
         number = 1
         while label in used:
             number += 1
-            label = f"{run.machine_id}/{run.run_id} ({number})"
+            label = f"{run.machine_id}/{run.run_id} ({number}){python}"
         used.add(label)
         print_id = fingerprint(run.machine)
         if print_id not in groups:
@@ -340,10 +359,12 @@ def run_compare(
         (staging / INDEX_NAME).write_text(
             index_markdown(compared, frame, ratios, charts, min_effect=min_effect), encoding="utf-8"
         )
-    machines = len({c.fingerprint for c in compared})
+    machines = len({c.run.machine_id for c in compared})
+    pythons = len({interpreter_of(c.run.machine) for c in compared})
     print(
         f"comparison: {target / INDEX_NAME} ({len(compared)} runs on {machines} machine"
-        f"{'s' if machines != 1 else ''}, baseline {compared[0].label})"
+        f"{'s' if machines != 1 else ''} under {pythons} Python{'s' if pythons != 1 else ''}, "
+        f"baseline {compared[0].label})"
     )
     if fail_above is None:
         return 0

@@ -487,7 +487,8 @@ def add_case_columns(frame: pd.DataFrame) -> pd.DataFrame:
         per_backend = [p for p in params if p not in shared and rows[p].notna().any()]
         frame.loc[rows.index, "config"] = [
             ", ".join(f"{p}={fmt_param(value)}" for p, value in zip(shared, values, strict=True) if _in_label(p, value))
-            for values in rows[shared].itertuples(index=False)
+            # Built row by row: with no shared parameter, pandas < 3 yields no tuples at all.
+            for values in (rows[shared].itertuples(index=False) if shared else [()] * len(rows))
         ]
         keyed = rows.assign(config=frame.loc[rows.index, "config"])
         groups = keyed.groupby(["label", "config", "n_tasks"], dropna=False)

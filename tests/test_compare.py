@@ -104,7 +104,8 @@ def test_compare_of_a_results_root_labels_runs_by_machine(tmp_path: Path, capsys
     out = outputs[0]
     assert str(out / "index.md") in capsys.readouterr().out
     text = (out / "index.md").read_text(encoding="utf-8")
-    label_a, label_b = f"{MACHINE_A}/20261121T090000Z", f"{MACHINE_B}/20261122T120000Z"
+    label_a = f"{MACHINE_A}/20261121T090000Z (CPython 3.11.7)"
+    label_b = f"{MACHINE_B}/20261122T120000Z (CPython 3.11.9)"
     assert f"baseline `{label_a}`" in text
     assert f"### `{label_b}` / `{label_a}`" in text
     assert "20261120T101500Z" not in text  # machine A's older run is not the newest
@@ -173,7 +174,7 @@ def test_run_compared_with_itself_is_1_and_passes_fail_above(tmp_path: Path) -> 
     out = tmp_path / "out"
     assert main(["compare", str(COMPLETE), str(copy), "--out", str(out), "--fail-above", "10"]) == 0
     ratios = read_ratios(out)
-    assert set(ratios["run"]) == {f"{MACHINE_A}/20261121T100000Z"}
+    assert set(ratios["run"]) == {f"{MACHINE_A}/20261121T100000Z (CPython 3.11.7)"}
     assert len(ratios) == 54
     assert (ratios["ratio"] == 1.0).all()
     assert (ratios["verdict"] == NO_DIFFERENCE).all()
@@ -185,7 +186,7 @@ def test_baseline_option_picks_the_divisor(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert main(["compare", str(COMPLETE), str(SLOW), "--baseline", str(SLOW), "--out", str(out)]) == 0
     ratios = read_ratios(out)
-    assert set(ratios["baseline"]) == {f"{MACHINE_A}/20261123T080000Z"}
+    assert set(ratios["baseline"]) == {f"{MACHINE_A}/20261123T080000Z (CPython 3.11.7)"}
     timed = ratios[ratios["metric"] != "bytes_per_task"]
     assert timed["ratio"].between(0.45, 0.56).all()
     assert (timed["verdict"] == FASTER).all()

@@ -136,10 +136,12 @@ def test_gevent_is_patched_only_in_its_own_interpreter(smoke_run: dict[str, Any]
     }
     for backend in ("threads", "processes", "asyncio"):
         assert facts[backend]["socket.socket"] == "socket.socket", backend
-        assert facts[backend]["threading._start_new_thread"] == "_thread", backend
+        assert facts[backend]["threading.thread_starter"] == "_thread", backend
+        assert facts[backend]["_thread.start_new_thread"] == "_thread", backend
         assert facts[backend]["gevent_imported"] is False, backend
     assert facts["gevent"]["socket.socket"].startswith("gevent."), facts["gevent"]
-    assert facts["gevent"]["threading._start_new_thread"].startswith("gevent"), facts["gevent"]
+    assert facts["gevent"]["threading.thread_starter"].startswith("gevent"), facts["gevent"]
+    assert facts["gevent"]["_thread.start_new_thread"].startswith("gevent"), facts["gevent"]
     assert facts["gevent"]["gevent_patched"] is True
     pids = {f["pid"] for f in facts.values()}
     assert len(pids) == len(facts), "each backend must run in its own interpreter"

@@ -110,8 +110,14 @@ async def aiohttp_get(url: str, timeout_s: float) -> tuple[int, bytes]:
     thousand tasks wait in line for a connection, which is not the library's cost).
     """
     session = await _session()
-    async with session.get(url, timeout=aiohttp.ClientTimeout(total=timeout_s)) as response:
-        return response.status, await response.read()
+    try:
+        async with session.get(url, timeout=aiohttp.ClientTimeout(total=timeout_s)) as response:
+            return response.status, await response.read()
+    except asyncio.TimeoutError as exc:
+        # Before Python 3.11 asyncio's TimeoutError is not the builtin one; every client raises the builtin.
+        if isinstance(exc, TimeoutError):
+            raise
+        raise TimeoutError(f"aiohttp: no answer from {url} within {timeout_s} s") from exc
 
 
 # -- the forms -------------------------------------------------------------------
