@@ -128,8 +128,10 @@ def run_case(
     if case.workload == "http_fetch":
         params = http.resolve(params)
     with backend_cls(case.variant) as backend:
-        reason = backend.limit(case.n_tasks) or open_files_limit(
-            (backend.capacity(case.n_tasks) or case.n_tasks) * workload.fds_per_task
+        reason = (
+            backend.limit(case.n_tasks)
+            or open_files_limit((backend.capacity(case.n_tasks) or case.n_tasks) * workload.fds_per_task)
+            or _process_budget(backend, case, profile)
         )
         if reason:
             pytest.skip(reason)
@@ -181,6 +183,18 @@ def server_meter(case: WorkloadCase, http: HttpTarget, calibration: Calibration)
     if case.workload != "http_fetch" or http.url or calibration.server_pid is None:
         return None
     return RoundMeter(ServerCpu(calibration.server_pid))
+
+
+def _process_budget(backend: Backend, case: WorkloadCase, profile: Profile) -> str | None:
+    """Why a round starting this many processes is over the profile's time budget, or None."""
+    started = backend.processes_started(case.n_tasks)
+    if profile.max_started_processes is None or started <= profile.max_started_processes:
+        return None
+    return (
+        f"{case.label} would start {started} processes a round, over the {profile.name} profile's "
+        f"{profile.max_started_processes} (its rounds take seconds each, in every process of the run); "
+        "PROFILE=full runs it"
+    )
 
 
 def timed_and_checked(

@@ -8,7 +8,9 @@ per process. In each process a case runs one warmup round (checked, untimed) whe
 seen in the warmup) gets one timed round per process and, when predicted, no
 warmup: its repetitions are the processes, where its variance is. A case whose
 round is predicted to take longer than ``max_round_s`` (a sequential model waiting
-N x T, say) is skipped with that reason instead of attempted.
+N x T, say) is skipped with that reason instead of attempted, and so is one that
+starts more than ``max_started_processes`` processes a round (a process per task at
+1000 tasks takes seconds a round, in every process of the run).
 
 A workload parameter given as a tuple is a grid axis: every case runs once per value
 (http_fetch's ``client``: the minimal client, then the idiomatic library).
@@ -38,6 +40,7 @@ class Profile:
     target_case_s: float
     long_round_s: float
     max_round_s: float
+    max_started_processes: int | None
     case_timeout_s: float
     session_timeout_s: float
 
@@ -59,6 +62,7 @@ PROFILES: dict[str, Profile] = {
         target_case_s=0.0,
         long_round_s=5.0,
         max_round_s=5.0,
+        max_started_processes=None,
         case_timeout_s=60.0,
         session_timeout_s=120.0,
     ),
@@ -74,10 +78,11 @@ PROFILES: dict[str, Profile] = {
         processes=3,
         warmup=True,
         min_rounds=3,
-        max_rounds=7,
-        target_case_s=0.35,
+        max_rounds=5,
+        target_case_s=0.25,
         long_round_s=1.0,
-        max_round_s=6.0,
+        max_round_s=3.0,
+        max_started_processes=100,
         case_timeout_s=180.0,
         session_timeout_s=900.0,
     ),
@@ -97,6 +102,7 @@ PROFILES: dict[str, Profile] = {
         target_case_s=1.0,
         long_round_s=5.0,
         max_round_s=30.0,
+        max_started_processes=None,
         case_timeout_s=600.0,
         session_timeout_s=5400.0,
     ),

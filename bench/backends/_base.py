@@ -47,6 +47,10 @@ class Backend:
         """Why ``n_tasks`` cannot be run on this machine, or None when it can."""
         return None
 
+    def processes_started(self, n_tasks: int) -> int:
+        """How many processes a round of ``n_tasks`` starts inside the timed region (0 for most)."""
+        return 0
+
     def parameters(self) -> Mapping[str, Any]:
         """The model's own recorded parameters (pool size, start method)."""
         return {}

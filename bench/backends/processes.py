@@ -51,6 +51,9 @@ class Processes(Backend):
     def limit(self, n_tasks: int) -> str | None:
         return process_limit(n_tasks, self.start_method)
 
+    def processes_started(self, n_tasks: int) -> int:
+        return n_tasks
+
     def parameters(self) -> Mapping[str, Any]:
         return {"start_method": self.start_method}
 
