@@ -48,7 +48,9 @@ def threads_speed_up_released_c(frame: pd.DataFrame) -> Verdict:
     cores = _cores(frame)
     n = _largest_common_n(frame, "cpu_release", ["sequential", "threads"])
     if n is None or n < 2:
-        return Verdict(claim_id, claim, NOT_MEASURED, "this run has no `cpu_release` figures for sequential and threads")
+        return Verdict(
+            claim_id, claim, NOT_MEASURED, "this run has no `cpu_release` figures for sequential and threads"
+        )
     if cores < 2:
         return Verdict(claim_id, claim, NOT_MEASURED, f"this machine has {cores} core: no parallel speedup to see")
     sequential, threads = _at(frame, "cpu_release", "sequential", n), _at(frame, "cpu_release", "threads", n)

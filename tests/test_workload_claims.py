@@ -18,7 +18,10 @@ def verdict(rows: list[dict[str, object]], claim_id: str) -> Verdict:
     [(0.010, HOLDS), (0.019, DOES_NOT_HOLD), (0.0133, INCONCLUSIVE)],
 )
 def test_threads_speed_up_released_c_follows_the_threads_gain(threads_s: float, outcome: str) -> None:
-    rows = [workload("cpu_release", "sequential", 10, 0.020, 0.01), workload("cpu_release", "threads", 10, threads_s, 0.01)]
+    rows = [
+        workload("cpu_release", "sequential", 10, 0.020, 0.01),
+        workload("cpu_release", "threads", 10, threads_s, 0.01),
+    ]
     found = verdict(rows, "threads_speed_up_released_c")
     assert found.outcome == outcome, found.evidence
     assert "10 tasks" in found.evidence
