@@ -130,8 +130,8 @@ def main(argv: list[str]) -> int:
     """``python -m bench.calibrate WORKLOAD SIZE``: print the workload's calibrated time (a median)."""
     if len(argv) != 2 or argv[0] not in MEASURES or not argv[1].isdigit():
         print(
-            f"error: expected 'WORKLOAD SIZE' with WORKLOAD one of {', '.join(MEASURES)} and SIZE a whole number "
-            f"(cpu_spin: loop steps; the others: bytes), got {' '.join(argv) or 'nothing'!r}",
+            f"error: expected 'cpu_spin WORK_UNITS' (a whole number of loop steps) or 'WORKLOAD BYTES' with "
+            f"WORKLOAD one of {', '.join(m for m in MEASURES if m != 'cpu_spin')}, got {' '.join(argv) or 'nothing'!r}",
             file=sys.stderr,
         )
         return 2
