@@ -73,7 +73,7 @@ PROFILES: dict[str, Profile] = {
             "cpu_spin": {"work_units": 3_000_000},
             "sleep": {"sleep_s": 0.05},
             "http_fetch": {"latency_s": 0.05, "body_bytes": 16_384, "client": CLIENTS},
-            "cpu_release": {"total_bytes": 16 * 2**20},
+            "cpu_release": {"total_bytes": 64 * 2**20},
             "file_io": {"file_bytes": 65_536, "page_cache": PAGE_CACHE},
             "fetch_parse": {"latency_s": 0.05, "body_bytes": 16_384},
         },
@@ -96,7 +96,7 @@ PROFILES: dict[str, Profile] = {
             "sleep": {"sleep_s": 0.1},
             "http_fetch": {"latency_s": 0.05, "body_bytes": 65_536, "client": CLIENTS},
             # Slices stay over 2047 bytes (hashlib releases the GIL) at 10,000 tasks.
-            "cpu_release": {"total_bytes": 64 * 2**20},
+            "cpu_release": {"total_bytes": 256 * 2**20},
             "file_io": {"file_bytes": 16_384, "page_cache": PAGE_CACHE},
             "fetch_parse": {"latency_s": 0.05, "body_bytes": 65_536},
         },
