@@ -51,7 +51,13 @@ def _workloads(valid: list[str]) -> Callable[[str], list[str]]:
     def parse(text: str) -> list[str]:
         items = list(dict.fromkeys(item.strip() for item in text.split(",") if item.strip()))
         specs = [item for item in items if is_spec(item)]
-        builtin = names(",".join(item for item in items if not is_spec(item))) if len(specs) < len(items) else []
+        plain = [item for item in items if not is_spec(item)]
+        try:
+            builtin = names(",".join(plain)) if plain or not items else []
+        except argparse.ArgumentTypeError as exc:
+            raise argparse.ArgumentTypeError(
+                f"{exc}, or your own workload: path/to/file.py or module:attribute"
+            ) from None
         chosen = {item: item for item in builtin}
         taken = dict.fromkeys(valid)
         for spec in specs:

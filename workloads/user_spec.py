@@ -95,7 +95,10 @@ def load_spec(spec: str, reserved: Mapping[str, object] | None = None) -> Worklo
     if not _VALID_NAME.match(found.name):
         raise BadWorkloadSpec(f"{where}: name {found.name!r} is not an identifier (letters, digits, _)")
     if reserved is not None and found.name in reserved:
-        raise BadWorkloadSpec(f"{where}: name {found.name!r} is taken by a built-in; valid: any other identifier")
+        raise BadWorkloadSpec(
+            f"{where}: name {found.name!r} is taken (by a built-in workload or micro-cost, or another file given); "
+            "valid: any other identifier"
+        )
     if not callable(found.blocking) or not callable(found.check):
         raise BadWorkloadSpec(f"{where}: needs a callable blocking form and a callable check")
     missing = [p for p in PROFILE_NAMES if not isinstance((found.params or {}).get(p), Mapping)]
