@@ -16,6 +16,7 @@ from typing import Any
 
 from bench.machine import cpu_count
 from bench.profiles import Profile
+from bench.results_format import FORMAT_KEY, FORMAT_VERSION
 from workloads import Calibration, cpu_release, cpu_spin, fetch_parse, file_io, http_calibrate, http_fetch
 
 #: What a fresh interpreter times for each workload, given its size: the whole work
@@ -117,12 +118,13 @@ def calibrate(
 
 def save(calibration: Calibration, path: Path) -> None:
     """Write ``calibration`` as JSON."""
-    path.write_text(json.dumps(asdict(calibration), indent=2))
+    path.write_text(json.dumps({FORMAT_KEY: FORMAT_VERSION, **asdict(calibration)}, indent=2))
 
 
 def load(path: Path) -> Calibration:
     """Read a calibration written by :func:`save`."""
     data = json.loads(path.read_text())
+    data.pop(FORMAT_KEY, None)
     return Calibration(**data)
 
 

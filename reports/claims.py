@@ -224,7 +224,8 @@ def light_tasks_take_a_tenth_of_a_process(frame: pd.DataFrame) -> Verdict:
     rows = rows.sort_values("n_tasks").drop_duplicates("label", keep="last")  # each model at its largest N
     process = rows[rows["label"] == _first_label(rows, "processes")]
     light = rows[rows["backend"].isin(["greenlet", "asyncio"])]
-    names = " or ".join(f"a {b} task" for b in light["backend"]) or "a greenlet or an asyncio task"
+    names = " or ".join(f"{'an' if b[0] in 'aeiou' else 'a'} {b} task" for b in light["backend"])
+    names = names or "a greenlet or an asyncio task"
     claim = f"Memory: {names} takes under a tenth of what a process takes"
     if process.empty or light.empty:
         return Verdict(

@@ -178,9 +178,25 @@ def micro_sections(frame: pd.DataFrame, renderer: _Renderer) -> list[Section]:
                         readings.micro_cost_reading(of_config, operation),
                     )
                 )
-                section.table = pivot_table(of_config, "per_op_s", fmt_seconds, order=ordered_series(of_config))
+                section.table = (
+                    pivot_table(of_config, "per_op_s", fmt_seconds, order=ordered_series(of_config))
+                    if of_config["n_tasks"].notna().any()
+                    else per_op_table(of_config)
+                )
                 sections.append(section)
     return sections
+
+
+def per_op_table(rows: pd.DataFrame) -> str:
+    """A micro-cost without task counts as a table: each model's time per operation and its interval."""
+    body = []
+    for series in ordered_series(rows):
+        row = rows[rows["series"] == series].iloc[0]
+        ops = float(row["ops_per_round"])
+        has_interval = pd.notna(row["ci_low"]) and ops > 0
+        interval = f"{fmt_seconds(row['ci_low'] / ops)} to {fmt_seconds(row['ci_high'] / ops)}" if has_interval else "-"
+        body.append([series, fmt_seconds(float(row["per_op_s"])), interval, int(row["processes"])])
+    return table(("series", "per operation", "95% interval", "processes"), body)
 
 
 def _has(rows: pd.DataFrame, *columns: str) -> bool:

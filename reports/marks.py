@@ -16,14 +16,16 @@ SERVER_BOUND = "server-bound"
 
 
 def below_ideal(rows: pd.DataFrame) -> pd.Series:
-    """Tell, per row, whether its median lies below its ideal by more than the noise.
+    """Tell, per row, whether its figure lies below its ideal by more than the noise.
 
-    "More than the noise": the whole interquartile range of the rounds (q3 included)
-    is below the ideal.
+    "More than the noise": the whole 95% interval over processes is below the ideal;
+    for a case measured in one process (no interval), the rounds' upper quartile is.
     """
+    high = pd.to_numeric(rows["ci_high"], errors="coerce") if "ci_high" in rows.columns else None
     q3 = pd.to_numeric(rows["q3"], errors="coerce")
+    upper = q3 if high is None else high.fillna(q3)
     ideal = pd.to_numeric(rows["ideal_s"], errors="coerce")
-    return (q3 < ideal).fillna(False).astype(bool)
+    return (upper < ideal).fillna(False).astype(bool)
 
 
 def server_bound(rows: pd.DataFrame) -> pd.Series:

@@ -20,9 +20,10 @@ import pytest
 
 from bench.backends import BACKENDS, unavailable
 from bench.micro import MICROS
-from reports.load import load_run
+from reports.load import load_run, param_columns
 from workloads import WORKLOADS
 
+FIXTURE_RUN = Path(__file__).resolve().parent / "fixtures" / "runs" / "amd-epyc-7b13-2c-3f9a1c" / "20261121T090000Z"
 REPO = Path(__file__).resolve().parent.parent
 MACHINE_KEYS = {
     "machine_id",
@@ -265,3 +266,17 @@ def test_the_run_builds_its_report_and_rebuilds_it_from_json(smoke_run: dict[str
     )  # fmt: skip
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert sorted(p.name for p in report.glob("*.png")) == pngs
+
+
+def test_a_fixture_run_and_a_real_smoke_run_load_into_the_same_columns(smoke_run: dict[str, Any]) -> None:
+    # The stored fixtures stand in for real runs in the report and compare tests: they
+    # must have the shape a real run has today, for every case and model they hold.
+    real = load_run(smoke_run["dir"]).frame
+    fixture = load_run(FIXTURE_RUN).frame
+    real_params, fixture_params = set(param_columns(real)), set(param_columns(fixture))
+    assert set(real.columns) - real_params == set(fixture.columns) - fixture_params
+    for (case, backend), rows in fixture.groupby(["case", "backend"]):
+        theirs = real[(real["case"] == case) & (real["backend"] == backend)]
+        assert not theirs.empty, (case, backend)
+        used = {c for c in real_params if theirs[c].notna().any()}
+        assert used == {c for c in fixture_params if rows[c].notna().any()}, (case, backend)

@@ -240,9 +240,7 @@ def threads(case: MicroCase, k: int) -> Iterator[Loop]:
     here, there = cpus(case.placement)
     to_pong: queue.Queue[int | None] = queue.Queue()
     to_ping: queue.Queue[int] = queue.Queue()
-    partner = threading.Thread(
-        target=_echo_thread, args=(to_pong, to_ping, there), name="switch-partner", daemon=True
-    )
+    partner = threading.Thread(target=_echo_thread, args=(to_pong, to_ping, there), name="switch-partner", daemon=True)
     partner.start()
     round_trips = k // 2
 
