@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from bench.backends import BACKENDS
+from bench.calibrate import needs_local_server
 from bench.harness import HttpTarget, workload_cases
 from bench.micro import MICROS, micro_cases
 from bench.profiles import DEFAULT_PROFILE, PROFILES, Profile
@@ -49,12 +50,28 @@ def _profile(config: pytest.Config) -> Profile:
 
 
 def _selection(config: pytest.Config) -> list[str]:
-    names = [w for w in config.getoption("--workloads").split(",") if w]
+    cached: list[str] | None = getattr(config, "_bench_selection", None)
+    if cached is not None:
+        return cached
+    names = [_register(w) for w in config.getoption("--workloads").split(",") if w]
     valid = [*WORKLOADS, *MICROS]
     unknown = sorted(set(names) - set(valid))
     if unknown:
         raise pytest.UsageError(f"unknown workloads {unknown}; valid: {', '.join(valid)}")
+    config._bench_selection = names  # type: ignore[attr-defined]
     return names
+
+
+def _register(item: str) -> str:
+    """A built-in name as it is; a user's workload file or module:attribute loaded into WORKLOADS."""
+    from workloads.user_spec import BadWorkloadSpec, is_spec, register
+
+    if not is_spec(item):
+        return item
+    try:
+        return register(item, WORKLOADS, reserved={**WORKLOADS, **dict.fromkeys(MICROS)})
+    except BadWorkloadSpec as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def _workloads(config: pytest.Config) -> list[str]:
@@ -93,13 +110,13 @@ def http_target(pytestconfig: pytest.Config) -> Iterator[HttpTarget]:
     """Where http_fetch goes; starts the local server if nobody gave one."""
     url = pytestconfig.getoption("--http-url")
     base = pytestconfig.getoption("--http-base")
-    if url or base or "http_fetch" not in _workloads(pytestconfig):
+    if base or not needs_local_server(_workloads(pytestconfig), url):
         yield HttpTarget(url=url, base=base)
         return
     from workloads.http_fetch import local_server
 
     with local_server() as started:
-        yield HttpTarget(url=None, base=started.base, server=started)
+        yield HttpTarget(url=url, base=started.base, server=started)
 
 
 @pytest.fixture(scope="session")

@@ -28,6 +28,7 @@ from bench.micro import MICROS
 from bench.profiles import DEFAULT_PROFILE, PROFILES
 from bench.runner import RunOptions, execute
 from workloads import WORKLOADS
+from workloads.user_spec import BadWorkloadSpec, absolute, is_spec, load_spec
 
 
 def _choices(kind: str, valid: list[str]) -> Callable[[str], list[str]]:
@@ -40,6 +41,39 @@ def _choices(kind: str, valid: list[str]) -> Callable[[str], list[str]]:
                 f"unknown {kind} {', '.join(map(repr, unknown)) or '(none given)'}; valid choices: {', '.join(valid)}"
             )
         return names
+
+    return parse
+
+
+def _workloads(valid: list[str]) -> Callable[[str], list[str]]:
+    """Parse ``--workloads``: built-in names, and the user's ``file.py`` or ``module:attribute``.
+
+    A user workload is loaded here, so a file that fails to import or lacks the
+    protocol exits 2 naming it before anything is created; it is kept as its
+    absolute path, which every session loads again.
+    """
+    names = _choices("workload", valid)
+
+    def parse(text: str) -> list[str]:
+        items = list(dict.fromkeys(item.strip() for item in text.split(",") if item.strip()))
+        specs = [item for item in items if is_spec(item)]
+        plain = [item for item in items if not is_spec(item)]
+        try:
+            builtin = names(",".join(plain)) if plain or not items else []
+        except argparse.ArgumentTypeError as exc:
+            raise argparse.ArgumentTypeError(
+                f"{exc}, or your own workload: path/to/file.py or module:attribute"
+            ) from None
+        chosen = {item: item for item in builtin}
+        taken = dict.fromkeys(valid)
+        for spec in specs:
+            try:
+                workload = load_spec(spec, reserved=taken)
+            except BadWorkloadSpec as exc:
+                raise argparse.ArgumentTypeError(str(exc)) from None
+            taken[workload.name] = None
+            chosen[spec] = absolute(spec)
+        return [chosen[item] for item in items]
 
     return parse
 
@@ -122,7 +156,10 @@ def parser() -> argparse.ArgumentParser:
     )
     valid = [*WORKLOADS, *MICROS]
     p.add_argument(
-        "--workloads", type=_choices("workload", valid), default=valid, help="comma-separated workloads/micro-costs"
+        "--workloads",
+        type=_workloads(valid),
+        default=valid,
+        help="comma-separated workloads/micro-costs, or your own workload: path/to/file.py or module:attribute",
     )
     p.add_argument("--results", type=_results_dir, default=Path("results"), help="results directory (default results)")
     p.add_argument("--http-url", type=_url, default=None, help="fetch this URL instead of the local server")
@@ -176,9 +213,13 @@ def run_under(python: str, argv: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Parse the options and run; return the exit code."""
     argv = sys.argv[1:] if argv is None else argv
+    # A user's module:attribute is importable where the user stands; sessions start elsewhere.
+    sys.path.insert(0, os.getcwd())
     args = parser().parse_args(argv)
     if args.python is not None and not same_interpreter(args.python):
         return run_under(args.python, argv)
+    if any(":" in name and not name.endswith(".py") for name in args.workloads):
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (os.getcwd(), os.environ.get("PYTHONPATH")) if p)
     options = RunOptions(
         profile=args.profile,
         backends=args.backends,

@@ -12,6 +12,7 @@ import itertools
 import math
 import time
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -21,7 +22,7 @@ import pytest
 from bench.backends import Backend, load, unavailable
 from bench.backends._limits import open_files_limit
 from bench.profiles import PROFILES, Profile
-from workloads import WORKLOADS, Calibration, http_fetch
+from workloads import WORKLOADS, Calibration, fetch_parse, http_fetch
 from workloads.server_cpu import EXTERNAL_REASON, RoundMeter, ServerCpu, unmeasured
 
 
@@ -50,7 +51,15 @@ class WorkloadCase:
 
     def params(self, profile: Profile) -> dict[str, Any]:
         """The workload's parameters for this case, its grid choices and n_tasks included."""
-        return {**profile.workloads[self.workload], **dict(self.choices), "n_tasks": self.n_tasks}
+        return {**profile_params(profile, self.workload), **dict(self.choices), "n_tasks": self.n_tasks}
+
+
+def profile_params(profile: Profile, workload: str) -> Mapping[str, Any]:
+    """A workload's parameters in ``profile``: the profile's table, or the user workload's own ``params``."""
+    if workload in profile.workloads:
+        return profile.workloads[workload]
+    own = WORKLOADS[workload].params or {}
+    return own.get(profile.name, {})
 
 
 @dataclass(frozen=True)
@@ -61,8 +70,15 @@ class HttpTarget:
     base: str | None
     server: http_fetch.LocalServer | None = None
 
-    def resolve(self, params: dict[str, Any]) -> dict[str, Any]:
-        """Return the params with ``url`` set (and unknowns cleared for a user URL)."""
+    def resolve(self, params: dict[str, Any], workload: str = "http_fetch") -> dict[str, Any]:
+        """Return the params with ``url`` set (and unknowns cleared for a user URL).
+
+        fetch_parse always fetches the local server's JSON document, whose content it checks.
+        """
+        if workload == fetch_parse.WORKLOAD.name:
+            if self.base is None:
+                raise RuntimeError("fetch_parse needs the local server's base URL")
+            return {**params, "url": fetch_parse.local_url(self.base, params["latency_s"], params["body_bytes"])}
         if self.url:
             return {**params, "url": self.url, "latency_s": None, "body_bytes": None}
         assert self.base is not None
@@ -76,7 +92,7 @@ def workload_cases(profile: Profile, backend: str, workloads: list[str]) -> list
     return [
         WorkloadCase(backend, variant, workload, n, choices)
         for workload in workloads
-        for choices in grid(profile.workloads[workload])
+        for choices in grid(profile_params(profile, workload))
         for variant in variants
         if backend_cls is None or backend_cls.applies(variant, workload)
         for n in profile.n_tasks
@@ -125,9 +141,10 @@ def run_case(
     if form is None:
         pytest.skip(f"{case.workload} has no {backend_cls.form.value} form, which {case.backend} needs")
     params = case.params(profile)
-    if case.workload == "http_fetch":
-        params = http.resolve(params)
-    with backend_cls(case.variant) as backend:
+    if case.workload in ("http_fetch", "fetch_parse"):
+        params = http.resolve(params, case.workload)
+    with ExitStack() as stack:
+        backend = stack.enter_context(backend_cls(case.variant))
         reason = (
             backend.limit(case.n_tasks)
             or open_files_limit((backend.capacity(case.n_tasks) or case.n_tasks) * workload.fds_per_task)
@@ -142,6 +159,9 @@ def run_case(
                 f"(waves of {backend.capacity(case.n_tasks)}), over the {profile.name} profile's "
                 f"{profile.max_round_s:.0f} s per round (PROFILE=full allows {PROFILES['full'].max_round_s:.0f} s)"
             )
+        # Files or data the tasks need are made here, untimed and before a pool
+        # forks its workers, and removed after the case.
+        run_params = {**params, **stack.enter_context(workload.prepare(params))}
         backend.setup(case.n_tasks)
         recorded = {k: v for k, v in params.items() if k != "n_tasks"}
         if http.url and case.workload == "http_fetch":
@@ -163,11 +183,11 @@ def run_case(
             }
         )
         meter = server_meter(case, http, calibration)
-        task = partial(form, params=params)
+        task = partial(form, params=run_params)
         timed_and_checked(
             benchmark,
             lambda: backend.run(task, case.n_tasks),
-            lambda results: workload.check(results, case.n_tasks, params),
+            lambda results: workload.check(results, case.n_tasks, run_params),
             profile,
             predicted,
             meter,

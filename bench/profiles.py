@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from workloads.file_io import PAGE_CACHE
 from workloads.http_fetch import CLIENTS
 
 
@@ -53,6 +54,9 @@ PROFILES: dict[str, Profile] = {
             "cpu_spin": {"work_units": 20_000},
             "sleep": {"sleep_s": 0.01},
             "http_fetch": {"latency_s": 0.01, "body_bytes": 1024, "client": CLIENTS},
+            "cpu_release": {"total_bytes": 256 * 1024},
+            "file_io": {"file_bytes": 4096, "page_cache": PAGE_CACHE},
+            "fetch_parse": {"latency_s": 0.01, "body_bytes": 4096},
         },
         start_methods=("fork",),
         processes=1,
@@ -73,6 +77,9 @@ PROFILES: dict[str, Profile] = {
             "cpu_spin": {"work_units": 3_000_000},
             "sleep": {"sleep_s": 0.05},
             "http_fetch": {"latency_s": 0.05, "body_bytes": 16_384, "client": CLIENTS},
+            "cpu_release": {"total_bytes": 64 * 2**20},
+            "file_io": {"file_bytes": 65_536, "page_cache": PAGE_CACHE},
+            "fetch_parse": {"latency_s": 0.05, "body_bytes": 16_384},
         },
         start_methods=("fork",),
         processes=3,
@@ -93,6 +100,10 @@ PROFILES: dict[str, Profile] = {
             "cpu_spin": {"work_units": 10_000_000},
             "sleep": {"sleep_s": 0.1},
             "http_fetch": {"latency_s": 0.05, "body_bytes": 65_536, "client": CLIENTS},
+            # Slices stay over 2047 bytes (hashlib releases the GIL) at 10,000 tasks.
+            "cpu_release": {"total_bytes": 256 * 2**20},
+            "file_io": {"file_bytes": 16_384, "page_cache": PAGE_CACHE},
+            "fetch_parse": {"latency_s": 0.05, "body_bytes": 65_536},
         },
         start_methods=("fork", "forkserver", "spawn"),
         processes=5,

@@ -143,7 +143,7 @@ def session_command(
     ]
     if options.http_url:
         command += ["--http-url", options.http_url]
-    elif http_base:
+    if http_base:
         command += ["--http-base", http_base]
     return command
 
@@ -238,7 +238,7 @@ def merge_sessions(sessions: list[dict[str, Any]]) -> dict[str, Any]:
 
 @contextmanager
 def _http_server(options: RunOptions) -> Iterator[LocalServer | None]:
-    if "http_fetch" in options.workloads and not options.http_url:
+    if calibrate.needs_local_server(options.workloads, options.http_url):
         with local_server(options.http_server_workers) as server:
             yield server
     else:

@@ -96,11 +96,12 @@ def main(argv: list[str]) -> int:
     raise_open_files_limit()
     from bench.micro import MICROS
     from workloads import WORKLOADS
+    from workloads.user_spec import is_spec
 
     here = os.path.dirname(os.path.abspath(__file__))
     selected = (_option(argv, "--workloads") or ",".join([*WORKLOADS, *MICROS])).split(",")
     modules = []
-    if set(selected) & set(WORKLOADS):
+    if set(selected) & set(WORKLOADS) or any(is_spec(name) for name in selected):
         modules.append(os.path.join(here, "bench_workloads.py"))
     if set(selected) & set(MICROS):
         modules.append(os.path.join(here, "bench_micro.py"))

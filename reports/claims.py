@@ -374,7 +374,10 @@ def check_claims(frame: pd.DataFrame) -> list[Verdict]:
     """Every claim's verdict on this run (a run of some workloads only lacks columns)."""
     missing = [column for column in COLUMNS if column not in frame.columns]
     frame = frame.assign(**{column: float("nan") for column in missing})
-    return [claim(frame) for claim in CLAIMS]
+    # Imported here: those claims are built from this module's helpers.
+    from reports.workload_claims import WORKLOAD_CLAIMS
+
+    return [claim(frame) for claim in (*CLAIMS, *WORKLOAD_CLAIMS)]
 
 
 def claims_markdown(verdicts: list[Verdict]) -> list[str]:

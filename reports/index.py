@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from reports import charts, http_readings, micro_charts, readings
+from reports import charts, http_readings, micro_charts, readings, workload_readings
 from reports.claims import check_claims, claims_markdown
 from reports.frames import case_groups, case_title, ordered_series, slug
 from reports.load import RunData, load_run
@@ -245,6 +245,7 @@ def index_markdown(run: RunData, workload: list[Section], micro: list[Section]) 
         for section in workload:
             lines += _section_markdown(section, "###")
         lines += http_readings.http_markdown(run.frame)
+        lines += workload_readings.workload_readings_markdown(run.frame)
     if micro:
         lines += ["## Micro-costs", ""]
         for section in micro:

@@ -113,14 +113,16 @@ def _first_round_delay_s() -> float:
     n100 is one 100 x T round; a warmup round precedes it unless the profile calls a
     round that long "long". Half a round into the first timed one, it has no sample.
     """
-    quick = PROFILES["quick"]
-    round_s = 100 * quick.workloads["sleep"]["sleep_s"]
-    warmup_s = 0.0 if round_s >= quick.long_round_s else round_s
+    # The full profile: sequential's n100 (100 x 0.1 s) is within its rounds' limit.
+    full = PROFILES["full"]
+    round_s = 100 * full.workloads["sleep"]["sleep_s"]
+    assert round_s <= full.max_round_s
+    warmup_s = 0.0 if round_s >= full.long_round_s else round_s
     return warmup_s + round_s / 2
 
 
 def _interrupted_run(results: Path, send: Callable[[subprocess.Popen[str]], None]) -> tuple[int, str, Path]:
-    proc = start(cli("--profile", "quick", "--processes", "1", "--backends", "sequential,threads",
+    proc = start(cli("--profile", "full", "--processes", "1", "--backends", "sequential,threads",
                      "--workloads", "sleep",
                      "--results", str(results), "--no-report"))  # fmt: skip
     try:
@@ -162,7 +164,7 @@ def test_a_session_stopped_for_its_timeout_in_a_first_timed_round_keeps_complete
     # here it is called at a known moment rather than after a profile's long timeout.
     json_path, outcomes_path = tmp_path / "sequential.json", tmp_path / "logs" / "sequential.outcomes.json"
     outcomes_path.parent.mkdir()
-    command = [sys.executable, "-m", "bench.session", "--backend", "sequential", "--profile", "quick",
+    command = [sys.executable, "-m", "bench.session", "--backend", "sequential", "--profile", "full",
                "--workloads", "sleep", "--benchmark-json", str(json_path),
                "--outcomes", str(outcomes_path), "-q"]  # fmt: skip
     with (tmp_path / "session.log").open("wb") as log:

@@ -38,7 +38,14 @@ MACHINE_KEYS = {
     "default_start_method",
 }
 WORKLOAD_KEYS = {"backend", "workload", "n_tasks", "ideal_s", "profile"}
-WORKLOAD_PARAMS = {"cpu_spin": {"work_units"}, "sleep": {"sleep_s"}, "http_fetch": {"latency_s", "body_bytes", "url"}}
+WORKLOAD_PARAMS = {
+    "cpu_spin": {"work_units"},
+    "sleep": {"sleep_s"},
+    "http_fetch": {"latency_s", "body_bytes", "url"},
+    "cpu_release": {"total_bytes"},
+    "file_io": {"file_bytes", "page_cache"},
+    "fetch_parse": {"latency_s", "body_bytes", "url", "client"},
+}
 
 
 def bench(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:

@@ -16,9 +16,11 @@ switches away inside ``wait`` instead of yielding).
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import socket
-from collections.abc import Awaitable, Callable, Generator, Mapping
+from collections.abc import Awaitable, Callable, Generator, Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,6 +110,25 @@ class Calibration:
     server_workers: int | None = None
 
 
+def no_ideal(n_tasks: int, params: Params, calibration: Calibration) -> float | None:
+    """No ideal applies: the case is recorded with ``ideal_s`` null."""
+    return None
+
+
+def unknown_task_s(n_tasks: int, params: Params, calibration: Calibration) -> float:
+    """One task's time is not known in advance: no round is predicted too long."""
+    return 0.0
+
+
+@contextlib.contextmanager
+def nothing_to_prepare(params: Params) -> Iterator[Mapping[str, Any]]:
+    """A workload that needs no files or data made before its case."""
+    yield {}
+
+
+Prepare = Callable[[Params], AbstractContextManager[Mapping[str, Any]]]
+
+
 @dataclass(frozen=True)
 class Workload:
     """One workload: its forms, how to check a task set, and its ideal wall time.
@@ -115,14 +136,21 @@ class Workload:
     ``task_s`` is the wall time of one task alone (sleep: T; cpu_spin: its share of
     the work), which the harness uses to predict a round's length for a model that
     can only overlap ``capacity`` tasks at once.
+
+    ``prepare(params)`` is entered once per case, outside the timed region, and
+    yields parameters the tasks need but the results do not record (a temporary
+    directory, say); leaving it removes what it made. ``params`` gives a workload
+    loaded from the user's file its parameters for each profile (``smoke``,
+    ``quick``, ``full``); the built-in workloads take theirs from
+    :mod:`bench.profiles`.
     """
 
     name: str
     summary: str
     blocking: Callable[..., Any]
     check: Callable[[list[Any], int, Params], None]
-    ideal_s: Callable[[int, Params, Calibration], float | None]
-    task_s: Callable[[int, Params, Calibration], float]
+    ideal_s: Callable[[int, Params, Calibration], float | None] = no_ideal
+    task_s: Callable[[int, Params, Calibration], float] = unknown_task_s
     coroutine: Callable[..., Awaitable[Any]] | None = None
     generator: Callable[..., TaskGenerator] | None = None
     #: What a case records beyond its parameters, given the form it runs (the
@@ -130,6 +158,9 @@ class Workload:
     describe: Callable[[Form, Params], Mapping[str, Any]] | None = None
     #: Descriptors (sockets, files) one running task holds open.
     fds_per_task: int = 0
+    prepare: Prepare = nothing_to_prepare
+    #: Parameters per profile name, for a workload that is not in the profiles' tables.
+    params: Mapping[str, Params] | None = None
 
     def form(self, kind: Form) -> Callable[..., Any] | None:
         """Return the callable for ``kind``, or None where the workload lacks it."""

@@ -1,7 +1,9 @@
 """The local HTTP/1.1 server that http_fetch talks to, run in its own process.
 
 ``GET /delay/<ms>/bytes/<n>`` waits ``ms`` milliseconds, then answers 200 with an
-``n``-byte body, a Content-Length and ``Connection: close`` (as urlopen expects).
+``n``-byte body, a Content-Length and ``Connection: close`` (as urlopen expects);
+``GET /delay/<ms>/json/<n>`` answers the same way with the ``n``-byte JSON document
+of :mod:`workloads.json_document` (for fetch_parse).
 Built on aiohttp (on uvloop where installed) so that it holds thousands of
 concurrent connections and answers a zero-latency request in well under a
 millisecond. It listens on 127.0.0.1 only.
@@ -31,10 +33,12 @@ import time
 from aiohttp import web
 
 from bench.parent_watch import POLL_S, parent_gone
+from workloads.json_document import document
 
 HOST = "127.0.0.1"
 MAX_DELAY_MS = 60_000
 MAX_BODY_BYTES = 64 * 1024 * 1024
+MAX_JSON_BYTES = 16 * 1024 * 1024
 _CHUNK = b"x" * 65536
 
 
@@ -58,6 +62,21 @@ async def _delay_bytes(request: web.Request) -> web.Response:
     return response
 
 
+async def _delay_json(request: web.Request) -> web.Response:
+    try:
+        delay_ms = int(request.match_info["ms"])
+        n_bytes = int(request.match_info["n"])
+    except ValueError:
+        raise web.HTTPBadRequest(text="ms and n must be integers") from None
+    if not (0 <= delay_ms <= MAX_DELAY_MS and 0 <= n_bytes <= MAX_JSON_BYTES):
+        raise web.HTTPBadRequest(text=f"0 <= ms <= {MAX_DELAY_MS}, 0 <= n <= {MAX_JSON_BYTES}")
+    if delay_ms:
+        await asyncio.sleep(delay_ms / 1000)
+    response = web.Response(body=document(n_bytes), content_type="application/json")
+    response.force_close()
+    return response
+
+
 async def _watch_parent(parent: int, stop: asyncio.Event) -> None:
     # Watchdog: the server must not outlive the process that started it.
     while not stop.is_set():
@@ -71,6 +90,7 @@ async def serve(port: int = 0, reuse_port: bool = False) -> None:
     """Serve until SIGTERM/SIGINT or the parent's death; print READY with the URL."""
     app = web.Application()
     app.router.add_get("/delay/{ms}/bytes/{n}", _delay_bytes)
+    app.router.add_get("/delay/{ms}/json/{n}", _delay_json)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, HOST, port, backlog=4096, reuse_address=True, reuse_port=reuse_port or None)

@@ -1,0 +1,120 @@
+"""The user's own workload: loaded from a file or module:attribute, run across models, refused clearly when broken."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "examples" / "sqlite_query.py"
+
+#: A minimal workload file, as the README shows one; ``{answer}`` is what a task returns.
+TEMPLATE = """
+from workloads import Workload, WrongAnswer
+
+def task(i, params):
+    return {answer}
+
+def check(results, n_tasks, params):
+    if results != [i * 2 for i in range(n_tasks)]:
+        raise WrongAnswer(f"doubling: got {{results[:3]}}")
+
+WORKLOAD = Workload(
+    name="doubling", summary="returns twice its index", blocking=task, check=check,
+    params={{"smoke": {{}}, "quick": {{}}, "full": {{}}}},
+)
+"""
+
+
+def bench(*args: str, cwd: Path = REPO, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m bench`` as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "bench", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def only_run(results: Path) -> Path:
+    (run,) = sorted(results.glob("*/*/run.json"))
+    return run.parent
+
+
+def benchmarks(run: Path) -> list[dict[str, Any]]:
+    return [b for f in sorted(run.glob("*.json")) if f.name not in ("run.json", "calibration.json")
+            for b in json.loads(f.read_text())["benchmarks"]]  # fmt: skip
+
+
+def test_the_example_runs_across_models_and_builds_a_report(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    proc = bench(
+        "--profile", "smoke", "--backends", "sequential,threads,processes,generators,asyncio",
+        "--workloads", str(EXAMPLE.relative_to(REPO)), "--results", str(results),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    run = only_run(results)
+    ran = {(b["extra_info"]["backend"], b["extra_info"]["n_tasks"]) for b in benchmarks(run)}
+    assert ran == {(m, n) for m in ("sequential", "threads", "processes", "asyncio") for n in (1, 10)}
+    assert all(b["extra_info"]["workload"] == "sqlite_query" for b in benchmarks(run))
+    assert all("database" not in b["extra_info"] for b in benchmarks(run)), "a temporary path is not a parameter"
+    manifest = json.loads((run / "run.json").read_text())
+    skipped = manifest["backends"]["generators"]["cases"]
+    assert skipped and all(c["outcome"] == "skipped" and "no generator form" in c["reason"] for c in skipped)
+    assert "sqlite_query" in (run / "report" / "index.md").read_text()
+
+
+def test_a_module_attribute_spec_is_loaded_in_every_session(tmp_path: Path) -> None:
+    package = tmp_path / "mine"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "double.py").write_text(TEMPLATE.format(answer="i * 2"))
+    proc = bench(
+        "--profile", "smoke", "--backends", "sequential,threads", "--workloads", "mine.double:WORKLOAD",
+        "--results", str(tmp_path / "results"), "--no-report", cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert len(benchmarks(only_run(tmp_path / "results"))) == 4
+
+
+BROKEN = {
+    "import_error": ("import no_such_module_anywhere\n", "failed to import: ModuleNotFoundError"),
+    "syntax_error": ("def broken(:\n", "failed to import: SyntaxError"),
+    "no_workload": ("X = 1\n", "defines no WORKLOAD"),
+    "not_a_workload": ("WORKLOAD = {'name': 'x'}\n", "not a workloads.Workload"),
+    "no_params": (TEMPLATE.format(answer="i * 2").replace('"full": {}', ""), "no parameters for profile full"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_a_broken_workload_file_exits_2_naming_it(tmp_path: Path, case: str) -> None:
+    source, what = BROKEN[case]
+    path = tmp_path / f"{case}.py"
+    path.write_text(source)
+    proc = bench("--profile", "smoke", "--workloads", str(path), "--results", str(tmp_path / "results"), timeout=60)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert str(path) in proc.stderr and what in proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "results").exists(), "nothing may be created for a rejected workload"
+
+
+def test_a_missing_workload_file_exits_2_naming_it(tmp_path: Path) -> None:
+    proc = bench("--workloads", str(tmp_path / "absent.py"), "--results", str(tmp_path / "results"), timeout=60)
+    assert proc.returncode == 2 and "absent.py: no such file" in proc.stderr
+
+
+def test_a_workload_whose_check_fails_is_a_failed_case_not_saved(tmp_path: Path) -> None:
+    path = tmp_path / "wrong.py"
+    path.write_text(TEMPLATE.format(answer="i * 2 + 1"))
+    results = tmp_path / "results"
+    proc = bench(
+        "--profile", "smoke", "--backends", "sequential", "--workloads", str(path),
+        "--results", str(results), "--no-report",
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    run = only_run(results)
+    cases = json.loads((run / "run.json").read_text())["backends"]["sequential"]["cases"]
+    assert cases and all(c["outcome"] == "failed" and "doubling: got" in c["reason"] for c in cases)
+    assert benchmarks(run) == []
