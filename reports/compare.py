@@ -472,8 +472,9 @@ def index_markdown(
         f"Bayes). **slower** / **faster**: the change exceeds the {min_effect:g}% margin after a "
         "Benjamini-Hochberg correction over every case of the run (q < 0.05). **no difference**: no change "
         "beyond the margin that the noise shown would let through. **inconclusive**: one process on a side "
-        "(run-to-run noise unknown), or a case **unstable** in either run: its processes disagree far beyond "
-        "their rounds' noise, so the figure depends on which process ran; the process figures are listed.",
+        "(run-to-run noise unknown), or an interval so wide (reaching 2x or 0.5x) that it could hide a doubling. "
+        "A case **unstable** in either run (its processes disagree far beyond their rounds' noise, so a single "
+        "figure would depend on which process ran) is marked, with the process figures of both runs.",
         "",
         "## Machines",
         "",

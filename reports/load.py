@@ -140,7 +140,7 @@ _RESERVED_EXTRA = frozenset(
 )
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 #: The path of the project's own local HTTP server: `/delay/<ms>/bytes/<n>`.
-_LOCAL_SERVER_PATH = re.compile(r"/delay/\d+/bytes/\d+")
+_LOCAL_SERVER_PATH = re.compile(r"/delay/\d+/(bytes|json)/\d+")
 #: Case parameters that always belong in a row's series name: what the figure goes
 #: through (`mechanism`), where its threads or processes ran (`placement`), and
 #: which pool size it used (`pool`).
@@ -178,7 +178,8 @@ def fmt_param(value: object) -> str:
 def is_local_server(url: str) -> bool:
     """Tell whether `url` is the project's own local HTTP server.
 
-    That server listens on loopback and answers `/delay/<ms>/bytes/<n>` (no query); a
+    That server listens on loopback and answers `/delay/<ms>/bytes/<n>` and
+    `/delay/<ms>/json/<n>` (no query); a
     user's own server on loopback, on another path, is not it.
     """
     parts = urlsplit(url)

@@ -14,16 +14,18 @@ Every figure here therefore takes the **process** as its unit:
   covers run-to-run noise. A hierarchical bootstrap would too in principle, but with
   3 processes it can only draw 10 distinct sets of processes and covers well under
   95% (``tests/test_stats.py`` measures both on synthetic two-level data);
-- two runs are compared by Welch's t-test on the logs of their process figures,
-  against a practical margin (``min_effect``, 5% by default): "slower" means the
-  data reject "the change is within the margin". The p-values of all cases of one
-  comparison are corrected together by Benjamini-Hochberg (see :func:`decide`);
+- two runs are compared by a t-test on the logs of their process figures, each
+  case's variance moderated by the other cases' (see :func:`decide`), against a
+  practical margin (``min_effect``, 5% by default): "slower" means the data reject
+  "the change is within the margin". The p-values of all cases of one comparison
+  are corrected together by Benjamini-Hochberg;
 - a case whose process figures disagree far more than their rounds predict is
   **unstable** (two CPU placements, say): its process figures are shown, not only
   their mean.
 
 With one process per side nothing can be said about run-to-run noise: such a case
-is "inconclusive" whatever its ratio.
+is "inconclusive" whatever its ratio, and so is one whose interval is so wide that
+it could hide a doubling.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ DEFAULT_MIN_EFFECT = 0.05
 UNSTABLE_RATIO = 1.5
 #: How many times the spread that within-process noise predicts counts as "far beyond" it.
 UNSTABLE_FACTOR = 3.0
+#: A comparison whose 95% interval reaches this factor either way could hide a doubling: inconclusive.
+INCONCLUSIVE_FACTOR = 2.0
 #: A median of m normal values has a standard error about 1.2533 sigma / sqrt(m).
 _MEDIAN_EFFICIENCY = 1.2533
 #: The interquartile range of a normal distribution is 1.349 sigma.
@@ -307,9 +311,10 @@ def decide(
        the positive dependence that cases of one run share (one machine's drift).
 
     Verdicts: "slower"/"faster" when the corrected test rejects; "inconclusive"
-    when nothing can be said: one process on a side, or a case unstable on either
-    side that the test did not decide; "no difference" otherwise: no change beyond
-    the margin that the noise (``noise``, shown beside it) would let through.
+    when nothing can be said: one process on a side, or an interval so wide (past
+    ``INCONCLUSIVE_FACTOR`` either way) that it could hide a doubling; "no
+    difference" otherwise: no change beyond the margin that the noise (``noise``,
+    shown beside it) would let through. An unstable case keeps its mark either way.
     """
     margin = math.log1p(min_effect)
     testable = [c.df > 0 for c in comparisons]
@@ -324,8 +329,9 @@ def decide(
         if q < alpha:
             diff = math.log(c.ratio)
             verdict, reason = (SLOWER if diff > 0 else FASTER), ""
-        elif c.unstable:
-            verdict, reason = INCONCLUSIVE, "unstable: its processes disagree, so the ratio depends on which ran"
+        elif c.ci_high >= INCONCLUSIVE_FACTOR or c.ci_low <= 1.0 / INCONCLUSIVE_FACTOR:
+            why = "unstable: its processes disagree, so " if c.unstable else "too noisy: "
+            verdict, reason = INCONCLUSIVE, f"{why}the 95% interval could hide a doubling or a halving"
         else:
             verdict, reason = NO_DIFFERENCE, ""
         decided.append(replace(c, q_value=float(q), verdict=verdict, reason=reason))

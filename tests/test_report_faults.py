@@ -507,9 +507,11 @@ def test_two_user_servers_on_loopback_stay_two_cases(tmp_path: Path) -> None:
     assert "url=http://127.0.0.1:8001/page" in index and "url=http://127.0.0.1:8002/page" in index
 
 
-def test_the_local_server_on_two_ports_is_one_case(tmp_path: Path) -> None:
-    first = _http_run(tmp_path, "20261125T000000Z", "http://127.0.0.1:40001/delay/50/bytes/1024")
-    second = _http_run(tmp_path, "20261125T010000Z", "http://127.0.0.1:40002/delay/50/bytes/1024")
+@pytest.mark.parametrize("route", ["bytes", "json"])
+def test_the_local_server_on_two_ports_is_one_case(tmp_path: Path, route: str) -> None:
+    # Both of its routes: http_fetch's bytes and fetch_parse's JSON document.
+    first = _http_run(tmp_path, "20261125T000000Z", f"http://127.0.0.1:40001/delay/50/{route}/1024")
+    second = _http_run(tmp_path, "20261125T010000Z", f"http://127.0.0.1:40002/delay/50/{route}/1024")
     out = tmp_path / "cmp"
     assert run_main(["compare", str(first), str(second), "--out", str(out)])[0] == 0
     ratios = pd.read_csv(out / "ratios.csv")

@@ -199,6 +199,18 @@ def test_one_process_on_a_side_is_inconclusive() -> None:
     assert "one process" in result.reason
 
 
+def test_a_comparison_that_could_hide_a_doubling_is_inconclusive() -> None:
+    rng = np.random.default_rng(24)
+    cases = [compare_processes(two_level(rng, 1.0), two_level(rng, 1.0)) for _ in range(30)]
+    noisy = two_level(rng, 1.0, between=0.6, within=0.01)
+    cases.append(compare_processes(noisy, two_level(rng, 1.0, between=0.6, within=0.01)))
+    decided = decide(cases)
+    last = decided[-1]
+    assert last.ci_high >= 2.0 or last.ci_low <= 0.5
+    assert last.verdict == INCONCLUSIVE and "doubling" in last.reason
+    assert all(c.verdict == NO_DIFFERENCE for c in decided[:-1])
+
+
 def test_an_unstable_case_is_inconclusive_unless_the_change_is_clear() -> None:
     rng = np.random.default_rng(23)
     bimodal = [[6e-6] * 3, [41e-6] * 3, [6.2e-6] * 3]
