@@ -37,7 +37,6 @@ import queue
 import threading
 from collections.abc import Callable, Generator, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any
 
 import greenlet
 
@@ -51,7 +50,6 @@ from bench.micro._loop import (
     Plan,
     WrongAnswer,
     close_loop,
-    counted,
     expect,
     finish_process,
     kill_all,
@@ -59,20 +57,7 @@ from bench.micro._loop import (
 )
 from bench.micro.placement import cpus, pin_process, pin_this_thread, pinned
 
-
-def _checksum(round_trips: int) -> int:
-    return round_trips * (round_trips - 1) // 2
-
-
-def _loop(one_round: Callable[[], int], handovers: int, what: str, mechanism: str, **recorded: Any) -> Loop:
-    """A switch loop of ``handovers`` (rounded down to whole round trips) through ``mechanism``."""
-    round_trips = handovers // 2
-    return Loop(
-        one_round,
-        counted(_checksum(round_trips), f"switch {what}: sum of values passed"),
-        2 * round_trips,
-        {"mechanism": mechanism, **recorded},
-    )
+_loop = switch_common.switch_loop
 
 
 def _consumer() -> Generator[None, int | None, int]:

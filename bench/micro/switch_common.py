@@ -56,18 +56,23 @@ VALUE = struct.Struct("<q")
 STOP = VALUE.pack(-1)
 
 
-def _checksum(round_trips: int) -> int:
-    return round_trips * (round_trips - 1) // 2
+def switch_loop(one_round: Callable[[], int], handovers: int, what: str, mechanism: str, **recorded: Any) -> Loop:
+    """A switch loop of ``handovers`` (rounded down to whole round trips) through ``mechanism``.
 
-
-def _loop(one_round: Callable[[], int], handovers: int, backend: str, mechanism: str, **recorded: Any) -> Loop:
+    Each round passes the values 0 .. round_trips - 1 and returns their sum, checked
+    against the closed form; both families of switch use it.
+    """
     round_trips = handovers // 2
     return Loop(
         one_round,
-        counted(_checksum(round_trips), f"switch {backend} (common): sum of values passed"),
+        counted(round_trips * (round_trips - 1) // 2, f"switch {what}: sum of values passed"),
         2 * round_trips,
         {"mechanism": mechanism, **recorded},
     )
+
+
+def _loop(one_round: Callable[[], int], handovers: int, backend: str, mechanism: str, **recorded: Any) -> Loop:
+    return switch_loop(one_round, handovers, f"{backend} (common)", mechanism, **recorded)
 
 
 def read_value(fd: int) -> int:
