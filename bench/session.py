@@ -1,7 +1,7 @@
 """One backend's pytest session, in a fresh interpreter of its own.
 
 ``python -m bench.session --backend NAME [pytest options...]``. For gevent this is
-the one place where ``monkey.patch_all()`` runs, and it runs first, before pytest,
+where gevent's monkey-patching (``bench.gevent_patch``) runs, and it runs first, before pytest,
 the harness or any module gevent patches is imported; every other backend's
 interpreter never imports gevent at all.
 """
@@ -19,9 +19,9 @@ def _option(argv: list[str], name: str) -> str | None:
 
 
 if __name__ == "__main__" and _option(sys.argv, "--backend") == "gevent":
-    from gevent import monkey
+    from bench.gevent_patch import patch_everything
 
-    monkey.patch_all()
+    patch_everything()
 
 
 #: After its runner is gone, how long a session may take to save before it is killed.

@@ -110,7 +110,7 @@ def file_io_markdown(frame: pd.DataFrame) -> list[str]:
         "",
         "Every task reads its own file from the page cache (each file was read once before timing: "
         "`page_cache=warm`; a cold disk is not measured). asyncio has no non-blocking file API: its form "
-        "is `asyncio.to_thread`, the loop's default thread pool. gevent's `monkey.patch_all()` does not "
+        "is `asyncio.to_thread`, the loop's default thread pool. gevent's monkey-patching does not "
         "make file reads cooperative: a read runs on the hub's own thread and blocks every other greenlet "
         "until it returns, so N reads under gevent run one after another.",
         "",

@@ -70,7 +70,7 @@ def group(case: MicroCase) -> str:
 
 
 def extra_info(case: MicroCase, profile: str, loop: Loop) -> dict[str, Any]:
-    """What the JSON records with ``case``'s timings (see DESIGN.md's JSON contract)."""
+    """What the JSON records with ``case``'s timings (see docs/results-format.md)."""
     info: dict[str, Any] = {
         "backend": case.backend,
         "variant": case.variant,
