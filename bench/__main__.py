@@ -2,9 +2,10 @@
 
 Options mirror the make variables: ``--profile`` (PROFILE), ``--backends``
 (BACKENDS), ``--workloads`` (WORKLOADS, workloads and micro-costs), ``--results``
-(RESULTS), ``--http-url`` (HTTP_URL), ``--processes`` (PROCESSES),
-``--http-server-workers`` (HTTP_SERVER_WORKERS). A bad choice exits 2 naming the
-valid ones, before anything is created.
+(RESULTS), ``--processes`` (PROCESSES), and the options the workloads and models
+declare in their own modules (``--http-url``, HTTP_URL; ``--http-server-workers``,
+HTTP_SERVER_WORKERS; a model's, with its environment variable as the default).
+A bad choice exits 2 naming the valid ones, before anything is created.
 
 ``--python PATH`` runs the whole run under another interpreter from this checkout:
 calibration, every session and the report, so ideals and figures come from the same
@@ -20,9 +21,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
-from urllib.parse import urlsplit
 
-from bench.backends import BACKENDS
+from bench import options as declared
+from bench.backends import BACKENDS, load, unavailable
 from bench.interpreter import REPO, InterpreterError, check_runnable, same_interpreter
 from bench.micro import MICROS
 from bench.profiles import DEFAULT_PROFILE, PROFILES
@@ -78,23 +79,6 @@ def _workloads(valid: list[str]) -> Callable[[str], list[str]]:
     return parse
 
 
-def _url(text: str) -> str:
-    parts = urlsplit(text)
-    if parts.scheme != "http" or not parts.hostname:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not an http:// URL (the minimal client, which every model can run, speaks plain HTTP)"
-        )
-    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in text):
-        raise argparse.ArgumentTypeError(f"{text!r} contains a space or a control character; percent-encode it")
-    try:
-        parts.port  # noqa: B018 (parsing the port is the check)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} has no valid port: give a number from 1 to 65535") from None
-    if parts.port == 0:
-        raise argparse.ArgumentTypeError(f"{text!r} has no valid port: give a number from 1 to 65535")
-    return text
-
-
 def _processes(text: str) -> int:
     try:
         value = int(text)
@@ -110,12 +94,6 @@ def _processes(text: str) -> int:
 
 #: More fresh interpreters per backend than this adds time, not knowledge.
 MAX_PROCESSES = 50
-
-
-def _workers(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 64:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a worker count; give a whole number from 1 to 64")
-    return int(text)
 
 
 #: Kernel file systems: a results directory there cannot hold files.
@@ -147,6 +125,16 @@ class _OneLineErrors(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
+def workload_options() -> list[declared.Option]:
+    """Every option the registered workloads declare, each once."""
+    return declared.distinct(option for workload in WORKLOADS.values() for option in workload.options)
+
+
+def backend_options() -> dict[str, tuple[declared.Option, ...]]:
+    """The options each registered model declares (a model not installed here declares none)."""
+    return {name: () if unavailable(name) else load(name).options for name in BACKENDS}
+
+
 def parser() -> argparse.ArgumentParser:
     """The command line of ``python -m bench``."""
     p = _OneLineErrors(prog="python -m bench", description=__doc__.splitlines()[0])
@@ -162,19 +150,14 @@ def parser() -> argparse.ArgumentParser:
         help="comma-separated workloads/micro-costs, or your own workload: path/to/file.py or module:attribute",
     )
     p.add_argument("--results", type=_results_dir, default=Path("results"), help="results directory (default results)")
-    p.add_argument("--http-url", type=_url, default=None, help="fetch this URL instead of the local server")
     p.add_argument(
         "--processes",
         type=_processes,
         default=None,
         help="fresh interpreters per backend, run round-robin (default: the profile's, smoke 1, quick 3, full 5)",
     )
-    p.add_argument(
-        "--http-server-workers",
-        type=_workers,
-        default=None,
-        help="worker processes of the local HTTP server (default: one per core, at most 8)",
-    )
+    declared.add_to(p, workload_options())
+    declared.add_to(p, declared.distinct(o for options in backend_options().values() for o in options))
     p.add_argument("--no-report", action="store_true", help="do not build the report after the run")
     p.add_argument("--python", default=None, help="run under this Python (one with the deps: a venv's)")
     return p
@@ -225,9 +208,9 @@ def main(argv: list[str] | None = None) -> int:
         backends=args.backends,
         workloads=args.workloads,
         results=args.results,
-        http_url=args.http_url,
+        workload_options=declared.values(args, workload_options()),
+        backend_options={name: declared.values(args, opts) for name, opts in backend_options().items()},
         processes=args.processes,
-        http_server_workers=args.http_server_workers,
         report=not args.no_report,
     )
     return execute(options)

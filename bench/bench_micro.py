@@ -1,8 +1,8 @@
 """Micro-cost benchmarks: every backend x micro-cost (spawn, switch, ipc, memory).
 
-Parametrised by ``conftest.pytest_generate_tests`` from the session's backend,
-profile and selection (``--workloads`` takes micro-cost names too); run one backend
-per interpreter through ``python -m bench``. A micro-cost a backend cannot measure is
+Parametrised by ``bench.plugin``'s ``pytest_generate_tests`` from the session's
+description (backend, profile, selection: ``--workloads`` takes micro-cost names
+too); run one backend per interpreter through ``python -m bench``. A micro-cost a backend cannot measure is
 still a case, skipped with the reason.
 """
 

@@ -1,14 +1,16 @@
 """Workload benchmarks: every backend x workload x n_tasks, under pytest-benchmark.
 
-Parametrised by ``conftest.pytest_generate_tests`` from the session's backend,
-profile and workloads; run one backend per interpreter through ``python -m bench``.
+Parametrised by ``bench.plugin``'s ``pytest_generate_tests`` from the session's
+description (backend, profile, workloads); run one backend per interpreter through
+``python -m bench``.
 """
 
 from __future__ import annotations
 
-from bench.harness import HttpTarget, WorkloadCase, run_case
+from bench.harness import WorkloadCase, run_case
+from bench.plugin import BackendSession
 from bench.profiles import Profile
-from workloads import Calibration
+from workloads import Calibration, RunContext
 
 
 def bench_workload(
@@ -16,7 +18,10 @@ def bench_workload(
     benchmark: object,
     profile: Profile,
     calibration: Calibration,
-    http_target: HttpTarget,
+    run_context: RunContext,
+    backend_session: BackendSession,
 ) -> None:
     """Time N tasks of one workload on one backend; every round's answer is checked."""
-    run_case(workload_case, benchmark, profile, calibration, http_target)
+    run_case(
+        workload_case, benchmark, profile, calibration, run_context, backend_session.state, backend_session.cores
+    )

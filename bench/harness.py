@@ -13,7 +13,7 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -22,8 +22,7 @@ import pytest
 from bench.backends import Backend, load, unavailable
 from bench.backends._limits import open_files_limit
 from bench.profiles import PROFILES, Profile
-from workloads import WORKLOADS, Calibration, fetch_parse, http_fetch
-from workloads.server_cpu import EXTERNAL_REASON, RoundMeter, ServerCpu, unmeasured
+from workloads import WORKLOADS, Calibration, Meter, RunContext
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,7 @@ class WorkloadCase:
     workload: str
     n_tasks: int
     #: The value this case takes for each of the workload's grid parameters
-    #: (a parameter the profile gives as a tuple of values, such as http_fetch's client).
+    #: (a parameter the workload gives as a tuple of values, such as an HTTP client).
     choices: tuple[tuple[str, Any], ...] = ()
 
     @property
@@ -55,34 +54,8 @@ class WorkloadCase:
 
 
 def profile_params(profile: Profile, workload: str) -> Mapping[str, Any]:
-    """A workload's parameters in ``profile``: the profile's table, or the user workload's own ``params``."""
-    if workload in profile.workloads:
-        return profile.workloads[workload]
-    own = WORKLOADS[workload].params or {}
-    return own.get(profile.name, {})
-
-
-@dataclass(frozen=True)
-class HttpTarget:
-    """Where http_fetch goes: the user's URL, or the local server's base URL."""
-
-    url: str | None
-    base: str | None
-    server: http_fetch.LocalServer | None = None
-
-    def resolve(self, params: dict[str, Any], workload: str = "http_fetch") -> dict[str, Any]:
-        """Return the params with ``url`` set (and unknowns cleared for a user URL).
-
-        fetch_parse always fetches the local server's JSON document, whose content it checks.
-        """
-        if workload == fetch_parse.WORKLOAD.name:
-            if self.base is None:
-                raise RuntimeError("fetch_parse needs the local server's base URL")
-            return {**params, "url": fetch_parse.local_url(self.base, params["latency_s"], params["body_bytes"])}
-        if self.url:
-            return {**params, "url": self.url, "latency_s": None, "body_bytes": None}
-        assert self.base is not None
-        return {**params, "url": http_fetch.local_url(self.base, params["latency_s"], params["body_bytes"])}
+    """A workload's parameters in ``profile``: its own ``params`` for that profile's name."""
+    return WORKLOADS[workload].profile_params(profile.name)
 
 
 def workload_cases(profile: Profile, backend: str, workloads: list[str]) -> list[WorkloadCase]:
@@ -129,9 +102,17 @@ def run_case(
     benchmark: Any,
     profile: Profile,
     calibration: Calibration,
-    http: HttpTarget,
+    context: RunContext,
+    session_state: Any = None,
+    session_cores: int | None = None,
 ) -> None:
-    """Measure ``case`` with ``benchmark``; skip with a reason where it cannot run."""
+    """Measure ``case`` with ``benchmark``; skip with a reason where it cannot run.
+
+    ``context`` gives the workload the run's options and environment facts, from
+    which it resolves its parameters (a URL, say). ``session_state`` is what the
+    backend's ``session`` yielded; ``session_cores``, when given, replaces the
+    machine's cores in the ideal (a cluster's cores).
+    """
     reason = unavailable(case.backend)
     if reason:
         pytest.skip(reason)
@@ -140,11 +121,11 @@ def run_case(
     form = workload.form(backend_cls.form)
     if form is None:
         pytest.skip(f"{case.workload} has no {backend_cls.form.value} form, which {case.backend} needs")
-    params = case.params(profile)
-    if case.workload in ("http_fetch", "fetch_parse"):
-        params = http.resolve(params, case.workload)
+    params = dict(workload.resolve(case.params(profile), context))
+    if session_cores is not None:
+        calibration = replace(calibration, cpu_count=session_cores)
     with ExitStack() as stack:
-        backend = stack.enter_context(backend_cls(case.variant))
+        backend = stack.enter_context(backend_cls.for_session(case.variant, session_state))
         reason = (
             backend.limit(case.n_tasks)
             or open_files_limit((backend.capacity(case.n_tasks) or case.n_tasks) * workload.fds_per_task)
@@ -164,10 +145,8 @@ def run_case(
         run_params = {**params, **stack.enter_context(workload.prepare(params))}
         backend.setup(case.n_tasks)
         recorded = {k: v for k, v in params.items() if k != "n_tasks"}
-        if http.url and case.workload == "http_fetch":
-            # A server we did not write: record the body size calibration saw; the
-            # check then holds each response to its own Content-Length.
-            recorded["body_bytes"] = calibration.body_bytes.get(http.url)
+        if workload.recorded is not None:
+            recorded.update(workload.recorded(params, calibration))
         benchmark.group = f"{case.workload} n_tasks={case.n_tasks}"
         benchmark.extra_info.update(
             {
@@ -182,7 +161,7 @@ def run_case(
                 **backend.parameters(),
             }
         )
-        meter = server_meter(case, http, calibration)
+        meter = workload.meter(params, context) if workload.meter else None
         task = partial(form, params=run_params)
         timed_and_checked(
             benchmark,
@@ -192,17 +171,8 @@ def run_case(
             predicted,
             meter,
         )
-        if case.workload == "http_fetch":
-            benchmark.extra_info.update(
-                meter.extra_info(calibration.server_workers) if meter else unmeasured(EXTERNAL_REASON)
-            )
-
-
-def server_meter(case: WorkloadCase, http: HttpTarget, calibration: Calibration) -> RoundMeter | None:
-    """A meter of the local server's CPU for an http_fetch case; None otherwise."""
-    if case.workload != "http_fetch" or http.url or calibration.server_pid is None:
-        return None
-    return RoundMeter(ServerCpu(calibration.server_pid))
+        if meter is not None:
+            benchmark.extra_info.update(meter.extra_info())
 
 
 def _process_budget(backend: Backend, case: WorkloadCase, profile: Profile) -> str | None:
@@ -223,7 +193,7 @@ def timed_and_checked(
     check: Callable[[Any], None],
     profile: Profile,
     predicted_s: float = 0.0,
-    meter: RoundMeter | None = None,
+    meter: Meter | None = None,
 ) -> None:
     """Time ``one_round`` with ``benchmark.pedantic``, checking each round's answer.
 

@@ -1,4 +1,8 @@
-"""Profiles: the parameter grids, as data. ``smoke`` for CI, ``quick`` by default.
+"""Profiles: the task counts and timing policy, as data. ``smoke`` for CI, ``quick`` by default.
+
+A workload's own parameters in each profile live in its module (``Workload.params``);
+a profile holds only what is not a workload's: the ``n_tasks`` grid, the process
+start methods, the rounds and the time budgets.
 
 Every backend runs in ``processes`` fresh interpreters, and every figure is judged
 against the spread between them (``reports/stats.py``); the round budget below is
@@ -13,26 +17,20 @@ starts more than ``max_started_processes`` processes a round (a process per task
 1000 tasks takes seconds a round, in every process of the run).
 
 A workload parameter given as a tuple is a grid axis: every case runs once per value
-(http_fetch's ``client``: the minimal client, then the idiomatic library).
+(the minimal HTTP client, then the idiomatic library, say).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-
-from workloads.file_io import PAGE_CACHE
-from workloads.http_fetch import CLIENTS
 
 
 @dataclass(frozen=True)
 class Profile:
-    """One parameter grid and its timing policy."""
+    """One task-count grid and its timing policy."""
 
     name: str
     n_tasks: tuple[int, ...]
-    workloads: Mapping[str, Mapping[str, Any]]
     start_methods: tuple[str, ...]
     processes: int
     warmup: bool
@@ -50,14 +48,6 @@ PROFILES: dict[str, Profile] = {
     "smoke": Profile(
         name="smoke",
         n_tasks=(1, 10),
-        workloads={
-            "cpu_spin": {"work_units": 20_000},
-            "sleep": {"sleep_s": 0.01},
-            "http_fetch": {"latency_s": 0.01, "body_bytes": 1024, "client": CLIENTS},
-            "cpu_release": {"total_bytes": 256 * 1024},
-            "file_io": {"file_bytes": 4096, "page_cache": PAGE_CACHE},
-            "fetch_parse": {"latency_s": 0.01, "body_bytes": 4096},
-        },
         start_methods=("fork",),
         processes=1,
         warmup=False,
@@ -73,14 +63,6 @@ PROFILES: dict[str, Profile] = {
     "quick": Profile(
         name="quick",
         n_tasks=(1, 10, 100, 1000),
-        workloads={
-            "cpu_spin": {"work_units": 3_000_000},
-            "sleep": {"sleep_s": 0.05},
-            "http_fetch": {"latency_s": 0.05, "body_bytes": 16_384, "client": CLIENTS},
-            "cpu_release": {"total_bytes": 64 * 2**20},
-            "file_io": {"file_bytes": 65_536, "page_cache": PAGE_CACHE},
-            "fetch_parse": {"latency_s": 0.05, "body_bytes": 16_384},
-        },
         start_methods=("fork",),
         processes=3,
         warmup=True,
@@ -96,15 +78,6 @@ PROFILES: dict[str, Profile] = {
     "full": Profile(
         name="full",
         n_tasks=(1, 10, 100, 1000, 10_000),
-        workloads={
-            "cpu_spin": {"work_units": 10_000_000},
-            "sleep": {"sleep_s": 0.1},
-            "http_fetch": {"latency_s": 0.05, "body_bytes": 65_536, "client": CLIENTS},
-            # Slices stay over 2047 bytes (hashlib releases the GIL) at 10,000 tasks.
-            "cpu_release": {"total_bytes": 256 * 2**20},
-            "file_io": {"file_bytes": 16_384, "page_cache": PAGE_CACHE},
-            "fetch_parse": {"latency_s": 0.05, "body_bytes": 65_536},
-        },
         start_methods=("fork", "forkserver", "spawn"),
         processes=5,
         warmup=True,

@@ -1,7 +1,11 @@
 """The run: one fresh interpreter per backend, a manifest, then the report.
 
-Each backend's pytest session runs as ``python -m bench.session`` in a new process
-group, bounded by the profile's session timeout. Whatever happens to one backend
+Before any session the runner asks every selected model's ``preflight`` (a fatal
+error exits 2), starts the environments the selected workloads need (a local
+server, once for the whole run) and calibrates. Each backend's pytest session then
+runs as ``python -m bench.session --session FILE`` in a new process group, bounded
+by the profile's session timeout; FILE is its session description
+(:mod:`bench.description`). Whatever happens to one backend
 (failed cases, a crash, a timeout) is written to ``run.json`` and the run goes on;
 the manifest is rewritten after every backend, so an interrupted run still says
 what it measured.
@@ -16,8 +20,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,13 +29,14 @@ from typing import Any
 
 import psutil
 
-from bench import calibrate
+from bench import calibrate, description
+from bench.backends import load, unavailable
 from bench.layout import MANIFEST, mark_abandoned, new_run_dir
 from bench.machine import cpu_count, interpreter_facts, machine_id
 from bench.profiles import PROFILES, Profile
 from bench.progress import follow
 from bench.results_format import FORMAT_KEY, FORMAT_VERSION
-from workloads.http_fetch import LocalServer, UnreachableURL, local_server
+from workloads import WORKLOADS, CalibrationFailed, RunContext
 
 REPO = Path(__file__).resolve().parent.parent
 #: pytest's exit codes that still mean "the session ran".
@@ -46,8 +51,10 @@ class RunOptions:
     backends: list[str]
     workloads: list[str]
     results: Path
-    http_url: str | None = None
-    http_server_workers: int | None = None
+    #: The values of the options workloads declare, by dest (``http_url``).
+    workload_options: dict[str, Any] = field(default_factory=dict)
+    #: Each backend's values of the options it declares, by dest.
+    backend_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     processes: int | None = None
     report: bool = True
     extra_pytest_args: list[str] = field(default_factory=list)
@@ -70,9 +77,10 @@ class Manifest:
             "options": {
                 "backends": options.backends,
                 "workloads": options.workloads,
-                "http_url": options.http_url,
+                **options.workload_options,
                 "processes": options.processes,
                 "results": str(options.results),
+                "backend_options": {name: values for name, values in options.backend_options.items() if values},
             },
             "interpreter": interpreter_facts(),
             "started_at": _now(),
@@ -103,49 +111,49 @@ def runner_identity() -> dict[str, Any]:
     return {"host": socket.gethostname(), "pid": os.getpid(), "pid_started": psutil.Process().create_time()}
 
 
-def session_command(
+def session_command(session_file: Path, json_file: Path, options: RunOptions) -> list[str]:
+    """The command line of one backend's session: its description, and pytest's own flags."""
+    return [
+        sys.executable,
+        "-m",
+        "bench.session",
+        "--session",
+        str(session_file),
+        "--benchmark-json",
+        str(json_file),
+        "-q",
+        *options.extra_pytest_args,
+    ]
+
+
+def write_session(
     backend: str,
     options: RunOptions,
     profile: Profile,
     run_dir: Path,
-    http_base: str | None,
+    facts: Mapping[str, Mapping[str, Any]],
     process: int = 0,
     processes: int = 1,
-) -> list[str]:
-    """The command line of one backend's session: process ``process`` of ``processes``."""
+) -> Path:
+    """Write the description of process ``process`` of ``processes`` of ``backend``; return its path."""
     stem = session_stem(backend, process)
-    command = [
-        sys.executable,
-        "-m",
-        "bench.session",
-        "--backend",
-        backend,
-        "--profile",
-        options.profile,
-        "--workloads",
-        ",".join(options.workloads),
-        "--calibration",
-        str(run_dir / "calibration.json"),
-        "--benchmark-json",
-        str(run_dir / f"{stem}.json"),
-        "--outcomes",
-        str(run_dir / "logs" / f"{stem}.outcomes.json"),
-        "--process-index",
-        str(process),
-        "--processes",
-        str(processes),
-        "--timeout",
-        str(profile.case_timeout_s),
-        "-q",
-        "--runner-pid",
-        str(os.getpid()),
-        *options.extra_pytest_args,
-    ]
-    if options.http_url:
-        command += ["--http-url", options.http_url]
-    if http_base:
-        command += ["--http-base", http_base]
-    return command
+    path = run_dir / "logs" / f"{stem}{description.SUFFIX}"
+    session = description.SessionDescription(
+        backend=backend,
+        profile=options.profile,
+        selection=tuple(options.workloads),
+        workload_options=options.workload_options,
+        backend_options=options.backend_options.get(backend, {}),
+        environment=facts,
+        calibration=str(run_dir / "calibration.json"),
+        outcomes=str(run_dir / "logs" / f"{stem}.outcomes.json"),
+        process_index=process,
+        processes=processes,
+        case_timeout_s=profile.case_timeout_s,
+        runner_pid=os.getpid(),
+    )
+    description.save(session, path)
+    return path
 
 
 def session_stem(backend: str, process: int) -> str:
@@ -237,13 +245,45 @@ def merge_sessions(sessions: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 @contextmanager
-def _http_server(options: RunOptions) -> Iterator[LocalServer | None]:
-    if calibrate.needs_local_server(options.workloads, options.http_url):
-        with local_server(options.http_server_workers) as server:
-            yield server
-    else:
-        with nullcontext():
-            yield None
+def environments(workloads: list[str], workload_options: Mapping[str, Any]) -> Iterator[dict[str, Mapping[str, Any]]]:
+    """Start, once, every environment the selected workloads need; yield their facts by key.
+
+    Two workloads naming the same environment (by key) share one.
+    """
+    facts: dict[str, Mapping[str, Any]] = {}
+    with ExitStack() as stack:
+        for name in workloads:
+            if name not in WORKLOADS:
+                continue
+            environment = WORKLOADS[name].environment(workload_options)
+            if environment is not None and environment.key not in facts:
+                facts[environment.key] = dict(stack.enter_context(environment.start(workload_options)))
+        yield facts
+
+
+def preflight(options: RunOptions) -> str | None:
+    """The first selected model's reason not to run with its options, as ``backend: reason``; None if all can."""
+    for backend in options.backends:
+        if unavailable(backend):
+            continue
+        reason = load(backend).preflight(options.backend_options.get(backend, {}))
+        if reason:
+            return f"{backend}: {reason}"
+    return None
+
+
+def _registered(selection: list[str]) -> list[str]:
+    """The workload names of ``selection``, a user's workload file or module:attribute loaded into WORKLOADS."""
+    from bench.micro import MICROS
+    from workloads.user_spec import is_spec, register
+
+    names = []
+    for item in selection:
+        if is_spec(item):
+            names.append(register(item, WORKLOADS, reserved={**WORKLOADS, **dict.fromkeys(MICROS)}))
+        elif item in WORKLOADS:
+            names.append(item)
+    return names
 
 
 #: The signals that ended this run, as the handler saw them.
@@ -276,6 +316,10 @@ def execute(options: RunOptions) -> int:
     1 means a backend did not finish cleanly or the report could not be built.
     """
     profile = PROFILES[options.profile]
+    refused = preflight(options)
+    if refused:
+        print(f"error: {refused}; nothing was run", file=sys.stderr)
+        return 2
     for stale in mark_abandoned(options.results):
         print(f"note: {stale} was left running by a runner that is gone; marked aborted", flush=True)
     run_dir = new_run_dir(options.results, machine_id(), options.profile)
@@ -289,12 +333,13 @@ def execute(options: RunOptions) -> int:
     if load is not None and load > 0.5 * cpu_count():
         print(f"  note: the machine is busy (load {load} on {cpu_count()} cores): expect noisy figures", flush=True)
     try:
-        with _http_server(options) as server:
-            http_base = server.base if server else None
-            urls = calibrate.http_urls(profile, options.workloads, options.http_url, http_base)
+        workloads = _registered(options.workloads)
+        with environments(workloads, options.workload_options) as facts:
+            manifest.data["environment"] = facts
+            context = RunContext(options=options.workload_options, facts=facts)
             try:
-                calibration = calibrate.calibrate(profile, options.workloads, urls, server)
-            except UnreachableURL as exc:
+                calibration = calibrate.calibrate(options.profile, workloads, context)
+            except CalibrationFailed as exc:
                 manifest.finish("error", str(exc))
                 print(f"error: {exc}; nothing was timed (see {manifest.path})", file=sys.stderr)
                 return 2
@@ -305,7 +350,8 @@ def execute(options: RunOptions) -> int:
             for process in range(processes):
                 for backend in options.backends:
                     stem = session_stem(backend, process)
-                    command = session_command(backend, options, profile, run_dir, http_base, process, processes)
+                    session_file = write_session(backend, options, profile, run_dir, facts, process, processes)
+                    command = session_command(session_file, run_dir / f"{stem}.json", options)
                     load, started = load_1m(), _now()
                     log_path = run_dir / "logs" / f"{stem}.log"
                     label = f"{backend} {process + 1}/{processes}"

@@ -1,9 +1,12 @@
 """One backend's pytest session, in a fresh interpreter of its own.
 
-``python -m bench.session --backend NAME [pytest options...]``. For gevent this is
-where gevent's monkey-patching (``bench.gevent_patch``) runs, and it runs first, before pytest,
-the harness or any module gevent patches is imported; every other backend's
-interpreter never imports gevent at all.
+``python -m bench.session --session FILE [pytest options...]``: FILE is the session
+description the runner wrote (:mod:`bench.description`), which names the backend,
+the profile, the selection and everything else; the pytest plugin
+(:mod:`bench.plugin`, loaded with ``-p``) reads it too. For gevent this is where
+gevent's monkey-patching (``bench.gevent_patch``) runs, and it runs first, before
+pytest, the harness or any module gevent patches is imported; every other
+backend's interpreter never imports gevent at all.
 """
 
 import sys
@@ -18,7 +21,20 @@ def _option(argv: list[str], name: str) -> str | None:
     return None
 
 
-if __name__ == "__main__" and _option(sys.argv, "--backend") == "gevent":
+def _backend(argv: list[str]) -> str | None:
+    """The backend the ``--session`` file names, read with ``json`` alone: nothing gevent patches is imported."""
+    import json
+
+    path = _option(argv, "--session")
+    try:
+        with open(path or "") as file:
+            backend = json.load(file).get("backend")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return backend if isinstance(backend, str) else None
+
+
+if __name__ == "__main__" and _backend(sys.argv) == "gevent":
     from bench.gevent_patch import patch_everything
 
     patch_everything()
@@ -26,19 +42,6 @@ if __name__ == "__main__" and _option(sys.argv, "--backend") == "gevent":
 
 #: After its runner is gone, how long a session may take to save before it is killed.
 ORPHAN_GRACE_S = 3.0
-
-
-def _pop_option(argv: list[str], name: str) -> str | None:
-    """Remove ``name VALUE`` (or ``name=VALUE``) from ``argv``; return the value."""
-    value = _option(argv, name)
-    for i, arg in enumerate(argv):
-        if arg == name:
-            del argv[i : i + 2]
-            break
-        if arg.startswith(name + "="):
-            del argv[i]
-            break
-    return value
 
 
 def _end_group_when_orphaned(runner_pid: int) -> None:
@@ -78,20 +81,31 @@ def _end_group_now() -> None:
 
 
 def main(argv: list[str]) -> int:
-    """Run pytest on the benchmark modules with ``argv``; return its exit code.
+    """Run pytest on the benchmark modules the ``--session`` file selects; return its exit code.
 
-    ``--runner-pid PID`` (given by the runner) ends the session and its process
-    group when that process is gone.
+    ``argv`` holds ``--session FILE`` and pytest's own options. With a runner pid in
+    the description, the session ends itself and its process group once that
+    process is gone.
     """
     import os
+    from pathlib import Path
 
     import pytest
 
+    from bench import description
     from bench.backends._limits import raise_open_files_limit
 
-    runner_pid = _pop_option(argv, "--runner-pid")
-    if runner_pid is not None:
-        _end_group_when_orphaned(int(runner_pid))
+    path = _option(argv, "--session")
+    if path is None:
+        print("error: --session FILE is required (a session description written by python -m bench)")
+        return 2
+    try:
+        session = description.load(Path(path))
+    except ValueError as exc:
+        print(f"error: --session: {exc}")
+        return 2
+    if session.runner_pid is not None:
+        _end_group_when_orphaned(session.runner_pid)
     # Thousands of sockets or child processes need more than the usual 1024 descriptors.
     raise_open_files_limit()
     from bench.micro import MICROS
@@ -99,21 +113,22 @@ def main(argv: list[str]) -> int:
     from workloads.user_spec import is_spec
 
     here = os.path.dirname(os.path.abspath(__file__))
-    selected = (_option(argv, "--workloads") or ",".join([*WORKLOADS, *MICROS])).split(",")
+    selected = list(session.selection)
     modules = []
     if set(selected) & set(WORKLOADS) or any(is_spec(name) for name in selected):
         modules.append(os.path.join(here, "bench_workloads.py"))
     if set(selected) & set(MICROS):
         modules.append(os.path.join(here, "bench_micro.py"))
     if not modules:
-        print(f"error: nothing to run in --workloads {selected}; valid: {', '.join([*WORKLOADS, *MICROS])}")
+        print(f"error: nothing to run in the selection {selected}; valid: {', '.join([*WORKLOADS, *MICROS])}")
         return 2
+    timeout = ["--timeout", str(session.case_timeout_s)] if session.case_timeout_s else []
     try:
-        return int(pytest.main([*modules, "-p", "no:cacheprovider", *argv]))
+        return int(pytest.main([*modules, "-p", "bench.plugin", "-p", "no:cacheprovider", *timeout, *argv]))
     finally:
         from bench.parent_watch import parent_gone
 
-        if runner_pid is not None and parent_gone(int(runner_pid)):
+        if session.runner_pid is not None and parent_gone(session.runner_pid):
             # Saved what it could; nobody waits for the rest: leave nothing behind.
             _end_group_now()
 

@@ -6,7 +6,17 @@ Adding a workload is one module plus one line in :data:`WORKLOADS`.
 from __future__ import annotations
 
 from workloads import cpu_release, cpu_spin, fetch_parse, file_io, http_fetch, sleep
-from workloads._base import Calibration, Form, Params, Workload, WrongAnswer
+from workloads._base import (
+    Calibration,
+    CalibrationFailed,
+    Environment,
+    Form,
+    Meter,
+    Params,
+    RunContext,
+    Workload,
+    WrongAnswer,
+)
 
 WORKLOADS: dict[str, Workload] = {
     cpu_spin.WORKLOAD.name: cpu_spin.WORKLOAD,
@@ -17,4 +27,15 @@ WORKLOADS: dict[str, Workload] = {
     fetch_parse.WORKLOAD.name: fetch_parse.WORKLOAD,
 }
 
-__all__ = ["WORKLOADS", "Calibration", "Form", "Params", "Workload", "WrongAnswer"]
+__all__ = [
+    "WORKLOADS",
+    "Calibration",
+    "CalibrationFailed",
+    "Environment",
+    "Form",
+    "Meter",
+    "Params",
+    "RunContext",
+    "Workload",
+    "WrongAnswer",
+]

@@ -22,7 +22,9 @@ import socket
 from collections.abc import Awaitable, Callable, Generator, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
+
+from bench.options import Option
 
 Params = Mapping[str, Any]
 
@@ -94,20 +96,62 @@ def drive(gen: TaskGenerator, wait: WaitFn) -> Any:
 class Calibration:
     """Facts measured once per run, before any timing, that ideals depend on.
 
-    ``single_process_s`` maps a cpu_spin size to the time of the whole work done
-    once in one process; ``request_s`` maps a URL to the wall time of one request;
-    ``server_cpu_per_request_s`` maps a URL to the local server's CPU time per
-    request. ``server_pid`` and ``server_workers`` name the local server whose CPU
-    is measured (None for a server given by URL, whose CPU cannot be measured).
+    ``cpu_count`` is the number of cores the model can use: the machine's, unless
+    the model says otherwise (a cluster's). ``entries`` maps a workload's name to what
+    its ``calibrate`` measured, keyed as that workload chooses; a workload's ideal
+    reads its own entries with :meth:`of`.
     """
 
     cpu_count: int
-    single_process_s: Mapping[str, float] = field(default_factory=dict)
-    request_s: Mapping[str, float] = field(default_factory=dict)
-    body_bytes: Mapping[str, int] = field(default_factory=dict)
-    server_cpu_per_request_s: Mapping[str, float] = field(default_factory=dict)
-    server_pid: int | None = None
-    server_workers: int | None = None
+    entries: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def of(self, workload: str) -> Mapping[str, Any]:
+        """The entries ``workload`` measured (empty when it measured nothing)."""
+        return self.entries.get(workload, {})
+
+
+class CalibrationFailed(RuntimeError):
+    """What a workload needs cannot be reached before any timing (an unreachable URL): names it and why."""
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What a workload learns of its run: the user's options and its environments' facts.
+
+    ``options`` holds the values of the options workloads declare, by
+    :attr:`bench.options.Option.dest` (None where not given); ``facts`` maps an
+    :class:`Environment`'s key to what it yielded (a server's base URL and pid).
+    """
+
+    options: Mapping[str, Any] = field(default_factory=dict)
+    facts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Environment:
+    """Something a run needs around all its sessions (a local server), started once per run.
+
+    ``start(options)`` is entered by the runner before calibration and left after the
+    last session; it yields the facts every session receives (JSON values: a base
+    URL, a pid). Workloads that return the same ``key`` share one environment.
+    """
+
+    key: str
+    start: Callable[[Mapping[str, Any]], AbstractContextManager[Mapping[str, Any]]]
+
+
+class Meter(Protocol):
+    """Reads something beside the timed work over each round (a server's CPU), in the untimed setup and teardown."""
+
+    def before(self) -> None:
+        """Called just before a timed round."""
+
+    def after(self) -> None:
+        """Called just after a timed round."""
+
+    def extra_info(self) -> Mapping[str, Any]:
+        """What the case records once its rounds are done."""
+        return {}
 
 
 def no_ideal(n_tasks: int, params: Params, calibration: Calibration) -> float | None:
@@ -118,6 +162,33 @@ def no_ideal(n_tasks: int, params: Params, calibration: Calibration) -> float | 
 def unknown_task_s(n_tasks: int, params: Params, calibration: Calibration) -> float:
     """One task's time is not known in advance: no round is predicted too long."""
     return 0.0
+
+
+def no_environment(options: Mapping[str, Any]) -> Environment | None:
+    """A workload that needs nothing started around the run."""
+    return None
+
+
+def as_given(params: Params, context: RunContext) -> Params:
+    """Parameters that need nothing from the run: used as the profile gives them."""
+    return params
+
+
+def fresh_calibration(
+    name: str, size: str, key: Callable[[Params], str]
+) -> Callable[[Params, RunContext], Mapping[str, Any]]:
+    """A ``calibrate`` that runs the workload's ``measure(params[size])`` in a fresh interpreter.
+
+    The results come from fresh interpreters, one per model, so the ideal is timed in
+    one too; the seconds are stored under ``key(params)``.
+    """
+
+    def calibrate(params: Params, context: RunContext) -> Mapping[str, Any]:
+        from bench.calibrate import fresh_measure
+
+        return {key(params): fresh_measure(name, int(params[size]))}
+
+    return calibrate
 
 
 @contextlib.contextmanager
@@ -133,16 +204,26 @@ Prepare = Callable[[Params], AbstractContextManager[Mapping[str, Any]]]
 class Workload:
     """One workload: its forms, how to check a task set, and its ideal wall time.
 
-    ``task_s`` is the wall time of one task alone (sleep: T; cpu_spin: its share of
-    the work), which the harness uses to predict a round's length for a model that
-    can only overlap ``capacity`` tasks at once.
+    ``params`` gives the workload's parameters for each profile (``smoke``,
+    ``quick``, ``full``); a parameter given as a tuple is a grid axis (every case
+    runs once per value). ``task_s`` is the wall time of one task alone (sleep: T;
+    cpu_spin: its share of the work), which the harness uses to predict a round's
+    length for a model that can only overlap ``capacity`` tasks at once.
 
     ``prepare(params)`` is entered once per case, outside the timed region, and
     yields parameters the tasks need but the results do not record (a temporary
-    directory, say); leaving it removes what it made. ``params`` gives a workload
-    loaded from the user's file its parameters for each profile (``smoke``,
-    ``quick``, ``full``); the built-in workloads take theirs from
-    :mod:`bench.profiles`.
+    directory, say); leaving it removes what it made.
+
+    What the workload needs from its run (see the block "the run" below):
+    ``options`` it adds to the command line; the ``environment`` the runner starts
+    once for the whole run (a local server), given those options; ``resolve``, which
+    turns a case's parameters into what its tasks use, from the options and the
+    environment's facts (the URL is built there, and only there); ``calibrate``,
+    which measures the inputs of its ideal once per run, before any timing, given the
+    profile's parameters less the grid axes, resolved (what it returns is stored under
+    the workload's name and read back with ``Calibration.of``); ``measure``, the
+    timing ``python -m bench.calibrate NAME SIZE`` runs in a fresh interpreter; and
+    ``meter``, something read over every timed round (a server's CPU).
     """
 
     name: str
@@ -159,8 +240,22 @@ class Workload:
     #: Descriptors (sockets, files) one running task holds open.
     fds_per_task: int = 0
     prepare: Prepare = nothing_to_prepare
-    #: Parameters per profile name, for a workload that is not in the profiles' tables.
+    #: Parameters per profile name (smoke, quick, full).
     params: Mapping[str, Params] | None = None
+    # -- the run --
+    options: tuple[Option, ...] = ()
+    environment: Callable[[Mapping[str, Any]], Environment | None] = no_environment
+    resolve: Callable[[Params, RunContext], Params] = as_given
+    calibrate: Callable[[Params, RunContext], Mapping[str, Any]] | None = None
+    #: Given the workload's size, the seconds its reference work takes in this interpreter.
+    measure: Callable[[int], float] | None = None
+    #: What a case records that calibration learnt (the body size of a URL given by the user).
+    recorded: Callable[[Params, Calibration], Mapping[str, Any]] | None = None
+    meter: Callable[[Params, RunContext], Meter] | None = None
+
+    def profile_params(self, profile: str) -> Params:
+        """The workload's parameters in ``profile`` (empty where it gives none)."""
+        return (self.params or {}).get(profile, {})
 
     def form(self, kind: Form) -> Callable[..., Any] | None:
         """Return the callable for ``kind``, or None where the workload lacks it."""

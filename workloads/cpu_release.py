@@ -22,7 +22,7 @@ import random
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from workloads._base import Calibration, Params, TaskGenerator, Workload, WrongAnswer
+from workloads._base import Calibration, Params, TaskGenerator, Workload, WrongAnswer, fresh_calibration
 
 #: hashlib releases the GIL for buffers longer than this.
 GIL_RELEASE_BYTES = 2047
@@ -33,6 +33,9 @@ def buffer(total_bytes: int) -> bytes:
     """The deterministic bytes the tasks hash (made once per size and process)."""
     # Pseudo-random, not periodic: no two tasks' slices are alike, so a swapped answer shows.
     return random.Random(total_bytes).randbytes(total_bytes)
+
+
+WORKLOAD_NAME = "cpu_release"
 
 
 def _bounds(i: int, n_tasks: int, total_bytes: int) -> tuple[int, int]:
@@ -88,7 +91,7 @@ def single_key(params: Params) -> str:
 
 def ideal_s(n_tasks: int, params: Params, calibration: Calibration) -> float | None:
     """The best wall time of N tasks on the machine's cores: ``ceil(N / cores) * single / N``."""
-    single = calibration.single_process_s.get(single_key(params))
+    single = calibration.of(WORKLOAD_NAME).get(single_key(params))
     if single is None:
         return None
     return math.ceil(n_tasks / max(1, calibration.cpu_count)) * single / n_tasks
@@ -96,7 +99,7 @@ def ideal_s(n_tasks: int, params: Params, calibration: Calibration) -> float | N
 
 def task_s(n_tasks: int, params: Params, calibration: Calibration) -> float:
     """One task's share of the single-process time."""
-    return calibration.single_process_s.get(single_key(params), 0.0) / n_tasks
+    return calibration.of(WORKLOAD_NAME).get(single_key(params), 0.0) / n_tasks
 
 
 def measure_single_process_s(total_bytes: int, repeats: int = 5) -> float:
@@ -115,7 +118,7 @@ def measure_single_process_s(total_bytes: int, repeats: int = 5) -> float:
 
 
 WORKLOAD = Workload(
-    name="cpu_release",
+    name=WORKLOAD_NAME,
     summary="sha256 over large buffers (C code that releases the GIL); fixed total bytes split over N tasks",
     blocking=digest,
     coroutine=digest_async,
@@ -124,4 +127,12 @@ WORKLOAD = Workload(
     ideal_s=ideal_s,
     task_s=task_s,
     prepare=prepare,
+    params={
+        "smoke": {"total_bytes": 256 * 1024},
+        "quick": {"total_bytes": 64 * 2**20},
+        # Slices stay over 2047 bytes (hashlib releases the GIL) at 10,000 tasks.
+        "full": {"total_bytes": 256 * 2**20},
+    },
+    calibrate=fresh_calibration(WORKLOAD_NAME, "total_bytes", single_key),
+    measure=measure_single_process_s,
 )

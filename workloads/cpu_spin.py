@@ -11,7 +11,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from workloads._base import Calibration, Params, TaskGenerator, Workload, WrongAnswer
+from workloads._base import Calibration, Params, TaskGenerator, Workload, WrongAnswer, fresh_calibration
+
+WORKLOAD_NAME = "cpu_spin"
 
 
 def _bounds(i: int, n_tasks: int, work_units: int) -> tuple[int, int]:
@@ -70,7 +72,7 @@ def ideal_s(n_tasks: int, params: Params, calibration: Calibration) -> float | N
     once, so N tasks take ``ceil(N / cores)`` waves of one task each (3 tasks on 2
     cores: two waves, not one and a half).
     """
-    single = calibration.single_process_s.get(single_key(params))
+    single = calibration.of(WORKLOAD_NAME).get(single_key(params))
     if single is None:
         return None
     return math.ceil(n_tasks / max(1, calibration.cpu_count)) * single / n_tasks
@@ -78,7 +80,7 @@ def ideal_s(n_tasks: int, params: Params, calibration: Calibration) -> float | N
 
 def task_s(n_tasks: int, params: Params, calibration: Calibration) -> float:
     """One task's share of the single-process time."""
-    single = calibration.single_process_s.get(single_key(params), 0.0)
+    single = calibration.of(WORKLOAD_NAME).get(single_key(params), 0.0)
     return single / n_tasks
 
 
@@ -102,7 +104,7 @@ def measure_single_process_s(work_units: int, repeats: int = 5) -> float:
 
 
 WORKLOAD = Workload(
-    name="cpu_spin",
+    name=WORKLOAD_NAME,
     summary="pure-Python arithmetic (holds the GIL); fixed total work split over N tasks",
     blocking=spin,
     coroutine=spin_async,
@@ -110,4 +112,7 @@ WORKLOAD = Workload(
     check=check,
     ideal_s=ideal_s,
     task_s=task_s,
+    params={"smoke": {"work_units": 20_000}, "quick": {"work_units": 3_000_000}, "full": {"work_units": 10_000_000}},
+    calibrate=fresh_calibration(WORKLOAD_NAME, "work_units", single_key),
+    measure=measure_single_process_s,
 )

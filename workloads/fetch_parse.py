@@ -24,10 +24,12 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from workloads._base import Calibration, Form, Params, TaskGenerator, Workload, WrongAnswer
+from workloads._base import Calibration, Form, Params, RunContext, TaskGenerator, Workload, WrongAnswer
+from workloads.http_fetch import LOCAL_SERVER, SERVER_WORKERS, calibrate_url, local_server_facts, url_facts
 from workloads.http_client import exchange_async, exchange_blocking, exchange_generator
 from workloads.json_document import document, summarise
 
+WORKLOAD_NAME = "fetch_parse"
 #: Every form gives up on one request after this long.
 REQUEST_TIMEOUT_S = 30.0
 
@@ -105,18 +107,39 @@ def ideal_s(n_tasks: int, params: Params, calibration: Calibration) -> float | N
     wall time from below once N is large; without the server's CPU figure the
     second bound counts the parses alone.
     """
-    one = calibration.request_s.get(params["url"])
-    parse_s = calibration.single_process_s.get(parse_key(params))
+    found = url_facts(calibration, WORKLOAD_NAME, params["url"])
+    one = found.get("request_s")
+    parse_s = calibration.of(WORKLOAD_NAME).get(parse_key(params))
     if one is None or parse_s is None:
         return None
-    server = calibration.server_cpu_per_request_s.get(params["url"], 0.0)
+    server = found.get("server_cpu_per_request_s") or 0.0
     return max(one + parse_s, n_tasks * (server + parse_s) / max(1, calibration.cpu_count))
 
 
 def task_s(n_tasks: int, params: Params, calibration: Calibration) -> float:
     """One request and one parse alone."""
-    one = calibration.request_s.get(params["url"], float(params.get("latency_s") or 0.0))
-    return one + calibration.single_process_s.get(parse_key(params), 0.0)
+    one = url_facts(calibration, WORKLOAD_NAME, params["url"]).get("request_s")
+    if one is None:
+        one = float(params.get("latency_s") or 0.0)
+    return float(one) + calibration.of(WORKLOAD_NAME).get(parse_key(params), 0.0)
+
+
+def resolve(params: Params, context: RunContext) -> Params:
+    """Set ``url`` to the local server's document: the one place its URL is built."""
+    server = local_server_facts(context)
+    if server is None:
+        raise RuntimeError(f"{WORKLOAD_NAME} needs the local server's base URL")
+    return {**params, "url": local_url(server["base"], params["latency_s"], params["body_bytes"])}
+
+
+def calibrate(params: Params, context: RunContext) -> Mapping[str, Any]:
+    """One parse, timed in a fresh interpreter, and the document's URL (one request, the server's CPU)."""
+    from bench.calibrate import fresh_measure
+
+    return {
+        parse_key(params): fresh_measure(WORKLOAD_NAME, int(params["body_bytes"])),
+        params["url"]: calibrate_url(params["url"], context, local=True),
+    }
 
 
 def measure_single_process_s(body_bytes: int, repeats: int = 21) -> float:
@@ -135,7 +158,7 @@ def measure_single_process_s(body_bytes: int, repeats: int = 21) -> float:
 
 
 WORKLOAD = Workload(
-    name="fetch_parse",
+    name=WORKLOAD_NAME,
     summary="HTTP GET of a JSON document, then json.loads and a Python loop over it (the minimal client)",
     blocking=fetch_parse_blocking,
     coroutine=fetch_parse_async,
@@ -145,4 +168,14 @@ WORKLOAD = Workload(
     task_s=task_s,
     describe=describe,
     fds_per_task=1,
+    params={
+        "smoke": {"latency_s": 0.01, "body_bytes": 4096},
+        "quick": {"latency_s": 0.05, "body_bytes": 16_384},
+        "full": {"latency_s": 0.05, "body_bytes": 65_536},
+    },
+    options=(SERVER_WORKERS,),
+    environment=lambda options: LOCAL_SERVER,
+    resolve=resolve,
+    calibrate=calibrate,
+    measure=measure_single_process_s,
 )

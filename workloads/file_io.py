@@ -31,9 +31,12 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from workloads._base import Calibration, Form, Params, Workload, WrongAnswer
+from workloads._base import Calibration, Form, Params, Workload, WrongAnswer, fresh_calibration
 
 PAGE_CACHE = "warm"
+
+
+WORKLOAD_NAME = "file_io"
 
 
 def content(i: int, size: int) -> bytes:
@@ -104,7 +107,7 @@ def single_key(params: Params) -> str:
 
 def ideal_s(n_tasks: int, params: Params, calibration: Calibration) -> float | None:
     """``ceil(N / cores)`` waves of one warm read each."""
-    one = calibration.single_process_s.get(single_key(params))
+    one = calibration.of(WORKLOAD_NAME).get(single_key(params))
     if one is None:
         return None
     return math.ceil(n_tasks / max(1, calibration.cpu_count)) * one
@@ -112,7 +115,7 @@ def ideal_s(n_tasks: int, params: Params, calibration: Calibration) -> float | N
 
 def task_s(n_tasks: int, params: Params, calibration: Calibration) -> float:
     """One warm read."""
-    return calibration.single_process_s.get(single_key(params), 0.0)
+    return calibration.of(WORKLOAD_NAME).get(single_key(params), 0.0)
 
 
 def measure_single_process_s(file_bytes: int, repeats: int = 51) -> float:
@@ -132,7 +135,7 @@ def measure_single_process_s(file_bytes: int, repeats: int = 51) -> float:
 
 
 WORKLOAD = Workload(
-    name="file_io",
+    name=WORKLOAD_NAME,
     summary="each task reads and checks its own file (warm page cache); asyncio via to_thread",
     blocking=read,
     coroutine=read_async,
@@ -142,4 +145,11 @@ WORKLOAD = Workload(
     describe=describe,
     fds_per_task=1,
     prepare=prepare,
+    params={
+        "smoke": {"file_bytes": 4096, "page_cache": PAGE_CACHE},
+        "quick": {"file_bytes": 65_536, "page_cache": PAGE_CACHE},
+        "full": {"file_bytes": 16_384, "page_cache": PAGE_CACHE},
+    },
+    calibrate=fresh_calibration(WORKLOAD_NAME, "file_bytes", single_key),
+    measure=measure_single_process_s,
 )

@@ -25,6 +25,7 @@ local server's measured CPU per request allows on its cores, whichever is longer
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import subprocess
@@ -35,26 +36,75 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 # Imported here, not in the timed region of the first aiohttp round.
 import aiohttp
 
-from workloads._base import Calibration, Form, Params, TaskGenerator, Workload, WrongAnswer
+from bench.options import Option
+from workloads._base import (
+    Calibration,
+    CalibrationFailed,
+    Environment,
+    Form,
+    Meter,
+    Params,
+    RunContext,
+    TaskGenerator,
+    Workload,
+    WrongAnswer,
+)
 from workloads.http_client import exchange_async, exchange_blocking, exchange_generator
+from workloads.server_cpu import EXTERNAL_REASON, RoundMeter, ServerCpu, unmeasured
 
+WORKLOAD_NAME = "http_fetch"
 CLIENTS = ("minimal", "idiomatic")
 #: Every form gives up on one request after this long (a hung server fails the
 #: case after one request's timeout, not the whole case's).
 REQUEST_TIMEOUT_S = 30.0
 
 
-class UnreachableURL(RuntimeError):
+class UnreachableURL(CalibrationFailed):
     """The URL to fetch failed before any timing: names the URL and the cause."""
 
 
 def local_url(base: str, latency_s: float, body_bytes: int) -> str:
     """Build the local server's URL for a latency and body size."""
     return f"{base.rstrip('/')}/delay/{round(latency_s * 1000)}/bytes/{body_bytes}"
+
+
+def parse_url(text: str) -> str:
+    """Check ``--http-url``: an http:// URL with a host and a valid port, nothing to percent-encode."""
+    parts = urlsplit(text)
+    if parts.scheme != "http" or not parts.hostname:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an http:// URL (the minimal client, which every model can run, speaks plain HTTP)"
+        )
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        raise argparse.ArgumentTypeError(f"{text!r} contains a space or a control character; percent-encode it")
+    try:
+        parts.port  # noqa: B018 (parsing the port is the check)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} has no valid port: give a number from 1 to 65535") from None
+    if parts.port == 0:
+        raise argparse.ArgumentTypeError(f"{text!r} has no valid port: give a number from 1 to 65535")
+    return text
+
+
+def parse_workers(text: str) -> int:
+    """Check ``--http-server-workers``: a whole number from 1 to 64."""
+    if not text.isdigit() or not 1 <= int(text) <= 64:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a worker count; give a whole number from 1 to 64")
+    return int(text)
+
+
+HTTP_URL = Option("--http-url", "fetch this URL instead of the local server", metavar="URL", parse=parse_url)
+SERVER_WORKERS = Option(
+    "--http-server-workers",
+    "worker processes of the local HTTP server (default: one per core, at most 8)",
+    metavar="N",
+    parse=parse_workers,
+)
 
 
 def _client(params: Params) -> str:
@@ -175,6 +225,12 @@ def check(results: list[Any], n_tasks: int, params: Params) -> None:
             raise WrongAnswer(f"http_fetch: task {i} read {n_bytes} bytes, expected {expected}")
 
 
+def url_facts(calibration: Calibration, workload: str, url: str) -> Mapping[str, Any]:
+    """What ``workload``'s calibration measured of ``url`` (empty if nothing)."""
+    found: Mapping[str, Any] = calibration.of(workload).get(url) or {}
+    return found
+
+
 def ideal_s(n_tasks: int, params: Params, calibration: Calibration) -> float | None:
     """The wall time no model can beat: the longer of two lower bounds.
 
@@ -183,19 +239,107 @@ def ideal_s(n_tasks: int, params: Params, calibration: Calibration) -> float | N
     requests spread over the cores it can use, min(workers, cores). A server given
     by URL has no CPU figure, so its ideal is one request.
     """
-    one = calibration.request_s.get(params["url"])
+    found = url_facts(calibration, WORKLOAD_NAME, params["url"])
+    one = found.get("request_s")
     if one is None:
         return None
-    per_request = calibration.server_cpu_per_request_s.get(params["url"])
-    if per_request is None or not calibration.server_workers:
-        return one
-    cores = max(1, min(calibration.server_workers, calibration.cpu_count))
-    return max(one, n_tasks * per_request / cores)
+    per_request = found.get("server_cpu_per_request_s")
+    workers = found.get("server_workers")
+    if per_request is None or not workers:
+        return float(one)
+    cores = max(1, min(workers, calibration.cpu_count))
+    return max(float(one), n_tasks * per_request / cores)
 
 
 def task_s(n_tasks: int, params: Params, calibration: Calibration) -> float:
     """One request alone."""
-    return calibration.request_s.get(params["url"], float(params.get("latency_s") or 0.0))
+    one = url_facts(calibration, WORKLOAD_NAME, params["url"]).get("request_s")
+    return float(one if one is not None else params.get("latency_s") or 0.0)
+
+
+# -- the run: the local server, the URL, calibration and the server's CPU --------------
+
+
+def local_server_facts(context: RunContext) -> Mapping[str, Any] | None:
+    """The local server's facts (base, pid, workers), or None when the run has none."""
+    return context.facts.get(LOCAL_SERVER_KEY)
+
+
+def resolve(params: Params, context: RunContext) -> Params:
+    """Set ``url``: the user's URL (latency and body size then unknown), else the local server's.
+
+    The one place the local URL is built: calibration and every case resolve here,
+    so the URL an ideal was measured for is the URL the case fetches.
+    """
+    user_url = context.options.get(HTTP_URL.dest)
+    if user_url:
+        return {**params, "url": user_url, "latency_s": None, "body_bytes": None}
+    server = local_server_facts(context)
+    if server is None:
+        raise RuntimeError(f"{WORKLOAD_NAME} needs the local server or {HTTP_URL.flag}")
+    return {**params, "url": local_url(server["base"], params["latency_s"], params["body_bytes"])}
+
+
+def calibrate_url(url: str, context: RunContext, local: bool) -> dict[str, Any]:
+    """Measure ``url``: one request's time, its body's size, and the local server's CPU per request.
+
+    The server's CPU is measured only when ``local`` (a server given by URL runs
+    elsewhere). Raises :class:`UnreachableURL` naming a URL that fails.
+    """
+    from workloads import http_calibrate
+
+    server = local_server_facts(context) if local else None
+    found = http_calibrate.calibrate_url(url, server["pid"] if server else None)
+    return {
+        "request_s": found.request_s,
+        "body_bytes": found.body_bytes,
+        "server_cpu_per_request_s": found.server_cpu_per_request_s,
+        "server_workers": server["workers"] if server else None,
+    }
+
+
+def calibrate(params: Params, context: RunContext) -> Mapping[str, Any]:
+    """The URL's facts, keyed by the URL (see :func:`calibrate_url`)."""
+    return {params["url"]: calibrate_url(params["url"], context, local=not context.options.get(HTTP_URL.dest))}
+
+
+def recorded(params: Params, calibration: Calibration) -> Mapping[str, Any]:
+    """For a server given by URL, the body size calibration saw (the check holds each response to its own)."""
+    if params.get("body_bytes") is not None:
+        return {}
+    return {"body_bytes": url_facts(calibration, WORKLOAD_NAME, params["url"]).get("body_bytes")}
+
+
+@dataclass
+class ServerMeter:
+    """The local server's CPU over every round; a server given by URL is recorded as unmeasured, with the reason."""
+
+    rounds: RoundMeter | None
+    workers: int | None
+
+    def before(self) -> None:
+        """Read the server's CPU before a round."""
+        if self.rounds is not None:
+            self.rounds.before()
+
+    def after(self) -> None:
+        """Read it again after the round."""
+        if self.rounds is not None:
+            self.rounds.after()
+
+    def extra_info(self) -> Mapping[str, Any]:
+        """The server's figures over the rounds (``server_cpu_s``, ``server_busy_share``, ...)."""
+        if self.rounds is None:
+            return unmeasured(EXTERNAL_REASON)
+        return self.rounds.extra_info(self.workers)
+
+
+def meter(params: Params, context: RunContext) -> Meter:
+    """A meter of the local server's CPU, or an unmeasured one for a server given by URL."""
+    server = None if context.options.get(HTTP_URL.dest) else local_server_facts(context)
+    if server is None:
+        return ServerMeter(None, None)
+    return ServerMeter(RoundMeter(ServerCpu(server["pid"])), server["workers"])
 
 
 # -- the local server --------------------------------------------------------------
@@ -252,8 +396,27 @@ def local_server(workers: int | None = None, start_timeout_s: float = 30.0) -> I
             proc.stdout.close()
 
 
+#: The key of the local server's facts in a run's environment.
+LOCAL_SERVER_KEY = "local_http_server"
+
+
+@contextmanager
+def _serve(options: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    with local_server(options.get(SERVER_WORKERS.dest)) as server:
+        yield {"base": server.base, "pid": server.pid, "workers": server.workers}
+
+
+#: The local server, shared by every workload that names it: started once per run.
+LOCAL_SERVER = Environment(LOCAL_SERVER_KEY, _serve)
+
+
+def environment(options: Mapping[str, Any]) -> Environment | None:
+    """The local server, unless the user gave a URL."""
+    return None if options.get(HTTP_URL.dest) else LOCAL_SERVER
+
+
 WORKLOAD = Workload(
-    name="http_fetch",
+    name=WORKLOAD_NAME,
     summary="N concurrent HTTP GETs (a minimal client in every form, or urlopen / aiohttp)",
     blocking=fetch_blocking,
     coroutine=fetch_async,
@@ -263,4 +426,15 @@ WORKLOAD = Workload(
     task_s=task_s,
     describe=describe,
     fds_per_task=1,
+    params={
+        "smoke": {"latency_s": 0.01, "body_bytes": 1024, "client": CLIENTS},
+        "quick": {"latency_s": 0.05, "body_bytes": 16_384, "client": CLIENTS},
+        "full": {"latency_s": 0.05, "body_bytes": 65_536, "client": CLIENTS},
+    },
+    options=(HTTP_URL, SERVER_WORKERS),
+    environment=environment,
+    resolve=resolve,
+    calibrate=calibrate,
+    recorded=recorded,
+    meter=meter,
 )

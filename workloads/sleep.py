@@ -57,4 +57,5 @@ WORKLOAD = Workload(
     check=check,
     ideal_s=ideal_s,
     task_s=task_s,
+    params={"smoke": {"sleep_s": 0.01}, "quick": {"sleep_s": 0.05}, "full": {"sleep_s": 0.1}},
 )

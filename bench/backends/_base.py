@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from types import TracebackType
 from typing import Any, ClassVar
 
+from bench.options import Option
 from workloads import Form
 
 Task = Callable[[int], Any]
@@ -72,3 +74,48 @@ class Backend:
     def run(self, task: Task, n_tasks: int) -> list[Any]:
         """Run ``task(0) .. task(n_tasks - 1)`` to completion; return the results."""
         raise NotImplementedError
+
+    # -- session --
+    # What a model needs around a whole session, with defaults that need nothing:
+    # its own command-line options, a check before the run, something entered once
+    # per session (a cluster), and what that adds to the machine facts and cores.
+
+    #: Options this model adds to ``python -m bench`` (``--dask-scheduler``); their
+    #: values reach :meth:`preflight` and :meth:`session` by ``Option.dest``.
+    options: ClassVar[tuple[Option, ...]] = ()
+    #: What :meth:`session` yielded, set on every instance by :meth:`for_session`.
+    session_state: Any = None
+
+    @classmethod
+    def preflight(cls, options: Mapping[str, Any]) -> str | None:
+        """Why this model cannot run with ``options`` (an unreachable scheduler), or None.
+
+        Called by the runner before any session; a string ends the run (exit 2) with it.
+        """
+        return None
+
+    @classmethod
+    def session(cls, options: Mapping[str, Any]) -> AbstractContextManager[Any]:
+        """A context the session enters once, before any case (a cluster); it yields the session's state."""
+        return nullcontext(None)
+
+    @classmethod
+    def for_session(cls, variant: str | None, state: Any) -> Backend:
+        """The backend of one case in a session whose :meth:`session` yielded ``state``.
+
+        By default ``cls(variant)`` with ``session_state`` set; a model whose
+        constructor needs the state overrides this.
+        """
+        backend = cls(variant)
+        backend.session_state = state
+        return backend
+
+    @classmethod
+    def machine_info(cls, state: Any) -> Mapping[str, Any]:
+        """Facts merged into the session's ``machine_info`` (a cluster's workers and cores)."""
+        return {}
+
+    @classmethod
+    def cores(cls, state: Any) -> int | None:
+        """The cores this model can use, which ideals then count; None: the machine's."""
+        return None

@@ -1,0 +1,73 @@
+"""The session description: everything one backend's session needs, in one JSON file.
+
+The runner writes ``<run>/logs/<backend>.<i>.session.json`` and starts
+``python -m bench.session --session FILE``; the session (and its pytest plugin,
+``bench.plugin``) reads every setting from it, so an option is declared once, on
+the command line of ``python -m bench``, and never parsed again. A session can also
+run alone, for tests: :func:`write_description` makes a file with defaults.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.results_format import FORMAT_KEY, FORMAT_VERSION
+
+#: The suffix of a session description beside the session's log.
+SUFFIX = ".session.json"
+
+
+@dataclass(frozen=True)
+class SessionDescription:
+    """One session: which backend, profile and selection, and what the run learnt before it.
+
+    ``selection`` holds built-in workload and micro-cost names and user workload
+    specs (a file's absolute path, or ``module:attribute``). ``workload_options``
+    and ``backend_options`` are the values of the options the workloads and this
+    backend declare, by dest. ``environment`` maps an environment's key to the facts
+    it yielded (a local server's base URL, pid, workers); a workload whose
+    environment is missing there gets one started by the session itself.
+    ``calibration`` is the run's calibration file (None: the session calibrates).
+    ``outcomes`` is where each case's outcome is written as it is known.
+    """
+
+    backend: str
+    profile: str
+    selection: tuple[str, ...]
+    workload_options: Mapping[str, Any] = field(default_factory=dict)
+    backend_options: Mapping[str, Any] = field(default_factory=dict)
+    environment: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    calibration: str | None = None
+    outcomes: str | None = None
+    process_index: int = 0
+    processes: int = 1
+    case_timeout_s: float | None = None
+    runner_pid: int | None = None
+
+
+def save(description: SessionDescription, path: Path) -> None:
+    """Write ``description`` to ``path`` as JSON."""
+    data = {FORMAT_KEY: FORMAT_VERSION, **asdict(description)}
+    path.write_text(json.dumps(data, indent=2))
+
+
+def load(path: Path) -> SessionDescription:
+    """Read a description written by :func:`save`; raise ValueError naming the file when it is not one."""
+    try:
+        data = json.loads(path.read_text())
+        data.pop(FORMAT_KEY, None)
+        data["selection"] = tuple(data["selection"])
+        return SessionDescription(**data)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path} is not a session description ({type(exc).__name__}: {exc})") from None
+
+
+def write_description(path: Path, backend: str, profile: str, selection: list[str] | str, **settings: Any) -> Path:
+    """Write a description for a session run alone (tests): the rest defaults, so the session calibrates itself."""
+    names = selection.split(",") if isinstance(selection, str) else selection
+    save(SessionDescription(backend=backend, profile=profile, selection=tuple(names), **settings), path)
+    return path
