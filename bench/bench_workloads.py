@@ -22,6 +22,4 @@ def bench_workload(
     backend_session: BackendSession,
 ) -> None:
     """Time N tasks of one workload on one backend; every round's answer is checked."""
-    run_case(
-        workload_case, benchmark, profile, calibration, run_context, backend_session.state, backend_session.cores
-    )
+    run_case(workload_case, benchmark, profile, calibration, run_context, backend_session.state, backend_session.cores)

@@ -25,8 +25,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from workloads._base import Calibration, Form, Params, RunContext, TaskGenerator, Workload, WrongAnswer
-from workloads.http_fetch import LOCAL_SERVER, SERVER_WORKERS, calibrate_url, local_server_facts, url_facts
 from workloads.http_client import exchange_async, exchange_blocking, exchange_generator
+from workloads.http_fetch import LOCAL_SERVER, SERVER_WORKERS, calibrate_url, local_server_facts, url_facts
 from workloads.json_document import document, summarise
 
 WORKLOAD_NAME = "fetch_parse"
