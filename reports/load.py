@@ -493,7 +493,9 @@ def add_case_columns(frame: pd.DataFrame) -> pd.DataFrame:
         ]
         keyed = rows.assign(config=frame.loc[rows.index, "config"])
         groups = keyed.groupby(["label", "config", "n_tasks"], dropna=False)
-        varying = [p for p in per_backend if p in SERIES_PARAMS or bool((groups[p].nunique(dropna=False) > 1).any())]
+        varying = [
+            p for p in per_backend if p in SERIES_PARAMS or bool((groups[p].nunique(dropna=False) > 1).any())
+        ]
         if varying:
             suffixes = [
                 ", ".join(_series_part(p, v) for p, v in zip(varying, values, strict=True) if pd.notna(v))
