@@ -30,7 +30,9 @@ import psutil
 import pytest
 
 from bench import runner
+from bench.description import write_description
 from bench.profiles import PROFILES
+from workloads import WORKLOADS
 
 REPO = Path(__file__).resolve().parent.parent
 #: Every run of this module is bounded; a test that waits longer has failed.
@@ -115,7 +117,7 @@ def _first_round_delay_s() -> float:
     """
     # The full profile: sequential's n100 (100 x 0.1 s) is within its rounds' limit.
     full = PROFILES["full"]
-    round_s = 100 * full.workloads["sleep"]["sleep_s"]
+    round_s = 100 * WORKLOADS["sleep"].profile_params("full")["sleep_s"]
     assert round_s <= full.max_round_s
     warmup_s = 0.0 if round_s >= full.long_round_s else round_s
     return warmup_s + round_s / 2
@@ -164,9 +166,10 @@ def test_a_session_stopped_for_its_timeout_in_a_first_timed_round_keeps_complete
     # here it is called at a known moment rather than after a profile's long timeout.
     json_path, outcomes_path = tmp_path / "sequential.json", tmp_path / "logs" / "sequential.outcomes.json"
     outcomes_path.parent.mkdir()
-    command = [sys.executable, "-m", "bench.session", "--backend", "sequential", "--profile", "full",
-               "--workloads", "sleep", "--benchmark-json", str(json_path),
-               "--outcomes", str(outcomes_path), "-q"]  # fmt: skip
+    session = write_description(outcomes_path.parent / "sequential.session.json", "sequential", "full", "sleep",
+                                outcomes=str(outcomes_path))
+    command = [sys.executable, "-m", "bench.session", "--session", str(session),
+               "--benchmark-json", str(json_path), "-q"]  # fmt: skip
     with (tmp_path / "session.log").open("wb") as log:
         proc = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
@@ -187,9 +190,10 @@ def test_an_interrupt_while_a_session_saves_does_not_lose_its_json(tmp_path: Pat
     # the CPU from a subprocess at that point); an interrupt then must not lose it.
     json_path, outcomes_path = tmp_path / "threads.json", tmp_path / "logs" / "threads.outcomes.json"
     outcomes_path.parent.mkdir()
-    command = [sys.executable, "-m", "bench.session", "--backend", "threads", "--profile", "smoke",
-               "--workloads", "sleep", "--benchmark-json", str(json_path),
-               "--outcomes", str(outcomes_path), "-q"]  # fmt: skip
+    session = write_description(outcomes_path.parent / "threads.session.json", "threads", "smoke", "sleep",
+                                outcomes=str(outcomes_path))
+    command = [sys.executable, "-m", "bench.session", "--session", str(session),
+               "--benchmark-json", str(json_path), "-q"]  # fmt: skip
     with (tmp_path / "session.log").open("wb") as log:
         proc = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:

@@ -277,16 +277,13 @@ def test_ideal_is_the_longer_of_one_request_and_the_servers_cpu_on_its_cores() -
     url = "http://127.0.0.1:1/delay/50/bytes/10"
     calibration = Calibration(
         cpu_count=2,
-        request_s={url: 0.05},
-        server_cpu_per_request_s={url: 0.001},
-        server_pid=1,
-        server_workers=4,
+        entries={"http_fetch": {url: {"request_s": 0.05, "server_cpu_per_request_s": 0.001, "server_workers": 4}}},
     )
     params = {"url": url}
     assert http_fetch.ideal_s(1, params, calibration) == pytest.approx(0.05)
     assert http_fetch.ideal_s(100, params, calibration) == pytest.approx(0.05)  # 100 x 1 ms / 2 cores = 50 ms
     assert http_fetch.ideal_s(1000, params, calibration) == pytest.approx(0.5)  # workers capped at the 2 cores
-    external = Calibration(cpu_count=2, request_s={url: 0.05})
+    external = Calibration(cpu_count=2, entries={"http_fetch": {url: {"request_s": 0.05}}})
     assert http_fetch.ideal_s(1000, params, external) == pytest.approx(0.05)
 
 

@@ -20,7 +20,7 @@ import pytest
 
 from bench import machine, matrix, runner
 from bench.interpreter import Interpreter, _requirement_name, required_distributions
-from conftest import isolation_facts, thread_starter_module
+from bench.plugin import isolation_facts, thread_starter_module
 from reports.__main__ import main as reports_main
 from reports.claims import check_claims, claims_markdown, threads_do_not_parallelise_python
 from reports.compare import fingerprint, interpreter_of, label_runs
@@ -51,7 +51,7 @@ def bench(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
 
 # --- gevent isolation on every Python ---------------------------------------------------------
 
-_FACTS = "import json, conftest; print(json.dumps(conftest.isolation_facts()))"
+_FACTS = "import json, bench.plugin; print(json.dumps(bench.plugin.isolation_facts()))"
 
 
 @pytest.mark.parametrize("patched", [False, True])

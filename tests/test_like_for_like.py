@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -206,14 +207,15 @@ def test_the_memory_case_records_three_fresh_holds() -> None:
 
 @pytest.mark.parametrize(("n", "waves"), [(1, 1), (2, 1), (3, 2), (4, 2), (5, 3)])
 def test_cpu_spin_ideal_is_whole_waves_of_tasks_on_the_cores(n: int, waves: int) -> None:
-    calibration = Calibration(cpu_count=2, single_process_s={"1000": 1.0}, request_s={}, body_bytes={})
+    calibration = Calibration(cpu_count=2, entries={"cpu_spin": {"1000": 1.0}})
     ideal = cpu_spin.ideal_s(n, {"work_units": 1000}, calibration)
     assert ideal == pytest.approx(waves / n)
 
 
 def test_cpu_spin_is_calibrated_in_a_fresh_interpreter(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cpu_spin, "measure_single_process_s", lambda units: pytest.fail("timed in this process"))
-    seconds = calibrate.single_process_s_fresh(20_000)
+    in_process = replace(WORKLOADS["cpu_spin"], measure=lambda units: pytest.fail("timed in this process"))
+    monkeypatch.setitem(WORKLOADS, "cpu_spin", in_process)
+    seconds = calibrate.fresh_measure("cpu_spin", 20_000)
     assert 0 < seconds < 10
 
 
@@ -222,7 +224,7 @@ def test_calibrate_refuses_bad_input_in_one_line() -> None:
         [sys.executable, "-m", "bench.calibrate", "cpu_spin", "lots"], capture_output=True, text=True, check=False
     )
     assert done.returncode == 2
-    assert done.stderr.count("\n") == 1 and "WORK_UNITS" in done.stderr and "Traceback" not in done.stderr
+    assert done.stderr.count("\n") == 1 and "SIZE" in done.stderr and "Traceback" not in done.stderr
 
 
 # -- pool size as a parameter ------------------------------------------------------------

@@ -20,6 +20,7 @@ import pytest
 
 from bench import bare_loops
 from bench.backends import BACKENDS
+from bench.description import write_description
 from bench.micro import (
     IPC_CHANNELS,
     MICROS,
@@ -342,10 +343,10 @@ def smoke_sessions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
     results: dict[str, tuple[int, list[Any], Any]] = {}
     for backend in ("processes", "threads", "gevent"):
         outcomes, data = out / f"{backend}.outcomes.json", out / f"{backend}.json"
+        session = write_description(out / f"{backend}.session.json", backend, "smoke", list(MICROS),
+                                    outcomes=str(outcomes), case_timeout_s=120)
         done = subprocess.run(
-            [sys.executable, "-m", "bench.session", "--backend", backend, "--profile", "smoke",
-             "--workloads", ",".join(MICROS), "--outcomes", str(outcomes), "--benchmark-json", str(data),
-             "--timeout", "120", "-q"],
+            [sys.executable, "-m", "bench.session", "--session", str(session), "--benchmark-json", str(data), "-q"],
             cwd=ROOT, capture_output=True, text=True, timeout=180,
         )  # fmt: skip
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

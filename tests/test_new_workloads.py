@@ -44,14 +44,14 @@ def test_cpu_release_check_catches_a_lost_task() -> None:
 @pytest.mark.parametrize("profile", sorted(PROFILES))
 def test_cpu_release_slices_are_large_enough_to_release_the_gil(profile: str) -> None:
     chosen = PROFILES[profile]
-    total = chosen.workloads["cpu_release"]["total_bytes"]
+    total = cpu_release.WORKLOAD.profile_params(profile)["total_bytes"]
     assert total // max(chosen.n_tasks) > cpu_release.GIL_RELEASE_BYTES
 
 
 @pytest.mark.parametrize(("n", "waves"), [(1, 1), (2, 1), (3, 2), (10, 5)])
 def test_cpu_release_ideal_is_whole_waves_on_the_cores(n: int, waves: int) -> None:
     params = {"total_bytes": 1024}
-    calibration = Calibration(cpu_count=2, single_process_s={cpu_release.single_key(params): 1.0})
+    calibration = Calibration(cpu_count=2, entries={"cpu_release": {cpu_release.single_key(params): 1.0}})
     assert cpu_release.ideal_s(n, params, calibration) == pytest.approx(waves / n)
 
 
@@ -140,9 +140,12 @@ def test_fetch_parse_ideal_grows_with_the_parses_cpu() -> None:
     params = {"body_bytes": 4096, "url": "u"}
     calibration = Calibration(
         cpu_count=2,
-        single_process_s={fetch_parse.parse_key(params): 0.001},
-        request_s={"u": 0.05},
-        server_cpu_per_request_s={"u": 0.001},
+        entries={
+            "fetch_parse": {
+                fetch_parse.parse_key(params): 0.001,
+                "u": {"request_s": 0.05, "server_cpu_per_request_s": 0.001},
+            }
+        },
     )
     assert fetch_parse.ideal_s(1, params, calibration) == pytest.approx(0.051)
     # 1000 requests and parses of 2 ms of CPU on 2 cores: 1 s, far over one request.
