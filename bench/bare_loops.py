@@ -316,8 +316,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _usage_error(str(exc))
         if not harness:
             return _usage_error(
-                f"{args.compare} holds no micro-cost results; make some with e.g. python -m bench.session "
-                "--backend threads --workloads spawn,switch,ipc,memory --benchmark-json DIR/threads.json"
+                f"{args.compare} holds no micro-cost results; make a run with some, e.g. python -m bench "
+                "--backends threads --workloads spawn,switch,ipc,memory"
             )
         if profile is None and len(profiles) > 1:
             return _usage_error(f"{args.compare} mixes profiles {sorted(profiles)}; choose one with --profile")

@@ -16,7 +16,7 @@ Every row names its ``mechanism`` (what one operation goes through), and the two
 and two-process cases run at an explicit CPU ``placement`` (:data:`PLACEMENTS`).
 
 This package's surface is the case list (:func:`micro_cases`, imported by the
-conftest of every session, so it stays free of heavy imports). Its own imports are
+plugin of every session, so it stays free of heavy imports). Its own imports are
 the standard library's only: every ``spawn`` child of the micro-costs imports this
 package before its target, and that import is part of what ``spawn`` and
 ``memory`` measure, so the profiles (and the workloads they name) load lazily.
