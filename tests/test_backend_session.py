@@ -25,7 +25,7 @@ from bench.backends import BACKENDS
 
 REPO = Path(__file__).resolve().parent.parent
 
-MODULE = '''
+MODULE = """
 from contextlib import contextmanager
 
 from bench.backends import Backend
@@ -70,7 +70,7 @@ class Throwaway(Backend):
 
     def run(self, task, n_tasks):
         return [task(i) for i in range(n_tasks)]
-'''
+"""
 
 REGISTRY_LINE = """
 from bench.backends import BACKENDS

@@ -23,7 +23,7 @@ from bench.description import write_description
 REPO = Path(__file__).resolve().parent.parent
 
 #: Two workloads sharing one environment (by key), an option, a calibration and an ideal.
-MODULE = '''
+MODULE = """
 import os
 from contextlib import contextmanager
 
@@ -68,7 +68,7 @@ def make(name):
 
 
 FIRST, SECOND = make("throwaway_a"), make("throwaway_b")
-'''
+"""
 
 #: The registry lines, run in every interpreter started with the directory on PYTHONPATH.
 REGISTRY_LINES = """

@@ -24,6 +24,7 @@ from typing import Any
 
 from workloads._base import Calibration, Params, TaskGenerator, Workload, WrongAnswer, fresh_calibration
 
+WORKLOAD_NAME = "cpu_release"
 #: hashlib releases the GIL for buffers longer than this.
 GIL_RELEASE_BYTES = 2047
 
@@ -33,9 +34,6 @@ def buffer(total_bytes: int) -> bytes:
     """The deterministic bytes the tasks hash (made once per size and process)."""
     # Pseudo-random, not periodic: no two tasks' slices are alike, so a swapped answer shows.
     return random.Random(total_bytes).randbytes(total_bytes)
-
-
-WORKLOAD_NAME = "cpu_release"
 
 
 def _bounds(i: int, n_tasks: int, total_bytes: int) -> tuple[int, int]:

@@ -33,10 +33,8 @@ from typing import Any
 
 from workloads._base import Calibration, Form, Params, Workload, WrongAnswer, fresh_calibration
 
-PAGE_CACHE = "warm"
-
-
 WORKLOAD_NAME = "file_io"
+PAGE_CACHE = "warm"
 
 
 def content(i: int, size: int) -> bytes:
