@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from workloads import Form
+
+if TYPE_CHECKING:
+    from bench.micro.hooks import MicroHooks
 
 Task = Callable[[int], Any]
 
@@ -72,3 +75,18 @@ class Backend:
     def run(self, task: Task, n_tasks: int) -> list[Any]:
         """Run ``task(0) .. task(n_tasks - 1)`` to completion; return the results."""
         raise NotImplementedError
+
+    # -- micro-cost hooks --
+
+    @classmethod
+    def micro_hooks(cls) -> MicroHooks:
+        """What the micro-costs (spawn, switch, ipc, memory) run on this model; see :mod:`bench.micro.hooks`.
+
+        A model states its loops, mechanisms and sizes here, in its own module; a
+        micro-cost it leaves out is skipped with a reason naming the model and the
+        missing hook. The default states none. Called once per process; keep the
+        model's library imports inside the functions a hook names.
+        """
+        from bench.micro.hooks import MicroHooks
+
+        return MicroHooks()
