@@ -23,12 +23,12 @@ import greenlet
 from bench.backends._base import Backend, Task
 from bench.backends._reactor import Reactor
 from bench.backends._skips import NOT_IPC
-from bench.micro import MicroCase
+from bench.micro import MicroCase, switch_common
 from bench.micro._children import ran
 from bench.micro._held import Holder, ballast_bytes
 from bench.micro._loop import Loop, counted
 from bench.micro.hooks import MemoryHook, MicroHooks, MicroLoop, PerProfile, Skip
-from bench.micro.switch_common import common_loop, ping_task, pipes, pong_task, switch_loop
+from bench.micro.switch_common import common_loop, pipes, switch_loop
 from workloads import Form
 from workloads._base import Readable, Wait, drive
 
@@ -128,7 +128,9 @@ def switch_pipes(case: MicroCase, k: int) -> Iterator[Loop]:
         with pipes() as (to_pong_r, to_pong_w, to_ping_r, to_ping_w):
 
             def task(i: int) -> Generator[Readable, None, int]:
-                return ping_task(k // 2, to_pong_w, to_ping_r) if i == 0 else pong_task(to_pong_r, to_ping_w)
+                if i == 0:
+                    return switch_common.ping_task(k // 2, to_pong_w, to_ping_r)
+                return switch_common.pong_task(to_pong_r, to_ping_w)
 
             yield common_loop(lambda: int(hub.run(task, 2)[0]), k, "greenlet")
     finally:
