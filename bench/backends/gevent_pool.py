@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import gevent
-
 from bench.backends._base import Backend, Task
 from workloads import Form
 
@@ -21,8 +19,12 @@ class Gevent(Backend):
     name = "gevent"
     form = Form.BLOCKING
     summary = "gevent.spawn + joinall over the blocking form, monkey-patched"
+    colour = "#2ca02c"
+    packages = ("gevent",)
 
     def run(self, task: Task, n_tasks: int) -> list[Any]:
+        import gevent
+
         greenlets = [gevent.spawn(task, i) for i in range(n_tasks)]
         gevent.joinall(greenlets, raise_error=True)
         return [glet.value for glet in greenlets]
