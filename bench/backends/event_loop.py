@@ -80,6 +80,7 @@ class Asyncio(Backend):
     name = "asyncio"
     form = Form.COROUTINE
     summary = "asyncio event loop: gather all coroutines"
+    colour = "#9467bd"
 
     def __init__(self, variant: str | None = None) -> None:
         super().__init__(variant)
@@ -115,6 +116,9 @@ class Uvloop(Asyncio):
 
     name = "uvloop"
     summary = "asyncio on uvloop (libuv): gather all coroutines"
+    colour = "#e377c2"
+    requires = ("uvloop",)
+    packages = ("uvloop",)
 
     def new_loop(self) -> asyncio.AbstractEventLoop:
         return _new_uvloop()

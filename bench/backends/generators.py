@@ -177,6 +177,7 @@ class Generators(Backend):
     name = "generators"
     form = Form.GENERATOR
     summary = "yield/send coroutines under a small scheduler (sleep deadlines, socket readiness)"
+    colour = "#8c564b"
 
     def __init__(self, variant: str | None = None) -> None:
         super().__init__(variant)

@@ -175,6 +175,8 @@ class Gevent(Backend):
     name = "gevent"
     form = Form.BLOCKING
     summary = "gevent.spawn + joinall over the blocking form, monkey-patched"
+    colour = "#2ca02c"
+    packages = ("gevent",)
 
     def __init__(self, variant: str | None = None) -> None:
         import gevent

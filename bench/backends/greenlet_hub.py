@@ -179,6 +179,8 @@ class Greenlet(Backend):
     name = "greenlet"
     form = Form.GENERATOR
     summary = "raw greenlet.switch() tasks under a small hub (sleep deadlines, socket readiness)"
+    colour = "#bcbd22"
+    packages = ("greenlet",)
 
     def __init__(self, variant: str | None = None) -> None:
         super().__init__(variant)

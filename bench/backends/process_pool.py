@@ -68,6 +68,7 @@ class ProcessPool(Backend):
     name = "process_pool"
     form = Form.BLOCKING
     summary = "ProcessPoolExecutor (one worker per core, and [all]: one per task; chunked map): submit all, wait"
+    colour = "#ff7f0e"
 
     def __init__(self, variant: str | None = None) -> None:
         super().__init__(variant)

@@ -44,6 +44,7 @@ class Processes(Backend):
     name = "processes"
     form = Form.BLOCKING
     summary = "multiprocessing.Process per task (start method as variant): start all, join all"
+    colour = "#d62728"
 
     def __init__(self, variant: str | None = None) -> None:
         super().__init__(variant or default_start_method())

@@ -34,6 +34,8 @@ class Sequential(Backend):
     name = "sequential"
     form = Form.BLOCKING
     summary = "one task after another (the baseline)"
+    colour = "#7f7f7f"
+    baseline = True
 
     def capacity(self, n_tasks: int) -> int | None:
         return 1

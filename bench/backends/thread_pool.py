@@ -53,6 +53,7 @@ class ThreadPool(Backend):
     name = "thread_pool"
     form = Form.BLOCKING
     summary = "ThreadPoolExecutor (default size, and [all]: one thread per task): submit all, wait"
+    colour = "#17becf"
 
     def __init__(self, variant: str | None = None) -> None:
         super().__init__(variant)

@@ -277,6 +277,7 @@ class Threads(Backend):
     name = "threads"
     form = Form.BLOCKING
     summary = "threading.Thread per task: start all, join all"
+    colour = "#1f77b4"
 
     def run(self, task: Task, n_tasks: int) -> list[Any]:
         return run_in_threads(task, n_tasks)
