@@ -23,6 +23,7 @@ BACKENDS: dict[str, str] = {
     "gevent": "bench.backends.gevent_pool:Gevent",
     "asyncio": "bench.backends.event_loop:Asyncio",
     "uvloop": "bench.backends.event_loop:Uvloop",
+    "trio": "bench.backends.trio_nursery:Trio",
 }
 
 
