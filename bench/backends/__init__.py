@@ -24,6 +24,7 @@ BACKENDS: dict[str, str] = {
     "asyncio": "bench.backends.event_loop:Asyncio",
     "uvloop": "bench.backends.event_loop:Uvloop",
     "trio": "bench.backends.trio_nursery:Trio",
+    "joblib": "bench.backends.joblib_loky:Joblib",
 }
 
 
