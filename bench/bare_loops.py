@@ -20,11 +20,11 @@ round: interference from the rest of the machine only ever adds time, so the
 minimum is the loop's own cost most nearly, while the medians (also shown) carry
 whatever else the machine was doing during each run.
 
-gevent's loops run here without gevent's monkey-patching, which happens in one place
-only, ``bench/session.py``, before pytest starts. The gevent micro-costs need no
-patching: ``gevent.spawn``, ``get``, ``gevent.queue.Queue`` and ``gevent.event.Event``
-are gevent's own and run on its hub either way; patching swaps the standard
-library's ``socket``, ``time``, ``threading`` and friends, which these loops do not use.
+A model whose session patches the standard library first (``bench/session.py``) runs
+its loops here unpatched: its micro-cost loops use the model's own calls (its spawn,
+queues and events on its hub), which the patching does not change; it swaps the
+standard library's ``socket``, ``time``, ``threading`` and friends, which these loops
+do not use. Each model's loops are those its module states (:mod:`bench.micro.hooks`).
 """
 
 from __future__ import annotations

@@ -45,6 +45,19 @@ def version_of(package: str) -> str | None:
         return None
 
 
+def model_packages() -> dict[str, str]:
+    """The installed versions of the distributions every registered model declares (``packages``).
+
+    Reads each model's class (a model module imports its optional library only where
+    it runs) and each version from package metadata; a distribution that is not
+    installed is left out.
+    """
+    from bench.backends import BACKENDS, load
+
+    names = sorted({package for backend in BACKENDS for package in load(backend).packages})
+    return {name: version for name in names if (version := version_of(name)) is not None}
+
+
 def gil_enabled() -> bool:
     """Whether this interpreter runs with the GIL now (False on a free-threaded build running without it).
 
@@ -128,6 +141,10 @@ def machine_id() -> str:
 
 def machine_facts() -> dict[str, Any]:
     """Everything a figure needs to say where it was measured."""
+    # The interpreter's state (the GIL on a free-threaded build) is read before the
+    # models' classes are imported to list their packages: importing an extension
+    # module can turn the GIL back on.
+    interpreter = interpreter_facts()
     return {
         "machine_id": machine_id(),
         "cpu_model": cpu_model(),
@@ -138,7 +155,8 @@ def machine_facts() -> dict[str, Any]:
         "gevent_version": version_of("gevent"),
         "greenlet_version": version_of("greenlet"),
         "uvloop_version": version_of("uvloop"),
+        "packages": model_packages(),
         "pytest_benchmark_version": version_of("pytest-benchmark"),
-        **interpreter_facts(),
+        **interpreter,
         "default_start_method": multiprocessing.get_start_method(allow_none=False),
     }

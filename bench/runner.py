@@ -20,7 +20,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -30,7 +30,7 @@ from typing import Any
 import psutil
 
 from bench import calibrate, description
-from bench.backends import load, unavailable
+from bench.backends import BACKENDS, load, unavailable
 from bench.layout import MANIFEST, mark_abandoned, new_run_dir
 from bench.machine import cpu_count, interpreter_facts, machine_id
 from bench.profiles import PROFILES, Profile
@@ -83,6 +83,7 @@ class Manifest:
                 "backend_options": {name: values for name, values in options.backend_options.items() if values},
             },
             "interpreter": interpreter_facts(),
+            "models": models_section(options.backends),
             "started_at": _now(),
             "ended_at": None,
             # Who writes this file: a later run that finds it "running" and this
@@ -104,6 +105,28 @@ class Manifest:
         """Record the run's final status."""
         self.data.update(status=status, error=error, ended_at=_now())
         self.write()
+
+
+def models_section(backends: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """``run.json``'s ``models``: what each model of the run declares, in registry order.
+
+    Reports take the models' order, colours and baseline from here, never from a list
+    of their own. ``order`` is the model's place in the registry, so runs of different
+    subsets of models still agree on it.
+    """
+    chosen = set(backends)
+    section: dict[str, dict[str, Any]] = {}
+    for order, name in enumerate(BACKENDS):
+        if name in chosen:
+            cls = load(name)
+            section[name] = {
+                "order": order,
+                "colour": cls.colour,
+                "summary": cls.summary,
+                "baseline": cls.baseline,
+                "requires": list(cls.requires),
+            }
+    return section
 
 
 def runner_identity() -> dict[str, Any]:

@@ -30,6 +30,7 @@ from reports.frames import (
     wrap,
 )
 from reports.marks import SERVER_BOUND, below_ideal, distance_from_ideal, server_bound
+from reports.models import baseline_colour, baseline_name
 from reports.palette import IDEAL_COLOUR, series_styles
 from reports.units import fmt_ratio, fmt_seconds, tick_formatter
 
@@ -83,7 +84,7 @@ def draw_scaling(ax: Axes, rows: pd.DataFrame, *, show_ideal: bool = True) -> No
 
     `rows` holds one workload configuration. Both axes are logarithmic.
     """
-    styles = series_styles(zip(rows["series"], rows["backend"], strict=True))
+    styles = series_styles(rows)
     for series in ordered_series(rows):
         line = rows[rows["series"] == series].dropna(subset=["n_tasks"]).sort_values("n_tasks")
         style = styles[series]
@@ -147,7 +148,7 @@ def bars_figure(rows: pd.DataFrame) -> Figure:
     """
     n = common_n(rows)
     at = at_n(rows, n).sort_values("median")
-    styles = series_styles(zip(at["series"], at["backend"], strict=True))
+    styles = series_styles(at)
     fig = Figure(figsize=(FIGSIZE[0], 1.6 + 0.45 * len(at)), layout="constrained")
     ax = fig.add_subplot()
     y = np.arange(len(at))
@@ -232,7 +233,7 @@ def heatmap_figure(frame: pd.DataFrame) -> Figure:
     finite = distance[np.isfinite(distance)]
     top = float(finite.max()) if finite.size else 2.0
     # The colours saturate at 10x from ideal, so that 1.0x, 1.5x and 3x stay apart
-    # even when one cell (sequential sleepers) is a hundred times the ideal.
+    # even when one cell (one-at-a-time sleepers) is a hundred times the ideal.
     norm = LogNorm(vmin=1.0, vmax=min(max(top, 2.0), 10.0), clip=True)
     cmap = _ratio_cmap()
     image = ax.imshow(np.ma.masked_invalid(distance), cmap=cmap, norm=norm, aspect="auto")
@@ -274,19 +275,22 @@ def _ratio_cmap() -> Colormap:
 
 
 def speedup_figure(rows: pd.DataFrame) -> Figure | None:
-    """Plot each model's speedup over sequential against n_tasks, log-log.
+    """Plot each model's speedup over the run's baseline model against n_tasks, log-log.
 
-    Speedup is sequential's median / the model's median at the same n_tasks; the
-    dashed line is the ideal speedup (sequential / ideal_s) and the grey line at 1 is
-    sequential itself. Returns None when `rows` has no sequential rows to divide by.
+    Speedup is the baseline's median / the model's median at the same n_tasks; the
+    dashed line is the ideal speedup (baseline / ideal_s) and the line at 1, in the
+    baseline's colour, is the baseline itself. The baseline is the model the run's
+    manifest declares (`reports.models`). Returns None when `rows` has no baseline
+    rows to divide by.
     """
     table = speedups(rows)
-    others = table[table["backend"] != "sequential"]
-    if others.empty:
+    base = baseline_name(table)
+    others = table[~table["model_baseline"].astype(bool)]
+    if base is None or others.empty:
         return None
     fig = Figure(figsize=FIGSIZE, layout="constrained")
     ax = fig.add_subplot()
-    styles = series_styles(zip(others["series"], others["backend"], strict=True))
+    styles = series_styles(others)
     for series in ordered_series(others):
         line = others[others["series"] == series].sort_values("n_tasks")
         style = styles[series]
@@ -300,15 +304,15 @@ def speedup_figure(rows: pd.DataFrame) -> Figure | None:
             label=series,
         )
     _ideal_line(ax, table.dropna(subset=["ideal_speedup"]).groupby("n_tasks")["ideal_speedup"].median())
-    ax.axhline(1.0, color="#7f7f7f", linewidth=1.5, label="sequential (1x)")
+    ax.axhline(1.0, color=baseline_colour(table), linewidth=1.5, label=f"{base} (1x)")
     ax.set_xscale("log")
     ax.set_yscale("log")
     tick_formatter(fmt_ratio, ax.yaxis)
     ax.set_xlabel("tasks (n_tasks), log scale")
-    ax.set_ylabel("speedup over sequential (x), log scale; higher is better")
+    ax.set_ylabel(f"speedup over {base} (x), log scale; higher is better")
     ax.grid(True, which="major", alpha=0.35)
     ax.grid(True, which="minor", alpha=0.12)
     case, config = rows["case"].iloc[0], rows["config"].iloc[0]
-    ax.set_title(wrap(f"{case_title(case, config)}: speedup over sequential vs number of tasks\n{machine_title(rows)}"))
+    ax.set_title(wrap(f"{case_title(case, config)}: speedup over {base} vs number of tasks\n{machine_title(rows)}"))
     legend_outside(ax, title="model")
     return fig

@@ -27,9 +27,9 @@ from reports.errors import ReportInputError, RunDirError
 from reports.frames import case_groups, case_title, slug
 from reports.load import RunData, add_case_columns, benchmark_files, fmt_param, load_run, param_columns
 from reports.markdown import MISSING, table
+from reports.models import MODEL_COLUMNS, ranks, unify_models
 from reports.noise import noise_floor
 from reports.output import check_target, save_figure, staged_dir
-from reports.palette import backend_rank
 from reports.stats import (
     DEFAULT_MIN_EFFECT,
     FASTER,
@@ -189,10 +189,12 @@ def combined_frame(compared: Sequence[Compared]) -> pd.DataFrame:
     """Stack the runs' tidy frames with `run`, `run_order` and `case_key` columns.
 
     `case_key` identifies a case across runs: backend, variant, case, n_tasks and every
-    parameter that is set. `config` and `series` are recomputed over all runs.
+    parameter that is set. `config` and `series` are recomputed over all runs, and a
+    model keeps the order and colour of the first run that has it
+    (`reports.models.unify_models`).
     """
     frames = [c.run.frame.assign(run=c.label, run_order=i, fingerprint=c.fingerprint) for i, c in enumerate(compared)]
-    frame = add_case_columns(pd.concat(frames, ignore_index=True))
+    frame = unify_models(add_case_columns(pd.concat(frames, ignore_index=True)))
     params = param_columns(frame)
     frame["params"] = (
         [
@@ -230,7 +232,20 @@ def _metric(row: Mapping[str, Any]) -> tuple[str, float]:
 
 
 #: Columns of a row that identify its case in the ratio table.
-_CASE_FIELDS = ("run", "run_order", "kind", "case", "config", "series", "backend", "variant", "n_tasks", "params")
+_CASE_FIELDS = (
+    "run",
+    "run_order",
+    "kind",
+    "case",
+    "config",
+    "series",
+    "backend",
+    "variant",
+    "n_tasks",
+    "params",
+    "model_order",
+    "model_colour",
+)
 
 
 def ratio_table(frame: pd.DataFrame, baseline: str, *, min_effect: float = DEFAULT_MIN_EFFECT) -> pd.DataFrame:
@@ -276,10 +291,11 @@ def ratio_table(frame: pd.DataFrame, baseline: str, *, min_effect: float = DEFAU
     if table.empty:
         return table
     # Rows in report order: workloads first, cases as they first appear, models in
-    # their usual order, then n_tasks.
+    # their declared order, then n_tasks.
     cases = list(frame["case"].drop_duplicates())
+    rank = ranks(frame)
     table["_order"] = [
-        (kind != "workload", cases.index(case), config, backend_rank(backend), series, -1 if pd.isna(n) else n)
+        (kind != "workload", cases.index(case), config, rank[backend], series, -1 if pd.isna(n) else n)
         for kind, case, config, backend, series, n in zip(
             table["kind"],
             table["case"],
@@ -355,7 +371,9 @@ def run_compare(
     target = out or default_out(compared)
     with staged_dir(target, "comparison") as staging:
         charts = render_charts(frame, ratios, staging)
-        ratios.drop(columns=["case_key", "run_order"], errors="ignore").to_csv(staging / RATIOS_NAME, index=False)
+        ratios.drop(columns=["case_key", "run_order", *MODEL_COLUMNS], errors="ignore").to_csv(
+            staging / RATIOS_NAME, index=False
+        )
         (staging / INDEX_NAME).write_text(
             index_markdown(compared, frame, ratios, charts, min_effect=min_effect), encoding="utf-8"
         )
@@ -402,9 +420,7 @@ def render_charts(frame: pd.DataFrame, ratios: pd.DataFrame, out: Path) -> list[
         title, base = case_title(case, config), slug(case, config)
         keep(compare_charts.grouped_bars_figure(rows), title, "Models x runs at each n_tasks", f"{base}-bars")
         keep(compare_charts.scaling_runs_figure(rows), title, "Scaling, one panel per run", f"{base}-scaling")
-        keep(
-            compare_charts.normalised_figure(rows), title, "Relative to each run's own sequential", f"{base}-normalised"
-        )
+        keep(compare_charts.normalised_figure(rows), title, "Relative to each run's own baseline", f"{base}-normalised")
     if not ratios.empty:
         for case in ratios["case"].drop_duplicates():
             keep(

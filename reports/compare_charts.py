@@ -15,7 +15,8 @@ from matplotlib.patches import Patch
 
 from reports.charts import draw_scaling, legend_outside, whiskers
 from reports.frames import case_title, machine_title, ordered_series, wrap
-from reports.palette import RUN_HATCHES, RUN_LINESTYLES, RUN_MARKERS, colour, series_styles
+from reports.models import baseline_colour, baseline_name, baseline_rows, colours
+from reports.palette import RUN_HATCHES, RUN_LINESTYLES, RUN_MARKERS, series_styles
 from reports.stats import FASTER, SLOWER
 from reports.units import fmt_ratio, fmt_seconds, tick_formatter
 
@@ -45,6 +46,7 @@ def grouped_bars_figure(rows: pd.DataFrame) -> Figure:
     axes = fig.subplots(len(ns), 1, squeeze=False)[:, 0]
     width = 0.8 / len(runs)
     backends = dict(zip(rows["series"], rows["backend"], strict=True))
+    tints = colours(rows)
     for ax, n in zip(axes, ns, strict=True):
         at = rows[rows["n_tasks"] == n]
         for k, run in enumerate(runs):
@@ -59,7 +61,7 @@ def grouped_bars_figure(rows: pd.DataFrame) -> Figure:
                 width=width * 0.95,
                 yerr=err,
                 capsize=2,
-                color=[colour(backends[s]) for s in present],
+                color=[tints[backends[s]] for s in present],
                 hatch=RUN_HATCHES[k % len(RUN_HATCHES)],
                 edgecolor="white",
                 linewidth=0.5,
@@ -123,25 +125,27 @@ def scaling_runs_figure(rows: pd.DataFrame) -> Figure:
 
 
 def normalised_figure(rows: pd.DataFrame) -> Figure | None:
-    """Plot each model's time relative to its own run's sequential, against n_tasks.
+    """Plot each model's time relative to its own run's baseline model, against n_tasks.
 
-    Dividing by the same run's sequential median at the same n_tasks removes the
-    machine's speed, so runs of different machines compare by shape. Colour is the
-    model, line style and marker the run. None when no run has sequential rows.
+    Dividing by the same run's baseline median at the same n_tasks removes the
+    machine's speed, so runs of different machines compare by shape. Each run's
+    baseline is the one its manifest declares. Colour is the model, line style and
+    marker the run. None when no run has baseline rows.
     """
     runs = _runs(rows)
-    base = rows[rows["backend"] == "sequential"][["run", "n_tasks", "median"]].drop_duplicates(["run", "n_tasks"])
+    base = baseline_rows(rows)[["run", "n_tasks", "median"]].drop_duplicates(["run", "n_tasks"])
     if base.empty:
         return None
-    merged = rows[rows["backend"] != "sequential"].merge(
-        base.rename(columns={"median": "sequential"}), on=["run", "n_tasks"]
+    name = baseline_name(rows)
+    merged = rows[~rows["model_baseline"].astype(bool)].merge(
+        base.rename(columns={"median": "baseline_median"}), on=["run", "n_tasks"]
     )
     if merged.empty:
         return None
-    merged["relative"] = merged["median"] / merged["sequential"]
+    merged["relative"] = merged["median"] / merged["baseline_median"]
     fig = Figure(figsize=(10.0, 5.6), layout="constrained")
     ax = fig.add_subplot()
-    styles = series_styles(zip(merged["series"], merged["backend"], strict=True))
+    styles = series_styles(merged)
     for series in ordered_series(merged):
         for k, run in enumerate(runs):
             line = merged[(merged["series"] == series) & (merged["run"] == run)].sort_values("n_tasks")
@@ -155,16 +159,16 @@ def normalised_figure(rows: pd.DataFrame) -> Figure | None:
                 marker=RUN_MARKERS[k % len(RUN_MARKERS)],
                 markersize=5,
             )
-    ax.axhline(1.0, color="#7f7f7f", linewidth=1.5)
+    ax.axhline(1.0, color=baseline_colour(rows), linewidth=1.5)
     ax.set_xscale("log")
     ax.set_yscale("log")
     tick_formatter(fmt_ratio, ax.yaxis)
     ax.set_xlabel("tasks (n_tasks), log scale")
-    ax.set_ylabel("median / same run's sequential median (x), log scale\nbelow 1: faster than sequential")
+    ax.set_ylabel(f"median / same run's {name} median (x), log scale\nbelow 1: faster than {name}")
     ax.grid(True, which="major", alpha=0.35)
     ax.grid(True, which="minor", alpha=0.12)
     handles = [Line2D([], [], color=styles[s].colour, linewidth=3, label=s) for s in ordered_series(merged)]
-    handles.append(Line2D([], [], color="#7f7f7f", linewidth=1.5, label="sequential (1x)"))
+    handles.append(Line2D([], [], color=baseline_colour(rows), linewidth=1.5, label=f"{name} (1x)"))
     handles += [
         Line2D(
             [],
@@ -178,7 +182,7 @@ def normalised_figure(rows: pd.DataFrame) -> Figure | None:
     ]
     legend_outside(ax, handles=handles, title="model (colour) · run (line)")
     case, config = rows["case"].iloc[0], rows["config"].iloc[0]
-    ax.set_title(wrap(f"{case_title(case, config)}: time relative to each run's own sequential\n{_machines(rows)}"))
+    ax.set_title(wrap(f"{case_title(case, config)}: time relative to each run's own {name}\n{_machines(rows)}"))
     return fig
 
 
@@ -215,7 +219,7 @@ def ratio_figure(ratios: pd.DataFrame) -> Figure:
                 continue
             r = match.iloc[0]
             y = i + (k - (len(runs) - 1) / 2) * step
-            tint = colour(str(r["backend"]))
+            tint = str(r["model_colour"])
             if pd.notna(r["ci_low"]):
                 ax.errorbar(
                     [r["ratio"]],

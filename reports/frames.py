@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from reports.palette import backend_rank
+from reports.models import MODEL_COLUMNS, baseline_rows, ranks, with_models
 
 
 def machine_title(frame: pd.DataFrame) -> str:
@@ -58,14 +58,10 @@ def case_groups(frame: pd.DataFrame, kind: str) -> Iterator[tuple[str, str, pd.D
 
 
 def ordered_series(rows: pd.DataFrame) -> list[str]:
-    """Return the series of `rows` in the usual model order (sequential, threads, ...)."""
+    """Return the series of `rows` in the models' declared order (the registry's), variants by name."""
+    rank = ranks(rows)
     pairs = rows[["series", "backend"]].drop_duplicates()
-    return [
-        s
-        for s, _ in sorted(
-            zip(pairs["series"], pairs["backend"], strict=True), key=lambda p: (backend_rank(p[1]), p[0])
-        )
-    ]
+    return [s for s, _ in sorted(zip(pairs["series"], pairs["backend"], strict=True), key=lambda p: (rank[p[1]], p[0]))]
 
 
 def common_n(rows: pd.DataFrame) -> int | None:
@@ -98,19 +94,22 @@ def largest_n_each(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def speedups(rows: pd.DataFrame) -> pd.DataFrame:
-    """Return each series' speedup over `sequential` at each n_tasks of `rows`.
+    """Return each series' speedup over the run's baseline model at each n_tasks of `rows`.
 
-    Columns: `series, backend, n_tasks, median, speedup` (sequential median / median)
-    and `ideal_speedup` (sequential median / ideal_s). Empty without sequential rows.
+    Columns: `series, backend, n_tasks, median, speedup` (baseline median / median),
+    `ideal_speedup` (baseline median / ideal_s) and the model columns
+    (`reports.models.MODEL_COLUMNS`). Empty without baseline rows.
     """
-    base = rows[rows["backend"] == "sequential"][["n_tasks", "median"]]
+    rows = with_models(rows)
+    columns = ["series", "backend", "n_tasks", "median", "speedup", "ideal_speedup", *MODEL_COLUMNS]
+    base = baseline_rows(rows)[["n_tasks", "median"]]
     if base.empty:
-        return pd.DataFrame(columns=["series", "backend", "n_tasks", "median", "speedup", "ideal_speedup"])
-    base = base.drop_duplicates("n_tasks").rename(columns={"median": "sequential_median"})
+        return pd.DataFrame(columns=columns)
+    base = base.drop_duplicates("n_tasks").rename(columns={"median": "baseline_median"})
     merged = rows.merge(base, on="n_tasks", how="inner")
-    merged["speedup"] = merged["sequential_median"] / merged["median"]
-    merged["ideal_speedup"] = merged["sequential_median"] / merged["ideal_s"]
-    return merged[["series", "backend", "n_tasks", "median", "speedup", "ideal_speedup"]]
+    merged["speedup"] = merged["baseline_median"] / merged["median"]
+    merged["ideal_speedup"] = merged["baseline_median"] / merged["ideal_s"]
+    return merged[columns]
 
 
 def spans_decades(values: pd.Series | np.ndarray, factor: float = 20.0) -> bool:

@@ -18,7 +18,7 @@ import pandas as pd
 from reports.frames import common_n
 from reports.markdown import table
 from reports.marks import BELOW_IDEAL, SERVER_BOUND, below_ideal, marks, server_bound
-from reports.palette import backend_rank
+from reports.models import ranks
 from reports.units import fmt_ratio, fmt_seconds
 from workloads.server_cpu import SERVER_BOUND_SHARE
 
@@ -58,7 +58,8 @@ def client_cost_markdown(rows: pd.DataFrame) -> list[str]:
         return []
     n = common_n(pairs.assign(series=pairs["label"]))
     at = pairs[pairs["n_tasks"] == n] if n is not None else pairs
-    at = at.assign(rank=[backend_rank(b) for b in at["backend"]]).sort_values(["rank", "label"])
+    rank = ranks(rows)
+    at = at.assign(rank=[rank[b] for b in at["backend"]]).sort_values(["rank", "label"])
     body = [
         (
             r.label,

@@ -21,9 +21,9 @@ from reports.claims import check_claims, claims_markdown
 from reports.frames import case_groups, case_title, ordered_series, slug
 from reports.load import RunData, load_run
 from reports.markdown import machine_rows, pivot_table, table
+from reports.models import baseline_name
 from reports.noise import noise_markdown
 from reports.output import save_figure, staged_dir
-from reports.palette import KNOWN_BACKENDS
 from reports.units import fmt_bytes, fmt_seconds
 
 REPORT_DIR = "report"
@@ -110,7 +110,9 @@ def workload_sections(frame: pd.DataFrame, renderer: _Renderer) -> list[Section]
         speed = charts.speedup_figure(rows)
         if speed is not None:
             section.charts.append(
-                renderer.chart(speed, f"{base}-speedup", "Speedup over sequential", readings.speedup_reading(rows))
+                renderer.chart(
+                    speed, f"{base}-speedup", f"Speedup over {baseline_name(rows)}", readings.speedup_reading(rows)
+                )
             )
         section.table = pivot_table(rows, "median", fmt_seconds, order=ordered_series(rows))
         sections.append(section)
@@ -284,9 +286,6 @@ def problems_markdown(run: RunData) -> list[str]:
             lines.append(f"- **{name}** has no results: {detail}.")
         elif status != "ok":
             lines.append(f"- **{name}** ended with status {detail}; the cases it completed are reported.")
-    not_run = [b for b in KNOWN_BACKENDS if b not in backends and b not in have]
-    if not_run:
-        lines.append(f"- Not in this run: {', '.join(f'**{b}**' for b in not_run)}.")
     lines += [f"- Left out of the report: {note}." for note in run.ignored]
     lines += [f"- Unknown, not charted: {note}." for note in run.unknown]
     cases = [

@@ -24,7 +24,9 @@ The frame's columns, in order:
   `server_cpu_s` (the server's CPU per round, median), `server_busy_share` (that over the
   round's wall time, in cores), `server_bound`, `server_workers` and
   `server_cpu_reason` (why no CPU figure, for a server given by URL);
-- context: the machine columns of `MACHINE_COLUMNS`, `name` (the pytest id), `source`
+- context: the machine columns of `MACHINE_COLUMNS` (`packages`: the versions of the
+  models' libraries, as text), the model columns of `reports.models.MODEL_COLUMNS` (the
+  row's model's declared place, colour and whether it is the baseline), `name` (the pytest id), `source`
   (the JSON files), `samples` (the raw per-round times, a list of floats),
   `process_medians` and `process_samples` (the rounds of each process).
 """
@@ -44,6 +46,7 @@ import pandas as pd
 
 from bench.results_format import FORMAT_KEY, READABLE_MAJORS, major
 from reports.errors import ResultFileError, RunDirError
+from reports.models import MODEL_COLUMNS, Model, declared_models
 from reports.pooling import POOLED_COLUMNS, PROCESS_COLUMNS, merge_processes
 from reports.validate import check_manifest, known_names, statistics_problem
 
@@ -101,9 +104,7 @@ MACHINE_COLUMNS: Sequence[str] = (
     "os",
     "python_build",
     "python_version",
-    "gevent_version",
-    "greenlet_version",
-    "uvloop_version",
+    "packages",
     "gil_enabled",
     "default_start_method",
 )
@@ -117,6 +118,7 @@ FIXED_COLUMNS: frozenset[str] = frozenset(
         *MEASURE_COLUMNS,
         *SERVER_COLUMNS,
         *MACHINE_COLUMNS,
+        *MODEL_COLUMNS,
         *TAIL_COLUMNS,
         *COMPARE_COLUMNS,
     )
@@ -161,6 +163,8 @@ class RunData:
     ignored: tuple[str, ...]
     #: Benchmarks naming a model or workload the run did not record: not in `frame`.
     unknown: tuple[str, ...] = ()
+    #: The run's models in chart order, as its manifest declares them (`reports.models`).
+    models: Mapping[str, Model] | None = None
 
 
 def param_columns(frame: pd.DataFrame) -> list[str]:
@@ -223,12 +227,29 @@ def machine_summary(info: Mapping[str, Any]) -> dict[str, Any]:
         "os": info.get("os") or "-".join(system_parts) or None,
         "python_build": build,
         "python_version": info.get("python_version"),
-        "gevent_version": info.get("gevent_version"),
-        "greenlet_version": info.get("greenlet_version"),
-        "uvloop_version": info.get("uvloop_version"),
+        "packages": packages_text(info),
         "gil_enabled": info.get("gil_enabled"),
         "default_start_method": info.get("default_start_method"),
     }
+
+
+def packages_text(info: Mapping[str, Any]) -> str | None:
+    """The versions of the models' libraries in `machine_info`, as text: `gevent 24.2, greenlet 3.0`.
+
+    From its `packages` mapping (format 2.1), else from its `<package>_version` keys
+    (older files), leaving out the Python and pytest versions. None when it names none.
+    """
+    recorded = info.get("packages")
+    if isinstance(recorded, Mapping):
+        versions = {str(k): v for k, v in recorded.items()}
+    else:
+        versions = {
+            key.removesuffix("_version"): value
+            for key, value in info.items()
+            if key.endswith("_version") and not key.startswith(("python", "pytest"))
+        }
+    named = [f"{name} {version}" for name, version in sorted(versions.items()) if isinstance(version, str) and version]
+    return ", ".join(named) or None
 
 
 def read_json(path: Path) -> Any:
@@ -335,6 +356,10 @@ def load_run(run_dir: Path | str) -> RunData:
             path, "holds benchmark JSON but no usable benchmark in it" + (f" ({left_out})" if left_out else "")
         )
     rows = merge_processes(rows)
+    models = declared_models(manifest, (str(row["backend"]) for row in rows))
+    for row in rows:
+        model = models[str(row["backend"])]
+        row.update(model_order=model.order, model_colour=model.colour, model_baseline=model.baseline)
     assert machine is not None and machine_id is not None
     frame, duplicates = _dedupe(add_case_columns(tidy_frame(rows)))
     ignored.extend(duplicates)
@@ -348,6 +373,7 @@ def load_run(run_dir: Path | str) -> RunData:
         files=tuple(f.name for f in files),
         ignored=tuple(ignored),
         unknown=tuple(unknown),
+        models=models,
     )
 
 
@@ -460,11 +486,11 @@ def tidy_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """Build the frame from row dicts, with the columns in their documented order."""
     frame = pd.DataFrame(list(rows))
     params = sorted(c for c in frame.columns if c not in FIXED_COLUMNS)
-    for column in (*ID_COLUMNS, *MEASURE_COLUMNS, *SERVER_COLUMNS, *MACHINE_COLUMNS, *TAIL_COLUMNS):
+    for column in (*ID_COLUMNS, *MEASURE_COLUMNS, *SERVER_COLUMNS, *MACHINE_COLUMNS, *MODEL_COLUMNS, *TAIL_COLUMNS):
         if column not in frame.columns:
             frame[column] = None
     frame["n_tasks"] = frame["n_tasks"].astype("Int64")
-    order = [*ID_COLUMNS, *params, *MEASURE_COLUMNS, *SERVER_COLUMNS, *MACHINE_COLUMNS, *TAIL_COLUMNS]
+    order = [*ID_COLUMNS, *params, *MEASURE_COLUMNS, *SERVER_COLUMNS, *MACHINE_COLUMNS, *MODEL_COLUMNS, *TAIL_COLUMNS]
     return frame[order]
 
 

@@ -46,11 +46,6 @@ def pivot_table(
     return table(header, body)
 
 
-def _version(value: object) -> str:
-    """Show a library version, or say it is not installed."""
-    return "not installed" if value in (None, "") else str(value)
-
-
 def machine_rows(machine: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Return `(field, value)` pairs describing one machine for a Markdown table."""
     memory = machine.get("memory_bytes")
@@ -64,7 +59,5 @@ def machine_rows(machine: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("Python", str(machine.get("python_build") or machine.get("python_version") or "unknown")),
         ("GIL", "unknown" if gil is None else ("enabled" if gil else "disabled")),
         ("default start method", str(machine.get("default_start_method") or "unknown")),
-        ("gevent", _version(machine.get("gevent_version"))),
-        ("greenlet", _version(machine.get("greenlet_version"))),
-        ("uvloop", _version(machine.get("uvloop_version"))),
+        ("models' packages", str(machine.get("packages") or "none recorded")),
     ]

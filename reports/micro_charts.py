@@ -33,10 +33,10 @@ def micro_cost_figure(rows: pd.DataFrame) -> Figure:
     """Plot the per-op cost of one micro-cost as horizontal bars, cheapest first.
 
     Each model is shown at its largest n_tasks (named next to its bar); the x axis is
-    logarithmic when the costs span decades, as spawn's do (greenlet vs process).
+    logarithmic when the costs span decades, as spawn's do (a coroutine vs a process).
     """
     at = largest_n_each(rows).sort_values("per_op_s")
-    styles = series_styles(zip(at["series"], at["backend"], strict=True))
+    styles = series_styles(at)
     per_op = at["per_op_s"].to_numpy(dtype=float)
     low, high = whiskers(at, per_op=True)
     log = spans_decades(per_op)
@@ -114,7 +114,7 @@ def ipc_cost_figure(rows: pd.DataFrame) -> Figure:
     lines = _ipc_lines(rows)
     payloads = sorted(rows["payload_bytes"].dropna().unique())
     channels = sorted({channel for _, _, channel, _ in lines})
-    styles = series_styles(zip(rows["series"], rows["backend"], strict=True))
+    styles = series_styles(rows)
     fig = Figure(figsize=(10.0, max(5.4, 1.6 + 0.24 * len(lines))), layout="constrained")
     ax = fig.add_subplot()
     width = 0.8 / max(len(lines), 1)
@@ -154,7 +154,7 @@ def ipc_throughput_figure(rows: pd.DataFrame) -> Figure:
     """
     lines = _ipc_lines(rows)
     channels = sorted({channel for _, _, channel, _ in lines})
-    styles = series_styles(zip(rows["series"], rows["backend"], strict=True))
+    styles = series_styles(rows)
     fig = Figure(figsize=(10.0, max(5.4, 1.6 + 0.24 * len(lines))), layout="constrained")
     ax = fig.add_subplot()
     markers = ("o", "s", "^", "D", "v", "P")
@@ -190,7 +190,7 @@ def memory_figure(rows: pd.DataFrame) -> Figure:
     """
     ns = sorted(int(n) for n in rows["n_tasks"].dropna().unique())
     series_list = ordered_series(rows)
-    styles = series_styles(zip(rows["series"], rows["backend"], strict=True))
+    styles = series_styles(rows)
     values = rows["bytes_per_task"].to_numpy(dtype=float)
     log = spans_decades(values)
     unit, scale = ("bytes", 1.0) if log else byte_unit(values)

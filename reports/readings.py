@@ -12,6 +12,7 @@ import pandas as pd
 
 from reports.frames import at_n, case_groups, common_n, largest_n_each, speedups
 from reports.marks import BELOW_IDEAL, below_ideal, distance_from_ideal
+from reports.models import baseline_name, baseline_rows
 from reports.units import fmt_bytes, fmt_rate, fmt_ratio, fmt_seconds
 
 
@@ -86,19 +87,20 @@ def heatmap_reading(frame: pd.DataFrame) -> str:
 
 
 def speedup_reading(rows: pd.DataFrame) -> str:
-    """Say which model gains most and least over sequential at the largest common n_tasks.
+    """Say which model gains most and least over the baseline model at the largest common n_tasks.
 
-    That is the largest n_tasks sequential itself reached, when it skipped bigger ones.
+    That is the largest n_tasks the baseline itself reached, when it skipped bigger ones.
     """
-    with_base = rows[rows["n_tasks"].isin(rows.loc[rows["backend"] == "sequential", "n_tasks"])]
+    base = baseline_name(rows)
+    with_base = rows[rows["n_tasks"].isin(baseline_rows(rows)["n_tasks"])]
     n = common_n(with_base) if not with_base.empty else None
     table = speedups(at_n(with_base, n))
-    others = table[table["backend"] != "sequential"].sort_values("speedup", ascending=False)
-    if others.empty:
-        return "No sequential run to compare with."
+    others = table[~table["model_baseline"].astype(bool)].sort_values("speedup", ascending=False)
+    if base is None or others.empty:
+        return "No baseline model's run to compare with."
     best, worst = others.iloc[0], others.iloc[-1]
     text = (
-        f"At {n} `{rows['case'].iloc[0]}` tasks **{best['series']}** gains most over sequential, "
+        f"At {n} `{rows['case'].iloc[0]}` tasks **{best['series']}** gains most over {base}, "
         f"{fmt_ratio(best['speedup'])}"
     )
     if pd.notna(best["ideal_speedup"]):

@@ -47,11 +47,21 @@ def check_manifest(path: Path, data: Mapping[str, Any]) -> None:
     """Raise `ResultFileError` naming `path` if the manifest `data` has the wrong shape.
 
     `backends` must be an object mapping each backend to an object; a backend's `cases`
-    (if present) a list of objects; `options` (if present) an object.
+    (if present) a list of objects; `options` (if present) an object; `models` (if
+    present) an object mapping each model to an object.
     """
     options = data.get("options")
     if options is not None and not isinstance(options, Mapping):
         raise ResultFileError(path, f"'options' is {_json_type(options)}; expected an object")
+    models = data.get("models")
+    if models is not None:
+        if not isinstance(models, Mapping):
+            raise ResultFileError(
+                path, f"'models' is {_json_type(models)}; expected an object mapping each model to what it declares"
+            )
+        for name, entry in models.items():
+            if not isinstance(entry, Mapping):
+                raise ResultFileError(path, f"models.{name} is {_json_type(entry)}; expected an object")
     backends = data.get("backends")
     if backends is None:
         return

@@ -3,8 +3,8 @@
 Each reading puts two workloads (or two models) side by side at one task count they
 share, with the medians of the report's summary, so the numbers match the charts:
 
-- ``cpu_release`` beside ``cpu_spin``: each model's speedup over sequential on both
-  (threads scale on the first, not on the second);
+- ``cpu_release`` beside ``cpu_spin``: each model's speedup over the run's baseline
+  model on both (threads scale on the first, not on the second);
 - ``file_io``: what gevent does with a file read, and what it costs at N tasks;
 - ``fetch_parse`` beside ``http_fetch`` (minimal client) at the same N: what the
   parse adds to each model.
@@ -15,7 +15,7 @@ from __future__ import annotations
 import pandas as pd
 
 from reports.markdown import table
-from reports.palette import backend_rank
+from reports.models import baseline_name, ranks
 from reports.units import fmt_ratio, fmt_seconds
 from reports.workload_claims import RELEASE_N, RELEASED_GAIN
 
@@ -43,26 +43,29 @@ def _common_n(*tables: pd.DataFrame, need: tuple[str, ...] = (), at_most: int | 
     return max(sizes) if sizes else None
 
 
-def _ordered(labels: list[str], backends: pd.Series) -> list[str]:
-    return sorted(labels, key=lambda label: (backend_rank(str(backends.get(label, label))), label))
+def _ordered(labels: list[str], rows: pd.DataFrame) -> list[str]:
+    """Sort series labels of ``rows`` in their models' declared order."""
+    rank = ranks(rows)
+    backends = rows.drop_duplicates("label").set_index("label")["backend"]
+    return sorted(labels, key=lambda label: (rank[str(backends[label])], label))
 
 
 def gil_release_markdown(frame: pd.DataFrame) -> list[str]:
-    """cpu_release beside cpu_spin: each model's speedup over sequential at one n_tasks."""
+    """cpu_release beside cpu_spin: each model's speedup over the run's baseline model at one n_tasks."""
     spin, release = _workload_rows(frame, "cpu_spin"), _workload_rows(frame, "cpu_release")
-    if spin.empty or release.empty:
+    base = baseline_name(frame)
+    if spin.empty or release.empty or base is None:
         return []
     a, b = _medians(spin), _medians(release)
-    n = _common_n(a, b, need=("sequential",), at_most=RELEASE_N)
+    n = _common_n(a, b, need=(base,), at_most=RELEASE_N)
     if n is None:
         return []
-    backends = pd.concat([spin, release]).drop_duplicates("label").set_index("label")["backend"]
     labels = sorted({lab for lab, m in a.index if m == n} & {lab for lab, m in b.index if m == n})
     body = []
     gains: dict[str, tuple[float, float]] = {}
-    for label in _ordered(labels, backends):
-        gain_spin = a.loc[("sequential", n), "median"] / a.loc[(label, n), "median"]
-        gain_release = b.loc[("sequential", n), "median"] / b.loc[(label, n), "median"]
+    for label in _ordered(labels, pd.concat([spin, release])):
+        gain_spin = a.loc[(base, n), "median"] / a.loc[(label, n), "median"]
+        gain_release = b.loc[(base, n), "median"] / b.loc[(label, n), "median"]
         gains[label] = (gain_spin, gain_release)
         body.append(
             (
@@ -77,7 +80,7 @@ def gil_release_markdown(frame: pd.DataFrame) -> list[str]:
         f"### GIL-releasing C code beside pure Python, at {n} tasks",
         "",
         "`cpu_spin` is Python arithmetic, which holds the GIL; `cpu_release` hashes with sha256, which lets the "
-        "GIL go while it hashes. Speedup is sequential's median over the model's (above 1: faster), "
+        f"GIL go while it hashes. Speedup is {base}'s median over the model's (above 1: faster), "
         f"read at up to {RELEASE_N} tasks, where each task's share of the work outweighs starting it.",
         "",
         table(("model", "cpu_spin median", "cpu_spin speedup", "cpu_release median", "cpu_release speedup"), body),
@@ -92,7 +95,7 @@ def gil_release_markdown(frame: pd.DataFrame) -> list[str]:
             "the difference clears the noise"
         )
         lines += [
-            f"**threads** run `cpu_release` at {fmt_ratio(release_gain)} the speed of sequential and `cpu_spin` "
+            f"**threads** run `cpu_release` at {fmt_ratio(release_gain)} the speed of {base} and `cpu_spin` "
             f"at {fmt_ratio(spin_gain)}: {verdict}.",
             "",
         ]
@@ -100,7 +103,7 @@ def gil_release_markdown(frame: pd.DataFrame) -> list[str]:
 
 
 def file_io_markdown(frame: pd.DataFrame) -> list[str]:
-    """What gevent does with a file read, and its cost at the largest N it shares with sequential."""
+    """What gevent does with a file read, and its cost at the largest N it shares with the baseline model."""
     rows = _workload_rows(frame, "file_io")
     if rows.empty:
         return []
@@ -115,13 +118,14 @@ def file_io_markdown(frame: pd.DataFrame) -> list[str]:
         "until it returns, so N reads under gevent run one after another.",
         "",
     ]
-    n = _common_n(medians, need=("sequential", "gevent"))
+    base = baseline_name(frame)
+    n = _common_n(medians, need=(base, "gevent")) if base is not None else None
     if n is None:
         return lines
-    gevent, sequential = medians.loc[("gevent", n), "median"], medians.loc[("sequential", n), "median"]
+    gevent, baseline = medians.loc[("gevent", n), "median"], medians.loc[(base, n), "median"]
     text = (
-        f"At {n} tasks **gevent** takes {fmt_seconds(gevent)} against sequential's {fmt_seconds(sequential)} "
-        f"({fmt_ratio(sequential / gevent)} the speed of sequential)"
+        f"At {n} tasks **gevent** takes {fmt_seconds(gevent)} against {base}'s {fmt_seconds(baseline)} "
+        f"({fmt_ratio(baseline / gevent)} the speed of {base})"
     )
     others = [
         f"**{label}** {fmt_seconds(medians.loc[(label, n), 'median'])}"
@@ -145,8 +149,9 @@ def fetch_parse_markdown(frame: pd.DataFrame) -> list[str]:
     n = _common_n(a, b)
     if n is None:
         return []
-    backends = pd.concat([fetch, parse]).drop_duplicates("label").set_index("label")["backend"]
-    labels = _ordered(sorted({lab for lab, m in a.index if m == n} & {lab for lab, m in b.index if m == n}), backends)
+    labels = _ordered(
+        sorted({lab for lab, m in a.index if m == n} & {lab for lab, m in b.index if m == n}), pd.concat([fetch, parse])
+    )
     if not labels:
         return []
     body = [

@@ -22,16 +22,17 @@ import psutil
 import pytest
 
 from bench import calibrate
+from bench.backends import BACKENDS, greenlet_hub
 from bench.backends import generators as generators_backend
-from bench.backends import greenlet_hub
 from bench.backends._pools import PROCESS_POOL_CAP, THREAD_POOL_CAP
 from bench.backends.process_pool import ProcessPool
 from bench.backends.thread_pool import ThreadPool, default_pool_size
 from bench.harness import workload_cases
-from bench.micro import PLACED, PLACEMENTS, SWITCH_COMMON, MicroCase, micro_cases, placement
+from bench.micro import PLACEMENTS, MicroCase, micro_cases, placement
 from bench.micro._loop import WrongAnswer, nothing_left_behind
+from bench.micro.hooks import Skip, hook_for, hooks_of
 from bench.micro.memory import fresh_holds, summary
-from bench.micro.plan import PLANS, extra_info, open_loop, why_not
+from bench.micro.plan import extra_info, open_loop, why_not
 from bench.micro.sizes import sizes_for
 from bench.profiles import PROFILES
 from reports.claims import CLAIMS, DOES_NOT_HOLD, NOT_MEASURED, Verdict
@@ -45,11 +46,17 @@ MIB = 1024 * KIB
 FEW_KIB = 8 * KIB
 LINUX_PINNING = hasattr(os, "sched_setaffinity") and len(placement.allowed_cpus()) >= 2
 FORK = "fork"
+#: The models that can wait on a file descriptor, and so hand over through the common pipe.
+SWITCH_COMMON = ("threads", "processes", "generators", "greenlet", "gevent", "asyncio", "uvloop")
+#: The models whose switch and ipc cases are two threads or two processes.
+PLACED = ("threads", "processes")
 
 # -- switch: two families, every row names its mechanism -------------------------------
 
 
 def test_switch_has_native_and_common_cases_and_placements_for_two_threads_or_processes() -> None:
+    assert {backend for backend in BACKENDS if hooks_of(backend).switch_common} == set(SWITCH_COMMON)
+    assert {backend for backend in BACKENDS if hooks_of(backend).placed} == set(PLACED)
     for backend in SWITCH_COMMON:
         cases = micro_cases(PROFILES["quick"], backend, ["switch"])
         assert {case.family for case in cases} == {"native", "common"}
@@ -85,13 +92,15 @@ def test_native_and_common_rows_name_different_mechanisms() -> None:
     assert mechanisms["native"] == "queue.Queue" and "pipe" in mechanisms["common"]
 
 
-def test_every_micro_plan_names_a_mechanism_for_every_backend_it_runs() -> None:
-    for plan in PLANS.values():
-        if plan.micro in ("switch",):
-            continue  # its loops record their own (two families)
-        keys = set(plan.mechanisms)
-        assert set(plan.loops) <= keys or plan.micro == "ipc", plan.micro
-    assert set(PLANS["ipc"].mechanisms) >= {"queue", "pipe", "shared_memory", "thread_queue"}
+def test_every_micro_hook_names_a_mechanism_for_every_case_it_runs() -> None:
+    channels = set()
+    for backend in BACKENDS:
+        for case in micro_cases(PROFILES["quick"], backend, ["spawn", "switch", "ipc", "memory"]):
+            hook = hook_for(case)
+            if not isinstance(hook, Skip):
+                assert hook.mechanism.strip(), case.id
+                channels.add(case.channel)
+    assert channels >= {"queue", "pipe", "shared_memory", "thread_queue"}
 
 
 # -- placement ---------------------------------------------------------------------------
@@ -194,7 +203,7 @@ def test_memory_summary_is_the_median_hold_with_its_range() -> None:
 @pytest.mark.timeout(120)
 def test_the_memory_case_records_three_fresh_holds() -> None:
     case = MicroCase("generators", None, "memory", n_tasks=500)
-    with PLANS["memory"].loops["generators"](case, 500) as loop:
+    with open_loop(case, sizes_for("smoke")) as loop:
         memory = loop.recorded["memory"]
         assert memory["holds"] >= 3
         assert memory["low"] <= loop.recorded["bytes_per_task"] <= memory["high"]

@@ -7,39 +7,53 @@ positive memory figures, cleanup), with sizes small enough to keep the file fast
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import multiprocessing
 import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bench import bare_loops
-from bench.backends import BACKENDS
+from bench.backends import BACKENDS, Backend, generators, greenlet_hub, threads
+from bench.backends import _processes_ipc as processes_ipc
 from bench.description import write_description
 from bench.micro import (
-    IPC_CHANNELS,
     MICROS,
     PLACED_PAYLOAD,
     MicroCase,
     default_start_method,
+    hooks,
     ipc,
-    memory,
     micro_cases,
     switch,
 )
-from bench.micro._loop import Loop, WrongAnswer, nothing_left_behind
+from bench.micro._children import ran
+from bench.micro._loop import Loop, WrongAnswer, counted, nothing_left_behind
+from bench.micro.hooks import (
+    IpcChannel,
+    MemoryHook,
+    MicroHooks,
+    MicroLoop,
+    PerProfile,
+    Skip,
+    hook_for,
+    hooks_of,
+)
 from bench.micro.measure import run_micro
-from bench.micro.plan import PLANS, ops_per_round, why_not
+from bench.micro.plan import open_loop, ops_per_round, why_not
 from bench.micro.sizes import SIZES, sizes_for
 from bench.profiles import PROFILES
 
 ROOT = Path(__file__).resolve().parents[1]
 FORK = "fork" if "fork" in multiprocessing.get_all_start_methods() else default_start_method()
+PROCESS_CHANNELS = ("queue", "pipe", "shared_memory")
 
 
 def _flip_middle_byte(payload: bytes) -> bytes:
@@ -75,15 +89,102 @@ class FakeBenchmark:
             self.rounds_run += 1
 
 
-# -- the plan covers every backend ----------------------------------------------------
+# -- the hooks: every backend states a loop or a reason --------------------------------
+
+
+def _loop_of(case: MicroCase) -> Any:
+    """The loop factory ``case`` runs, as its model's module states it (not a skip)."""
+    hook = hook_for(case)
+    assert not isinstance(hook, (Skip, MemoryHook)), hook
+    return hook.loop
+
+
+def _open_channel(case: MicroCase, messages: int, tamper: ipc.Tamper | None = None) -> Any:
+    """The ipc channel loop of ``case``, with ``tamper`` altering what is sent."""
+    return _loop_of(case)(case, messages, tamper=tamper)
 
 
 @pytest.mark.parametrize("micro", MICROS)
 def test_every_backend_has_a_loop_or_a_reason(micro: str) -> None:
-    plan = PLANS[micro]
-    assert set(plan.loops) | set(plan.skips) == set(BACKENDS)
-    assert not set(plan.loops) & set(plan.skips)
-    assert all(reason.strip() for reason in plan.skips.values())
+    for backend in BACKENDS:
+        cases = [case for case in micro_cases(PROFILES["quick"], backend, [micro]) if case.micro == micro]
+        assert cases, backend
+        for case in cases:
+            hook = hook_for(case)
+            if isinstance(hook, Skip):
+                assert hook.reason.strip() and why_not(case) == hook.reason, case.id
+            else:
+                assert hook.mechanism.strip(), case.id
+                assert isinstance(hook, MemoryHook) == (micro == "memory"), case.id
+
+
+class Hookless(Backend):
+    """A model whose module states no micro-cost hooks at all."""
+
+    name = "hookless"
+
+
+class SpawnOnly(Backend):
+    """A model that states a spawn loop, its own reason for switch, and nothing else."""
+
+    name = "spawn_only"
+
+    @classmethod
+    def micro_hooks(cls) -> MicroHooks:
+        return MicroHooks(
+            spawn=MicroLoop(_spawn_calls, "a plain call", PerProfile(quick=400), {"big": PerProfile(quick=4_000)}),
+            switch=Skip("spawn_only tasks never wait for each other"),
+        )
+
+
+@contextmanager
+def _spawn_calls(case: MicroCase, k: int) -> Iterator[Loop]:
+    yield Loop(lambda: sum(ran() for _ in range(k)), counted(k, "calls"), k)
+
+
+@pytest.fixture
+def toy_models(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Register :class:`Hookless` and :class:`SpawnOnly` as backends for the test."""
+    monkeypatch.setitem(BACKENDS, "hookless", f"{__name__}:Hookless")
+    monkeypatch.setitem(BACKENDS, "spawn_only", f"{__name__}:SpawnOnly")
+    hooks_of.cache_clear()
+    yield
+    hooks_of.cache_clear()
+
+
+def test_a_model_that_states_no_hooks_gets_skipped_cases_naming_it(toy_models: None) -> None:
+    cases = micro_cases(PROFILES["quick"], "hookless", list(MICROS))
+    assert [case.id for case in cases] == ["hookless-spawn", "hookless-switch", "hookless-ipc", "hookless-memory"]
+    for case in cases:
+        assert why_not(case) == f"hookless's module gives no {case.micro} hook"
+        with pytest.raises(pytest.skip.Exception, match=f"hookless's module gives no {case.micro} hook"):
+            run_micro(case, FakeBenchmark(), PROFILES["smoke"])
+
+
+def test_a_model_states_its_loop_and_its_reasons_in_its_own_module(toy_models: None) -> None:
+    spawn, switch_case, ipc_case, memory_case = micro_cases(PROFILES["smoke"], "spawn_only", list(MICROS))
+    assert why_not(switch_case) == "spawn_only tasks never wait for each other"
+    assert why_not(ipc_case) == "spawn_only's module gives no ipc hook"
+    assert memory_case.n_tasks is None and why_not(memory_case) == "spawn_only's module gives no memory hook"
+    assert why_not(spawn) is None
+    benchmark = FakeBenchmark()
+    run_micro(spawn, benchmark, PROFILES["smoke"])
+    assert benchmark.extra_info["mechanism"] == "a plain call"
+    assert benchmark.extra_info["ops_per_round"] == 20  # quick 400, smoke a twentieth
+    assert ops_per_round(MicroCase("spawn_only", "big", "spawn"), sizes_for("quick")) == 4_000
+
+
+def test_sizes_default_from_quick_and_may_be_stated_per_profile() -> None:
+    assert [PerProfile(quick=400).of(p) for p in ("smoke", "quick", "full")] == [20, 400, 400]
+    assert PerProfile(quick=10).of("smoke") == 1  # never an empty round
+    assert [PerProfile(quick=20, smoke=4, full=200).of(p) for p in ("smoke", "quick", "full")] == [4, 20, 200]
+    with pytest.raises(KeyError, match="smoke, quick, full"):
+        PerProfile(quick=10).of("huge")
+
+
+def test_an_unknown_ipc_channel_is_a_skip_naming_the_channels_the_model_gives() -> None:
+    reason = why_not(MicroCase("threads", None, "ipc", payload_bytes=64, channel="carrier_pigeon"))
+    assert reason and "carrier_pigeon" in reason and "thread_queue" in reason
 
 
 @pytest.mark.parametrize("profile", sorted(PROFILES))
@@ -105,13 +206,13 @@ def test_processes_cases_carry_start_methods_and_ipc_channels() -> None:
     spawn_methods = {case.variant for case in cases if case.micro == "spawn"}
     assert FORK in spawn_methods and len(spawn_methods) >= 2
     ipc_cases = [case for case in cases if case.micro == "ipc"]
-    assert {case.channel for case in ipc_cases} == set(IPC_CHANNELS["processes"])
+    assert {case.channel for case in ipc_cases} == set(PROCESS_CHANNELS)
     unpinned = [case for case in ipc_cases if case.placement == "os"]
-    assert len(unpinned) == len(IPC_CHANNELS["processes"]) * len(SIZES["quick"].payloads)
+    assert len(unpinned) == len(PROCESS_CHANNELS) * len(SIZES["quick"].payloads)
     pinned = {(case.channel, case.placement, case.payload_bytes) for case in ipc_cases if case.placement != "os"}
     assert pinned == {
         (channel, placement, PLACED_PAYLOAD)
-        for channel in IPC_CHANNELS["processes"]
+        for channel in PROCESS_CHANNELS
         for placement in ("same-core", "cross-core")
     }
 
@@ -128,7 +229,8 @@ IN_PROCESS = ["sequential", "generators", "greenlet", "asyncio", "threads", "thr
 
 @pytest.mark.parametrize("backend", IN_PROCESS)
 def test_spawn_loops_count_every_task(backend: str) -> None:
-    with nothing_left_behind("spawn"), PLANS["spawn"].loops[backend](MicroCase(backend, None, "spawn"), 50) as loop:
+    case = MicroCase(backend, None, "spawn")
+    with nothing_left_behind("spawn"), _loop_of(case)(case, 50) as loop:
         assert loop.ops_per_round == 50
         assert loop.round() == 50
         loop.check(50)
@@ -140,14 +242,15 @@ def test_spawn_loops_count_every_task(backend: str) -> None:
 @pytest.mark.parametrize("backend", ["process_pool", "processes"])
 def test_spawn_loops_of_process_models_count_every_task(backend: str) -> None:
     variant = FORK if backend == "processes" else None
-    with nothing_left_behind("spawn"), PLANS["spawn"].loops[backend](MicroCase(backend, variant, "spawn"), 3) as loop:
+    case = MicroCase(backend, variant, "spawn")
+    with nothing_left_behind("spawn"), _loop_of(case)(case, 3) as loop:
         assert loop.round() == 3
     _no_children_left()
 
 
 def test_producer_consumer_and_greenlet_ping_pong_pass_every_value() -> None:
-    assert switch.produce(1000) == sum(range(1000))
-    assert switch.ping_pong_greenlets(1000) == sum(range(1000))
+    assert generators.produce(1000) == sum(range(1000))
+    assert greenlet_hub.ping_pong_greenlets(1000) == sum(range(1000))
     assert asyncio.run(switch.ping_pong_tasks(1000)) == sum(range(1000))
 
 
@@ -155,7 +258,7 @@ def test_producer_consumer_and_greenlet_ping_pong_pass_every_value() -> None:
 @pytest.mark.parametrize("backend", ["generators", "greenlet", "asyncio", "threads", "processes"])
 def test_switch_loops_check_their_checksum(backend: str) -> None:
     case = MicroCase(backend, FORK if backend == "processes" else None, "switch")
-    with nothing_left_behind("switch"), PLANS["switch"].loops[backend](case, 201) as loop:
+    with nothing_left_behind("switch"), _loop_of(case)(case, 201) as loop:
         assert loop.ops_per_round == 200  # whole round trips only
         answer = loop.round()
         assert answer == sum(range(100))
@@ -167,7 +270,7 @@ def test_switch_loops_check_their_checksum(backend: str) -> None:
 
 # -- ipc: bytes arrive intact, corruption fails the case ------------------------------
 
-CHANNEL_CASES = [("processes", channel) for channel in IPC_CHANNELS["processes"]] + [("threads", "thread_queue")]
+CHANNEL_CASES = [("processes", channel) for channel in PROCESS_CHANNELS] + [("threads", "thread_queue")]
 
 
 def _ipc_case(backend: str, channel: str, size: int) -> MicroCase:
@@ -180,7 +283,7 @@ def _ipc_case(backend: str, channel: str, size: int) -> MicroCase:
 def test_ipc_channels_deliver_every_byte(backend: str, channel: str) -> None:
     for size in (64, 65536):
         case = _ipc_case(backend, channel, size)
-        with nothing_left_behind(case.id), ipc.open_channel(case, 20) as loop:
+        with nothing_left_behind(case.id), _open_channel(case, 20) as loop:
             answer = loop.round()
             assert answer == (20, 20 * size)
             _run_rounds(loop)
@@ -204,16 +307,16 @@ TAMPER_CASES = [
 @pytest.mark.parametrize(("backend", "channel", "tamper"), TAMPER_CASES)
 def test_ipc_corrupted_payloads_fail_the_check(backend: str, channel: str, tamper: ipc.Tamper) -> None:
     case = _ipc_case(backend, channel, 4096)
-    with pytest.raises(WrongAnswer, match="arrived altered"), ipc.open_channel(case, 10, tamper=tamper) as loop:
+    with pytest.raises(WrongAnswer, match="arrived altered"), _open_channel(case, 10, tamper=tamper) as loop:
         loop.check(loop.round())
     _no_children_left()
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("channel", IPC_CHANNELS["processes"])
+@pytest.mark.parametrize("channel", PROCESS_CHANNELS)
 def test_a_receiver_that_dies_fails_the_case_and_leaves_nothing(channel: str) -> None:
     threads_before = threading.active_count()
-    with pytest.raises((EOFError, OSError)), ipc.open_channel(_ipc_case("processes", channel, 2**20), 20) as loop:
+    with pytest.raises((EOFError, OSError)), _open_channel(_ipc_case("processes", channel, 2**20), 20) as loop:
         loop.check(loop.round())
         for receiver in multiprocessing.active_children():
             receiver.kill()
@@ -225,10 +328,12 @@ def test_a_receiver_that_dies_fails_the_case_and_leaves_nothing(channel: str) ->
 
 @pytest.mark.timeout(60)
 def test_a_corrupted_ipc_case_fails_under_the_harness(monkeypatch: pytest.MonkeyPatch) -> None:
-    def tampered(case: MicroCase, messages: int, tamper: ipc.Tamper | None = None) -> Any:
-        return ipc.pipe_channel(case, messages, tamper=_flip_middle_byte)
+    def tampered(case: MicroCase, messages: int) -> Any:
+        return processes_ipc.pipe_channel(case, messages, tamper=_flip_middle_byte)
 
-    monkeypatch.setattr(ipc, "CHANNELS", {**ipc.CHANNELS, "pipe": tampered})
+    real = hooks_of("processes")
+    pipe = IpcChannel("pipe", tampered, "a tampered pipe", processes_ipc.MESSAGES)
+    monkeypatch.setattr(hooks, "hooks_of", lambda backend: dataclasses.replace(real, ipc=(pipe,)))
     benchmark = FakeBenchmark()
     with pytest.raises(WrongAnswer):
         run_micro(_ipc_case("processes", "pipe", 64), benchmark, PROFILES["smoke"])
@@ -257,7 +362,7 @@ def test_skipped_micro_cases_skip_with_their_reason() -> None:
 
 def test_greenlet_memory_is_positive_and_every_greenlet_is_released() -> None:
     case = MicroCase("greenlet", None, "memory", n_tasks=2000)
-    with PLANS["memory"].loops["greenlet"](case, 2000) as loop:
+    with open_loop(case, sizes_for("smoke")) as loop:
         assert loop.recorded["bytes_per_task"] > 0
         held = loop.round()
         assert len(held) == 2000 and not any(task.dead for task in held)
@@ -268,7 +373,7 @@ def test_greenlet_memory_is_positive_and_every_greenlet_is_released() -> None:
 @pytest.mark.parametrize("backend", ["generators", "asyncio", "threads"])
 def test_memory_loops_hold_and_release_every_task(backend: str) -> None:
     case = MicroCase(backend, None, "memory", n_tasks=50)
-    with nothing_left_behind("memory"), PLANS["memory"].loops[backend](case, 50) as loop:
+    with open_loop(case, sizes_for("smoke")) as loop:
         assert isinstance(loop.recorded["bytes_per_task"], float)
         _run_rounds(loop)
 
@@ -276,7 +381,7 @@ def test_memory_loops_hold_and_release_every_task(backend: str) -> None:
 @pytest.mark.timeout(60)
 def test_process_memory_is_the_childrens_uss_and_they_all_exit() -> None:
     case = MicroCase("processes", FORK, "memory", n_tasks=3)
-    with nothing_left_behind(case.id), PLANS["memory"].loops["processes"](case, 3) as loop:
+    with open_loop(case, sizes_for("smoke")) as loop:
         assert loop.recorded["bytes_per_task"] > 0
         held = loop.round()
         assert len(held.processes) == 3 and all(proc.is_alive() for proc in held.processes)
@@ -285,8 +390,8 @@ def test_process_memory_is_the_childrens_uss_and_they_all_exit() -> None:
 
 
 def test_thread_limit_refuses_what_no_machine_holds() -> None:
-    assert memory.thread_limit(10) is None
-    reason = memory.thread_limit(10**9)
+    assert threads.thread_limit(10) is None
+    reason = threads.thread_limit(10**9)
     assert reason and "threads" in reason
 
 
@@ -309,7 +414,8 @@ def test_a_thread_left_running_fails_the_case() -> None:
 
 def test_bare_loop_times_the_same_round() -> None:
     row = bare_loops.time_case(MicroCase("greenlet", None, "switch"), "smoke")
-    assert row["ops_per_round"] == SIZES["smoke"].switch_handovers["greenlet"]
+    stated = hooks_of("greenlet").switch
+    assert isinstance(stated, MicroLoop) and row["ops_per_round"] == stated.ops_per_round("smoke", None)
     assert 0 < row["min_per_op_s"] <= row["per_op_s"]
     skipped = bare_loops.time_case(MicroCase("greenlet", None, "ipc"), "smoke")
     assert skipped["skipped"]

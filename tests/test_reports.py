@@ -30,7 +30,6 @@ from reports import ResultFileError, RunDirError, charts, load_run, micro_charts
 from reports.__main__ import main
 from reports.frames import case_groups, common_n
 from reports.index import build_report
-from reports.palette import colour
 from reports.units import fmt_bytes, fmt_ratio, fmt_seconds
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -249,16 +248,15 @@ def test_index_has_machine_and_medians_tables(built: Path, sections: dict[str, s
     assert "| CPU | AMD EPYC 7B13 |" in text
     assert "| cores | 2 |" in text
     assert "| memory | 8.00 GiB |" in text
-    assert "| uvloop | not installed |" in text
+    assert "| models' packages | gevent 24.11.1, greenlet 3.1.1 |" in text
     sleep = sections["sleep (sleep_s=0.01)"]
     row = summary[(summary["case"] == "sleep") & (summary["series"] == "gevent") & (summary["n_tasks"] == 100)]
     line = next(line for line in sleep.splitlines() if line.startswith("| gevent |"))
     assert line.split("|")[-2].strip() == fmt_seconds(float(row["median"].iloc[0]))
 
 
-def test_index_names_models_not_run_and_skips(built: Path) -> None:
+def test_index_names_skips(built: Path) -> None:
     text = (built / "report" / "index.md").read_text(encoding="utf-8")
-    assert "Not in this run: **thread_pool**, **process_pool**, **generators**, **greenlet**, **uvloop**." in text
     assert "| processes | 100 processes exceed the quick profile's limit of 50 | sleep n=100 |" in text
 
 
@@ -501,18 +499,25 @@ def test_command_line_entry_point_exits_2(tmp_path: Path) -> None:
 # --- charts ----------------------------------------------------------------------------
 
 
+def declared_colour(run_dir: Path, model: str) -> str:
+    """The colour `model` declares in the run's manifest."""
+    colour: str = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))["models"][model]["colour"]
+    return colour
+
+
 def test_a_model_keeps_its_colour_across_charts() -> None:
     frame = load_run(COMPLETE).frame
+    gevent = to_rgba(declared_colour(COMPLETE, "gevent"))
     _, _, sleep = next(case_groups(frame, "workload"))
     line = next(ln for ln in charts.scaling_figure(sleep).axes[0].get_lines() if ln.get_label() == "gevent")
-    assert to_rgba(line.get_color()) == to_rgba(colour("gevent"))
+    assert to_rgba(line.get_color()) == gevent
     ax = charts.bars_figure(sleep).axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert to_rgba(ax.patches[labels.index("gevent")].get_facecolor()) == to_rgba(colour("gevent"))
+    assert to_rgba(ax.patches[labels.index("gevent")].get_facecolor()) == gevent
     ax = micro_charts.memory_figure(frame[frame["case"] == "memory"]).axes[0]
     bars = next(c for c in ax.containers if isinstance(c, BarContainer) and c.get_label().startswith("gevent"))
-    assert to_rgba(bars.patches[0].get_facecolor()) == to_rgba(colour("gevent"))
-    assert colour("gevent") != colour("threads")
+    assert to_rgba(bars.patches[0].get_facecolor()) == gevent
+    assert gevent != to_rgba(declared_colour(COMPLETE, "threads"))
 
 
 def test_charts_say_what_and_where_with_units_and_log_scales() -> None:

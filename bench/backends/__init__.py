@@ -23,18 +23,30 @@ BACKENDS: dict[str, str] = {
     "gevent": "bench.backends.gevent_pool:Gevent",
     "asyncio": "bench.backends.event_loop:Asyncio",
     "uvloop": "bench.backends.event_loop:Uvloop",
+    "trio": "bench.backends.trio_nursery:Trio",
+    "joblib": "bench.backends.joblib_loky:Joblib",
 }
-
-#: Modules a backend needs beyond the core dependencies, checked before import.
-OPTIONAL_MODULES: dict[str, str] = {"uvloop": "uvloop"}
 
 
 def unavailable(name: str) -> str | None:
-    """Why backend ``name`` cannot run here (a module missing), or None."""
-    module = OPTIONAL_MODULES.get(name)
-    if module and importlib.util.find_spec(module) is None:
-        return f"{module} is not installed on this machine (pip install {module})"
-    return None
+    """Why backend ``name`` cannot run here (a module it ``requires`` missing), or None.
+
+    Reads the class's declaration without importing the model's library: a model
+    module imports its library inside the methods that use it.
+    """
+    missing = [module for module in load(name).requires if not _importable(module)]
+    if not missing:
+        return None
+    verb = "is" if len(missing) == 1 else "are"
+    return f"{', '.join(missing)} {verb} not installed on this machine (pip install {' '.join(missing)})"
+
+
+def _importable(module: str) -> bool:
+    """Whether ``module`` (dotted names too) can be found, without importing it."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # a dotted name whose parent package is missing
+        return False
 
 
 def load(name: str) -> type[Backend]:

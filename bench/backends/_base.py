@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from types import TracebackType
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from bench.colours import stable_colour
 from bench.options import Option
 from workloads import Form
+
+if TYPE_CHECKING:
+    from bench.micro.hooks import MicroHooks
 
 Task = Callable[[int], Any]
 
@@ -24,6 +28,29 @@ class Backend:
     name: ClassVar[str]
     form: ClassVar[Form]
     summary: ClassVar[str]
+
+    # -- what the run records about a model --
+    # run.json's `models` section and the machine info are read from these; reading
+    # them must not import the model's library (see `bench.backends.unavailable`).
+
+    #: The model's colour in every chart (hex). A model that declares none gets a
+    #: stable pick from a spare palette by the hash of its name (``__init_subclass__``).
+    colour: ClassVar[str] = stable_colour("")
+    #: Whether this is the model the speedup charts divide by (one per registry).
+    baseline: ClassVar[bool] = False
+    #: Importable modules the model needs beyond the core dependencies; missing ones
+    #: make it unavailable, with the reason, rather than failing its session.
+    requires: ClassVar[tuple[str, ...]] = ()
+    #: Distributions whose installed versions the machine info records.
+    packages: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Each model gets its own default colour, not the one of the class it extends.
+        if "colour" not in cls.__dict__:
+            cls.colour = stable_colour(str(cls.__dict__.get("name", cls.__name__)))
+
+    # -- end of what the run records about a model --
 
     def __init__(self, variant: str | None = None) -> None:
         self.variant = variant
@@ -74,6 +101,21 @@ class Backend:
     def run(self, task: Task, n_tasks: int) -> list[Any]:
         """Run ``task(0) .. task(n_tasks - 1)`` to completion; return the results."""
         raise NotImplementedError
+
+    # -- micro-cost hooks --
+
+    @classmethod
+    def micro_hooks(cls) -> MicroHooks:
+        """What the micro-costs (spawn, switch, ipc, memory) run on this model; see :mod:`bench.micro.hooks`.
+
+        A model states its loops, mechanisms and sizes here, in its own module; a
+        micro-cost it leaves out is skipped with a reason naming the model and the
+        missing hook. The default states none. Called once per process; keep the
+        model's library imports inside the functions a hook names.
+        """
+        from bench.micro.hooks import MicroHooks
+
+        return MicroHooks()
 
     # -- session --
     # What a model needs around a whole session, with defaults that need nothing:

@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 from bench.backends._base import Backend, Task
 from bench.backends._limits import process_cap
 from bench.backends._pools import POOL_VARIANTS, PROCESS_POOL_CAP, applies, pool_label, why_not_all
+from bench.backends._skips import NO_LIVE_TASKS, NOT_IPC
 from bench.backends.processes import default_start_method
+from bench.micro import MicroCase
+from bench.micro._children import ran
+from bench.micro._loop import JOIN_TIMEOUT_S, Loop, counted
+from bench.micro.hooks import MicroHooks, MicroLoop, PerProfile, Skip
 from workloads import Form
 
 
@@ -30,6 +36,28 @@ def cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+@contextmanager
+def spawn_submits(case: MicroCase, k: int) -> Iterator[Loop]:
+    """spawn: K ``submit(...).result()`` round trips on a warm one-worker ``ProcessPoolExecutor``.
+
+    One task at a time, so the pool's size does not matter: a pool of one.
+    """
+    method = default_start_method()
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(method))
+    try:
+        pool.submit(ran).result(JOIN_TIMEOUT_S)  # the worker process starts here, untimed
+
+        def one_round() -> int:
+            done = 0
+            for _ in range(k):
+                done += pool.submit(ran).result(JOIN_TIMEOUT_S)
+            return done
+
+        yield Loop(one_round, counted(k, "spawn: pool tasks finished"), k, {"pool_size": 1, "start_method": method})
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 class ProcessPool(Backend):
     """Map all tasks over a warm pool; made outside timing.
 
@@ -40,6 +68,7 @@ class ProcessPool(Backend):
     name = "process_pool"
     form = Form.BLOCKING
     summary = "ProcessPoolExecutor (one worker per core, and [all]: one per task; chunked map): submit all, wait"
+    colour = "#ff7f0e"
 
     def __init__(self, variant: str | None = None) -> None:
         super().__init__(variant)
@@ -92,3 +121,18 @@ class ProcessPool(Backend):
             self.setup(n_tasks)
         assert self._pool is not None
         return list(self._pool.map(task, range(n_tasks), chunksize=self.chunksize(n_tasks)))
+
+    @classmethod
+    def micro_hooks(cls) -> MicroHooks:
+        return MicroHooks(
+            spawn=MicroLoop(spawn_submits, "submit + result on a pool of one", PerProfile(quick=200)),
+            switch=Skip(
+                "a pool task cannot hand control to another task without blocking a pool worker; the "
+                "hand-over between two processes is processes' switch"
+            ),
+            ipc=Skip(NOT_IPC + "process_pool moves its tasks over the same multiprocessing pipes and queues"),
+            memory=Skip(
+                "process_pool " + NO_LIVE_TASKS + "a fixed set of workers runs the tasks and a queued "
+                "task is a small work item, not a process; processes' memory is the cost of a process per task"
+            ),
+        )

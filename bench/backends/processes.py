@@ -2,6 +2,10 @@
 
 The start method (``fork``, ``forkserver``, ``spawn``) is the variant. Process
 creation is inside the timed region: it is what this model costs.
+
+Its micro-cost loops (a process per spawn, a partner child for switch, three ipc
+channels, held children for memory) are in :mod:`._processes_micro` and
+:mod:`._processes_ipc`, imported when :meth:`Processes.micro_hooks` is asked.
 """
 
 from __future__ import annotations
@@ -10,11 +14,14 @@ import multiprocessing
 import queue
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench.backends._base import Backend, Task
 from bench.backends._limits import process_limit
 from workloads import Form
+
+if TYPE_CHECKING:
+    from bench.micro.hooks import MicroHooks
 
 RESULT_TIMEOUT_S = 600.0
 
@@ -37,6 +44,7 @@ class Processes(Backend):
     name = "processes"
     form = Form.BLOCKING
     summary = "multiprocessing.Process per task (start method as variant): start all, join all"
+    colour = "#d62728"
 
     def __init__(self, variant: str | None = None) -> None:
         super().__init__(variant or default_start_method())
@@ -89,3 +97,9 @@ class Processes(Backend):
             results_queue.close()
             results_queue.join_thread()
         return results
+
+    @classmethod
+    def micro_hooks(cls) -> MicroHooks:
+        from bench.backends._processes_micro import micro_hooks
+
+        return micro_hooks()

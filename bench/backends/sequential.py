@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from bench.backends._base import Backend, Task
+from bench.backends._skips import NO_LIVE_TASKS, NOT_IPC
+from bench.micro import MicroCase
+from bench.micro._children import ran
+from bench.micro._loop import Loop, counted
+from bench.micro.hooks import MicroHooks, MicroLoop, PerProfile, Skip
 from workloads import Form
+
+
+@contextmanager
+def spawn_calls(case: MicroCase, k: int) -> Iterator[Loop]:
+    """spawn: K plain calls of a function that returns 1, the floor every other model is above."""
+
+    def one_round() -> int:
+        done = 0
+        for _ in range(k):
+            done += ran()
+        return done
+
+    yield Loop(one_round, counted(k, "spawn: calls returned"), k)
 
 
 class Sequential(Backend):
@@ -14,9 +34,23 @@ class Sequential(Backend):
     name = "sequential"
     form = Form.BLOCKING
     summary = "one task after another (the baseline)"
+    colour = "#7f7f7f"
+    baseline = True
 
     def capacity(self, n_tasks: int) -> int | None:
         return 1
 
     def run(self, task: Task, n_tasks: int) -> list[Any]:
         return [task(i) for i in range(n_tasks)]
+
+    @classmethod
+    def micro_hooks(cls) -> MicroHooks:
+        return MicroHooks(
+            spawn=MicroLoop(spawn_calls, "a plain call", PerProfile(quick=200_000)),
+            switch=Skip(
+                "sequential runs one task to its end before the next starts, so there is no second live "
+                "task to hand over to; its floor is spawn's plain call"
+            ),
+            ipc=Skip(NOT_IPC + "sequential tasks share one thread and pass values by return"),
+            memory=Skip("sequential " + NO_LIVE_TASKS + "it runs one task at a time, to its end"),
+        )

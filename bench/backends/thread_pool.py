@@ -9,12 +9,18 @@ that wait (see :mod:`bench.backends._pools`).
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 from bench.backends._base import Backend, Task
 from bench.backends._pools import POOL_VARIANTS, THREAD_POOL_CAP, applies, pool_label, why_not_all
+from bench.backends._skips import NO_LIVE_TASKS, NOT_IPC
+from bench.micro import MicroCase
+from bench.micro._children import ran
+from bench.micro._loop import JOIN_TIMEOUT_S, Loop, counted
+from bench.micro.hooks import MicroHooks, MicroLoop, PerProfile, Skip
 from workloads import Form
 
 
@@ -23,12 +29,31 @@ def default_pool_size() -> int:
     return min(32, (os.cpu_count() or 1) + 4)
 
 
+@contextmanager
+def spawn_submits(case: MicroCase, k: int) -> Iterator[Loop]:
+    """spawn: K ``submit(...).result()`` round trips on a warm one-worker ``ThreadPoolExecutor``.
+
+    One task at a time, so the pool's size does not matter: a pool of one.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(ran).result(JOIN_TIMEOUT_S)  # the worker thread starts here, untimed
+
+        def one_round() -> int:
+            done = 0
+            for _ in range(k):
+                done += pool.submit(ran).result(JOIN_TIMEOUT_S)
+            return done
+
+        yield Loop(one_round, counted(k, "spawn: pool tasks finished"), k, {"pool_size": 1})
+
+
 class ThreadPool(Backend):
     """Submit all tasks to a warm pool and wait; the pool is made outside timing."""
 
     name = "thread_pool"
     form = Form.BLOCKING
     summary = "ThreadPoolExecutor (default size, and [all]: one thread per task): submit all, wait"
+    colour = "#17becf"
 
     def __init__(self, variant: str | None = None) -> None:
         super().__init__(variant)
@@ -74,3 +99,18 @@ class ThreadPool(Backend):
         assert self._pool is not None
         futures = [self._pool.submit(task, i) for i in range(n_tasks)]
         return [future.result() for future in futures]
+
+    @classmethod
+    def micro_hooks(cls) -> MicroHooks:
+        return MicroHooks(
+            spawn=MicroLoop(spawn_submits, "submit + result on a pool of one", PerProfile(quick=1_000)),
+            switch=Skip(
+                "a pool task cannot hand control to another task without blocking a pool worker; the "
+                "hand-over between two threads is threads' switch"
+            ),
+            ipc=Skip(NOT_IPC + "thread_pool tasks share one process like threads"),
+            memory=Skip(
+                "thread_pool " + NO_LIVE_TASKS + "a fixed set of workers runs the tasks and a queued task "
+                "is a small work item, not a thread; threads' memory is the cost of a thread per task"
+            ),
+        )

@@ -2,13 +2,13 @@
 
 - ``spawn``: create a task that does nothing and wait for it to finish (seconds per task);
 - ``switch``: hand control from one task to another (seconds per hand-over), in two
-  families: each model's ``native`` hand-over (the classic producer/consumer with
-  ``send()``, test1/test2 with ``greenlet.switch()``, a queue, a ``Pipe``), and a
-  ``common`` one in which every model that can wait on a file descriptor hands over
-  through the same OS pipe, so that only the model differs;
-- ``ipc``: move a payload between two processes by ``multiprocessing.Queue``, ``Pipe``
-  or ``shared_memory``, with ``queue.Queue`` between two threads as the in-process
-  reference (seconds per message; bytes per second follow from ``payload_bytes``);
+  families: each model's ``native`` hand-over (its own, such as a generator's
+  ``send()``, a queue or a pipe), and a ``common`` one in which every model that can
+  wait on a file descriptor hands over through the same OS pipe, so that only the
+  model differs;
+- ``ipc``: move a payload between two tasks over a channel (a queue, a pipe, shared
+  memory), with an in-process channel as the reference (seconds per message; bytes
+  per second follow from ``payload_bytes``);
 - ``memory``: hold N tasks alive at once, each blocked, and measure the memory each
   one costs (``bytes_per_task``; the timed part is creating and holding them).
 
@@ -20,10 +20,13 @@ plugin of every session, so it stays free of heavy imports). Its own imports are
 the standard library's only: every ``spawn`` child of the micro-costs imports this
 package before its target, and that import is part of what ``spawn`` and
 ``memory`` measure, so the profiles (and the workloads they name) load lazily.
-The loops live in one module per micro-cost (:mod:`~bench.micro.spawn`, :mod:`~bench.micro.switch`,
-:mod:`~bench.micro.ipc`, :mod:`~bench.micro.memory`), which pytest times through
-:mod:`~bench.micro.measure` and ``python -m bench.bare_loops`` times without pytest:
-both call the very same round function, so the two timings can be compared.
+Each model's loops live in its own module in ``bench/backends/``, declared on its
+class as :mod:`~bench.micro.hooks` (a loop, its mechanism and its sizes per
+micro-cost, or why it has none); the modules here hold what every model shares (the
+loop's shape and guards, placement, the memory measurement, the plan that resolves a
+case to its hook). pytest times a loop through :mod:`~bench.micro.measure` and
+``python -m bench.bare_loops`` times it without pytest: both call the very same round
+function, so the two timings can be compared.
 """
 
 from __future__ import annotations
@@ -37,24 +40,12 @@ if TYPE_CHECKING:
 
 MICROS: tuple[str, ...] = ("spawn", "switch", "ipc", "memory")
 
-#: The channels ipc measures, by the backend whose session measures them. Every
-#: other backend gets one ipc case, skipped with the reason.
-IPC_CHANNELS: dict[str, tuple[str, ...]] = {
-    "processes": ("queue", "pipe", "shared_memory"),
-    "threads": ("thread_queue",),
-}
-
-
 #: The switch families: each model's own hand-over, and one OS pipe for every model.
 SWITCH_FAMILIES: tuple[str, ...] = ("native", "common")
-#: Backends that can wait on a file descriptor, and so run switch's ``common`` family.
-SWITCH_COMMON: tuple[str, ...] = ("threads", "processes", "generators", "greenlet", "gevent", "asyncio", "uvloop")
 
 #: Where the two threads or two processes of switch and ipc run: wherever the OS puts
 #: them (``os``), both pinned to one core, or pinned to two different cores.
 PLACEMENTS: tuple[str, ...] = ("os", "same-core", "cross-core")
-#: The backends whose switch and ipc cases run at every placement.
-PLACED: tuple[str, ...] = ("threads", "processes")
 #: The one ipc payload size measured at the pinned placements (the others run at ``os``).
 PLACED_PAYLOAD = 64
 
@@ -100,57 +91,48 @@ def default_start_method() -> str:
 
 
 def variants(profile: Profile, backend: str, micro: str) -> tuple[str | None, ...]:
-    """The variants ``micro`` runs for ``backend``: start methods for processes, else (None,).
+    """The variants ``micro`` runs for ``backend`` in ``profile``, as its module states (``(None,)`` for most)."""
+    from bench.micro.hooks import hooks_of
 
-    ``spawn`` and ``memory`` depend on how a process is made, so they run once per
-    start method of the profile and of its micro-cost sizes; ``switch`` and ``ipc``
-    run with the default start method only.
-    """
-    if backend != "processes":
-        return (None,)
-    if micro not in ("spawn", "memory"):
-        return (default_start_method(),)
-    from bench.micro.sizes import sizes_for
-
-    wanted = dict.fromkeys([*profile.start_methods, *sizes_for(profile).start_methods])
-    available = multiprocessing.get_all_start_methods()
-    return tuple(method for method in wanted if method in available)
+    return hooks_of(backend).variants(profile, micro)
 
 
 def micro_cases(profile: Profile, backend: str, micros: list[str]) -> list[MicroCase]:
     """Every micro-cost case of ``backend`` in ``profile``, including those it will skip.
 
     A micro-cost a backend cannot measure still gets a case, which skips with the
-    reason when run, so every backend x micro-cost pair is on record.
+    reason when run, so every backend x micro-cost pair is on record. What the cases
+    are comes from the backend's module (:mod:`bench.micro.hooks`).
     """
-    from bench.micro.sizes import lookup, sizes_for
+    from bench.micro.hooks import MemoryHook, hooks_of
+    from bench.micro.sizes import sizes_for
 
     sizes = sizes_for(profile)
-    placements = PLACEMENTS if backend in PLACED else (None,)
+    hooks = hooks_of(backend)
+    placements = PLACEMENTS if hooks.placed else (None,)
+    channels = [channel.name for channel in hooks.ipc] if isinstance(hooks.ipc, tuple) else []
+    families = SWITCH_FAMILIES if hooks.switch_common is not None else SWITCH_FAMILIES[:1]
     cases: list[MicroCase] = []
     for micro in micros:
         for variant in variants(profile, backend, micro):
-            if micro == "ipc" and backend in IPC_CHANNELS:
+            if micro == "ipc" and channels:
                 cases.extend(
                     MicroCase(backend, variant, micro, payload_bytes=size, channel=channel, placement=placement)
-                    for channel in IPC_CHANNELS[backend]
+                    for channel in channels
                     for size in sizes.payloads
                     for placement in placements
                     if placement in (None, "os") or size == PLACED_PAYLOAD
                 )
             elif micro == "switch":
-                families = SWITCH_FAMILIES if backend in SWITCH_COMMON else SWITCH_FAMILIES[:1]
                 cases.extend(
                     MicroCase(backend, variant, micro, family=family, placement=placement)
                     for family in families
                     for placement in placements
                 )
             elif micro == "memory":
-                case = MicroCase(backend, variant, micro)
-                try:
-                    n_tasks: int | None = lookup(sizes.memory_tasks, case.label, backend, "memory")
-                except KeyError:
-                    n_tasks = None  # a backend that holds no tasks: the case skips with the reason
+                # A backend that holds no tasks gets no N: the case skips with the reason.
+                held = hooks.memory
+                n_tasks = held.n_tasks(profile.name, variant) if isinstance(held, MemoryHook) else None
                 cases.append(MicroCase(backend, variant, micro, n_tasks=n_tasks))
             else:
                 cases.append(MicroCase(backend, variant, micro))
@@ -158,12 +140,9 @@ def micro_cases(profile: Profile, backend: str, micros: list[str]) -> list[Micro
 
 
 __all__ = [
-    "IPC_CHANNELS",
     "MICROS",
-    "PLACED",
     "PLACED_PAYLOAD",
     "PLACEMENTS",
-    "SWITCH_COMMON",
     "SWITCH_FAMILIES",
     "MicroCase",
     "default_start_method",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.context import BaseContext
@@ -56,31 +56,6 @@ class Loop:
 
 #: Sets up one case with ``ops`` operations per round; the context manager tears it down.
 LoopFactory = Callable[["MicroCase", int], AbstractContextManager[Loop]]
-
-
-def no_limit(case: MicroCase) -> str | None:
-    """Every size fits: the default limit of a plan."""
-    return None
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What one micro-cost does on each backend: a loop factory, or why it has none.
-
-    ``operation`` names one op in the user's words ("task", "hand-over", "message").
-    Every registered backend appears in exactly one of ``loops`` and ``skips``.
-    ``limit`` says why a case's size cannot be held on this machine (thousands of
-    threads or processes), so it is skipped with that reason instead of attempted.
-    ``mechanisms`` names what one operation goes through, by backend (by channel for
-    ipc), for loops that do not record a ``mechanism`` of their own.
-    """
-
-    micro: str
-    operation: str
-    loops: Mapping[str, LoopFactory]
-    skips: Mapping[str, str]
-    limit: Callable[[MicroCase], str | None] = no_limit
-    mechanisms: Mapping[str, str] = field(default_factory=dict)
 
 
 def expect(got: Any, want: Any, what: str) -> None:

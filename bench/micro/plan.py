@@ -1,22 +1,27 @@
 """Which loop each micro-cost case runs, why a case is skipped, and what it records.
 
-Shared by the two ways of timing a loop: pytest-benchmark (:mod:`bench.micro.measure`)
-and the bare ``perf_counter`` loops (``python -m bench.bare_loops``), so both skip the
-same cases, size them the same way and run the very same round.
+Every answer comes from the case's model, through its hooks (:mod:`bench.micro.hooks`):
+this module names no model. Shared by the two ways of timing a loop: pytest-benchmark
+(:mod:`bench.micro.measure`) and the bare ``perf_counter`` loops
+(``python -m bench.bare_loops``), so both skip the same cases, size them the same way
+and run the very same round.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from bench.backends import unavailable
-from bench.micro import MicroCase, ipc, memory, placement, spawn, switch
-from bench.micro._loop import Loop, Plan, nothing_left_behind
-from bench.micro.sizes import MicroSizes, lookup
+from bench.micro import MicroCase, placement
+from bench.micro._loop import Loop, nothing_left_behind
+from bench.micro.hooks import IpcChannel, MemoryHook, MicroLoop, Skip, hook_for
+from bench.micro.memory import holding
+from bench.micro.sizes import MicroSizes
 
-PLANS: dict[str, Plan] = {plan.micro: plan for plan in (spawn.PLAN, switch.PLAN, ipc.PLAN, memory.PLAN)}
+#: What one operation of each micro-cost is, in the user's words (per-op figures say "per ...").
+OPERATIONS: dict[str, str] = {"spawn": "task", "switch": "hand-over", "ipc": "message", "memory": "held task"}
 
 
 def why_not(case: MicroCase) -> str | None:
@@ -24,27 +29,34 @@ def why_not(case: MicroCase) -> str | None:
     reason = unavailable(case.backend)
     if reason:
         return reason
-    plan = PLANS[case.micro]
-    if case.backend in plan.skips:
-        return plan.skips[case.backend]
-    if case.backend not in plan.loops:
-        return f"{case.micro} has no loop for {case.backend}; add one to the PLAN of bench/micro/{case.micro}.py"
-    return placement.why_not(case.placement) or plan.limit(case)
+    hook = hook_for(case)
+    if isinstance(hook, Skip):
+        return hook.reason
+    if isinstance(hook, MemoryHook) and case.n_tasks is None:
+        return f"{case.id} holds no tasks: memory cases carry their task count"
+    reason = placement.why_not(case.placement)
+    if reason or hook.limit is None:
+        return reason
+    return hook.limit(case)
+
+
+def _runnable(case: MicroCase) -> MicroLoop | IpcChannel | MemoryHook:
+    hook = hook_for(case)
+    if isinstance(hook, Skip):
+        raise ValueError(f"{case.id} does not run: {hook.reason}")
+    return hook
 
 
 def ops_per_round(case: MicroCase, sizes: MicroSizes) -> int:
-    """How many operations one round of ``case`` performs, from the profile's sizes."""
-    if case.micro == "spawn":
-        return lookup(sizes.spawn_tasks, case.label, case.backend, "spawn")
-    if case.micro == "switch" and case.family == "common":
-        return lookup(sizes.switch_common_handovers, case.label, case.backend, "switch common")
-    if case.micro == "switch":
-        return lookup(sizes.switch_handovers, case.label, case.backend, "switch")
-    if case.micro == "ipc":
-        assert case.channel is not None and case.payload_bytes is not None, "ipc cases carry channel and size"
-        return sizes.ipc_messages[case.channel][case.payload_bytes]
-    assert case.n_tasks is not None, "memory cases carry their task count"
-    return case.n_tasks
+    """How many operations one round of ``case`` performs, from its model's sizes for the profile."""
+    hook = _runnable(case)
+    if isinstance(hook, IpcChannel):
+        assert case.payload_bytes is not None, "ipc cases carry their payload size"
+        return hook.ops_per_round(sizes.name, case.payload_bytes)
+    if isinstance(hook, MemoryHook):
+        assert case.n_tasks is not None, "memory cases carry their task count"
+        return case.n_tasks
+    return hook.ops_per_round(sizes.name, case.variant)
 
 
 def rounds(case: MicroCase, sizes: MicroSizes) -> tuple[int, int]:
@@ -54,16 +66,23 @@ def rounds(case: MicroCase, sizes: MicroSizes) -> tuple[int, int]:
     return sizes.rounds, sizes.warmup_rounds
 
 
+def _factory(case: MicroCase, ops: int) -> AbstractContextManager[Loop]:
+    hook = _runnable(case)
+    if isinstance(hook, MemoryHook):
+        return holding(case, hook, ops)
+    return hook.loop(case, ops)
+
+
 @contextmanager
 def open_loop(case: MicroCase, sizes: MicroSizes) -> Iterator[Loop]:
     """Set ``case`` up and yield its loop; on exit, fail if a thread or child process outlived it."""
-    with nothing_left_behind(case.id), PLANS[case.micro].loops[case.backend](case, ops_per_round(case, sizes)) as loop:
+    with nothing_left_behind(case.id), _factory(case, ops_per_round(case, sizes)) as loop:
         yield loop
 
 
 def group(case: MicroCase) -> str:
     """The pytest-benchmark group: cases whose per-op figures compare directly."""
-    operation = PLANS[case.micro].operation
+    operation = OPERATIONS[case.micro]
     if case.micro == "ipc":
         return f"ipc payload_bytes={case.payload_bytes} (per {operation})"
     return f"{case.micro} (per {operation})"
@@ -86,10 +105,6 @@ def extra_info(case: MicroCase, profile: str, loop: Loop) -> dict[str, Any]:
         info["family"] = case.family
     if case.placement:
         info["placement"] = case.placement
-    mechanisms = PLANS[case.micro].mechanisms
-    mechanism = mechanisms.get(case.channel or "") or mechanisms.get(case.backend)
-    if mechanism:
-        info["mechanism"] = mechanism
+    info["mechanism"] = _runnable(case).mechanism
     info.update(loop.recorded)
-    assert "mechanism" in info, f"{case.id}: its loop or its plan must name the mechanism it measures"
     return info

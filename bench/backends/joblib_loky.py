@@ -1,0 +1,132 @@
+"""joblib: ``joblib.Parallel`` on its loky backend, the process pool of the scientific Python stack.
+
+A round is one ``Parallel(...)(delayed(task)(i) for i in range(N))`` call on a warm
+pool: the ``Parallel`` object is entered once per case (``with Parallel(...) as
+parallel``), which keeps loky's workers alive between calls, and a first call starts
+them outside the timed region. Tasks are pickled with cloudpickle and dispatched in
+batches that joblib sizes itself (``batch_size="auto"``), as a user's call would be.
+
+One worker per core, as ``n_jobs=-1`` gives, so it is held against the same ideal as
+``process_pool`` at its default size.
+
+joblib collects a call's results by polling: while none is ready it sleeps 10 ms
+(``time.sleep(0.01)`` in ``Parallel``'s retrieval loop, joblib 1.3 to 1.6), so a call
+that finishes in less still takes about 10 ms. That is joblib's cost, and the
+``spawn`` micro-cost shows it as joblib's per-call floor.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from bench.backends._base import Backend, Task
+from bench.backends._skips import NO_LIVE_TASKS, NOT_IPC
+from bench.micro import MicroCase
+from bench.micro._children import ran
+from bench.micro._loop import Loop, counted
+from bench.micro.hooks import MicroHooks, MicroLoop, PerProfile, Skip
+from workloads import Form
+
+#: Longest a round may wait for its results before joblib gives up and the case fails.
+ROUND_TIMEOUT_S = 600.0
+
+
+def _ready(_: int) -> int:
+    return 1
+
+
+def _shutdown_workers() -> None:
+    """Stop loky's workers, which joblib otherwise keeps for the next call: none outlives its case."""
+    from joblib.externals.loky import get_reusable_executor
+
+    get_reusable_executor().shutdown(wait=True)
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+@contextmanager
+def spawn_calls(case: MicroCase, k: int) -> Iterator[Loop]:
+    """spawn: K calls of ``Parallel`` with one task each, one after another, on a warm pool of one worker.
+
+    ``n_jobs=1`` would run the task in this process, so the pool has two workers, of
+    which each call uses one.
+    """
+    from joblib import Parallel, delayed
+
+    try:
+        with Parallel(n_jobs=2, backend="loky", timeout=ROUND_TIMEOUT_S) as parallel:
+            parallel(delayed(ran)() for _ in range(4))  # the workers start here, untimed
+
+            def one_round() -> int:
+                done = 0
+                for _ in range(k):
+                    done += sum(parallel([delayed(ran)()]))
+                return done
+
+            yield Loop(one_round, counted(k, "spawn: joblib calls returned"), k, {"pool_size": 2})
+    finally:
+        _shutdown_workers()
+
+
+class Joblib(Backend):
+    """``Parallel(n_jobs=cores, backend="loky")`` over the blocking form, on a warm pool."""
+
+    name = "joblib"
+    form = Form.BLOCKING
+    summary = "joblib.Parallel on loky (one worker per core, auto batches): one call per round"
+
+    colour = "#393b79"
+    requires = ("joblib",)
+    packages = ("joblib",)
+
+    @classmethod
+    def micro_hooks(cls) -> MicroHooks:
+        return MicroHooks(
+            spawn=MicroLoop(spawn_calls, "one Parallel call of one task on a warm loky pool", PerProfile(quick=20)),
+            switch=Skip(
+                "a joblib task cannot hand control to another task without blocking a worker; the hand-over "
+                "between two processes is processes' switch"
+            ),
+            ipc=Skip(NOT_IPC + "joblib pickles each call's tasks and results through loky's queues"),
+            memory=Skip(
+                "joblib " + NO_LIVE_TASKS + "a fixed set of loky workers runs the tasks and a queued task is a "
+                "small work item; processes' memory is the cost of a process per task"
+            ),
+        )
+
+    def __init__(self, variant: str | None = None) -> None:
+        super().__init__(variant)
+        self.n_jobs = _cores()
+        self._parallel: Any = None
+
+    def capacity(self, n_tasks: int) -> int | None:
+        return self.n_jobs
+
+    def setup(self, n_tasks: int) -> None:
+        from joblib import Parallel, delayed
+
+        self._parallel = Parallel(n_jobs=self.n_jobs, backend="loky", timeout=ROUND_TIMEOUT_S)
+        self._parallel.__enter__()
+        # Start every worker now, so starting them is not timed.
+        self._parallel(delayed(_ready)(i) for i in range(self.n_jobs * 2))
+
+    def parameters(self) -> Mapping[str, Any]:
+        return {"pool_size": self.n_jobs, "pool": "loky"}
+
+    def close(self) -> None:
+        if self._parallel is not None:
+            self._parallel.__exit__(None, None, None)
+            self._parallel = None
+            _shutdown_workers()
+
+    def run(self, task: Task, n_tasks: int) -> list[Any]:
+        from joblib import delayed
+
+        if self._parallel is None:
+            self.setup(n_tasks)
+        return list(self._parallel(delayed(task)(i) for i in range(n_tasks)))

@@ -1,0 +1,21 @@
+"""A model's colour when it declares none: a stable pick from a spare palette.
+
+Kept free of imports beyond the standard library: the backend protocol uses it for
+its default, and the reports use it for runs whose manifest declares no colours.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+#: Colours for models that declare none, distinct from the ones the built-in models declare.
+SPARE_COLOURS: tuple[str, ...] = ("#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd")
+
+
+def stable_colour(name: str) -> str:
+    """Return the spare colour of the model called ``name``, the same on every run and machine.
+
+    The pick is a CRC-32 of the name, so it does not depend on which other models a
+    run holds (Python's own ``hash`` of a string changes from process to process).
+    """
+    return SPARE_COLOURS[zlib.crc32(name.encode()) % len(SPARE_COLOURS)]
