@@ -47,7 +47,7 @@ FEW_KIB = 8 * KIB
 LINUX_PINNING = hasattr(os, "sched_setaffinity") and len(placement.allowed_cpus()) >= 2
 FORK = "fork"
 #: The models that can wait on a file descriptor, and so hand over through the common pipe.
-SWITCH_COMMON = ("threads", "processes", "generators", "greenlet", "gevent", "asyncio", "uvloop")
+SWITCH_COMMON = ("threads", "processes", "generators", "greenlet", "gevent", "asyncio", "uvloop", "trio")
 #: The models whose switch and ipc cases are two threads or two processes.
 PLACED = ("threads", "processes")
 
