@@ -25,6 +25,7 @@ BACKENDS: dict[str, str] = {
     "uvloop": "bench.backends.event_loop:Uvloop",
     "trio": "bench.backends.trio_nursery:Trio",
     "joblib": "bench.backends.joblib_loky:Joblib",
+    "dask": "bench.backends.dask_cluster:Dask",
 }
 
 

@@ -1,0 +1,205 @@
+"""dask: dask.distributed, ``Client.map`` then ``Client.gather``, on a cluster.
+
+By default each session starts an embedded ``LocalCluster``: one worker process per
+core, one thread each, no dashboard, on 127.0.0.1. It starts before the first case,
+outside every timed region, and closes when the session ends. ``--dask-scheduler
+ADDRESS`` (or ``DASK_SCHEDULER=``) runs the same cases on an existing cluster
+instead, whose workers must be able to import this project; the run fails before any
+session starts when that scheduler cannot be reached.
+
+A round submits N tasks with ``pure=False`` (so none is served from an earlier
+round's result) and gathers them. Every task travels from this process to the
+scheduler, to a worker and back, so a task's cost includes those hops and dask's
+bookkeeping: the ``spawn`` micro-cost measures it alone, next to ``process_pool``'s.
+dask batches the messages on each hop (the client sends at most every 10 ms, the
+scheduler to a worker every 5 ms: ``BatchedSend`` intervals in distributed 2024-2026),
+so one task at a time takes about 10 ms however little it does; many tasks at once
+share those batches.
+
+The cluster's scheduler, workers and cores go into the session's machine info, and
+ideals count the cluster's cores, not this machine's.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+from bench.backends._base import Backend, Task
+from bench.backends._skips import NO_LIVE_TASKS, NOT_IPC
+from bench.micro import MicroCase
+from bench.micro._children import ran
+from bench.micro._loop import Loop, counted
+from bench.micro.hooks import MicroHooks, MicroLoop, PerProfile, Skip
+from bench.options import Option
+from workloads import Form
+
+#: How long connecting to a scheduler may take before it counts as unreachable.
+CONNECT_TIMEOUT_S = 5.0
+#: Longest one micro-cost task may take before the case fails.
+ROUND_TIMEOUT_S = 120.0
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+@contextmanager
+def cluster(address: str | None) -> Iterator[Any]:
+    """A connected ``Client``: to ``address``, or to an embedded ``LocalCluster`` made and closed here."""
+    from distributed import Client, LocalCluster
+
+    if address:
+        with Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False) as client:
+            yield client
+        return
+    with (
+        LocalCluster(
+            n_workers=_cores(),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            host="127.0.0.1",
+            silence_logs=logging.ERROR,
+        ) as local,
+        Client(local, set_as_default=False) as client,
+    ):
+        yield client
+
+
+def cluster_facts(client: Any, embedded: bool) -> dict[str, Any]:
+    """The cluster ``client`` is connected to: its scheduler, workers and their threads."""
+    try:
+        info = client.scheduler_info(n_workers=-1)  # newer releases list 5 workers unless asked for all
+    except TypeError:
+        info = client.scheduler_info()
+    workers = info["workers"]
+    return {
+        "scheduler": client.scheduler.address,
+        "embedded": embedded,
+        "workers": len(workers),
+        "cores": sum(int(worker["nthreads"]) for worker in workers.values()),
+    }
+
+
+def gathered(client: Any, futures: list[Any]) -> list[Any]:
+    """The results of ``futures`` in order; the first task error is raised, and nothing is left running.
+
+    A round that never ends is ended by the session's per-case timeout.
+    """
+    try:
+        return list(client.gather(futures))
+    finally:
+        client.cancel([future for future in futures if not future.done()])
+
+
+@contextmanager
+def spawn_submits(case: MicroCase, k: int) -> Iterator[Loop]:
+    """spawn: K ``submit(...).result()`` round trips, one after another, on the session's cluster.
+
+    Run without a session (``python -m bench.bare_loops``), it makes an embedded
+    cluster of its own, outside the timed region.
+    """
+    with cluster(None) if Dask.current is None else _borrowed(Dask.current) as client:
+        client.submit(ran, pure=False).result(ROUND_TIMEOUT_S)  # every connection is made here, untimed
+
+        def one_round() -> int:
+            done = 0
+            for _ in range(k):
+                done += client.submit(ran, pure=False).result(ROUND_TIMEOUT_S)
+            return done
+
+        yield Loop(one_round, counted(k, "spawn: dask tasks finished"), k)
+
+
+@contextmanager
+def _borrowed(client: Any) -> Iterator[Any]:
+    yield client
+
+
+def _scheduler_address(text: str) -> str:
+    return text.strip()
+
+
+class Dask(Backend):
+    """``Client.map`` + ``gather`` of N tasks on a dask.distributed cluster made outside timing."""
+
+    name = "dask"
+    form = Form.BLOCKING
+    summary = "dask.distributed Client.map + gather (embedded LocalCluster: a worker process per core, 1 thread)"
+    colour = "#843c39"
+    requires = ("distributed",)
+    packages = ("dask", "distributed")
+    options = (
+        Option(
+            "--dask-scheduler",
+            "run the dask cases on the cluster of this scheduler (tcp://HOST:PORT) instead of an embedded LocalCluster",
+            env="DASK_SCHEDULER",
+            metavar="ADDR",
+            parse=_scheduler_address,
+        ),
+    )
+    #: The session's client while a session is open (micro-cost loops borrow it).
+    current: ClassVar[Any] = None
+
+    @classmethod
+    def micro_hooks(cls) -> MicroHooks:
+        return MicroHooks(
+            spawn=MicroLoop(spawn_submits, "submit + result through the scheduler", PerProfile(quick=200)),
+            switch=Skip(
+                "a dask task cannot hand control to another task without blocking a worker; the hand-over between "
+                "two processes is processes' switch"
+            ),
+            ipc=Skip(NOT_IPC + "dask moves tasks and results between its processes over TCP"),
+            memory=Skip(
+                "dask " + NO_LIVE_TASKS + "a fixed set of workers runs the tasks and a queued task is a small item "
+                "in the scheduler; processes' memory is the cost of a process per task"
+            ),
+        )
+
+    @classmethod
+    def preflight(cls, options: Mapping[str, Any]) -> str | None:
+        address = options.get("dask_scheduler")
+        if not address:
+            return None
+        try:
+            with cluster(address):
+                return None
+        except Exception as exc:  # any failure to connect is reported, naming the scheduler
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            return f"cannot reach the dask scheduler at {address} (--dask-scheduler / DASK_SCHEDULER): {reason}"
+
+    @classmethod
+    @contextmanager
+    def session(cls, options: Mapping[str, Any]) -> Iterator[Any]:
+        address = options.get("dask_scheduler")
+        with cluster(address) as client:
+            cls.current = client
+            try:
+                yield {"client": client, **cluster_facts(client, embedded=not address)}
+            finally:
+                cls.current = None
+
+    @classmethod
+    def machine_info(cls, state: Any) -> Mapping[str, Any]:
+        return {"dask_cluster": {key: value for key, value in state.items() if key != "client"}}
+
+    @classmethod
+    def cores(cls, state: Any) -> int | None:
+        return int(state["cores"])
+
+    def capacity(self, n_tasks: int) -> int | None:
+        return int(self.session_state["cores"]) if self.session_state else None
+
+    def parameters(self) -> Mapping[str, Any]:
+        facts = self.session_state or {}
+        return {"workers": facts.get("workers"), "cluster": "embedded" if facts.get("embedded") else "external"}
+
+    def run(self, task: Task, n_tasks: int) -> list[Any]:
+        if not self.session_state:
+            raise RuntimeError("the dask model runs inside a session, which connects it to its cluster")
+        client = self.session_state["client"]
+        return gathered(client, client.map(task, range(n_tasks), pure=False))
