@@ -16,11 +16,11 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Option:
-    """One command-line option: ``--dask-scheduler ADDR``, defaulting to ``$DASK_SCHEDULER``.
+    """One command-line option: ``--cluster-address ADDR``, say, defaulting to ``$CLUSTER_ADDRESS``.
 
     ``parse`` turns the text into the value (and raises ``argparse.ArgumentTypeError``
     with a one-line message naming the valid choices when it cannot); the value
-    reaches the owner under :attr:`dest` (``dask_scheduler``), None when not given.
+    reaches the owner under :attr:`dest` (``cluster_address``), None when not given.
     """
 
     flag: str

@@ -20,16 +20,25 @@ from bench.profiles import PROFILES
 from workloads import WORKLOADS, WrongAnswer, cpu_spin, sleep
 
 IN_PROCESS = [name for name in BACKENDS if name != "gevent"]
-CONCURRENT = ["threads", "processes", "generators", "greenlet", "asyncio", "uvloop"]
+CONCURRENT = ["threads", "processes", "generators", "greenlet", "asyncio", "uvloop", "trio"]
 
 
-def run_workload(backend_name: str, workload: str, n_tasks: int, **params: Any) -> tuple[list[Any], float]:
-    """Run one round of ``workload`` on ``backend_name``; return results and wall time."""
+def run_workload(
+    backend_name: str, workload: str, n_tasks: int, state: Any = None, **params: Any
+) -> tuple[list[Any], float]:
+    """Run one round of ``workload`` on ``backend_name``; return results and wall time.
+
+    ``state`` is what the model's session yielded; without it a session is opened
+    around the round, as a benchmark session opens one around its cases.
+    """
     backend_cls = load(backend_name)
+    if state is None:
+        with backend_cls.session({}) as opened:
+            return run_workload(backend_name, workload, n_tasks, opened if opened is not None else {}, **params)
     form = WORKLOADS[workload].form(backend_cls.form)
     assert form is not None
     full = {**params, "n_tasks": n_tasks}
-    with backend_cls() as backend:
+    with backend_cls.for_session(None, state or None) as backend:
         start = time.perf_counter()
         results = backend.run(partial(form, params=full), n_tasks)
         elapsed = time.perf_counter() - start
@@ -60,12 +69,14 @@ def test_every_backend_returns_right_answers(backend: str, workload: str) -> Non
 
 @pytest.mark.parametrize("backend", IN_PROCESS)
 def test_no_child_process_or_thread_outlives_a_case(backend: str) -> None:
-    threads_before = set(threading.enumerate())
-    children_before = {c.pid for c in psutil.Process().children(recursive=True)}
-    run_workload(backend, "sleep", 8, sleep_s=0.01)
-    leftover_threads = [t for t in threading.enumerate() if t not in threads_before and t.is_alive()]
-    assert leftover_threads == []
-    assert [c for c in psutil.Process().children(recursive=True) if c.pid not in children_before] == []
+    # What the model's session holds (a cluster) lives for the session; a case leaves nothing of its own.
+    with load(backend).session({}) as state:
+        threads_before = set(threading.enumerate())
+        children_before = {c.pid for c in psutil.Process().children(recursive=True)}
+        run_workload(backend, "sleep", 8, state if state is not None else {}, sleep_s=0.01)
+        leftover_threads = [t for t in threading.enumerate() if t not in threads_before and t.is_alive()]
+        assert leftover_threads == []
+        assert [c for c in psutil.Process().children(recursive=True) if c.pid not in children_before] == []
 
 
 def test_cpu_spin_checksums_are_exact() -> None:

@@ -239,6 +239,9 @@ class Workload:
     describe: Callable[[Form, Params], Mapping[str, Any]] | None = None
     #: Descriptors (sockets, files) one running task holds open.
     fds_per_task: int = 0
+    #: Its tasks wait (on a timer, on a server) rather than compute: a pool sized to hold
+    #: all N tasks at once runs it, where it measures the model rather than the pool's size.
+    waits: bool = False
     prepare: Prepare = nothing_to_prepare
     #: Parameters per profile name (smoke, quick, full).
     params: Mapping[str, Params] | None = None

@@ -426,6 +426,7 @@ WORKLOAD = Workload(
     task_s=task_s,
     describe=describe,
     fds_per_task=1,
+    waits=True,
     params={
         "smoke": {"latency_s": 0.01, "body_bytes": 1024, "client": CLIENTS},
         "quick": {"latency_s": 0.05, "body_bytes": 16_384, "client": CLIENTS},

@@ -57,5 +57,6 @@ WORKLOAD = Workload(
     check=check,
     ideal_s=ideal_s,
     task_s=task_s,
+    waits=True,
     params={"smoke": {"sleep_s": 0.01}, "quick": {"sleep_s": 0.05}, "full": {"sleep_s": 0.1}},
 )

@@ -122,7 +122,7 @@ class Backend:
     # its own command-line options, a check before the run, something entered once
     # per session (a cluster), and what that adds to the machine facts and cores.
 
-    #: Options this model adds to ``python -m bench`` (``--dask-scheduler``); their
+    #: Options this model adds to ``python -m bench`` (a scheduler's address, say); their
     #: values reach :meth:`preflight` and :meth:`session` by ``Option.dest``.
     options: ClassVar[tuple[Option, ...]] = ()
     #: What :meth:`session` yielded, set on every instance by :meth:`for_session`.

@@ -2,7 +2,7 @@
 
 A pool's default size suits work that keeps a CPU busy: ``ThreadPoolExecutor`` makes
 ``min(32, cores + 4)`` threads, ``ProcessPoolExecutor`` one process per core. For work
-that waits (``sleep``, ``http_fetch``) that size caps how many tasks wait at once, so
+that waits (on a timer, on a server: a workload that declares ``waits``) that size caps how many tasks wait at once, so
 N tasks take ``ceil(N / size)`` waits: the figure then measures the default, not the
 model. The ``all`` variant sizes the pool to hold all N tasks at once and runs only
 on the workloads that wait. Above its cap (:data:`THREAD_POOL_CAP` threads;
@@ -16,8 +16,6 @@ from __future__ import annotations
 
 #: The variants of a pool backend: None is its default size, ``all`` a pool for all N tasks.
 POOL_VARIANTS: tuple[str | None, ...] = (None, "all")
-#: The workloads whose tasks wait rather than compute: the only ones ``all`` runs.
-WAITING_WORKLOADS: frozenset[str] = frozenset({"sleep", "http_fetch"})
 #: The most threads the ``all`` thread pool makes.
 THREAD_POOL_CAP = 1000
 #: The most processes the ``all`` process pool makes: making and ending a pool of
@@ -31,8 +29,15 @@ def pool_label(variant: str | None) -> str:
 
 
 def applies(variant: str | None, workload: str) -> bool:
-    """Whether a pool variant runs ``workload``: the default everywhere, ``all`` on waiting workloads."""
-    return variant is None or workload in WAITING_WORKLOADS
+    """Whether a pool variant runs ``workload``: the default everywhere, ``all`` on workloads that wait.
+
+    A workload says so itself (:attr:`workloads.Workload.waits`); one that is not
+    registered in this interpreter runs at the default size only.
+    """
+    from workloads import WORKLOADS
+
+    found = WORKLOADS.get(workload)
+    return variant is None or (found is not None and found.waits)
 
 
 def why_not_all(n_tasks: int, default: int, cap: int, what: str) -> str | None:

@@ -1,0 +1,155 @@
+"""A model is one module plus one registry line: a throwaway model runs a whole smoke session and its report.
+
+The model below is one file in a temporary directory. Its registry line
+(``BACKENDS[name] = "module:Class"``) runs in every interpreter of the run through a
+``sitecustomize`` module on ``PYTHONPATH``, as the line in
+``bench/backends/__init__.py`` would. Nothing else is edited: the workloads, the
+micro-costs, the manifest and the report learn the model from its module.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+ROOTS = ("bench", "reports", "workloads")
+
+#: A pool of threads of its own, with a colour, one micro-cost hook (spawn) and a stated skip (switch).
+MODULE = '''
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+
+from bench.backends import Backend
+from bench.micro._children import ran
+from bench.micro._loop import Loop, counted
+from bench.micro.hooks import MicroHooks, MicroLoop, PerProfile, Skip
+from workloads import Form
+
+
+@contextmanager
+def spawn_submits(case, k):
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        def one_round():
+            return sum(pool.submit(ran).result() for _ in range(k))
+
+        yield Loop(one_round, counted(k, "spawn: throwaway tasks finished"), k)
+
+
+class Throwaway(Backend):
+    name = "throwaway"
+    form = Form.BLOCKING
+    summary = "a pool of three threads of its own"
+    colour = "#123456"
+
+    @classmethod
+    def micro_hooks(cls):
+        return MicroHooks(
+            spawn=MicroLoop(spawn_submits, "submit + result on its own pool", PerProfile(quick=100)),
+            switch=Skip("the throwaway model has no second task to hand over to"),
+        )
+
+    def setup(self, n_tasks):
+        self._pool = ThreadPoolExecutor(max_workers=3)
+
+    def capacity(self, n_tasks):
+        return 3
+
+    def close(self):
+        pool = getattr(self, "_pool", None)
+        if pool is not None:
+            pool.shutdown(wait=True)
+
+    def run(self, task, n_tasks):
+        return list(self._pool.map(task, range(n_tasks)))
+'''
+
+REGISTRY_LINE = """
+from bench.backends import BACKENDS
+BACKENDS["throwaway"] = "throwaway_model:Throwaway"
+"""
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A smoke run of sequential and the throwaway model, every workload and micro-cost, with its report."""
+    where = tmp_path_factory.mktemp("model")
+    (where / "throwaway_model.py").write_text(MODULE)
+    (where / "sitecustomize.py").write_text(REGISTRY_LINE)
+    path = os.pathsep.join(p for p in (str(where), str(REPO), os.environ.get("PYTHONPATH")) if p)
+    results = where / "results"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--profile", "smoke", "--backends", "sequential,throwaway",
+         "--results", str(results)],
+        cwd=REPO, env={**os.environ, "PYTHONPATH": path}, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (run,) = (p.parent for p in results.glob("*/*/run.json"))
+    return run
+
+
+def _outcomes(run: Path, backend: str) -> dict[str, dict[str, Any]]:
+    cases = json.loads((run / "logs" / f"{backend}.0.outcomes.json").read_text())
+    return {case["id"]: case for case in cases}
+
+
+def test_every_workload_of_the_throwaway_model_is_measured_and_checked(run_dir: Path) -> None:
+    outcomes = _outcomes(run_dir, "throwaway")
+    workload_cases = {i: c for i, c in outcomes.items() if c["workload"] is not None}
+    assert workload_cases, outcomes
+    for case_id, case in workload_cases.items():
+        # A blocking model runs every workload; only a size the profile cannot afford may skip, with its reason.
+        assert case["outcome"] == "passed" or (case["outcome"] == "skipped" and case["reason"]), case_id
+    assert sum(c["outcome"] == "passed" for c in workload_cases.values()) >= len(workload_cases) - 2
+
+
+def test_its_micro_costs_run_its_hook_or_skip_with_the_reason_its_module_gives(run_dir: Path) -> None:
+    outcomes = _outcomes(run_dir, "throwaway")
+    assert outcomes["throwaway-spawn"]["outcome"] == "passed"
+    switch = outcomes["throwaway-switch"]
+    assert switch["outcome"] == "skipped"
+    assert switch["reason"] == "the throwaway model has no second task to hand over to"
+    for micro in ("ipc", "memory"):
+        assert outcomes[f"throwaway-{micro}"]["outcome"] == "skipped"
+        assert outcomes[f"throwaway-{micro}"]["reason"] == f"throwaway's module gives no {micro} hook"
+    spawn = [b for b in json.loads((run_dir / "throwaway.0.json").read_text())["benchmarks"]
+             if b["extra_info"].get("micro") == "spawn"]  # fmt: skip
+    assert [b["extra_info"]["mechanism"] for b in spawn] == ["submit + result on its own pool"]
+
+
+def test_the_manifest_and_the_report_learn_the_model_from_its_module(run_dir: Path) -> None:
+    manifest = json.loads((run_dir / "run.json").read_text())
+    model = manifest["models"]["throwaway"]
+    assert model["colour"] == "#123456" and model["summary"] == "a pool of three threads of its own"
+    assert model["order"] > manifest["models"]["sequential"]["order"]
+    with (run_dir / "report" / "summary.csv").open() as f:
+        rows = [row for row in csv.DictReader(f) if row["backend"] == "throwaway"]
+    assert {row["workload"] or row["micro"] for row in rows} >= {"cpu_spin", "sleep", "spawn"}
+    assert {row["model_colour"] for row in rows} == {"#123456"}
+    index = (run_dir / "report" / "index.md").read_text()
+    assert "throwaway" in index
+    assert any((run_dir / "report").glob("*.png"))
+
+
+NEW_MODELS = {"joblib": "joblib_loky.py", "trio": "trio_nursery.py", "dask": "dask_cluster.py"}
+
+
+@pytest.mark.parametrize("key", sorted(NEW_MODELS))
+def test_a_model_added_through_the_seams_is_named_only_in_its_module_and_the_registry(key: str) -> None:
+    import re
+
+    pattern = re.compile(rf"\b{key}\b")
+    found = {
+        str(path.relative_to(REPO))
+        for root in ROOTS
+        for path in (REPO / root).rglob("*.py")
+        if pattern.search(path.read_text())
+    } | ({"conftest.py"} if pattern.search((REPO / "conftest.py").read_text()) else set())
+    assert found == {f"bench/backends/{NEW_MODELS[key]}", "bench/backends/__init__.py"}
