@@ -47,6 +47,8 @@ class SessionDescription:
     processes: int = 1
     case_timeout_s: float | None = None
     runner_pid: int | None = None
+    #: The backend's :attr:`~bench.backends.Backend.prelude`, run first by the session.
+    prelude: str | None = None
 
 
 def save(description: SessionDescription, path: Path) -> None:
@@ -68,6 +70,9 @@ def load(path: Path) -> SessionDescription:
 
 def write_description(path: Path, backend: str, profile: str, selection: list[str] | str, **settings: Any) -> Path:
     """Write a description for a session run alone (tests): the rest defaults, so the session calibrates itself."""
+    from bench.backends import load
+
     names = selection.split(",") if isinstance(selection, str) else selection
+    settings.setdefault("prelude", load(backend).prelude)
     save(SessionDescription(backend=backend, profile=profile, selection=tuple(names), **settings), path)
     return path

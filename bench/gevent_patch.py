@@ -1,8 +1,9 @@
 """gevent's monkey-patching, in one place: the first thing gevent's own interpreters do.
 
-Only interpreters that run gevent cases call :func:`patch_everything` (its sessions,
-``bench/session.py``, and its memory holds, ``bench/micro/footprint.py``), before
-anything else is imported; no other model's interpreter imports gevent at all.
+It is the gevent model's ``prelude``: only interpreters that run gevent cases call
+:func:`patch_everything` (its sessions, ``bench/session.py``, and its memory holds,
+``bench/micro/footprint.py``), before anything else is imported; no other model's
+interpreter imports gevent at all.
 Importing this module patches nothing.
 """
 

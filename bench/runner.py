@@ -174,6 +174,7 @@ def write_session(
         processes=processes,
         case_timeout_s=profile.case_timeout_s,
         runner_pid=os.getpid(),
+        prelude=load(backend).prelude,
     )
     description.save(session, path)
     return path

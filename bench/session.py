@@ -3,9 +3,9 @@
 ``python -m bench.session --session FILE [pytest options...]``: FILE is the session
 description the runner wrote (:mod:`bench.description`), which names the backend,
 the profile, the selection and everything else; the pytest plugin
-(:mod:`bench.plugin`, loaded with ``-p``) reads it too. For gevent this is where
-gevent's monkey-patching (``bench.gevent_patch``) runs, and it runs first, before
-pytest, the harness or any module gevent patches is imported; every other
+(:mod:`bench.plugin`, loaded with ``-p``) reads it too. A backend's ``prelude``
+(gevent's monkey-patching, ``bench.gevent_patch``) runs here, and it runs first,
+before pytest, the harness or any module it patches is imported; every other
 backend's interpreter never imports gevent at all.
 """
 
@@ -21,23 +21,23 @@ def _option(argv: list[str], name: str) -> str | None:
     return None
 
 
-def _backend(argv: list[str]) -> str | None:
-    """The backend the ``--session`` file names, read with ``json`` alone: nothing gevent patches is imported."""
+def _prelude(argv: list[str]) -> str | None:
+    """The prelude the ``--session`` file names, read with ``json`` alone: nothing it must precede is imported."""
     import json
 
     path = _option(argv, "--session")
     try:
         with open(path or "") as file:
-            backend = json.load(file).get("backend")
+            prelude = json.load(file).get("prelude")
     except (OSError, ValueError, AttributeError):
         return None
-    return backend if isinstance(backend, str) else None
+    return prelude if isinstance(prelude, str) else None
 
 
-if __name__ == "__main__" and _backend(sys.argv) == "gevent":
-    from bench.gevent_patch import patch_everything
+if __name__ == "__main__" and (_first := _prelude(sys.argv)):
+    from bench.prelude import run_prelude
 
-    patch_everything()
+    run_prelude(_first)
 
 
 #: After its runner is gone, how long a session may take to save before it is killed.

@@ -127,6 +127,11 @@ class Backend:
     options: ClassVar[tuple[Option, ...]] = ()
     #: What :meth:`session` yielded, set on every instance by :meth:`for_session`.
     session_state: Any = None
+    #: ``module:function`` that this model's interpreters (its sessions, its memory
+    #: holds) call first, before anything else is imported: gevent's monkey-patching.
+    #: The runner writes it into the session description, which is read with ``json``
+    #: alone, so nothing the function must precede has been imported yet.
+    prelude: ClassVar[str | None] = None
 
     @classmethod
     def preflight(cls, options: Mapping[str, Any]) -> str | None:

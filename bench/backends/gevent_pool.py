@@ -177,6 +177,7 @@ class Gevent(Backend):
     summary = "gevent.spawn + joinall over the blocking form, monkey-patched"
     colour = "#2ca02c"
     packages = ("gevent",)
+    prelude = "bench.gevent_patch:patch_everything"
 
     def __init__(self, variant: str | None = None) -> None:
         import gevent

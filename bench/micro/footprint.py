@@ -9,17 +9,17 @@ The order is what keeps the figure honest: for in-process models a small warm-up
 hold first (so one-time costs, such as the first thread's or task's machinery, are
 not charged to N tasks),
 then the RSS or USS reading with tracemalloc never started in this process, and only
-then the tracemalloc hold. For gevent, its monkey-patching (``bench.gevent_patch``)
-runs first, as in its session.
+then the tracemalloc hold. The model's prelude (gevent's monkey-patching) runs
+first, as in its session.
 """
 
 import json
 import sys
 
-if __name__ == "__main__" and len(sys.argv) > 1 and json.loads(sys.argv[1]).get("backend") == "gevent":
-    from bench.gevent_patch import patch_everything
+if __name__ == "__main__" and len(sys.argv) > 1 and (_first := json.loads(sys.argv[1]).get("prelude")):
+    from bench.prelude import run_prelude
 
-    patch_everything()
+    run_prelude(_first)
 
 from typing import Any
 

@@ -63,7 +63,9 @@ def fresh_holds(case: MicroCase, n: int, holds: int = HOLDS, ballast: int = 0) -
     for in-process models, ``python_objects`` (tracemalloc's growth); for processes
     ``pss``. Raises ``RuntimeError`` with the child's error when a hold fails.
     """
-    spec = json.dumps({**asdict(case), "n": n, "ballast": ballast})
+    from bench.backends import load
+
+    spec = json.dumps({**asdict(case), "n": n, "ballast": ballast, "prelude": load(case.backend).prelude})
     results = []
     for _ in range(holds):
         done = subprocess.run(
