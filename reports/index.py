@@ -104,7 +104,10 @@ def workload_sections(frame: pd.DataFrame, renderer: _Renderer) -> list[Section]
         )
         section.charts.append(
             renderer.chart(
-                charts.bars_figure(rows), f"{base}-models", "Models side by side", readings.bars_reading(rows)
+                charts.bars_figure(rows),
+                f"{base}-models",
+                "Models side by side",
+                " ".join(filter(None, (readings.bars_reading(rows), readings.overhead_reading(rows)))),
             )
         )
         speed = charts.speedup_figure(rows)

@@ -60,6 +60,34 @@ def bars_reading(rows: pd.DataFrame) -> str:
     return text + f" ({fmt_seconds(best['median'])} vs {fmt_seconds(worst['median'])})."
 
 
+def overhead_reading(rows: pd.DataFrame) -> str:
+    """Say what each model adds per task beyond the ideal: ``(median - ideal) / n_tasks`` at the common N.
+
+    The ideal is the best any model could do with the work, so what is left over, per
+    task, is what running one task through the model costs at that N (dispatch,
+    pickling, waking it). The interval is the median's, shifted and divided the same
+    way. Empty when the rows have no ideal or no N of two or more.
+    """
+    n = common_n(rows)
+    if n is None or n < 2:
+        return ""
+    at = at_n(rows, n).dropna(subset=["ideal_s"]).copy()
+    if at.empty:
+        return ""
+    at["overhead"] = (at["median"] - at["ideal_s"]) / n
+    parts = []
+    for _, row in at.sort_values("overhead").iterrows():
+        if row["overhead"] <= 0:
+            parts.append(f"**{row['series']}** none (at or below the ideal)")
+            continue
+        text = f"**{row['series']}** {fmt_seconds(row['overhead'])}"
+        if pd.notna(row.get("ci_low")) and pd.notna(row.get("ci_high")):
+            low, high = ((row[k] - row["ideal_s"]) / n for k in ("ci_low", "ci_high"))
+            text += f" ({fmt_seconds(max(low, 0.0))} to {fmt_seconds(high)})"
+        parts.append(text)
+    return f"Overhead per task beyond the ideal at {n} tasks, (median - ideal) / N: " + "; ".join(parts) + "."
+
+
 def heatmap_reading(frame: pd.DataFrame) -> str:
     """Say, per workload, which model is closest to ideal and which is furthest.
 

@@ -560,3 +560,26 @@ def test_units_read_between_1_and_1000() -> None:
     assert fmt_bytes(4096) == "4.00 KiB"
     assert fmt_ratio(9.126) == "9.13x"
     assert fmt_ratio(184056) == "184000x"
+
+
+def test_overhead_reading_gives_each_models_cost_per_task_beyond_the_ideal() -> None:
+    from reports.readings import overhead_reading
+
+    rows = pd.DataFrame(
+        {
+            "series": ["pool", "pool", "cluster", "cluster"],
+            "n_tasks": [1, 100, 1, 100],
+            "median": [1.0, 0.6, 1.2, 0.7],
+            "ideal_s": [1.0, 0.5, 1.0, 0.5],
+            "ci_low": [0.9, 0.55, 1.1, 0.65],
+            "ci_high": [1.1, 0.65, 1.3, 0.75],
+        }
+    )
+    text = overhead_reading(rows)
+    # (0.6 - 0.5) / 100 = 1 ms for pool, (0.7 - 0.5) / 100 = 2 ms for cluster, cheapest first.
+    assert "at 100 tasks" in text
+    assert text.index("**pool** 1.00 ms") < text.index("**cluster** 2.00 ms"), text
+    assert "(500 µs to 1.50 ms)" in text, text
+    below = rows.assign(median=[1.0, 0.5, 1.2, 0.45])
+    assert "**cluster** none (at or below the ideal)" in overhead_reading(below)
+    assert overhead_reading(rows.assign(ideal_s=float("nan"))) == ""
