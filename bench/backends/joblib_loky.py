@@ -1,10 +1,11 @@
 """joblib: ``joblib.Parallel`` on its loky backend, the process pool of the scientific Python stack.
 
 A round is one ``Parallel(...)(delayed(task)(i) for i in range(N))`` call on a warm
-pool: the ``Parallel`` object is entered once per case (``with Parallel(...) as
-parallel``), which keeps loky's workers alive between calls, and a first call starts
-them outside the timed region. Tasks are pickled with cloudpickle and dispatched in
-batches that joblib sizes itself (``batch_size="auto"``), as a user's call would be.
+pool: loky's workers start with the session, before its first case (joblib keeps
+them between calls, as it does in a user's program), and the ``Parallel`` object is
+entered once per case and warmed with an untimed call. Tasks are pickled with
+cloudpickle and dispatched in batches that joblib sizes itself
+(``batch_size="auto"``), as a user's call would be.
 
 One worker per core, as ``n_jobs=-1`` gives, so it is held against the same ideal as
 ``process_pool`` at its default size.
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from bench.backends._base import Backend, Task
@@ -38,11 +39,22 @@ def _ready(_: int) -> int:
     return 1
 
 
-def _shutdown_workers() -> None:
-    """Stop loky's workers, which joblib otherwise keeps for the next call: none outlives its case."""
+@contextmanager
+def warm_workers() -> Iterator[None]:
+    """loky's workers, one per core, started before the session's first case and stopped after its last.
+
+    joblib keeps them between calls (loky's reusable executor) as it does for a user's
+    program; started here, they belong to the session, like a cluster, and no case
+    starts or leaves a process of its own.
+    """
+    from joblib import Parallel, delayed
     from joblib.externals.loky import get_reusable_executor
 
-    get_reusable_executor().shutdown(wait=True)
+    try:
+        Parallel(n_jobs=_cores(), backend="loky")(delayed(ran)() for _ in range(2 * _cores()))
+        yield None
+    finally:
+        get_reusable_executor().shutdown(wait=True)
 
 
 def _cores() -> int:
@@ -51,26 +63,23 @@ def _cores() -> int:
 
 @contextmanager
 def spawn_calls(case: MicroCase, k: int) -> Iterator[Loop]:
-    """spawn: K calls of ``Parallel`` with one task each, one after another, on a warm pool of one worker.
+    """spawn: K calls of ``Parallel`` with one task each, one after another, on the session's warm workers.
 
-    ``n_jobs=1`` would run the task in this process, so the pool has two workers, of
-    which each call uses one.
+    The pool has a worker per core (``n_jobs=1`` would run the task in this process);
+    a call of one task uses one of them.
     """
     from joblib import Parallel, delayed
 
-    try:
-        with Parallel(n_jobs=2, backend="loky", timeout=ROUND_TIMEOUT_S) as parallel:
-            parallel(delayed(ran)() for _ in range(4))  # the workers start here, untimed
+    with Parallel(n_jobs=_cores(), backend="loky", timeout=ROUND_TIMEOUT_S) as parallel:
+        parallel(delayed(ran)() for _ in range(2 * _cores()))  # every worker is up before timing
 
-            def one_round() -> int:
-                done = 0
-                for _ in range(k):
-                    done += sum(parallel([delayed(ran)()]))
-                return done
+        def one_round() -> int:
+            done = 0
+            for _ in range(k):
+                done += sum(parallel([delayed(ran)()]))
+            return done
 
-            yield Loop(one_round, counted(k, "spawn: joblib calls returned"), k, {"pool_size": 2})
-    finally:
-        _shutdown_workers()
+        yield Loop(one_round, counted(k, "spawn: joblib calls returned"), k, {"pool_size": _cores()})
 
 
 class Joblib(Backend):
@@ -83,6 +92,10 @@ class Joblib(Backend):
     colour = "#393b79"
     requires = ("joblib",)
     packages = ("joblib",)
+
+    @classmethod
+    def session(cls, options: Mapping[str, Any]) -> AbstractContextManager[Any]:
+        return warm_workers()
 
     @classmethod
     def micro_hooks(cls) -> MicroHooks:
@@ -122,7 +135,6 @@ class Joblib(Backend):
         if self._parallel is not None:
             self._parallel.__exit__(None, None, None)
             self._parallel = None
-            _shutdown_workers()
 
     def run(self, task: Task, n_tasks: int) -> list[Any]:
         from joblib import delayed
