@@ -148,7 +148,7 @@ class Dask(Backend):
     @classmethod
     def micro_hooks(cls) -> MicroHooks:
         return MicroHooks(
-            spawn=MicroLoop(spawn_submits, "submit + result through the scheduler", PerProfile(quick=200)),
+            spawn=MicroLoop(spawn_submits, "submit + result through the scheduler", PerProfile(quick=20)),
             switch=Skip(
                 "a dask task cannot hand control to another task without blocking a worker; the hand-over between "
                 "two processes is processes' switch"
