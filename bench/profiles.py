@@ -67,13 +67,13 @@ PROFILES: dict[str, Profile] = {
         processes=3,
         warmup=True,
         min_rounds=3,
-        max_rounds=5,
+        max_rounds=4,
         target_case_s=0.25,
-        # Rounds of 0.3 s or more (a pool's default size on 100 waits, a process per
+        # Rounds of 0.2 s or more (a pool's default size on 100 waits, a process per
         # task at 100) get one timed round per process: with 13 models, three rounds
         # of each would take the run past 10 minutes on 2 cores, and the processes,
         # not the rounds, are where such a case's variance is.
-        long_round_s=0.3,
+        long_round_s=0.2,
         max_round_s=2.0,
         max_started_processes=100,
         case_timeout_s=180.0,

@@ -83,9 +83,24 @@ def build_report(run_dir: Path | str) -> Path:
         renderer = _Renderer(staging)
         workload = workload_sections(run.frame, renderer)
         micro = micro_sections(run.frame, renderer)
-        run.frame.drop(columns=["samples", "process_samples"]).to_csv(staging / SUMMARY_NAME, index=False)
+        summary_frame(run.frame).to_csv(staging / SUMMARY_NAME, index=False)
         (staging / INDEX_NAME).write_text(index_markdown(run, workload, micro), encoding="utf-8")
     return target
+
+
+def summary_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The tidy table as `summary.csv` holds it: no raw samples, each process's median as plain numbers.
+
+    `process_medians` becomes the medians separated by spaces (seconds, or bytes per
+    task for memory), so a spreadsheet or `pandas.read_csv` reads numbers, not a
+    Python list's text.
+    """
+    out = frame.drop(columns=["samples", "process_samples"])
+    if "process_medians" in out:
+        out["process_medians"] = out["process_medians"].map(
+            lambda medians: " ".join(repr(float(m)) for m in medians) if isinstance(medians, list) else medians
+        )
+    return out
 
 
 def workload_sections(frame: pd.DataFrame, renderer: _Renderer) -> list[Section]:
