@@ -583,3 +583,20 @@ def test_overhead_reading_gives_each_models_cost_per_task_beyond_the_ideal() -> 
     below = rows.assign(median=[1.0, 0.5, 1.2, 0.45])
     assert "**cluster** none (at or below the ideal)" in overhead_reading(below)
     assert overhead_reading(rows.assign(ideal_s=float("nan"))) == ""
+
+
+def test_summary_csv_gives_each_process_median_as_numbers() -> None:
+    from reports.index import summary_frame
+
+    frame = pd.DataFrame(
+        {
+            "case": ["spawn", "sleep"],
+            "samples": [[1.0], [2.0]],
+            "process_samples": [[[1.0]], [[2.0]]],
+            "process_medians": [[0.5, 0.25], float("nan")],
+        }
+    )
+    out = summary_frame(frame)
+    assert "samples" not in out and "process_samples" not in out
+    assert [float(x) for x in out["process_medians"].iloc[0].split()] == [0.5, 0.25]
+    assert pd.isna(out["process_medians"].iloc[1])
