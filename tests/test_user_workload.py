@@ -118,3 +118,16 @@ def test_a_workload_whose_check_fails_is_a_failed_case_not_saved(tmp_path: Path)
     cases = json.loads((run / "run.json").read_text())["backends"]["sequential"]["cases"]
     assert cases and all(c["outcome"] == "failed" and "doubling: got" in c["reason"] for c in cases)
     assert benchmarks(run) == []
+
+
+def test_a_workload_file_runs_on_models_whose_workers_are_fresh_interpreters(tmp_path: Path) -> None:
+    # loky's workers and a dask cluster's cannot import a file loaded under a name of
+    # this interpreter's; its tasks travel by value instead of failing to unpickle.
+    results = tmp_path / "results"
+    proc = bench(
+        "--profile", "smoke", "--backends", "joblib,dask", "--workloads", str(EXAMPLE.relative_to(REPO)),
+        "--results", str(results), "--no-report",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    ran = {(b["extra_info"]["backend"], b["extra_info"]["n_tasks"]) for b in benchmarks(only_run(results))}
+    assert ran == {(m, n) for m in ("joblib", "dask") for n in (1, 10)}

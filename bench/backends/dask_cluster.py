@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from bench.backends._base import Backend, Task
+from bench.backends._by_value import packed, run_packed, send_by_value
 from bench.backends._skips import NO_LIVE_TASKS, NOT_IPC
 from bench.micro import MicroCase
 from bench.micro._children import ran
@@ -202,4 +203,10 @@ class Dask(Backend):
         if not self.session_state:
             raise RuntimeError("the dask model runs inside a session, which connects it to its cluster")
         client = self.session_state["client"]
-        return gathered(client, client.map(task, range(n_tasks), pure=False))
+        if send_by_value(task):
+            # dask pickles a task's function by reference inside its own task objects,
+            # whatever cloudpickle's registry says: a task from a user's file goes packed.
+            futures = client.map(run_packed, [packed(task)] * n_tasks, range(n_tasks), pure=False)
+        else:
+            futures = client.map(task, range(n_tasks), pure=False)
+        return gathered(client, futures)

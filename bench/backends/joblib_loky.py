@@ -24,6 +24,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from bench.backends._base import Backend, Task
+from bench.backends._by_value import send_by_value
 from bench.backends._skips import NO_LIVE_TASKS, NOT_IPC
 from bench.micro import MicroCase
 from bench.micro._children import ran
@@ -141,4 +142,5 @@ class Joblib(Backend):
 
         if self._parallel is None:
             self.setup(n_tasks)
+        send_by_value(task)
         return list(self._parallel(delayed(task)(i) for i in range(n_tasks)))
