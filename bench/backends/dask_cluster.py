@@ -23,7 +23,6 @@ ideals count the cluster's cores, not this machine's.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, ClassVar
@@ -31,6 +30,7 @@ from typing import Any, ClassVar
 from bench.backends._base import Backend, Task
 from bench.backends._by_value import packed, run_packed, send_by_value
 from bench.backends._skips import NO_LIVE_TASKS, NOT_IPC
+from bench.machine import cpu_count
 from bench.micro import MicroCase
 from bench.micro._children import ran
 from bench.micro._loop import Loop, counted
@@ -44,9 +44,6 @@ CONNECT_TIMEOUT_S = 5.0
 ROUND_TIMEOUT_S = 120.0
 
 
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
 
 @contextmanager
 def cluster(address: str | None) -> Iterator[Any]:
@@ -59,7 +56,7 @@ def cluster(address: str | None) -> Iterator[Any]:
         return
     with (
         LocalCluster(
-            n_workers=_cores(),
+            n_workers=cpu_count(),
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,

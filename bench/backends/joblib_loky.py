@@ -18,7 +18,6 @@ that finishes in less still takes about 10 ms. That is joblib's cost, and the
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
@@ -26,6 +25,7 @@ from typing import Any
 from bench.backends._base import Backend, Task
 from bench.backends._by_value import send_by_value
 from bench.backends._skips import NO_LIVE_TASKS, NOT_IPC
+from bench.machine import cpu_count
 from bench.micro import MicroCase
 from bench.micro._children import ran
 from bench.micro._loop import Loop, counted
@@ -52,14 +52,11 @@ def warm_workers() -> Iterator[None]:
     from joblib.externals.loky import get_reusable_executor
 
     try:
-        Parallel(n_jobs=_cores(), backend="loky")(delayed(ran)() for _ in range(2 * _cores()))
+        Parallel(n_jobs=cpu_count(), backend="loky")(delayed(ran)() for _ in range(2 * cpu_count()))
         yield None
     finally:
         get_reusable_executor().shutdown(wait=True)
 
-
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 @contextmanager
@@ -71,8 +68,8 @@ def spawn_calls(case: MicroCase, k: int) -> Iterator[Loop]:
     """
     from joblib import Parallel, delayed
 
-    with Parallel(n_jobs=_cores(), backend="loky", timeout=ROUND_TIMEOUT_S) as parallel:
-        parallel(delayed(ran)() for _ in range(2 * _cores()))  # every worker is up before timing
+    with Parallel(n_jobs=cpu_count(), backend="loky", timeout=ROUND_TIMEOUT_S) as parallel:
+        parallel(delayed(ran)() for _ in range(2 * cpu_count()))  # every worker is up before timing
 
         def one_round() -> int:
             done = 0
@@ -80,7 +77,7 @@ def spawn_calls(case: MicroCase, k: int) -> Iterator[Loop]:
                 done += sum(parallel([delayed(ran)()]))
             return done
 
-        yield Loop(one_round, counted(k, "spawn: joblib calls returned"), k, {"pool_size": _cores()})
+        yield Loop(one_round, counted(k, "spawn: joblib calls returned"), k, {"pool_size": cpu_count()})
 
 
 class Joblib(Backend):
@@ -115,7 +112,7 @@ class Joblib(Backend):
 
     def __init__(self, variant: str | None = None) -> None:
         super().__init__(variant)
-        self.n_jobs = _cores()
+        self.n_jobs = cpu_count()
         self._parallel: Any = None
 
     def capacity(self, n_tasks: int) -> int | None:

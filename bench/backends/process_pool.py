@@ -9,7 +9,6 @@ hold if fewer) and runs only on workloads that wait (see :mod:`bench.backends._p
 from __future__ import annotations
 
 import multiprocessing
-import os
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ from bench.backends._limits import process_cap
 from bench.backends._pools import POOL_VARIANTS, PROCESS_POOL_CAP, applies, pool_label, why_not_all
 from bench.backends._skips import NO_LIVE_TASKS, NOT_IPC
 from bench.backends.processes import default_start_method
+from bench.machine import cpu_count
 from bench.micro import MicroCase
 from bench.micro._children import ran
 from bench.micro._loop import JOIN_TIMEOUT_S, Loop, counted
@@ -30,10 +30,6 @@ from workloads import Form
 def _noop(_: int) -> None:
     return None
 
-
-def cores() -> int:
-    """The CPUs this process may run on: the default pool size."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 @contextmanager
@@ -73,7 +69,7 @@ class ProcessPool(Backend):
     def __init__(self, variant: str | None = None) -> None:
         super().__init__(variant)
         self.start_method = default_start_method()
-        self.pool_size = cores()
+        self.pool_size = cpu_count()
         self._pool: ProcessPoolExecutor | None = None
 
     @classmethod
@@ -86,7 +82,7 @@ class ProcessPool(Backend):
 
     def size_for(self, n_tasks: int) -> int:
         """The pool's size for ``n_tasks``: one per core, or one worker per task."""
-        return n_tasks if self.variant == "all" else cores()
+        return n_tasks if self.variant == "all" else cpu_count()
 
     def chunksize(self, n_tasks: int) -> int:
         """Tasks per message to a worker."""
@@ -98,7 +94,7 @@ class ProcessPool(Backend):
     def limit(self, n_tasks: int) -> str | None:
         if self.variant == "all":
             cap = min(PROCESS_POOL_CAP, process_cap(self.start_method))
-            return why_not_all(n_tasks, cores(), cap, "worker processes")
+            return why_not_all(n_tasks, cpu_count(), cap, "worker processes")
         return None
 
     def setup(self, n_tasks: int) -> None:
