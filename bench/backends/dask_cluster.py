@@ -44,7 +44,6 @@ CONNECT_TIMEOUT_S = 5.0
 ROUND_TIMEOUT_S = 120.0
 
 
-
 @contextmanager
 def cluster(address: str | None) -> Iterator[Any]:
     """A connected ``Client``: to ``address``, or to an embedded ``LocalCluster`` made and closed here."""

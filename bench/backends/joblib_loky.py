@@ -58,7 +58,6 @@ def warm_workers() -> Iterator[None]:
         get_reusable_executor().shutdown(wait=True)
 
 
-
 @contextmanager
 def spawn_calls(case: MicroCase, k: int) -> Iterator[Loop]:
     """spawn: K calls of ``Parallel`` with one task each, one after another, on the session's warm workers.

@@ -31,7 +31,6 @@ def _noop(_: int) -> None:
     return None
 
 
-
 @contextmanager
 def spawn_submits(case: MicroCase, k: int) -> Iterator[Loop]:
     """spawn: K ``submit(...).result()`` round trips on a warm one-worker ``ProcessPoolExecutor``.
