@@ -1,10 +1,10 @@
 """Send a task's code by value when a fresh interpreter could not import it (a user's workload file).
 
-Models whose workers are fresh interpreters (loky's, a dask cluster's) pickle a
-task's function by reference: its module's name. A workload loaded from a user's
-file lives under a name only this interpreter knows, so the worker cannot unpickle
-it. :func:`send_by_value` registers such a module with cloudpickle, which the two
-libraries use, so its functions travel as code instead.
+Models whose workers are fresh interpreters (a library's process pool, a cluster's
+workers) pickle a task's function by reference: its module's name. A workload loaded
+from a user's file lives under a name only this interpreter knows, so the worker
+cannot unpickle it. :func:`send_by_value` registers such a module with cloudpickle,
+which those libraries use, so its functions travel as code instead.
 """
 
 from __future__ import annotations
