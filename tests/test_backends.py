@@ -23,22 +23,19 @@ IN_PROCESS = [name for name in BACKENDS if name != "gevent"]
 CONCURRENT = ["threads", "processes", "generators", "greenlet", "asyncio", "uvloop", "trio"]
 
 
-def run_workload(
-    backend_name: str, workload: str, n_tasks: int, state: Any = None, **params: Any
-) -> tuple[list[Any], float]:
-    """Run one round of ``workload`` on ``backend_name``; return results and wall time.
+def run_workload(backend_name: str, workload: str, n_tasks: int, **params: Any) -> tuple[list[Any], float]:
+    """Run one round of ``workload`` on ``backend_name`` inside the model's session; return results and wall time."""
+    with load(backend_name).session({}) as state:
+        return run_round(backend_name, workload, n_tasks, state, **params)
 
-    ``state`` is what the model's session yielded; without it a session is opened
-    around the round, as a benchmark session opens one around its cases.
-    """
+
+def run_round(backend_name: str, workload: str, n_tasks: int, state: Any, **params: Any) -> tuple[list[Any], float]:
+    """Run one round of ``workload`` on ``backend_name`` in a session that yielded ``state``; check it."""
     backend_cls = load(backend_name)
-    if state is None:
-        with backend_cls.session({}) as opened:
-            return run_workload(backend_name, workload, n_tasks, opened if opened is not None else {}, **params)
     form = WORKLOADS[workload].form(backend_cls.form)
     assert form is not None
     full = {**params, "n_tasks": n_tasks}
-    with backend_cls.for_session(None, state or None) as backend:
+    with backend_cls.for_session(None, state) as backend:
         start = time.perf_counter()
         results = backend.run(partial(form, params=full), n_tasks)
         elapsed = time.perf_counter() - start
@@ -73,7 +70,7 @@ def test_no_child_process_or_thread_outlives_a_case(backend: str) -> None:
     with load(backend).session({}) as state:
         threads_before = set(threading.enumerate())
         children_before = {c.pid for c in psutil.Process().children(recursive=True)}
-        run_workload(backend, "sleep", 8, state if state is not None else {}, sleep_s=0.01)
+        run_round(backend, "sleep", 8, state, sleep_s=0.01)
         leftover_threads = [t for t in threading.enumerate() if t not in threads_before and t.is_alive()]
         assert leftover_threads == []
         assert [c for c in psutil.Process().children(recursive=True) if c.pid not in children_before] == []

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any, ClassVar
 
 from bench.backends._base import Backend, Task
@@ -100,7 +100,7 @@ def spawn_submits(case: MicroCase, k: int) -> Iterator[Loop]:
     Run without a session (``python -m bench.bare_loops``), it makes an embedded
     cluster of its own, outside the timed region.
     """
-    with cluster(None) if Dask.current is None else _borrowed(Dask.current) as client:
+    with cluster(None) if Dask.current is None else nullcontext(Dask.current) as client:
         client.submit(ran, pure=False).result(ROUND_TIMEOUT_S)  # every connection is made here, untimed
 
         def one_round() -> int:
@@ -110,11 +110,6 @@ def spawn_submits(case: MicroCase, k: int) -> Iterator[Loop]:
             return done
 
         yield Loop(one_round, counted(k, "spawn: dask tasks finished"), k)
-
-
-@contextmanager
-def _borrowed(client: Any) -> Iterator[Any]:
-    yield client
 
 
 def _scheduler_address(text: str) -> str:

@@ -36,10 +36,6 @@ from workloads import Form
 ROUND_TIMEOUT_S = 600.0
 
 
-def _ready(_: int) -> int:
-    return 1
-
-
 @contextmanager
 def warm_workers() -> Iterator[None]:
     """loky's workers, one per core, started before the session's first case and stopped after its last.
@@ -123,7 +119,7 @@ class Joblib(Backend):
         self._parallel = Parallel(n_jobs=self.n_jobs, backend="loky", timeout=ROUND_TIMEOUT_S)
         self._parallel.__enter__()
         # Start every worker now, so starting them is not timed.
-        self._parallel(delayed(_ready)(i) for i in range(self.n_jobs * 2))
+        self._parallel(delayed(ran)() for _ in range(self.n_jobs * 2))
 
     def parameters(self) -> Mapping[str, Any]:
         return {"pool_size": self.n_jobs, "pool": "loky"}
