@@ -27,7 +27,7 @@ from bench.backends import BACKENDS, load, unavailable
 from bench.interpreter import REPO, InterpreterError, check_runnable, same_interpreter
 from bench.micro import MICROS
 from bench.profiles import DEFAULT_PROFILE, PROFILES
-from bench.runner import RunOptions, execute
+from bench.runner import NotWritable, RunOptions, execute
 from workloads import WORKLOADS
 from workloads.user_spec import BadWorkloadSpec, absolute, is_spec, load_spec
 
@@ -213,7 +213,11 @@ def main(argv: list[str] | None = None) -> int:
         processes=args.processes,
         report=not args.no_report,
     )
-    return execute(options)
+    try:
+        return execute(options)
+    except NotWritable as exc:
+        print(f"error: {exc}; nothing written before was changed", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

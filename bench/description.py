@@ -33,6 +33,9 @@ class SessionDescription:
     environment is missing there gets one started by the session itself.
     ``calibration`` is the run's calibration file (None: the session calibrates).
     ``outcomes`` is where each case's outcome is written as it is known.
+    ``cases`` restricts the session to those case ids, in collection order (None:
+    every case of the selection); the runner sets it when it restarts a session
+    for the cases a dead or stopped one did not reach.
     """
 
     backend: str
@@ -49,6 +52,8 @@ class SessionDescription:
     runner_pid: int | None = None
     #: The backend's :attr:`~bench.backends.Backend.prelude`, run first by the session.
     prelude: str | None = None
+    #: Only these case ids run (None: all); the others are deselected at collection.
+    cases: tuple[str, ...] | None = None
 
 
 def save(description: SessionDescription, path: Path) -> None:
@@ -63,6 +68,8 @@ def load(path: Path) -> SessionDescription:
         data = json.loads(path.read_text())
         data.pop(FORMAT_KEY, None)
         data["selection"] = tuple(data["selection"])
+        if data.get("cases") is not None:
+            data["cases"] = tuple(data["cases"])
         return SessionDescription(**data)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"{path} is not a session description ({type(exc).__name__}: {exc})") from None

@@ -21,6 +21,7 @@ import pytest
 
 from bench.backends import Backend, load, unavailable
 from bench.backends._limits import open_files_limit
+from bench.case_guard import contained
 from bench.profiles import PROFILES, Profile
 from workloads import WORKLOADS, Calibration, Meter, RunContext
 
@@ -154,7 +155,7 @@ def run_case(
                 "variant": case.variant,
                 "workload": case.workload,
                 "n_tasks": case.n_tasks,
-                "ideal_s": workload.ideal_s(case.n_tasks, params, calibration),
+                "ideal_s": checked_ideal(case.workload, workload.ideal_s(case.n_tasks, params, calibration)),
                 "profile": profile.name,
                 **recorded,
                 **(workload.describe(backend_cls.form, params) if workload.describe else {}),
@@ -165,7 +166,7 @@ def run_case(
         task = partial(form, params=run_params)
         timed_and_checked(
             benchmark,
-            lambda: backend.run(task, case.n_tasks),
+            contained(lambda: backend.run(task, case.n_tasks)),
             lambda results: workload.check(results, case.n_tasks, run_params),
             profile,
             predicted,
@@ -173,6 +174,22 @@ def run_case(
         )
         if meter is not None:
             benchmark.extra_info.update(meter.extra_info())
+
+
+def checked_ideal(workload: str, ideal_s: float | None) -> float | None:
+    """The workload's ideal for this case; a failure naming it when it is not a positive, finite time.
+
+    The reports refuse a file with such an ideal (rule 7: ideals are bounds), so it is
+    refused here, for this case alone, rather than recorded.
+    """
+    if ideal_s is None:
+        return None
+    number = isinstance(ideal_s, int | float) and not isinstance(ideal_s, bool)
+    if not number or not math.isfinite(ideal_s) or ideal_s <= 0:
+        pytest.fail(
+            f"{workload}'s ideal_s returned {ideal_s!r}; an ideal is a positive, finite time in seconds or None"
+        )
+    return float(ideal_s)
 
 
 def _process_budget(backend: Backend, case: WorkloadCase, profile: Profile) -> str | None:

@@ -29,7 +29,10 @@ from typing import Any
 import pytest
 
 from bench import description
+from bench.atomic import write_text_atomic
 from bench.backends import BACKENDS, load, unavailable
+from bench.case_guard import CaseGuard, mark_real_interrupts
+from bench.case_saving import CaseSaver
 from bench.description import SessionDescription
 from bench.harness import workload_cases
 from bench.micro import MICROS, micro_cases
@@ -276,26 +279,69 @@ def failure_reason(report: pytest.TestReport) -> str:
     return lines[-1] if lines else "failed"
 
 
+def case_of(item: pytest.Item) -> Any:
+    """The workload or micro-cost case an item measures (None for any other test)."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return None
+    return callspec.params.get("workload_case") or callspec.params.get("micro_case")
+
+
+def case_id(item: pytest.Item) -> str:
+    """An item's case id (``threads-sleep-n10``): what outcomes and ``cases`` name it by."""
+    return str(getattr(case_of(item), "id", item.name))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep only the description's ``cases`` when it names some (a restarted session)."""
+    if config.getoption("--session", default=None) is None:
+        return
+    wanted = session_description(config).cases
+    if wanted is None:
+        return
+    keep = set(wanted)
+    deselected = [item for item in items if case_id(item) not in keep]
+    if deselected:
+        items[:] = [item for item in items if case_id(item) in keep]
+        config.hook.pytest_deselected(items=deselected)
+
+
+#: The outcome of a case whose run has begun and not yet reported; a session that
+#: dies leaves it so, and the runner then fails that case with the reason.
+RUNNING = "running"
+
+
 class OutcomeRecorder:
     """Writes each case's outcome to a JSON file as soon as it is known.
 
-    Written after every case, so a session that crashes later still leaves what it
-    measured and skipped on record for the manifest.
+    Written after every phase of every case (atomically), so a session that dies
+    later still leaves what it measured and skipped on record for the manifest; a
+    case whose run has begun reads :data:`RUNNING` until it reports. A session
+    restarted for some cases (``keep_earlier``) keeps the outcomes of the others.
+    A case's ``leaked`` lists what it left running (ended processes, threads).
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, keep_earlier: bool = False) -> None:
         self.path = path
         self.cases: dict[str, dict[str, Any]] = {}
+        self._ids: dict[str, str] = {}
+        if keep_earlier:
+            try:
+                earlier = json.loads(path.read_text())
+            except (OSError, ValueError):
+                earlier = []
+            for entry in earlier if isinstance(earlier, list) else []:
+                if isinstance(entry, dict) and "id" in entry:
+                    self.cases[str(entry["id"])] = entry
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:
-            callspec = getattr(item, "callspec", None)
-            case = None
-            if callspec is not None:
-                case = callspec.params.get("workload_case") or callspec.params.get("micro_case")
-            self.cases[item.nodeid] = {
-                "id": getattr(case, "id", item.name),
+            case = case_of(item)
+            self._ids[item.nodeid] = case_id(item)
+            self.cases[case_id(item)] = {
+                "id": case_id(item),
                 "workload": getattr(case, "workload", None),
                 "micro": getattr(case, "micro", None),
                 "n_tasks": getattr(case, "n_tasks", None),
@@ -304,9 +350,23 @@ class OutcomeRecorder:
             }
         self.write()
 
+    def _entry(self, nodeid: str) -> dict[str, Any]:
+        key = self._ids.get(nodeid, nodeid)
+        return self.cases.setdefault(key, {"id": key, "outcome": "not run", "reason": None})
+
+    def pytest_runtest_logstart(self, nodeid: str) -> None:
+        entry = self._entry(nodeid)
+        if entry["outcome"] == "not run":
+            entry["outcome"] = RUNNING
+            self.write()
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        entry = self.cases.setdefault(report.nodeid, {"id": report.nodeid, "outcome": "not run", "reason": None})
+        entry = self._entry(report.nodeid)
+        for name, value in report.user_properties:
+            if name == "leaked":
+                entry.setdefault("leaked", []).extend(value)
         if entry["outcome"] in ("skipped", "failed", "error"):
+            self.write()
             return
         if report.skipped:
             longrepr = report.longrepr
@@ -319,15 +379,25 @@ class OutcomeRecorder:
         self.write()
 
     def write(self) -> None:
-        """Replace the outcomes file with the current state."""
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(list(self.cases.values()), indent=1))
-        tmp.replace(self.path)
+        """Replace the outcomes file with the current state; a failed write keeps the last one."""
+        try:
+            write_text_atomic(self.path, json.dumps(list(self.cases.values()), indent=1))
+        except OSError as exc:
+            print(f"concurrency-bench: could not write {self.path}: {exc}", file=sys.stderr)
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("--session", default=None) is None:
         return
-    path = session_description(config).outcomes
-    if path:
-        config.pluginmanager.register(OutcomeRecorder(Path(path)), "concurrency-bench-outcomes")
+    session = session_description(config)
+    if session.outcomes:
+        recorder = OutcomeRecorder(Path(session.outcomes), keep_earlier=session.cases is not None)
+        config.pluginmanager.register(recorder, "concurrency-bench-outcomes")
+    config.pluginmanager.register(CaseGuard(), "concurrency-bench-case-guard")
+    if threading.current_thread() is threading.main_thread():
+        mark_real_interrupts()
+    if getattr(config, "_benchmarksession", None) is not None:
+        config.pluginmanager.register(
+            CaseSaver(config, keep_earlier=session.cases is not None), "concurrency-bench-case-saver"
+        )

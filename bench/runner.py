@@ -30,12 +30,14 @@ from typing import Any
 import psutil
 
 from bench import calibrate, description
+from bench.atomic import write_text_atomic
 from bench.backends import BACKENDS, load, unavailable
 from bench.layout import MANIFEST, mark_abandoned, new_run_dir
 from bench.machine import cpu_count, interpreter_facts, machine_id
 from bench.profiles import PROFILES, Profile
 from bench.progress import follow
 from bench.results_format import FORMAT_KEY, FORMAT_VERSION
+from bench.supervise import SupervisedSession, supervise
 from workloads import WORKLOADS, CalibrationFailed, RunContext
 
 REPO = Path(__file__).resolve().parent.parent
@@ -62,6 +64,10 @@ class RunOptions:
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+class NotWritable(Exception):
+    """A file of the run could not be written (the disk is full, say); the message says which and why."""
 
 
 class Manifest:
@@ -96,10 +102,15 @@ class Manifest:
         self.write()
 
     def write(self) -> None:
-        """Replace ``run.json`` atomically with the current state."""
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.data, indent=2))
-        tmp.replace(self.path)
+        """Replace ``run.json`` atomically with the current state; :class:`NotWritable` if it cannot be.
+
+        A failed write (a full disk) leaves the previous ``run.json`` whole and no
+        temporary file.
+        """
+        try:
+            write_text_atomic(self.path, json.dumps(self.data, indent=2))
+        except OSError as exc:
+            raise NotWritable(f"cannot write {self.path}: {exc.strerror or exc}") from None
 
     def finish(self, status: str, error: str | None = None) -> None:
         """Record the run's final status."""
@@ -157,8 +168,12 @@ def write_session(
     facts: Mapping[str, Mapping[str, Any]],
     process: int = 0,
     processes: int = 1,
+    cases: tuple[str, ...] | None = None,
 ) -> Path:
-    """Write the description of process ``process`` of ``processes`` of ``backend``; return its path."""
+    """Write the description of process ``process`` of ``processes`` of ``backend``; return its path.
+
+    ``cases`` restricts the session to those case ids (a restart for the cases left).
+    """
     stem = session_stem(backend, process)
     path = run_dir / "logs" / f"{stem}{description.SUFFIX}"
     session = description.SessionDescription(
@@ -175,6 +190,7 @@ def write_session(
         case_timeout_s=profile.case_timeout_s,
         runner_pid=os.getpid(),
         prelude=load(backend).prelude,
+        cases=cases,
     )
     description.save(session, path)
     return path
@@ -374,13 +390,12 @@ def execute(options: RunOptions) -> int:
             for process in range(processes):
                 for backend in options.backends:
                     stem = session_stem(backend, process)
-                    session_file = write_session(backend, options, profile, run_dir, facts, process, processes)
-                    command = session_command(session_file, run_dir / f"{stem}.json", options)
                     load, started = load_1m(), _now()
                     log_path = run_dir / "logs" / f"{stem}.log"
                     label = f"{backend} {process + 1}/{processes}"
                     with follow(label, run_dir / "logs" / f"{stem}.outcomes.json"):
-                        status, returncode, elapsed = run_backend(command, log_path, profile.session_timeout_s)
+                        supervised = run_supervised(backend, options, profile, run_dir, facts, process, processes)
+                    status, returncode, elapsed = supervised.status, supervised.returncode, supervised.duration_s
                     cases = _read_outcomes(run_dir / "logs" / f"{stem}.outcomes.json")
                     json_file = run_dir / f"{stem}.json"
                     error = None
@@ -400,6 +415,7 @@ def execute(options: RunOptions) -> int:
                             "log": str(log_path.relative_to(run_dir)),
                             "error": error,
                             "cases": cases,
+                            "attempts": [attempt.as_dict() for attempt in supervised.attempts],
                         }
                     )
                     manifest.data["backends"][backend] = merge_sessions(sessions[backend])
@@ -415,11 +431,44 @@ def execute(options: RunOptions) -> int:
         manifest.finish("aborted", why)
         print(f"\n{why}; what was measured is kept in {run_dir}", file=sys.stderr)
         return code
+    except NotWritable as exc:
+        print(f"error: {exc}; what was written is kept in {run_dir}", file=sys.stderr)
+        return 1
     statuses = [b["status"] for b in manifest.data["backends"].values()]
     all_ok = all(s == "ok" for s in statuses)
     manifest.finish("complete" if all_ok else ("failed" if not any(s == "ok" for s in statuses) else "partial"))
     report_ok = build_report(run_dir) if options.report else True
     return 0 if all_ok and report_ok else 1
+
+
+def run_supervised(
+    backend: str,
+    options: RunOptions,
+    profile: Profile,
+    run_dir: Path,
+    facts: Mapping[str, Mapping[str, Any]],
+    process: int,
+    processes: int,
+) -> SupervisedSession:
+    """Run process ``process`` of ``backend``'s sessions, restarted for the cases a dead or stopped one left.
+
+    See :mod:`bench.supervise`: a fresh session (its description restricted to the
+    remaining cases) follows a session that died, timed out or recycled itself.
+    """
+    stem = session_stem(backend, process)
+
+    def command_for(cases: tuple[str, ...] | None) -> list[str]:
+        session_file = write_session(backend, options, profile, run_dir, facts, process, processes, cases)
+        return session_command(session_file, run_dir / f"{stem}.json", options)
+
+    return supervise(
+        command_for,
+        REPO,
+        run_dir / "logs" / f"{stem}.log",
+        run_dir / "logs" / f"{stem}.outcomes.json",
+        profile.case_timeout_s,
+        profile.session_timeout_s,
+    )
 
 
 def build_report(run_dir: Path) -> bool:

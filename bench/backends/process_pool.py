@@ -9,6 +9,7 @@ hold if fewer) and runs only on workloads that wait (see :mod:`bench.backends._p
 from __future__ import annotations
 
 import multiprocessing
+import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -51,6 +52,27 @@ def spawn_submits(case: MicroCase, k: int) -> Iterator[Loop]:
         yield Loop(one_round, counted(k, "spawn: pool tasks finished"), k, {"pool_size": 1, "start_method": method})
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+#: How long a pool's workers may take to finish their current task once the pool is shut down.
+CLOSE_GRACE_S = 5.0
+
+
+def close_pool(pool: ProcessPoolExecutor, grace_s: float = CLOSE_GRACE_S) -> None:
+    """Shut ``pool`` down; a worker still busy ``grace_s`` later (a hung task) is killed.
+
+    ``shutdown(wait=True)`` would wait for a hung task for ever: the case's time-out
+    would fire and the session still hang in the pool's teardown.
+    """
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + grace_s
+    for worker in workers:
+        worker.join(max(0.0, deadline - time.monotonic()))
+    for worker in workers:
+        if worker.is_alive():
+            worker.kill()
+            worker.join(5.0)
 
 
 class ProcessPool(Backend):
@@ -109,7 +131,8 @@ class ProcessPool(Backend):
 
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            close_pool(self._pool)
+            self._pool = None
 
     def run(self, task: Task, n_tasks: int) -> list[Any]:
         if self._pool is None:

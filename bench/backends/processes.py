@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from bench.micro.hooks import MicroHooks
 
 RESULT_TIMEOUT_S = 600.0
+#: How often the children's exit codes are looked at while no result comes.
+EXIT_POLL_S = 0.05
 
 
 def _child(task: Task, i: int, results: Any) -> None:
@@ -36,6 +38,32 @@ def _child(task: Task, i: int, results: Any) -> None:
 def default_start_method() -> str:
     """This platform's default start method."""
     return multiprocessing.get_start_method(allow_none=False)
+
+
+def _next_result(results_queue: Any, procs: list[Any], received: set[int], deadline: float) -> tuple[int, bool, Any]:
+    """The next (index, ok, value) from the children; raise as soon as one died without sending its result.
+
+    A child that exits with a non-zero code (``os._exit(3)``, a signal) before its
+    result is on the queue never sends one: it is noticed within
+    :data:`EXIT_POLL_S`, not after the case's time-out.
+    """
+    while True:
+        try:
+            found: tuple[int, bool, Any] = results_queue.get(timeout=EXIT_POLL_S)
+            return found
+        except queue.Empty:
+            pass
+        for i, proc in enumerate(procs):
+            if proc.exitcode not in (None, 0) and i not in received:
+                # Its result may still be in the pipe: one last look before blaming it.
+                try:
+                    return tuple(results_queue.get(timeout=EXIT_POLL_S))  # type: ignore[return-value]
+                except queue.Empty:
+                    raise RuntimeError(
+                        f"processes: task {i}'s child exited with code {proc.exitcode} before sending its result"
+                    ) from None
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"processes: a child sent no result in {RESULT_TIMEOUT_S} s")
 
 
 class Processes(Backend):
@@ -80,13 +108,12 @@ class Processes(Backend):
         for proc in procs:
             proc.start()
         results: list[Any] = [None] * n_tasks
+        received: set[int] = set()
         deadline = time.monotonic() + RESULT_TIMEOUT_S
         try:
             for _ in range(n_tasks):
-                try:
-                    i, ok, value = results_queue.get(timeout=max(0.0, deadline - time.monotonic()))
-                except queue.Empty:
-                    raise TimeoutError(f"processes: a child sent no result in {RESULT_TIMEOUT_S} s") from None
+                i, ok, value = _next_result(results_queue, procs, received, deadline)
+                received.add(i)
                 if not ok:
                     raise RuntimeError(f"processes: task {i} failed in its child: {value}")
                 results[i] = value

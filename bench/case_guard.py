@@ -1,0 +1,200 @@
+"""Nothing a case starts outlives it, and a task's interrupt fails only its own case.
+
+A user's task may be buggy in ways no backend guards against. :class:`CaseGuard`,
+a pytest plugin of every session, looks after each case's call:
+
+- **Processes.** Before the call it notes the session's processes: its
+  descendants and the members of the process group it leads (a grandchild whose
+  parent has exited is re-parented away, but stays in the group). After the call,
+  any process that was not there before and is still alive
+  :data:`PROCESS_GRACE_S` later is ended (SIGKILL), recorded in the case's
+  ``leaked`` list, and fails the case: rule 8, no child process outlives its case.
+  multiprocessing's and loky's helper processes (resource trackers, the
+  forkserver), which live as long as the interpreter by design, are not counted.
+- **Threads.** A thread the call started that is still alive
+  :data:`THREAD_GRACE_S` later cannot be stopped from outside. It is recorded in
+  ``leaked``, the case keeps its outcome, and the session ends itself after the
+  case (exit code :data:`RECYCLE_EXIT`): the runner starts a fresh session for the
+  remaining cases, so the thread can neither skew their figures nor hold the
+  session open at exit.
+
+:func:`contained` turns a ``KeyboardInterrupt`` or ``SystemExit`` raised by a task
+(in any model: the main thread, a thread, a pool worker, an event loop) into
+:class:`TaskInterrupted`, an ordinary failure of that case. A real interrupt (a
+signal sent to the session) is told apart by :func:`mark_real_interrupts`'s
+handler, and still stops the session.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+import psutil
+import pytest
+
+#: How long a process the case started may take to exit after the call, before it is ended.
+PROCESS_GRACE_S = 1.0
+#: How long a thread the case started may take to finish after the call.
+THREAD_GRACE_S = 1.0
+#: The exit code of a session that ended itself early so that the runner restarts it.
+RECYCLE_EXIT = 75
+#: Command-line fragments of helper processes that live as long as their interpreter by design.
+HELPER_MARKERS = ("resource_tracker", "forkserver", "semaphore_tracker")
+
+T = TypeVar("T")
+
+#: The real interrupts (signal numbers) this process has received, as its handler saw them.
+_real_interrupts: list[int] = []
+#: Whether :func:`mark_real_interrupts` installed its handler in this process.
+_marking: list[bool] = []
+
+
+class TaskInterrupted(RuntimeError):
+    """A task raised ``KeyboardInterrupt`` or ``SystemExit``: its case fails, the session goes on."""
+
+
+def mark_real_interrupts() -> None:
+    """Install a SIGINT handler that notes a real interrupt, then raises ``KeyboardInterrupt`` as usual.
+
+    Call it from the main thread. Without it, every ``KeyboardInterrupt`` counts as
+    real and stops the session.
+    """
+
+    def interrupted(signum: int, frame: object) -> None:
+        _real_interrupts.append(signum)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupted)
+    _marking.append(True)
+
+
+def contained(one_round: Callable[[], T]) -> Callable[[], T]:
+    """``one_round``, with a task's ``KeyboardInterrupt`` or ``SystemExit`` raised as :class:`TaskInterrupted`."""
+
+    def run() -> T:
+        try:
+            return one_round()
+        except (KeyboardInterrupt, SystemExit) as exc:
+            if _real_interrupts or not _marking:
+                raise
+            detail = f" ({exc})" if str(exc) else ""
+            raise TaskInterrupted(f"a task raised {type(exc).__name__}{detail}; only its case fails") from exc
+
+    return run
+
+
+# -- processes ------------------------------------------------------------------------
+
+
+def session_processes() -> dict[int, psutil.Process]:
+    """This process's descendants and the other members of the process group it leads, by pid."""
+    me = psutil.Process()
+    found: dict[int, psutil.Process] = {}
+    with contextlib.suppress(psutil.Error):
+        found.update((child.pid, child) for child in me.children(recursive=True))
+    group = os.getpgrp()
+    if group == me.pid:
+        for pid in psutil.pids():
+            if pid == me.pid or pid in found:
+                continue
+            try:
+                if os.getpgid(pid) == group:
+                    found[pid] = psutil.Process(pid)
+            except (OSError, psutil.Error):
+                continue
+    return found
+
+
+def _alive_and_ours(proc: psutil.Process) -> bool:
+    try:
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return False
+        command = " ".join(proc.cmdline())
+    except psutil.Error:
+        return False
+    return not any(marker in command for marker in HELPER_MARKERS)
+
+
+def _describe(proc: psutil.Process) -> str:
+    try:
+        command = " ".join(proc.cmdline())[:120] or proc.name()
+    except psutil.Error:
+        command = "?"
+    return f"process {proc.pid} ({command})"
+
+
+def end_new_processes(before: set[int], grace_s: float = PROCESS_GRACE_S) -> list[str]:
+    """End the session's processes not in ``before`` that outlive ``grace_s``; describe each one ended."""
+    deadline = time.monotonic() + grace_s
+    while True:
+        new = [p for pid, p in session_processes().items() if pid not in before and _alive_and_ours(p)]
+        if not new or time.monotonic() >= deadline:
+            break
+        time.sleep(0.05)
+    ended = []
+    for proc in new:
+        ended.append(_describe(proc) + " was still running after its case; ended")
+        try:
+            proc.kill()
+        except psutil.Error:
+            continue
+    psutil.wait_procs(new, timeout=2.0)
+    return ended
+
+
+# -- threads --------------------------------------------------------------------------
+
+
+def new_threads(before: set[int], grace_s: float = THREAD_GRACE_S) -> list[threading.Thread]:
+    """Threads not in ``before`` (by ident) still alive after waiting up to ``grace_s`` for them."""
+    deadline = time.monotonic() + grace_s
+    left = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
+    for thread in left:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return [t for t in left if t.is_alive()]
+
+
+class CaseGuard:
+    """A pytest plugin: after each case's call, end what it left running, and recycle the session for a thread."""
+
+    def __init__(self) -> None:
+        #: Why the session ends itself after the current case (None: it goes on).
+        self.recycle: str | None = None
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
+        processes = set(session_processes())
+        threads = {t.ident for t in threading.enumerate() if t.ident is not None}
+        try:
+            result = yield
+        except BaseException:
+            self._after(item, processes, threads)
+            raise
+        ended = self._after(item, processes, threads)
+        if ended:
+            raise RuntimeError("the case left processes running: " + "; ".join(ended))
+        return result
+
+    def _after(self, item: pytest.Item, processes: set[int], threads: set[int]) -> list[str]:
+        ended = end_new_processes(processes)
+        alive = new_threads(threads)
+        leaked = list(ended)
+        if alive:
+            names = ", ".join(f"{t.name!r}{'' if t.daemon else ' (not a daemon)'}" for t in alive)
+            leaked.append(f"left {len(alive)} thread(s) running after its case: {names}")
+            self.recycle = f"a thread of {item.name} cannot be stopped; a fresh session runs the remaining cases"
+            item.session.shouldstop = self.recycle
+        if leaked:
+            item.user_properties.append(("leaked", leaked))
+        return ended
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.recycle is not None:
+            session.exitstatus = RECYCLE_EXIT
