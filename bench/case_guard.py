@@ -151,13 +151,28 @@ def end_new_processes(before: set[int], grace_s: float = PROCESS_GRACE_S) -> lis
 # -- threads --------------------------------------------------------------------------
 
 
+def _os_threads() -> set[int]:
+    """The native ids of this process's threads, as the OS sees them."""
+    try:
+        return {t.id for t in psutil.Process().threads()}
+    except psutil.Error:
+        return set()
+
+
+def _running(thread: threading.Thread) -> bool:
+    # A join interrupted by an exception (a time-out) can leave a thread that still
+    # runs marked as stopped (bpo-45274's fix): the OS has the last word.
+    return thread.is_alive() or (thread.native_id is not None and thread.native_id in _os_threads())
+
+
 def new_threads(before: set[int], grace_s: float = THREAD_GRACE_S) -> list[threading.Thread]:
-    """Threads not in ``before`` (by ident) still alive after waiting up to ``grace_s`` for them."""
+    """Threads not in ``before`` (by ident) still running after waiting up to ``grace_s`` for them."""
     deadline = time.monotonic() + grace_s
-    left = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
-    for thread in left:
-        thread.join(max(0.0, deadline - time.monotonic()))
-    return [t for t in left if t.is_alive()]
+    while True:
+        left = [t for t in threading.enumerate() if t.ident not in before and _running(t)]
+        if not left or time.monotonic() >= deadline:
+            return left
+        time.sleep(0.05)
 
 
 class CaseGuard:

@@ -53,8 +53,12 @@ POLL_S = 0.1
 
 
 def grace_s(case_timeout_s: float) -> float:
-    """How long past the case time-out a silent session is given before it is stopped."""
-    return max(2.0, min(15.0, 0.5 * case_timeout_s))
+    """How long past the case time-out a silent session is given before it is stopped.
+
+    Room for what follows a time-out that fired: the stacks pytest-timeout prints,
+    a pool's workers ended, the case's leftovers looked for.
+    """
+    return max(10.0, min(30.0, 0.5 * case_timeout_s))
 
 
 @dataclass

@@ -55,7 +55,7 @@ def spawn_submits(case: MicroCase, k: int) -> Iterator[Loop]:
 
 
 #: How long a pool's workers may take to finish their current task once the pool is shut down.
-CLOSE_GRACE_S = 5.0
+CLOSE_GRACE_S = 2.0
 
 
 def close_pool(pool: ProcessPoolExecutor, grace_s: float = CLOSE_GRACE_S) -> None:
