@@ -18,11 +18,13 @@ a pytest plugin of every session, looks after each case's call:
   remaining cases, so the thread can neither skew their figures nor hold the
   session open at exit.
 
-:func:`contained` turns a ``KeyboardInterrupt`` or ``SystemExit`` raised by a task
-(in any model: the main thread, a thread, a pool worker, an event loop) into
-:class:`TaskInterrupted`, an ordinary failure of that case. A real interrupt (a
-signal sent to the session) is told apart by :func:`mark_real_interrupts`'s
-handler, and still stops the session.
+A ``KeyboardInterrupt`` or ``SystemExit`` raised by a task (in any model: the main
+thread, a thread, a pool worker, an event loop, or the model's teardown that runs
+the task's siblings) becomes :class:`TaskInterrupted`, an ordinary failure of that
+case (:func:`as_case_failure`), and the session is recycled after it: the model's
+loop, hub or pool may be left broken. A real interrupt (a signal sent to the
+session) is told apart by :func:`mark_real_interrupts`'s handler, and still stops
+the session.
 """
 
 from __future__ import annotations
@@ -32,8 +34,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
-from typing import TypeVar
+from collections.abc import Iterator
 
 import psutil
 import pytest
@@ -46,8 +47,6 @@ THREAD_GRACE_S = 1.0
 RECYCLE_EXIT = 75
 #: Command-line fragments of helper processes that live as long as their interpreter by design.
 HELPER_MARKERS = ("resource_tracker", "forkserver", "semaphore_tracker")
-
-T = TypeVar("T")
 
 #: The real interrupts (signal numbers) this process has received, as its handler saw them.
 _real_interrupts: list[int] = []
@@ -74,19 +73,16 @@ def mark_real_interrupts() -> None:
     _marking.append(True)
 
 
-def contained(one_round: Callable[[], T]) -> Callable[[], T]:
-    """``one_round``, with a task's ``KeyboardInterrupt`` or ``SystemExit`` raised as :class:`TaskInterrupted`."""
+def as_case_failure(exc: BaseException) -> BaseException:
+    """What a ``KeyboardInterrupt`` or ``SystemExit`` out of a case's call becomes: :class:`TaskInterrupted`.
 
-    def run() -> T:
-        try:
-            return one_round()
-        except (KeyboardInterrupt, SystemExit) as exc:
-            if _real_interrupts or not _marking:
-                raise
-            detail = f" ({exc})" if str(exc) else ""
-            raise TaskInterrupted(f"a task raised {type(exc).__name__}{detail}; only its case fails") from exc
-
-    return run
+    A real interrupt (a signal this process received, seen by the handler of
+    :func:`mark_real_interrupts`) is returned as it is, and stops the session.
+    """
+    if _real_interrupts or not _marking or not isinstance(exc, KeyboardInterrupt | SystemExit):
+        return exc
+    detail = f" ({exc})" if str(exc) else ""
+    return TaskInterrupted(f"a task raised {type(exc).__name__}{detail}; only its case fails")
 
 
 # -- processes ------------------------------------------------------------------------
@@ -123,7 +119,7 @@ def _alive_and_ours(proc: psutil.Process) -> bool:
 
 def _describe(proc: psutil.Process) -> str:
     try:
-        command = " ".join(proc.cmdline())[:120] or proc.name()
+        command = " ".join(proc.cmdline())[:60] or proc.name()
     except psutil.Error:
         command = "?"
     return f"process {proc.pid} ({command})"
@@ -188,9 +184,15 @@ class CaseGuard:
         threads = {t.ident for t in threading.enumerate() if t.ident is not None}
         try:
             result = yield
-        except BaseException:
+        except BaseException as exc:
+            failure = as_case_failure(exc)
+            if failure is not exc:
+                # The model's loop, hub or pool may be left broken: a fresh session for the rest.
+                self._recycle(item, f"a task of {item.name} raised {type(exc).__name__}")
             self._after(item, processes, threads)
-            raise
+            if failure is exc:
+                raise
+            raise failure from exc
         ended = self._after(item, processes, threads)
         if ended:
             raise RuntimeError("the case left processes running: " + "; ".join(ended))
@@ -203,11 +205,14 @@ class CaseGuard:
         if alive:
             names = ", ".join(f"{t.name!r}{'' if t.daemon else ' (not a daemon)'}" for t in alive)
             leaked.append(f"left {len(alive)} thread(s) running after its case: {names}")
-            self.recycle = f"a thread of {item.name} cannot be stopped; a fresh session runs the remaining cases"
-            item.session.shouldstop = self.recycle
+            self._recycle(item, f"a thread of {item.name} cannot be stopped")
         if leaked:
             item.user_properties.append(("leaked", leaked))
         return ended
+
+    def _recycle(self, item: pytest.Item, why: str) -> None:
+        self.recycle = f"{why}; a fresh session runs the remaining cases"
+        item.session.shouldstop = self.recycle
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:

@@ -21,7 +21,6 @@ import pytest
 
 from bench.backends import Backend, load, unavailable
 from bench.backends._limits import open_files_limit
-from bench.case_guard import contained
 from bench.profiles import PROFILES, Profile
 from workloads import WORKLOADS, Calibration, Meter, RunContext
 
@@ -166,7 +165,7 @@ def run_case(
         task = partial(form, params=run_params)
         timed_and_checked(
             benchmark,
-            contained(lambda: backend.run(task, case.n_tasks)),
+            lambda: backend.run(task, case.n_tasks),
             lambda results: workload.check(results, case.n_tasks, run_params),
             profile,
             predicted,

@@ -364,7 +364,7 @@ class OutcomeRecorder:
         entry = self._entry(report.nodeid)
         for name, value in report.user_properties:
             if name == "leaked":
-                entry["leaked"] = list(value)
+                entry["leaked"] = value
         if entry["outcome"] in ("skipped", "failed", "error"):
             self.write()
             return

@@ -124,13 +124,22 @@ def main(argv: list[str]) -> int:
         return 2
     timeout = ["--timeout", str(session.case_timeout_s)] if session.case_timeout_s else []
     try:
-        return int(pytest.main([*modules, "-p", "bench.plugin", "-p", "no:cacheprovider", *timeout, *argv]))
+        code = int(pytest.main([*modules, "-p", "bench.plugin", "-p", "no:cacheprovider", *timeout, *argv]))
     finally:
         from bench.parent_watch import parent_gone
 
         if session.runner_pid is not None and parent_gone(session.runner_pid):
             # Saved what it could; nobody waits for the rest: leave nothing behind.
             _end_group_now()
+    from bench.case_guard import RECYCLE_EXIT
+
+    if code == RECYCLE_EXIT:
+        # A thread it could not stop would hold the interpreter's exit open for ever;
+        # everything is saved, and the runner ends what is left of the group.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 if __name__ == "__main__":
