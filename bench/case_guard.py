@@ -40,7 +40,7 @@ import psutil
 import pytest
 
 #: How long a process the case started may take to exit after the call, before it is ended.
-PROCESS_GRACE_S = 1.0
+PROCESS_GRACE_S = 0.5
 #: How long a thread the case started may take to finish after the call.
 THREAD_GRACE_S = 1.0
 #: The exit code of a session that ended itself early so that the runner restarts it.
