@@ -65,6 +65,7 @@ def close_pool(pool: ProcessPoolExecutor, grace_s: float = CLOSE_GRACE_S) -> Non
     would fire and the session still hang in the pool's teardown.
     """
     workers = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False, cancel_futures=True)
     deadline = time.monotonic() + grace_s
     for worker in workers:
@@ -73,6 +74,9 @@ def close_pool(pool: ProcessPoolExecutor, grace_s: float = CLOSE_GRACE_S) -> Non
         if worker.is_alive():
             worker.kill()
             worker.join(5.0)
+    if manager is not None:
+        # It joins the pool's queues and their feeder threads: nothing of the pool outlives the case.
+        manager.join(5.0)
 
 
 class ProcessPool(Backend):
