@@ -23,11 +23,12 @@ from pathlib import Path
 from typing import NoReturn
 
 from bench import options as declared
+from bench.atomic import NotWritable
 from bench.backends import BACKENDS, load, unavailable
 from bench.interpreter import REPO, InterpreterError, check_runnable, same_interpreter
 from bench.micro import MICROS
 from bench.profiles import DEFAULT_PROFILE, PROFILES
-from bench.runner import NotWritable, RunOptions, execute
+from bench.runner import RunOptions, execute
 from workloads import WORKLOADS
 from workloads.user_spec import BadWorkloadSpec, absolute, is_spec, load_spec
 

@@ -15,6 +15,10 @@ import os
 from pathlib import Path
 
 
+class NotWritable(Exception):
+    """A file of the run could not be written (the disk is full, say); the message says which and why."""
+
+
 def temporary_path(path: Path) -> Path:
     """The temporary file :func:`write_atomic` writes before renaming it to ``path``.
 

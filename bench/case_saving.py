@@ -20,6 +20,7 @@ A session the runner restarts for the cases a dead one did not reach
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from collections.abc import Generator
@@ -112,7 +113,8 @@ class CaseSaver:
         try:
             self._write(output_json)
         except OSError as exc:
-            print(f"concurrency-bench: could not rewrite {self.path} at the end: {exc}", file=sys.stderr)
+            with contextlib.suppress(OSError):  # the log may be on the same full disk
+                print(f"concurrency-bench: could not rewrite {self.path} at the end: {exc}", file=sys.stderr)
 
     def _write(self, output_json: dict[str, Any]) -> None:
         from pytest_benchmark.utils import safe_dumps

@@ -14,6 +14,7 @@ outcomes file the runner folds into the run's manifest.
 from __future__ import annotations
 
 import _thread
+import contextlib
 import json
 import os
 import signal
@@ -383,7 +384,8 @@ class OutcomeRecorder:
         try:
             write_text_atomic(self.path, json.dumps(list(self.cases.values()), indent=1))
         except OSError as exc:
-            print(f"concurrency-bench: could not write {self.path}: {exc}", file=sys.stderr)
+            with contextlib.suppress(OSError):  # the log may be on the same full disk
+                print(f"concurrency-bench: could not write {self.path}: {exc}", file=sys.stderr)
 
 
 @pytest.hookimpl(trylast=True)

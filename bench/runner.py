@@ -30,7 +30,7 @@ from typing import Any
 import psutil
 
 from bench import calibrate, description
-from bench.atomic import write_text_atomic
+from bench.atomic import NotWritable, write_text_atomic
 from bench.backends import BACKENDS, load, unavailable
 from bench.layout import MANIFEST, mark_abandoned, new_run_dir
 from bench.machine import cpu_count, interpreter_facts, machine_id
@@ -64,10 +64,6 @@ class RunOptions:
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-
-
-class NotWritable(Exception):
-    """A file of the run could not be written (the disk is full, say); the message says which and why."""
 
 
 class Manifest:
@@ -458,7 +454,10 @@ def run_supervised(
     stem = session_stem(backend, process)
 
     def command_for(cases: tuple[str, ...] | None) -> list[str]:
-        session_file = write_session(backend, options, profile, run_dir, facts, process, processes, cases)
+        try:
+            session_file = write_session(backend, options, profile, run_dir, facts, process, processes, cases)
+        except OSError as exc:
+            raise NotWritable(f"cannot write the description of session {stem}: {exc.strerror or exc}") from None
         return session_command(session_file, run_dir / f"{stem}.json", options)
 
     return supervise(

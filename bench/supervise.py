@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from bench.atomic import write_text_atomic
+from bench.atomic import NotWritable, write_text_atomic
 from bench.case_guard import RECYCLE_EXIT
 
 #: pytest's exit codes that still mean "the session ran".
@@ -219,7 +219,11 @@ def supervise(
     attempts: list[Attempt] = []
     cases: list[dict[str, Any]] = []
     restrict: tuple[str, ...] | None = None
-    with log_path.open("wb") as log:
+    try:
+        log = log_path.open("wb")
+    except OSError as exc:
+        raise NotWritable(f"cannot write {log_path}: {exc.strerror or exc}") from None
+    with log:
         while True:
             finished_before = sum(1 for c in cases if c.get("outcome") in FINISHED)
             attempt, stopped = _run_once(command_for(restrict), cwd, log, outcomes, case_timeout_s, session_timeout_s)
@@ -227,7 +231,10 @@ def supervise(
             cases = read_outcomes(outcomes)
             _settle(cases, attempt, stopped)
             if cases:
-                write_text_atomic(outcomes, json.dumps(cases, indent=1))
+                try:
+                    write_text_atomic(outcomes, json.dumps(cases, indent=1))
+                except OSError as exc:
+                    raise NotWritable(f"cannot write {outcomes}: {exc.strerror or exc}") from None
             if attempt.status == "interrupted":
                 break
             remaining = tuple(str(c["id"]) for c in cases if c.get("outcome") == "not run")
@@ -235,8 +242,9 @@ def supervise(
             if not remaining or not progressed or len(attempts) > max_restarts:
                 break
             why = attempt.reason or stopped or f"it ended with status {attempt.status}"
-            log.write(f"\n=== a fresh session for the {len(remaining)} remaining cases ({why}) ===\n\n".encode())
-            log.flush()
+            with contextlib.suppress(OSError):  # a full disk: the restart still runs, its outcomes tell
+                log.write(f"\n=== a fresh session for the {len(remaining)} remaining cases ({why}) ===\n\n".encode())
+                log.flush()
             restrict = remaining
     elapsed = sum(a.duration_s for a in attempts)
     return SupervisedSession(_status(attempts, cases), attempts[-1].returncode, elapsed, attempts)

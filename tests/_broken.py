@@ -19,7 +19,10 @@ BODIES = {
     "grandchild": "if os.fork() == 0:\n        time.sleep(300)\n        os._exit(0)",
     "thread_leak": "threading.Thread(target=time.sleep, args=(300,), daemon=False).start() if i == 0 else None",
     "nan_ideal": "pass",
+    "pausing": "time.sleep(params['pause_s'])",
 }
+#: Parameters by workload name (a tuple is a grid axis: a case per value); ``{}`` otherwise.
+PARAMS = {"pausing": "{'pause_s': (0.0, 60.0)}"}
 
 TEMPLATE = '''"""A broken workload ({name}), written by the tests."""
 import math
@@ -56,7 +59,7 @@ WORKLOAD = Workload(
     coroutine=task_async,
     check=check,
     ideal_s=ideal_s,
-    params={{"smoke": {{}}, "quick": {{}}, "full": {{}}}},
+    params={{"smoke": {params}, "quick": {params}, "full": {params}}},
 )
 '''
 
@@ -65,5 +68,6 @@ def write_broken(directory: Path, name: str) -> Path:
     """Write the broken workload ``name`` (a key of :data:`BODIES`) as ``directory/NAME.py``; return its path."""
     path = directory / f"{name}.py"
     ideal = "math.nan" if name == "nan_ideal" else "None"
-    path.write_text(TEMPLATE.format(name=name, body=BODIES[name], ideal=ideal))
+    params = PARAMS.get(name, "{}")
+    path.write_text(TEMPLATE.format(name=name, body=BODIES[name], ideal=ideal, params=params))
     return path
