@@ -42,14 +42,23 @@ class CaseSaver:
 
     def __init__(self, config: pytest.Config, keep_earlier: bool = False) -> None:
         self.config = config
-        self.session: Any = config._benchmarksession  # type: ignore[attr-defined]
-        self.path: Path | None = Path(self.session.json) if self.session.json else None
+        self.keep_earlier = keep_earlier
+        self.session: Any = None
+        self.path: Path | None = None
         self._commit_info: dict[str, Any] | None = None
-        #: Entries a previous session of this process index saved, by name.
-        self.earlier: list[dict[str, Any]] = self._earlier() if keep_earlier else []
-        if self.path is not None:
-            # pytest-benchmark's own save at the end goes through the same atomic write.
-            self.session.save_json = self._final_write
+        #: Entries a previous session of this process index saved.
+        self.earlier: list[dict[str, Any]] = []
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self) -> None:
+        # pytest-benchmark makes its session last of all plugins' configure: it exists now.
+        self.session = getattr(self.config, "_benchmarksession", None)
+        if self.session is None or not self.session.json:
+            return
+        self.path = Path(self.session.json)
+        self.earlier = self._earlier() if self.keep_earlier else []
+        # pytest-benchmark's own save at the end goes through the same atomic write.
+        self.session.save_json = self._final_write
 
     def _earlier(self) -> list[dict[str, Any]]:
         if self.path is None:
@@ -81,7 +90,7 @@ class CaseSaver:
         if report.failed and fixture is not None:
             # A case stopped mid-round (a time-out) keeps the rounds it had; they are not saved.
             fixture.has_error = True
-        elif report.passed and fixture is not None and _has_samples(fixture) and self.path is not None:
+        elif report.passed and fixture is not None and _has_samples(fixture.stats) and self.path is not None:
             try:
                 self.save()
             except OSError as exc:

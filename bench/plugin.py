@@ -399,7 +399,4 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(CaseGuard(), "concurrency-bench-case-guard")
     if threading.current_thread() is threading.main_thread():
         mark_real_interrupts()
-    if getattr(config, "_benchmarksession", None) is not None:
-        config.pluginmanager.register(
-            CaseSaver(config, keep_earlier=session.cases is not None), "concurrency-bench-case-saver"
-        )
+    config.pluginmanager.register(CaseSaver(config, keep_earlier=session.cases is not None), "concurrency-bench-saver")
