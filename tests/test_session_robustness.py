@@ -159,6 +159,7 @@ def test_an_unpicklable_task_under_process_pool_fails_its_cases_and_the_others_r
         .replace("return math.nan", "return None")
     )
     code, err, run_dir, elapsed = run_bench(tmp_path, "process_pool", [str(lambda_task), "sleep"])
+    assert code == 1, err
     bad = assert_sleep_measured_and_broken_failed(run_dir, "process_pool", "lambda_task")
     assert all("pickle" in c["reason"].lower() for c in bad.values()), bad
     assert elapsed < 2 * CASE_TIMEOUT_S + 60, elapsed
@@ -231,6 +232,7 @@ def test_a_full_disk_is_one_line_keeps_what_was_written_and_leaves_no_partial_fi
 def test_a_tasks_grandchild_is_ended_after_its_case_and_nothing_outlives_the_run(tmp_path: Path) -> None:
     grandchild = write_broken(tmp_path, "grandchild")
     code, err, run_dir, _ = run_bench(tmp_path, "sequential,processes", [str(grandchild), "sleep"])
+    assert code == 1, err
     for backend in ("sequential", "processes"):
         bad = assert_sleep_measured_and_broken_failed(run_dir, backend, "grandchild")
         assert all("left processes running" in c["reason"] and c.get("leaked") for c in bad.values()), bad
@@ -248,7 +250,7 @@ def test_a_leaked_thread_is_recorded_and_its_session_recycled_not_timed_out(tmp_
     assert cases["sequential-sleep-n1"]["outcome"] == "not run", "the session ends after the case that leaked"
     code, err, run_dir, _ = run_bench(tmp_path, "sequential", [leak, "sleep"])
     entry = manifest(run_dir)["backends"]["sequential"]
-    assert entry["status"] == "ok" and code == 0, entry
+    assert entry["status"] == "ok" and code == 0, (entry, err)
     assert all(c["outcome"] == "passed" for c in entry["cases"]), entry["cases"]
 
 
