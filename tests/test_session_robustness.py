@@ -207,9 +207,10 @@ def test_kill_9_of_a_session_keeps_its_completed_cases_and_the_rest_run(tmp_path
 
 
 def test_a_full_disk_is_one_line_keeps_what_was_written_and_leaves_no_partial_file(tmp_path: Path) -> None:
-    if shutil.which("unshare") is None or subprocess.run(
-        ["unshare", "-rm", "true"], capture_output=True, check=False
-    ).returncode:
+    if (
+        shutil.which("unshare") is None
+        or subprocess.run(["unshare", "-rm", "true"], capture_output=True, check=False).returncode
+    ):
         pytest.skip("this machine cannot make a private mount namespace for a small tmpfs (unshare -rm)")
     disk = tmp_path / "disk"
     disk.mkdir()
