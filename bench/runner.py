@@ -5,10 +5,11 @@ error exits 2), starts the environments the selected workloads need (a local
 server, once for the whole run) and calibrates. Each backend's pytest session then
 runs as ``python -m bench.session --session FILE`` in a new process group, bounded
 by the profile's session timeout; FILE is its session description
-(:mod:`bench.description`). Whatever happens to one backend
-(failed cases, a crash, a timeout) is written to ``run.json`` and the run goes on;
-the manifest is rewritten after every backend, so an interrupted run still says
-what it measured.
+(:mod:`bench.description`). A session that dies or hangs fails only the case it
+was running, and a fresh one runs the rest (:mod:`bench.supervise`). Whatever
+happens to one backend (failed cases, a crash, a timeout) is written to
+``run.json`` and the run goes on; the manifest is rewritten atomically after every
+backend, so an interrupted run still says what it measured.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -37,12 +37,10 @@ from bench.machine import cpu_count, interpreter_facts, machine_id
 from bench.profiles import PROFILES, Profile
 from bench.progress import follow
 from bench.results_format import FORMAT_KEY, FORMAT_VERSION
-from bench.supervise import SupervisedSession, supervise
+from bench.supervise import SupervisedSession, stop_group, supervise
 from workloads import WORKLOADS, CalibrationFailed, RunContext
 
 REPO = Path(__file__).resolve().parent.parent
-#: pytest's exit codes that still mean "the session ran".
-PYTEST_OK, PYTEST_TESTS_FAILED, PYTEST_NO_TESTS = 0, 1, 5
 
 
 @dataclass
@@ -197,45 +195,8 @@ def session_stem(backend: str, process: int) -> str:
     return f"{backend}.{process}"
 
 
-def _stop_group(proc: subprocess.Popen[bytes], grace_s: float = 10.0) -> None:
-    """Interrupt a session's process group (pytest then saves), kill it if it lingers."""
-    for sig, wait_s in ((signal.SIGINT, grace_s), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=wait_s)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
-def run_backend(command: list[str], log_path: Path, timeout_s: float) -> tuple[str, int | None, float]:
-    """Run one session; return (status, return code, seconds).
-
-    On Ctrl-C or SIGTERM the session is interrupted (pytest then saves what it
-    measured) and the status is ``interrupted``.
-    """
-    start = time.perf_counter()
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
-        )
-        try:
-            returncode: int | None = proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            _stop_group(proc)
-            return "timeout", proc.returncode, time.perf_counter() - start
-        except KeyboardInterrupt:
-            _stop_group(proc, grace_s=5.0)
-            return "interrupted", proc.returncode, time.perf_counter() - start
-    elapsed = time.perf_counter() - start
-    if returncode in (PYTEST_OK, PYTEST_NO_TESTS):
-        return "ok", returncode, elapsed
-    if returncode == PYTEST_TESTS_FAILED:
-        return "failed", returncode, elapsed
-    return "crashed", returncode, elapsed
+#: Stop a session's process group: SIGINT (pytest then saves), then SIGKILL if it lingers.
+_stop_group = stop_group
 
 
 def _read_outcomes(path: Path) -> list[dict[str, Any]]:
