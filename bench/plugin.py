@@ -8,14 +8,15 @@ any case (a cluster, say), the run's environments the description lacks (the
 local server, when a session runs alone), records the machine in
 ``machine_info`` (with what the backend adds), the session's isolation facts in
 the JSON, and every case's outcome (passed, skipped with its reason, failed) in an
-outcomes file the runner folds into the run's manifest.
+outcomes file the runner folds into the run's manifest (:mod:`bench.outcomes`).
+Each case is saved as it completes (:mod:`bench.case_saving`), what it leaves
+running is ended (:mod:`bench.case_guard`), and a session restarted for the cases a
+dead one left runs only the description's ``cases``.
 """
 
 from __future__ import annotations
 
 import _thread
-import contextlib
-import json
 import os
 import signal
 import socket
@@ -30,13 +31,13 @@ from typing import Any
 import pytest
 
 from bench import description
-from bench.atomic import write_text_atomic
 from bench.backends import BACKENDS, load, unavailable
 from bench.case_guard import CaseGuard, mark_real_interrupts
 from bench.case_saving import CaseSaver
 from bench.description import SessionDescription
 from bench.harness import workload_cases
 from bench.micro import MICROS, micro_cases
+from bench.outcomes import OutcomeRecorder, case_id
 from bench.profiles import PROFILES, Profile
 from workloads import WORKLOADS, Calibration, RunContext
 
@@ -267,30 +268,7 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks: Any, output_
     }
 
 
-# -- outcomes: every case passed, skipped (with its reason) or failed -------------
-
-
-def failure_reason(report: pytest.TestReport) -> str:
-    """The failure's own message (``WrongAnswer: task 0 got HTTP 301``), not its location."""
-    crash = getattr(report.longrepr, "reprcrash", None)
-    message = getattr(crash, "message", None)
-    if message:
-        return str(message).strip()
-    lines = str(report.longrepr).strip().splitlines() if report.longrepr else []
-    return lines[-1] if lines else "failed"
-
-
-def case_of(item: pytest.Item) -> Any:
-    """The workload or micro-cost case an item measures (None for any other test)."""
-    callspec = getattr(item, "callspec", None)
-    if callspec is None:
-        return None
-    return callspec.params.get("workload_case") or callspec.params.get("micro_case")
-
-
-def case_id(item: pytest.Item) -> str:
-    """An item's case id (``threads-sleep-n10``): what outcomes and ``cases`` name it by."""
-    return str(getattr(case_of(item), "id", item.name))
+# -- the cases a restarted session runs ---------------------------------------------
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -306,86 +284,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if deselected:
         items[:] = [item for item in items if case_id(item) in keep]
         config.hook.pytest_deselected(items=deselected)
-
-
-#: The outcome of a case whose run has begun and not yet reported; a session that
-#: dies leaves it so, and the runner then fails that case with the reason.
-RUNNING = "running"
-
-
-class OutcomeRecorder:
-    """Writes each case's outcome to a JSON file as soon as it is known.
-
-    Written after every phase of every case (atomically), so a session that dies
-    later still leaves what it measured and skipped on record for the manifest; a
-    case whose run has begun reads :data:`RUNNING` until it reports. A session
-    restarted for some cases (``keep_earlier``) keeps the outcomes of the others.
-    A case's ``leaked`` lists what it left running (ended processes, threads).
-    """
-
-    def __init__(self, path: Path, keep_earlier: bool = False) -> None:
-        self.path = path
-        self.cases: dict[str, dict[str, Any]] = {}
-        self._ids: dict[str, str] = {}
-        if keep_earlier:
-            try:
-                earlier = json.loads(path.read_text())
-            except (OSError, ValueError):
-                earlier = []
-            for entry in earlier if isinstance(earlier, list) else []:
-                if isinstance(entry, dict) and "id" in entry:
-                    self.cases[str(entry["id"])] = entry
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        for item in items:
-            case = case_of(item)
-            self._ids[item.nodeid] = case_id(item)
-            self.cases[case_id(item)] = {
-                "id": case_id(item),
-                "workload": getattr(case, "workload", None),
-                "micro": getattr(case, "micro", None),
-                "n_tasks": getattr(case, "n_tasks", None),
-                "outcome": "not run",
-                "reason": None,
-            }
-        self.write()
-
-    def _entry(self, nodeid: str) -> dict[str, Any]:
-        key = self._ids.get(nodeid, nodeid)
-        return self.cases.setdefault(key, {"id": key, "outcome": "not run", "reason": None})
-
-    def pytest_runtest_logstart(self, nodeid: str) -> None:
-        entry = self._entry(nodeid)
-        if entry["outcome"] == "not run":
-            entry["outcome"] = RUNNING
-            self.write()
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        entry = self._entry(report.nodeid)
-        for name, value in report.user_properties:
-            if name == "leaked":
-                entry["leaked"] = value
-        if entry["outcome"] in ("skipped", "failed", "error"):
-            self.write()
-            return
-        if report.skipped:
-            longrepr = report.longrepr
-            reason = str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr)
-            entry.update(outcome="skipped", reason=reason.removeprefix("Skipped: "))
-        elif report.failed:
-            entry.update(outcome="failed" if report.when == "call" else "error", reason=failure_reason(report)[:500])
-        elif report.when == "call":
-            entry.update(outcome="passed")
-        self.write()
-
-    def write(self) -> None:
-        """Replace the outcomes file with the current state; a failed write keeps the last one."""
-        try:
-            write_text_atomic(self.path, json.dumps(list(self.cases.values()), indent=1))
-        except OSError as exc:
-            with contextlib.suppress(OSError):  # the log may be on the same full disk
-                print(f"concurrency-bench: could not write {self.path}: {exc}", file=sys.stderr)
 
 
 @pytest.hookimpl(trylast=True)

@@ -1,7 +1,7 @@
 """Progress while a backend's session runs: case i of n, time elapsed, time left.
 
 A session writes each case's outcome to its outcomes file as soon as it is known
-(``OutcomeRecorder`` in ``bench/plugin.py``); :func:`follow` reads that file from a
+(``OutcomeRecorder`` in ``bench/outcomes.py``); :func:`follow` reads that file from a
 thread while the runner waits for the session. On a terminal the line is live
 (rich); elsewhere (a pipe, a CI log) a plain line is printed as cases finish, at
 most every ``plain_every_s`` seconds, and always once all cases are done.

@@ -6,7 +6,7 @@ cannot be stopped. None of that may cost a case that is not its own, so the runn
 watches each session as pytest-xdist watches its workers:
 
 - **A watchdog.** The session rewrites its outcomes file at every phase of every
-  case (:class:`bench.plugin.OutcomeRecorder`). When nothing has been written for
+  case (:class:`bench.outcomes.OutcomeRecorder`). When nothing has been written for
   the case time-out plus :func:`grace_s`, the case time-out did not fire, and the
   session's process group is stopped. The profile's session time-out still bounds
   each session as a whole.
