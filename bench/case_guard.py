@@ -12,7 +12,8 @@ a pytest plugin of every session, looks after each case's call:
   multiprocessing's and loky's helper processes (resource trackers, the
   forkserver), which live as long as the interpreter by design, are not counted.
 - **Threads.** A thread the call started that is still alive
-  :data:`THREAD_GRACE_S` later cannot be stopped from outside. It is recorded in
+  :data:`THREAD_GRACE_S` later cannot be stopped from outside: one that is not a
+  daemon, or, after a case that failed (a time-out), any. It is recorded in
   ``leaked``, the case keeps its outcome, and the session ends itself after the
   case (exit code :data:`RECYCLE_EXIT`): the runner starts a fresh session for the
   remaining cases, so the thread can neither skew their figures nor hold the
@@ -189,18 +190,22 @@ class CaseGuard:
             if failure is not exc:
                 # The model's loop, hub or pool may be left broken: a fresh session for the rest.
                 self._recycle(item, f"a task of {item.name} raised {type(exc).__name__}")
-            self._after(item, processes, threads)
+            self._after(item, processes, threads, failed=True)
             if failure is exc:
                 raise
             raise failure from exc
-        ended = self._after(item, processes, threads)
+        ended = self._after(item, processes, threads, failed=False)
         if ended:
             raise RuntimeError("the case left processes running: " + "; ".join(ended))
         return result
 
-    def _after(self, item: pytest.Item, processes: set[int], threads: set[int]) -> list[str]:
+    def _after(self, item: pytest.Item, processes: set[int], threads: set[int], failed: bool) -> list[str]:
         ended = end_new_processes(processes)
-        alive = new_threads(threads)
+        # After a case that passed, only a thread that is not a daemon counts: libraries
+        # keep idle daemon threads in pools of their own (dask's offload thread), and
+        # only a thread that is not a daemon holds the interpreter's exit. After a
+        # failure (a time-out), any thread left may be a task still running.
+        alive = [t for t in new_threads(threads) if failed or not t.daemon]
         leaked = list(ended)
         if alive:
             names = ", ".join(f"{t.name!r}{'' if t.daemon else ' (not a daemon)'}" for t in alive)
