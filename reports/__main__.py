@@ -1,7 +1,7 @@
 """Command line of the reports: `python -m reports build|compare ...`.
 
 Exit status: 0 on success; 1 when `compare --fail-above` finds a case judged slower
-by more than the threshold; 2 for an error the user can fix (a missing or empty run
+by more than the threshold, or `--fail-unresolved` a case it could not resolve; 2 for an error the user can fix (a missing or empty run
 directory, malformed JSON, fewer than two runs to compare, an output directory holding
 what the tool did not write, `--fail-above` with no case compared), with a one-line
 message saying what is wrong on stderr; 130 when interrupted (Ctrl-C), which leaves the
@@ -55,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
         help="exit 1 if a case is judged slower than the baseline by more than PCT percent",
     )
     compare.add_argument(
+        "--fail-unresolved",
+        action="store_true",
+        help="exit 1 also when a case could not be resolved (neither a change nor a shown equivalence)",
+    )
+    compare.add_argument(
         "--min-effect",
         type=float,
         default=5.0,
@@ -77,7 +82,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from reports.compare import run_compare
 
         regressed = run_compare(
-            args.runs, baseline=args.baseline, out=args.out, fail_above=args.fail_above, min_effect=args.min_effect
+            args.runs,
+            baseline=args.baseline,
+            out=args.out,
+            fail_above=args.fail_above,
+            min_effect=args.min_effect,
+            fail_unresolved=args.fail_unresolved,
         )
         return EXIT_REGRESSION if regressed else EXIT_OK
     except ReportInputError as exc:
