@@ -1,9 +1,9 @@
 """Command line of the reports: `python -m reports build|compare ...`.
 
 Exit status: 0 on success; 1 when `compare --fail-above` finds a case judged slower
-by more than the threshold, or `--fail-unresolved` a case it could not resolve; 2 for an error the user can fix (a missing or empty run
-directory, malformed JSON, fewer than two runs to compare, an output directory holding
-what the tool did not write, `--fail-above` with no case compared), with a one-line
+by more than the threshold, or `--fail-unresolved` a case it could not resolve; 2 for
+an error the user can fix (a missing or empty run directory, malformed JSON, fewer
+than two runs to compare, an output directory holding what the tool did not write, `--fail-above` with no case compared), with a one-line
 message saying what is wrong on stderr; 130 when interrupted (Ctrl-C), which leaves the
 previous report or comparison as it was.
 """

@@ -437,7 +437,8 @@ def run_compare(
         n = "" if pd.isna(row.n_tasks) else f" n_tasks={int(row.n_tasks)}"
         print(
             f"  {row.run}: {row.case} {row.series}{n}{f' ({row.params})' if row.params else ''}: "
-            f"{fmt_ratio(row.ratio)} ({row.level * 100:.3g}% interval {fmt_ratio(row.ci_low)}-{fmt_ratio(row.ci_high)}, "
+            f"{fmt_ratio(row.ratio)} ({row.level * 100:.3g}% interval "
+            f"{fmt_ratio(row.ci_low)}-{fmt_ratio(row.ci_high)}, "
             f"q={row.q_value:.3g})"
         )
     return len(slow) + unresolved
