@@ -3,9 +3,10 @@
 Exit status: 0 on success; 1 when `compare --fail-above` finds a case judged slower
 by more than the threshold, or `--fail-unresolved` a case it could not resolve; 2 for
 an error the user can fix (a missing or empty run directory, malformed JSON, fewer
-than two runs to compare, an output directory holding what the tool did not write, `--fail-above` with no case compared), with a one-line
-message saying what is wrong on stderr; 130 when interrupted (Ctrl-C), which leaves the
-previous report or comparison as it was.
+than two runs to compare, an output directory holding what the tool did not write,
+`--fail-above` with no case compared), with a one-line message saying what is wrong on
+stderr; 130 when interrupted (Ctrl-C), which leaves the previous report or comparison
+as it was.
 """
 
 from __future__ import annotations
