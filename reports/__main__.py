@@ -29,7 +29,7 @@ EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 def _parser() -> argparse.ArgumentParser:
     """Build the argument parser with its two subcommands."""
     parser = argparse.ArgumentParser(prog="python -m reports", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{build,compare}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{build,compare,precision}")
     build = commands.add_parser("build", help="write RUN_DIR/report/ (PNGs, index.md, summary.csv)")
     build.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a run directory: results/<machine-id>/<run-id>")
     compare = commands.add_parser(
@@ -67,6 +67,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PCT",
         help="the smallest change, in percent, that can be judged slower or faster (default 5)",
     )
+    precision = commands.add_parser(
+        "precision", help="print, as JSON, the cases of a run still too wide for a comparison to resolve PCT"
+    )
+    precision.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a run directory")
+    precision.add_argument("--target", type=float, default=5.0, metavar="PCT", help="the change to resolve (default 5)")
     return parser
 
 
@@ -79,6 +84,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             report = build_report(args.run_dir)
             print(f"report: {report / INDEX_NAME} ({len(list(report.glob('*.png')))} charts)")
+            return EXIT_OK
+        if args.command == "precision":
+            import json
+
+            from reports.precision import imprecise
+
+            print(json.dumps(imprecise(args.run_dir, args.target / 100)))
             return EXIT_OK
         from reports.compare import run_compare
 
