@@ -264,30 +264,62 @@ _CASE_FIELDS = (
 )
 
 
-def ratio_table(frame: pd.DataFrame, baseline: str, *, min_effect: float = DEFAULT_MIN_EFFECT) -> pd.DataFrame:
+def interleaved_with(compared: Sequence[Compared]) -> set[str]:
+    """The labels of the runs that ran interleaved with the baseline, as their manifests say (``pair``)."""
+    base = compared[0].run
+    partner = (base.manifest or {}).get("pair", {})
+    found = set()
+    for c in compared[1:]:
+        theirs = (c.run.manifest or {}).get("pair", {})
+        if (
+            isinstance(partner, dict)
+            and isinstance(theirs, dict)
+            and partner.get("with") == c.run.run_id
+            and theirs.get("with") == base.run_id
+        ):
+            found.add(c.label)
+    return found
+
+
+def _paired_case(theirs: Mapping[str, Any], row: Mapping[str, Any], interleaved: bool) -> PairedCase:
+    """One case of the baseline (``theirs``) and a run; for an interleaved pair, processes matched by index."""
+    metric = _metric(row)[0]
+    base, run = _process_samples(theirs, metric), _process_samples(row, metric)
+    base_c, run_c = _canaries(theirs, metric), _canaries(row, metric)
+    if interleaved:
+        base_i, run_i = list(theirs.get("process_indices") or []), list(row.get("process_indices") or [])
+        common = [i for i in base_i if i in run_i]
+        if len(base_i) == len(base) and len(run_i) == len(run):
+
+            def pick(values: Any, indices: list[int]) -> Any:
+                return None if values is None else [values[indices.index(i)] for i in common]
+
+            base, base_c = pick(base, base_i), pick(base_c, base_i)
+            run, run_c = pick(run, run_i), pick(run_c, run_i)
+    return PairedCase(base, run, base_c, run_c, family=str(row["case"]), group=_group(row, metric), paired=interleaved)
+
+
+def ratio_table(
+    frame: pd.DataFrame,
+    baseline: str,
+    *,
+    min_effect: float = DEFAULT_MIN_EFFECT,
+    paired_with: set[str] | None = None,
+) -> pd.DataFrame:
     """Compare every case of every run with the baseline's; one row per (run, case).
 
     Each run's cases are one family for the correction (`reports.judge.judge`), each
     workload or micro-cost a family for the machine-speed adjustment; `min_effect`
-    is the practical margin as a fraction (0.05: 5%).
+    is the practical margin as a fraction (0.05: 5%). A run named in `paired_with`
+    ran interleaved with the baseline (`python -m bench --python A --python B`): its
+    processes are compared with the baseline's one by one.
     """
     base = {row["case_key"]: row for row in frame[frame["run"] == baseline].to_dict("records")}
     records = []
-    for _, of_run in frame[frame["run"] != baseline].groupby("run", sort=False):
+    for name, of_run in frame[frame["run"] != baseline].groupby("run", sort=False):
         pairs = [(row, base[row["case_key"]]) for row in of_run.to_dict("records") if row["case_key"] in base]
-        cases = []
-        for row, theirs in pairs:
-            metric = _metric(row)[0]
-            cases.append(
-                PairedCase(
-                    base=_process_samples(theirs, metric),
-                    run=_process_samples(row, metric),
-                    base_canaries=_canaries(theirs, metric),
-                    run_canaries=_canaries(row, metric),
-                    family=str(row["case"]),
-                    group=_group(row, metric),
-                )
-            )
+        interleaved = str(name) in (paired_with or set())
+        cases = [_paired_case(theirs, row, interleaved) for row, theirs in pairs]
         for (row, theirs), judged in zip(pairs, judge(cases, min_effect=min_effect), strict=True):
             result = judged.comparison
             metric, value = _metric(row)
@@ -403,7 +435,7 @@ def run_compare(
     loaded = {path: load_run(path) for path in run_dirs}
     compared = label_runs(list(loaded.values()), loaded[base_dir])
     frame = combined_frame(compared)
-    ratios = ratio_table(frame, compared[0].label, min_effect=min_effect / 100)
+    ratios = ratio_table(frame, compared[0].label, min_effect=min_effect / 100, paired_with=interleaved_with(compared))
     target = out or default_out(compared)
     with staged_dir(target, "comparison") as staging:
         charts = render_charts(frame, ratios, staging)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reports import speed
-from reports.stats import DEFAULT_MIN_EFFECT, Comparison, compare_processes, decide
+from reports.stats import DEFAULT_MIN_EFFECT, Comparison, compare_paired, compare_processes, decide
 
 Rounds = Sequence[Sequence[float]]
 
@@ -33,6 +33,8 @@ class PairedCase:
     run_canaries: Rounds | None
     family: str
     group: str
+    #: Process i of the run ran next to process i of the baseline (an interleaved pair).
+    paired: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,8 +80,9 @@ def judge(cases: Sequence[PairedCase], *, min_effect: float = DEFAULT_MIN_EFFECT
             reference = speed.reference_of(c.base_canaries)
             base = speed.adjust(c.base, c.base_canaries, fit.beta, reference)
             run = speed.adjust(c.run, c.run_canaries, fit.beta, reference)
-        raw_comparison = compare_processes(c.base, c.run)
-        compared.append(compare_processes(base, run))
+        test = compare_paired if c.paired else compare_processes
+        raw_comparison = test(c.base, c.run)
+        compared.append(test(base, run))
         raw.append(raw_comparison.ratio)
     decided = decide(compared, min_effect=min_effect, groups=[c.group for c in cases])
     return [Judged(comparison=d, raw_ratio=r, fit=fits[c.family]) for d, r, c in zip(decided, raw, cases, strict=True)]
