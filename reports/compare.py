@@ -281,7 +281,9 @@ def interleaved_with(compared: Sequence[Compared]) -> set[str]:
     return found
 
 
-def _paired_case(theirs: Mapping[str, Any], row: Mapping[str, Any], interleaved: bool) -> PairedCase:
+def _paired_case(
+    theirs: Mapping[str, Any], row: Mapping[str, Any], interleaved: bool, common_speed: bool
+) -> PairedCase:
     """One case of the baseline (``theirs``) and a run; for an interleaved pair, processes matched by index."""
     metric = _metric(row)[0]
     base, run = _process_samples(theirs, metric), _process_samples(row, metric)
@@ -296,7 +298,16 @@ def _paired_case(theirs: Mapping[str, Any], row: Mapping[str, Any], interleaved:
 
             base, base_c = pick(base, base_i), pick(base_c, base_i)
             run, run_c = pick(run, run_i), pick(run_c, run_i)
-    return PairedCase(base, run, base_c, run_c, family=str(row["case"]), group=_group(row, metric), paired=interleaved)
+    return PairedCase(
+        base,
+        run,
+        base_c,
+        run_c,
+        family=str(row["case"]),
+        group=_group(row, metric),
+        paired=interleaved,
+        common_speed=common_speed,
+    )
 
 
 def ratio_table(
@@ -319,7 +330,9 @@ def ratio_table(
     for name, of_run in frame[frame["run"] != baseline].groupby("run", sort=False):
         pairs = [(row, base[row["case_key"]]) for row in of_run.to_dict("records") if row["case_key"] in base]
         interleaved = str(name) in (paired_with or set())
-        cases = [_paired_case(theirs, row, interleaved) for row, theirs in pairs]
+        # One fingerprint (machine and Python build): the canaries of both runs read one speed scale.
+        common = of_run["fingerprint"].iloc[0] == frame.loc[frame["run"] == baseline, "fingerprint"].iloc[0]
+        cases = [_paired_case(theirs, row, interleaved, bool(common)) for row, theirs in pairs]
         for (row, theirs), judged in zip(pairs, judge(cases, min_effect=min_effect), strict=True):
             result = judged.comparison
             metric, value = _metric(row)
