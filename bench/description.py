@@ -52,8 +52,11 @@ class SessionDescription:
     runner_pid: int | None = None
     #: The backend's :attr:`~bench.backends.Backend.prelude`, run first by the session.
     prelude: str | None = None
-    #: Only these case ids run (None: all); the others are deselected at collection.
+    #: Run only these case ids (None: every case of the selection): a process added for
+    #: noisy cases, or a fresh session for the cases a dead or stopped one did not reach.
     cases: tuple[str, ...] | None = None
+    #: The interpreter the session runs under (None: the runner's own).
+    python: str | None = None
 
 
 def save(description: SessionDescription, path: Path) -> None:

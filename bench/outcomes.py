@@ -82,6 +82,7 @@ class OutcomeRecorder:
                 "n_tasks": getattr(case, "n_tasks", None),
                 "outcome": "not run",
                 "reason": None,
+                "duration_s": 0.0,
             }
         self.write()
 
@@ -97,6 +98,7 @@ class OutcomeRecorder:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         entry = self._entry(report.nodeid)
+        entry["duration_s"] = round(float(entry.get("duration_s") or 0.0) + float(report.duration or 0.0), 4)
         for name, value in report.user_properties:
             if name == "leaked":
                 entry["leaked"] = value

@@ -37,7 +37,7 @@ from bench.case_saving import CaseSaver
 from bench.description import SessionDescription
 from bench.harness import workload_cases
 from bench.micro import MICROS, micro_cases
-from bench.outcomes import OutcomeRecorder, case_id
+from bench.outcomes import OutcomeRecorder
 from bench.profiles import PROFILES, Profile
 from workloads import WORKLOADS, Calibration, RunContext
 
@@ -102,6 +102,29 @@ def _workloads(config: pytest.Config) -> list[str]:
 
 def _micros(config: pytest.Config) -> list[str]:
     return [name for name in _selection(config) if name in MICROS]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep only the cases the description names, when it names some (a process added for noisy cases)."""
+    if config.getoption("--session", default=None) is None:
+        return
+    wanted = session_description(config).cases
+    if wanted is None:
+        return
+    chosen = set(wanted)
+    kept = [item for item in items if _case_id(item) in chosen]
+    dropped = [item for item in items if _case_id(item) not in chosen]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+def _case_id(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return None
+    case = callspec.params.get("workload_case") or callspec.params.get("micro_case")
+    return getattr(case, "id", None)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -266,24 +289,6 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks: Any, output_
         "processes": session.processes,
         "isolation": isolation_facts(),
     }
-
-
-# -- the cases a restarted session runs ---------------------------------------------
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep only the description's ``cases`` when it names some (a restarted session)."""
-    if config.getoption("--session", default=None) is None:
-        return
-    wanted = session_description(config).cases
-    if wanted is None:
-        return
-    keep = set(wanted)
-    deselected = [item for item in items if case_id(item) not in keep]
-    if deselected:
-        items[:] = [item for item in items if case_id(item) in keep]
-        config.hook.pytest_deselected(items=deselected)
 
 
 @pytest.hookimpl(trylast=True)
