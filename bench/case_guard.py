@@ -202,7 +202,7 @@ class CaseGuard:
     def _after(self, item: pytest.Item, processes: set[int], threads: set[int], failed: bool) -> list[str]:
         ended = end_new_processes(processes)
         # After a case that passed, only a thread that is not a daemon counts: libraries
-        # keep idle daemon threads in pools of their own (dask's offload thread), and
+        # keep idle daemon threads in pools of their own (an offload thread), and
         # only a thread that is not a daemon holds the interpreter's exit. After a
         # failure (a time-out), any thread left may be a task still running.
         alive = [t for t in new_threads(threads) if failed or not t.daemon]
