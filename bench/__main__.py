@@ -27,7 +27,7 @@ from bench.backends import BACKENDS, load, unavailable
 from bench.interpreter import REPO, InterpreterError, check_runnable, same_interpreter
 from bench.micro import MICROS
 from bench.profiles import DEFAULT_PROFILE, PROFILES
-from bench.runner import RunOptions, execute
+from bench.runner import RunOptions, execute, stopped
 from workloads import WORKLOADS
 from workloads.user_spec import BadWorkloadSpec, absolute, is_spec, load_spec
 
@@ -118,13 +118,6 @@ def _results_dir(text: str) -> Path:
     return path
 
 
-class _OneLineErrors(argparse.ArgumentParser):
-    """An argument parser whose errors are one line (exit 2), without the usage block."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
 def workload_options() -> list[declared.Option]:
     """Every option the registered workloads declare, each once."""
     return declared.distinct(option for workload in WORKLOADS.values() for option in workload.options)
@@ -137,7 +130,7 @@ def backend_options() -> dict[str, tuple[declared.Option, ...]]:
 
 def parser() -> argparse.ArgumentParser:
     """The command line of ``python -m bench``."""
-    p = _OneLineErrors(prog="python -m bench", description=__doc__.splitlines()[0])
+    p = declared.OneLineErrors(prog="python -m bench", description=__doc__.splitlines()[0])
     p.add_argument("--profile", default=DEFAULT_PROFILE, choices=list(PROFILES), help="parameter grid (default quick)")
     p.add_argument(
         "--backends", type=_choices("backend", list(BACKENDS)), default=list(BACKENDS), help="comma-separated models"
@@ -213,7 +206,10 @@ def main(argv: list[str] | None = None) -> int:
         processes=args.processes,
         report=not args.no_report,
     )
-    return execute(options)
+    try:
+        return execute(options)
+    except KeyboardInterrupt as exc:  # SIGTERM or Ctrl-C outside the sessions: one line, 143 or 130
+        return stopped(exc)
 
 
 if __name__ == "__main__":

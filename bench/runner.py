@@ -422,11 +422,55 @@ def execute(options: RunOptions) -> int:
     return 0 if all_ok and report_ok else 1
 
 
+class ReportStopped(KeyboardInterrupt):
+    """The report phase was stopped by a signal; the report's own process cleaned up, and it was said."""
+
+
 def build_report(run_dir: Path) -> bool:
-    """Build the run's report in a separate process; say whether it was built (a failure keeps the run)."""
-    result = subprocess.run([sys.executable, "-m", "reports", "build", str(run_dir)], cwd=REPO, check=False)
-    if result.returncode == 0:
+    """Build the run's report in a separate process; say whether it was built (a failure keeps the run).
+
+    A signal that stops this process meanwhile is passed on to the report's (which
+    removes its half-built directory and ends); then one line is printed and
+    :class:`ReportStopped` raised, for the caller to exit 130 or 143.
+    """
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reports", "build", str(run_dir)],
+        cwd=REPO,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+    )
+    try:
+        _, err = proc.communicate()
+    except KeyboardInterrupt:
+        # From here the run only ends: a second signal must not cut the report's cleanup short.
+        for each in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(each, signal.SIG_IGN)
+        signum = signal.SIGTERM if signal.SIGTERM in _received else signal.SIGINT
+        proc.send_signal(signum)
+        try:
+            proc.communicate(timeout=REPORT_STOP_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        why, _code = _stopped_by()
+        print(f"{why} while the report was built; the run is kept in {run_dir}", file=sys.stderr)
+        raise ReportStopped from None
+    sys.stderr.write(err)
+    if proc.returncode == 0:
         print(f"charts: {run_dir / 'report'}/*.png")
         return True
-    print(f"the report could not be built (exit {result.returncode}); the run is kept in {run_dir}", file=sys.stderr)
+    print(f"the report could not be built (exit {proc.returncode}); the run is kept in {run_dir}", file=sys.stderr)
     return False
+
+
+#: How long the report's process may take to clean up once told to stop.
+REPORT_STOP_S = 30.0
+
+
+def stopped(exc: KeyboardInterrupt) -> int:
+    """The exit code of a run stopped by ``exc`` outside its sessions, saying why unless already said."""
+    why, code = _stopped_by()
+    if not isinstance(exc, ReportStopped):
+        print(f"{why}; the run stopped", file=sys.stderr)
+    return code
