@@ -283,12 +283,12 @@ def interrupts_deferred() -> Iterator[None]:
         for signum, handler in previous.items():
             signal.signal(signum, signal.SIG_DFL if handler is None else handler)
         if caught:
-            signum, frame = caught[0]
-            handler = previous[signum]
-            if callable(handler):
-                handler(signum, frame)
-            elif handler != signal.SIG_IGN:
-                signal.raise_signal(signum)
+            first, frame = caught[0]
+            waiting = previous[signal.Signals(first)]
+            if callable(waiting):
+                waiting(first, frame)
+            elif waiting != signal.SIG_IGN:
+                signal.raise_signal(first)
 
 
 def swap_in(staging: Path, target: Path) -> None:

@@ -107,7 +107,8 @@ def test_the_staging_dir_of_a_build_still_running_is_left_alone(tmp_path: Path) 
     busy.mkdir()
     record = {"tool": "concurrency-bench reports", "kind": "report", "files": {}}
     me = psutil.Process()
-    (busy / OWNER_FILE).write_text(json.dumps({**record, "staging": {"pid": me.pid, "pid_started": me.create_time()}}))
+    alive = {"pid": me.pid, "pid_started": me.create_time()}
+    (busy / OWNER_FILE).write_text(json.dumps({**record, "staging": alive}))
     assert run_main(["build", str(run)])[0] == 0
     assert busy.is_dir()
 
@@ -115,9 +116,8 @@ def test_the_staging_dir_of_a_build_still_running_is_left_alone(tmp_path: Path) 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_signal_in_the_report_phase_of_a_run_is_one_line_and_leaves_no_staging(tmp_path: Path, signum: int) -> None:
     results = tmp_path / "results"
-    proc = _start(
-        "-m", "bench", "--profile", "smoke", "--backends", "sequential", "--workloads", "sleep", "--results", str(results)
-    )
+    smoke = ["--profile", "smoke", "--backends", "sequential", "--workloads", "sleep"]
+    proc = _start("-m", "bench", *smoke, "--results", str(results))
     code, err = _stop_when(proc, lambda: bool(list(results.glob("*/*/.report-new-*"))), signum)
     assert code == 128 + signum, err
     one_line_error(err, "the run is kept")

@@ -21,6 +21,7 @@ second parameter must be named ``params``.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import inspect
@@ -191,10 +192,8 @@ def check_in_child(spec: str, timeout_s: float = IMPORT_TIMEOUT_S) -> None:
     try:
         out, _ = proc.communicate(timeout=timeout_s)
     except (subprocess.TimeoutExpired, KeyboardInterrupt) as exc:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         proc.communicate()
         if isinstance(exc, KeyboardInterrupt):
             raise

@@ -119,7 +119,9 @@ def spawn_submits(case: MicroCase, k: int) -> Iterator[Loop]:
 
 
 #: A scheduler's address: ``tcp://HOST:PORT`` or ``HOST:PORT`` (HOST a name, an IPv4 or a bracketed IPv6).
-_ADDRESS = re.compile(r"^(?:tcp://)?(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?):(?P<port>\d{1,5})$")
+_ADDRESS = re.compile(
+    r"^(?:tcp://)?(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?):(?P<port>\d{1,5})$"
+)
 
 
 def _scheduler_address(text: str) -> str:
