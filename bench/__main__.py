@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -220,7 +221,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     # A user's module:attribute is importable where the user stands; sessions start elsewhere.
     sys.path.insert(0, os.getcwd())
-    args = parser().parse_args(argv)
+    try:
+        args = parser().parse_args(argv)
+    except KeyboardInterrupt:  # while a user's workload was being checked
+        print("interrupted while the options were checked; nothing was run", file=sys.stderr)
+        return 128 + signal.SIGINT
     if args.python is not None and not same_interpreter(args.python):
         return run_under(args.python, argv)
     if any(":" in name and not name.endswith(".py") for name in args.workloads):
