@@ -16,6 +16,7 @@ checked first, and one that lacks them exits 2 naming what is missing.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import re
 import signal
@@ -120,6 +121,18 @@ def _processes(text: str) -> int:
     return value
 
 
+def _precision(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < 100:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a precision; give a percentage between 0 and 100, e.g. 5"
+        )
+    return value / 100
+
+
 #: More fresh interpreters per backend than this adds time, not knowledge.
 MAX_PROCESSES = 50
 
@@ -178,6 +191,14 @@ def parser() -> argparse.ArgumentParser:
         type=_processes,
         default=None,
         help="fresh interpreters per backend, run round-robin (default: the profile's, smoke 1, quick 3, full 5)",
+    )
+    p.add_argument(
+        "--precision",
+        type=_precision,
+        default=None,
+        metavar="PCT",
+        help="the change a comparison of two runs should resolve; noisy cases get more processes until it can "
+        "(default: the profile's, 5)",
     )
     declared.add_to(p, workload_options())
     declared.add_to(p, declared.distinct(o for options in backend_options().values() for o in options))
@@ -238,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         workload_options=declared.values(args, workload_options()),
         backend_options={name: declared.values(args, opts) for name, opts in backend_options().items()},
         processes=args.processes,
+        precision=args.precision,
         report=not args.no_report,
     )
     try:

@@ -56,6 +56,8 @@ class RunOptions:
     #: Each backend's values of the options it declares, by dest.
     backend_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     processes: int | None = None
+    #: The change a comparison of two such runs should resolve (0.05: ±5%); None: the profile's.
+    precision: float | None = None
     report: bool = True
     extra_pytest_args: list[str] = field(default_factory=list)
 
@@ -157,8 +159,12 @@ def write_session(
     facts: Mapping[str, Mapping[str, Any]],
     process: int = 0,
     processes: int = 1,
+    cases: tuple[str, ...] | None = None,
 ) -> Path:
-    """Write the description of process ``process`` of ``processes`` of ``backend``; return its path."""
+    """Write the description of process ``process`` of ``processes`` of ``backend``; return its path.
+
+    ``cases``, when given, restricts the session to those case ids.
+    """
     stem = session_stem(backend, process)
     path = run_dir / "logs" / f"{stem}{description.SUFFIX}"
     session = description.SessionDescription(
@@ -175,6 +181,7 @@ def write_session(
         case_timeout_s=profile.case_timeout_s,
         runner_pid=os.getpid(),
         prelude=load(backend).prelude,
+        cases=cases,
     )
     description.save(session, path)
     return path
@@ -334,6 +341,65 @@ def load_1m() -> float | None:
         return None
 
 
+@dataclass
+class Run:
+    """What every session of one run shares: its options, profile, directory, manifest and environments."""
+
+    options: RunOptions
+    profile: Profile
+    run_dir: Path
+    manifest: Manifest
+    facts: Mapping[str, Mapping[str, Any]]
+    processes: int
+    sessions: dict[str, list[dict[str, Any]]]
+
+    def session(self, backend: str, process: int, cases: tuple[str, ...] | None = None) -> None:
+        """Run process ``process`` of ``backend`` (only ``cases``, if given) and record it in the manifest.
+
+        Raises KeyboardInterrupt when the session was interrupted.
+        """
+        stem = session_stem(backend, process)
+        session_file = write_session(
+            backend, self.options, self.profile, self.run_dir, self.facts, process, self.processes, cases
+        )
+        command = session_command(session_file, self.run_dir / f"{stem}.json", self.options)
+        load, started = load_1m(), _now()
+        log_path = self.run_dir / "logs" / f"{stem}.log"
+        label = f"{backend} {process + 1}/{self.processes}" + (f" ({len(cases)} noisy cases)" if cases else "")
+        with follow(label, self.run_dir / "logs" / f"{stem}.outcomes.json"):
+            status, returncode, elapsed = run_backend(command, log_path, self.profile.session_timeout_s)
+        outcomes = _read_outcomes(self.run_dir / "logs" / f"{stem}.outcomes.json")
+        json_file = self.run_dir / f"{stem}.json"
+        error = None
+        if status != "ok":
+            tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
+            error = f"{status} (exit {returncode}) after {elapsed:.1f} s: " + " | ".join(tail)
+        self.sessions[backend].append(
+            {
+                "process": process,
+                "started_at": started,
+                "status": status,
+                "returncode": returncode,
+                "duration_s": round(elapsed, 3),
+                "load_avg_1m_before": load,
+                "load_avg_1m_after": load_1m(),
+                "json": json_file.name if json_file.exists() else None,
+                "log": str(log_path.relative_to(self.run_dir)),
+                "error": error,
+                "cases": outcomes,
+                "only_cases": list(cases) if cases is not None else None,
+            }
+        )
+        self.manifest.data["backends"][backend] = merge_sessions(self.sessions[backend])
+        self.manifest.write()
+        print(
+            f"  {backend:<13} {process + 1}/{self.processes} {status:<8} {_summary(outcomes)} ({elapsed:.1f} s)",
+            flush=True,
+        )
+        if status == "interrupted":
+            raise KeyboardInterrupt
+
+
 def execute(options: RunOptions) -> int:
     """Run every selected backend; return the process exit code (0, 1, 2, 130 or 143).
 
@@ -346,6 +412,7 @@ def execute(options: RunOptions) -> int:
         return 2
     for stale in mark_abandoned(options.results):
         print(f"note: {stale} was left running by a runner that is gone; marked aborted", flush=True)
+    started = time.monotonic()
     run_dir = new_run_dir(options.results, machine_id(), options.profile)
     (run_dir / "logs").mkdir()
     manifest = Manifest(run_dir, options)
@@ -369,47 +436,15 @@ def execute(options: RunOptions) -> int:
                 return 2
             calibrate.save(calibration, run_dir / "calibration.json")
             processes = options.processes or profile.processes
-            sessions: dict[str, list[dict[str, Any]]] = {backend: [] for backend in options.backends}
+            run = Run(options, profile, run_dir, manifest, facts, processes, {b: [] for b in options.backends})
             # Round-robin (A B C ... A B C ...): a drift of the machine spreads over every model.
             for process in range(processes):
                 for backend in options.backends:
-                    stem = session_stem(backend, process)
-                    session_file = write_session(backend, options, profile, run_dir, facts, process, processes)
-                    command = session_command(session_file, run_dir / f"{stem}.json", options)
-                    load, started = load_1m(), _now()
-                    log_path = run_dir / "logs" / f"{stem}.log"
-                    label = f"{backend} {process + 1}/{processes}"
-                    with follow(label, run_dir / "logs" / f"{stem}.outcomes.json"):
-                        status, returncode, elapsed = run_backend(command, log_path, profile.session_timeout_s)
-                    cases = _read_outcomes(run_dir / "logs" / f"{stem}.outcomes.json")
-                    json_file = run_dir / f"{stem}.json"
-                    error = None
-                    if status != "ok":
-                        tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
-                        error = f"{status} (exit {returncode}) after {elapsed:.1f} s: " + " | ".join(tail)
-                    sessions[backend].append(
-                        {
-                            "process": process,
-                            "started_at": started,
-                            "status": status,
-                            "returncode": returncode,
-                            "duration_s": round(elapsed, 3),
-                            "load_avg_1m_before": load,
-                            "load_avg_1m_after": load_1m(),
-                            "json": json_file.name if json_file.exists() else None,
-                            "log": str(log_path.relative_to(run_dir)),
-                            "error": error,
-                            "cases": cases,
-                        }
-                    )
-                    manifest.data["backends"][backend] = merge_sessions(sessions[backend])
-                    manifest.write()
-                    print(
-                        f"  {backend:<13} {process + 1}/{processes} {status:<8} {_summary(cases)} ({elapsed:.1f} s)",
-                        flush=True,
-                    )
-                    if status == "interrupted":
-                        raise KeyboardInterrupt
+                    run.session(backend, process)
+            if options.processes is None:
+                from bench.adaptive import add_processes
+
+                add_processes(run, started)
     except KeyboardInterrupt:
         why, code = _stopped_by()
         manifest.finish("aborted", why)

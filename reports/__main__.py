@@ -1,12 +1,13 @@
 """Command line of the reports: `python -m reports build|compare ...`.
 
 Exit status: 0 on success; 1 when `compare --fail-above` finds a case judged slower
-by more than the threshold; 2 for an error the user can fix (a missing or empty run
-directory, malformed JSON, fewer than two runs to compare, an output directory holding
-what the tool did not write, `--fail-above` with no case compared), with a one-line
-message saying what is wrong on stderr (a bad option too: one line, no usage block); 130
-when interrupted (Ctrl-C, SIGINT) and 143 when terminated (SIGTERM), each with one line:
-the previous report or comparison is left as it was and the half-built one is removed.
+by more than the threshold, or `--fail-unresolved` a case it could not resolve; 2 for
+an error the user can fix (a missing or empty run directory, malformed JSON, fewer
+than two runs to compare, an output directory holding what the tool did not write,
+`--fail-above` with no case compared), with a one-line message saying what is wrong on
+stderr (a bad option too: one line, no usage block); 130 when interrupted (Ctrl-C,
+SIGINT) and 143 when terminated (SIGTERM), each with one line: the previous report or
+comparison is left as it was and the half-built one is removed.
 """
 
 from __future__ import annotations
@@ -62,9 +63,9 @@ def _percent(text: str) -> float:
 
 
 def _parser() -> argparse.ArgumentParser:
-    """Build the argument parser with its two subcommands; its errors are one line, exit 2."""
+    """Build the argument parser with its subcommands; its errors are one line, exit 2."""
     parser = OneLineErrors(prog="python -m reports", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{build,compare}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{build,compare,precision}")
     build = commands.add_parser("build", help="write RUN_DIR/report/ (PNGs, index.md, summary.csv)")
     build.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a run directory: results/<machine-id>/<run-id>")
     compare = commands.add_parser(
@@ -91,12 +92,22 @@ def _parser() -> argparse.ArgumentParser:
         help="exit 1 if a case is judged slower than the baseline by more than PCT percent",
     )
     compare.add_argument(
+        "--fail-unresolved",
+        action="store_true",
+        help="exit 1 also when a case could not be resolved (neither a change nor a shown equivalence)",
+    )
+    compare.add_argument(
         "--min-effect",
         type=_percent,
         default=5.0,
         metavar="PCT",
         help="the smallest change, in percent, that can be judged slower or faster (default 5)",
     )
+    precision = commands.add_parser(
+        "precision", help="print, as JSON, the cases of a run still too wide for a comparison to resolve PCT"
+    )
+    precision.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a run directory")
+    precision.add_argument("--target", type=_percent, default=5.0, metavar="PCT", help="the change to resolve (default 5)")
     return parser
 
 
@@ -115,10 +126,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             report = build_report(args.run_dir)
             print(f"report: {report / INDEX_NAME} ({len(list(report.glob('*.png')))} charts)")
             return EXIT_OK
+        if args.command == "precision":
+            import json
+
+            from reports.precision import imprecise
+
+            print(json.dumps(imprecise(args.run_dir, args.target / 100)))
+            return EXIT_OK
         from reports.compare import run_compare
 
         regressed = run_compare(
-            args.runs, baseline=args.baseline, out=args.out, fail_above=args.fail_above, min_effect=args.min_effect
+            args.runs,
+            baseline=args.baseline,
+            out=args.out,
+            fail_above=args.fail_above,
+            min_effect=args.min_effect,
+            fail_unresolved=args.fail_unresolved,
         )
         return EXIT_REGRESSION if regressed else EXIT_OK
     except ReportInputError as exc:
