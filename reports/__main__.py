@@ -107,7 +107,9 @@ def _parser() -> argparse.ArgumentParser:
         "precision", help="print, as JSON, the cases of a run still too wide for a comparison to resolve PCT"
     )
     precision.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a run directory")
-    precision.add_argument("--target", type=_percent, default=5.0, metavar="PCT", help="the change to resolve (default 5)")
+    precision.add_argument(
+        "--target", type=_percent, default=5.0, metavar="PCT", help="the change to resolve (default 5)"
+    )
     return parser
 
 
