@@ -127,9 +127,7 @@ def _precision(text: str) -> float:
     except ValueError:
         value = math.nan
     if not 0 < value < 100:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a precision; give a percentage between 0 and 100, e.g. 5"
-        )
+        raise argparse.ArgumentTypeError(f"{text!r} is not a precision; give a percentage between 0 and 100, e.g. 5")
     return value / 100
 
 
@@ -203,7 +201,13 @@ def parser() -> argparse.ArgumentParser:
     declared.add_to(p, workload_options())
     declared.add_to(p, declared.distinct(o for options in backend_options().values() for o in options))
     p.add_argument("--no-report", action="store_true", help="do not build the report after the run")
-    p.add_argument("--python", default=None, help="run under this Python (one with the deps: a venv's)")
+    p.add_argument(
+        "--python",
+        action="append",
+        default=None,
+        help="run under this Python (one with the deps: a venv's); given twice, measure both side by side, "
+        "process by process in alternation, and compare them as pairs",
+    )
     return p
 
 
@@ -247,8 +251,20 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # while a user's workload was being checked
         print("interrupted while the options were checked; nothing was run", file=sys.stderr)
         return 128 + signal.SIGINT
-    if args.python is not None and not same_interpreter(args.python):
-        return run_under(args.python, argv)
+    pythons: list[str] = args.python or []
+    if len(pythons) > 2:
+        print(f"error: --python given {len(pythons)} times; give one, or two to compare side by side", file=sys.stderr)
+        return 2
+    if len(pythons) == 1 and not same_interpreter(pythons[0]):
+        return run_under(pythons[0], argv)
+    if len(pythons) == 2:
+        for python in pythons:
+            try:
+                check_runnable(python)
+            except InterpreterError as exc:
+                print(f"error: --python {exc}", file=sys.stderr)
+                return 2
+        pythons = [os.path.abspath(p) for p in pythons]
     if any(":" in name and not name.endswith(".py") for name in args.workloads):
         os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (os.getcwd(), os.environ.get("PYTHONPATH")) if p)
     options = RunOptions(
@@ -260,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         backend_options={name: declared.values(args, opts) for name, opts in backend_options().items()},
         processes=args.processes,
         precision=args.precision,
+        pythons=pythons if len(pythons) == 2 else [],
         report=not args.no_report,
     )
     try:

@@ -22,7 +22,7 @@ from typing import Any
 from bench.runner import REPO, Run
 
 
-def add_processes(run: Run, started: float) -> None:
+def add_processes(runs: list[Run], started: float) -> None:
     """Give the cases still wider than the precision target more processes, within the run's budget.
 
     Each wave asks the reports which cases are imprecise (``python -m reports
@@ -32,25 +32,34 @@ def add_processes(run: Run, started: float) -> None:
     ``max_processes`` is reached, or the next wave would overrun ``budget_s``
     (then the widest cases that fit go first).
     """
-    profile = run.profile
-    precision = run.options.precision if run.options.precision is not None else profile.precision
+    first = runs[0]
+    profile = first.profile
+    precision = first.options.precision if first.options.precision is not None else profile.precision
     record: dict[str, Any] = {"precision": precision, "budget_s": profile.budget_s, "waves": []}
-    run.manifest.data["adaptive"] = record
-    for process in range(run.processes, profile.max_processes):
-        wanted = imprecise_cases(run.run_dir, precision)
-        left = profile.budget_s - (time.monotonic() - started)
-        plan = plan_wave(wanted, run.sessions, left)
+    for run in runs:
+        run.manifest.data["adaptive"] = record
+    for process in range(first.processes, profile.max_processes):
+        # A pair's two runs add the same cases, so process i of one still pairs with process i of the other.
+        wanted: dict[str, list[str]] = {}
+        for run in runs:
+            for backend, cases in imprecise_cases(run.run_dir, precision).items():
+                wanted.setdefault(backend, [])
+                wanted[backend] += [c for c in cases if c not in wanted[backend]]
+        left = (profile.budget_s - (time.monotonic() - started)) / len(runs)
+        plan = plan_wave(wanted, first.sessions, left)
         record["waves"].append(
             {"process": process, "imprecise": sum(len(c) for c in wanted.values()), "planned": plan, "left_s": left}
         )
-        run.manifest.write()
+        for run in runs:
+            run.manifest.write()
         if not plan:
             break
         print(f"  adding process {process + 1} for {sum(len(c) for c in plan.values())} imprecise cases", flush=True)
-        run.processes = process + 1
-        for backend in run.options.backends:
-            if backend in plan:
-                run.session(backend, process, tuple(plan[backend]))
+        for backend in first.options.backends:
+            for run in runs:
+                run.processes = process + 1
+                if backend in plan:
+                    run.session(backend, process, tuple(plan[backend]))
 
 
 def imprecise_cases(run_dir: Path, precision: float) -> dict[str, list[str]]:

@@ -10,7 +10,6 @@ reference work in a fresh interpreter (``python -m bench.calibrate WORKLOAD SIZE
 from __future__ import annotations
 
 import json
-import math
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping
@@ -24,6 +23,8 @@ from workloads import WORKLOADS, Calibration, Params, RunContext, Workload
 
 #: Longest a fresh interpreter timing one workload may take.
 CALIBRATE_TIMEOUT_S = 300.0
+#: The interpreter fresh measurements run under (a pair's runs calibrate each under its own).
+PYTHON: list[str] = [sys.executable]
 #: The machine-speed canary read around each workload's timing, by workload: the speed its ideal stands at.
 CANARY_READINGS: dict[str, float] = {}
 
@@ -35,7 +36,8 @@ def fresh_measure(workload: str, size: int) -> float:
     in one too: not in the runner, whose heap and caches differ.
     """
     done = subprocess.run(
-        [sys.executable, "-m", "bench.calibrate", workload, str(size)],
+        [PYTHON[0], "-m", "bench.calibrate", workload, str(size)],
+        cwd=Path(__file__).resolve().parent.parent,
         capture_output=True,
         text=True,
         timeout=CALIBRATE_TIMEOUT_S,
@@ -54,21 +56,26 @@ def calibration_params(workload: Workload, profile: str) -> Params:
     return {key: value for key, value in workload.profile_params(profile).items() if not isinstance(value, tuple)}
 
 
-def calibrate(profile: str, workloads: Iterable[str], context: RunContext) -> Calibration:
+def calibrate(profile: str, workloads: Iterable[str], context: RunContext, python: str | None = None) -> Calibration:
     """Run the ``calibrate`` of every workload in ``workloads`` that has one; return the run's calibration.
 
     Each sees its profile parameters (grid axes left out), resolved against the
     run's ``context``. Raises :class:`workloads.CalibrationFailed` (naming, say, a
-    URL that fails) before anything is timed.
+    URL that fails) before anything is timed. Fresh measurements run under
+    ``python`` (default: this interpreter).
     """
     entries: dict[str, Mapping[str, Any]] = {}
     CANARY_READINGS.clear()
-    for name in workloads:
-        workload = WORKLOADS[name]
-        if workload.calibrate is None:
-            continue
-        params = workload.resolve(calibration_params(workload, profile), context)
-        entries[name] = dict(workload.calibrate(params, context))
+    PYTHON[0] = python or sys.executable
+    try:
+        for name in workloads:
+            workload = WORKLOADS[name]
+            if workload.calibrate is None:
+                continue
+            params = workload.resolve(calibration_params(workload, profile), context)
+            entries[name] = dict(workload.calibrate(params, context))
+    finally:
+        PYTHON[0] = sys.executable
     return Calibration(cpu_count=cpu_count(), entries=entries)
 
 
@@ -108,7 +115,7 @@ def main(argv: list[str]) -> int:
     assert measure is not None
     before = canary_s()
     seconds = measure(int(argv[1]))
-    print(seconds, math.sqrt(before * canary_s()))
+    print(seconds, min(before, canary_s()))
     return 0
 
 

@@ -58,6 +58,8 @@ class RunOptions:
     processes: int | None = None
     #: The change a comparison of two such runs should resolve (0.05: ±5%); None: the profile's.
     precision: float | None = None
+    #: Two interpreters to measure side by side, process by process in alternation (empty: this one).
+    pythons: list[str] = field(default_factory=list)
     report: bool = True
     extra_pytest_args: list[str] = field(default_factory=list)
 
@@ -69,7 +71,7 @@ def _now() -> str:
 class Manifest:
     """``run.json``: the run's options and each backend's status, kept on disk."""
 
-    def __init__(self, run_dir: Path, options: RunOptions) -> None:
+    def __init__(self, run_dir: Path, options: RunOptions, interpreter: Mapping[str, Any] | None = None) -> None:
         self.path = run_dir / MANIFEST
         self.data: dict[str, Any] = {
             FORMAT_KEY: FORMAT_VERSION,
@@ -84,7 +86,7 @@ class Manifest:
                 "results": str(options.results),
                 "backend_options": {name: values for name, values in options.backend_options.items() if values},
             },
-            "interpreter": interpreter_facts(),
+            "interpreter": dict(interpreter) if interpreter is not None else interpreter_facts(),
             "models": models_section(options.backends),
             "started_at": _now(),
             "ended_at": None,
@@ -136,10 +138,10 @@ def runner_identity() -> dict[str, Any]:
     return {"host": socket.gethostname(), "pid": os.getpid(), "pid_started": psutil.Process().create_time()}
 
 
-def session_command(session_file: Path, json_file: Path, options: RunOptions) -> list[str]:
-    """The command line of one backend's session: its description, and pytest's own flags."""
+def session_command(session_file: Path, json_file: Path, options: RunOptions, python: str | None = None) -> list[str]:
+    """The command line of one backend's session under ``python`` (this one by default)."""
     return [
-        sys.executable,
+        python or sys.executable,
         "-m",
         "bench.session",
         "--session",
@@ -352,6 +354,8 @@ class Run:
     facts: Mapping[str, Mapping[str, Any]]
     processes: int
     sessions: dict[str, list[dict[str, Any]]]
+    #: The interpreter its sessions run under.
+    python: str = sys.executable
 
     def session(self, backend: str, process: int, cases: tuple[str, ...] | None = None) -> None:
         """Run process ``process`` of ``backend`` (only ``cases``, if given) and record it in the manifest.
@@ -362,7 +366,7 @@ class Run:
         session_file = write_session(
             backend, self.options, self.profile, self.run_dir, self.facts, process, self.processes, cases
         )
-        command = session_command(session_file, self.run_dir / f"{stem}.json", self.options)
+        command = session_command(session_file, self.run_dir / f"{stem}.json", self.options, self.python)
         load, started = load_1m(), _now()
         log_path = self.run_dir / "logs" / f"{stem}.log"
         label = f"{backend} {process + 1}/{self.processes}" + (f" ({len(cases)} noisy cases)" if cases else "")
@@ -403,7 +407,10 @@ class Run:
 def execute(options: RunOptions) -> int:
     """Run every selected backend; return the process exit code (0, 1, 2, 130 or 143).
 
-    1 means a backend did not finish cleanly or the report could not be built.
+    1 means a backend did not finish cleanly or the report could not be built. With
+    two interpreters in ``options.pythons`` the run is a pair: one run directory per
+    interpreter, their sessions alternating process by process (A B A B ...), so a
+    drift of the machine lands on both sides, then a comparison of the two as pairs.
     """
     profile = PROFILES[options.profile]
     refused = preflight(options)
@@ -413,89 +420,138 @@ def execute(options: RunOptions) -> int:
     for stale in mark_abandoned(options.results):
         print(f"note: {stale} was left running by a runner that is gone; marked aborted", flush=True)
     started = time.monotonic()
-    run_dir = new_run_dir(options.results, machine_id(), options.profile)
-    (run_dir / "logs").mkdir()
-    manifest = Manifest(run_dir, options)
+    processes = options.processes or profile.processes
+    runs = [
+        _new_run(options, profile, python, processes, paired=len(options.pythons) > 1)
+        for python in (options.pythons or [sys.executable])
+    ]
+    if len(runs) > 1:
+        for run, other in ((runs[0], runs[1]), (runs[1], runs[0])):
+            run.manifest.data["pair"] = {"with": other.run_dir.name, "role": "A" if run is runs[0] else "B"}
+            run.manifest.write()
     # SIGTERM ends a run like Ctrl-C: sessions stopped, manifest finished, server gone.
     signal.signal(signal.SIGTERM, _interrupt)
-    print(f"run {run_dir} (profile {profile.name}, {len(options.backends)} backends)", flush=True)
+    for run in runs:
+        print(f"run {run.run_dir} (profile {profile.name}, {len(options.backends)} backends, {run.python})", flush=True)
     load = load_1m()
-    manifest.data["load_avg_1m_at_start"] = load
     if load is not None and load > 0.5 * cpu_count():
         print(f"  note: the machine is busy (load {load} on {cpu_count()} cores): expect noisy figures", flush=True)
     try:
         workloads = _registered(options.workloads)
         with environments(workloads, options.workload_options) as facts:
-            manifest.data["environment"] = facts
             context = RunContext(options=options.workload_options, facts=facts)
-            try:
-                calibration = calibrate.calibrate(options.profile, workloads, context)
-            except CalibrationFailed as exc:
-                manifest.finish("error", str(exc))
-                print(f"error: {exc}; nothing was timed (see {manifest.path})", file=sys.stderr)
-                return 2
-            calibrate.save(calibration, run_dir / "calibration.json")
-            processes = options.processes or profile.processes
-            run = Run(options, profile, run_dir, manifest, facts, processes, {b: [] for b in options.backends})
+            for run in runs:
+                run.facts = facts
+                run.manifest.data.update(load_avg_1m_at_start=load, environment=facts)
+                try:
+                    calibration = calibrate.calibrate(options.profile, workloads, context, python=run.python)
+                except CalibrationFailed as exc:
+                    for each in runs:
+                        each.manifest.finish("error", str(exc))
+                    print(f"error: {exc}; nothing was timed (see {run.manifest.path})", file=sys.stderr)
+                    return 2
+                calibrate.save(calibration, run.run_dir / "calibration.json")
             # Round-robin (A B C ... A B C ...): a drift of the machine spreads over every model.
             for process in range(processes):
                 for backend in options.backends:
-                    run.session(backend, process)
+                    for run in runs:
+                        run.session(backend, process)
             if options.processes is None:
                 from bench.adaptive import add_processes
 
-                add_processes(run, started)
+                add_processes(runs, started)
     except KeyboardInterrupt:
         why, code = _stopped_by()
-        manifest.finish("aborted", why)
-        print(f"\n{why}; what was measured is kept in {run_dir}", file=sys.stderr)
+        for run in runs:
+            run.manifest.finish("aborted", why)
+            print(f"\n{why}; what was measured is kept in {run.run_dir}", file=sys.stderr)
         return code
-    statuses = [b["status"] for b in manifest.data["backends"].values()]
-    all_ok = all(s == "ok" for s in statuses)
-    manifest.finish("complete" if all_ok else ("failed" if not any(s == "ok" for s in statuses) else "partial"))
-    report_ok = build_report(run_dir) if options.report else True
+    all_ok = True
+    for run in runs:
+        statuses = [b["status"] for b in run.manifest.data["backends"].values()]
+        ok = all(s == "ok" for s in statuses)
+        all_ok = all_ok and ok
+        run.manifest.finish("complete" if ok else ("failed" if not any(s == "ok" for s in statuses) else "partial"))
+    report_ok = all([build_report(run.run_dir) for run in runs]) if options.report else True
+    if len(runs) > 1 and options.report:
+        report_ok = compare_pair(runs[0].run_dir, runs[1].run_dir) and report_ok
     return 0 if all_ok and report_ok else 1
+
+
+def _new_run(options: RunOptions, profile: Profile, python: str, processes: int, *, paired: bool) -> Run:
+    """Make one run directory and its manifest for ``python``; a pair's directories name their interpreter."""
+    interpreter = interpreter_facts() if python == sys.executable else interpreter_facts_of(python)
+    tag = ".".join(str(interpreter.get("python_version", "")).split(".")[:2]) + (
+        "t" if interpreter.get("free_threaded") else ""
+    )
+    run_dir = new_run_dir(options.results, machine_id(), f"{options.profile}-{tag}" if paired else options.profile)
+    (run_dir / "logs").mkdir()
+    manifest = Manifest(run_dir, options, interpreter)
+    return Run(options, profile, run_dir, manifest, {}, processes, {b: [] for b in options.backends}, python)
+
+
+def interpreter_facts_of(python: str) -> dict[str, Any]:
+    """``bench.machine.interpreter_facts()`` as ``python`` gives them (this checkout on its path)."""
+    code = "import json; from bench.machine import interpreter_facts; print(json.dumps(interpreter_facts()))"
+    done = subprocess.run([python, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
+    try:
+        facts: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {"python_executable": python}
+    return facts
+
+
+def compare_pair(first: Path, second: Path) -> bool:
+    """Compare a pair's two runs, the first as baseline; say whether the comparison was written."""
+    command = [sys.executable, "-m", "reports", "compare", str(first), str(second), "--baseline", str(first)]
+    returncode = run_reports(command, "while the pair was compared; both runs are kept")
+    if returncode != 0:
+        print(f"the pair could not be compared (exit {returncode}); both runs are kept", file=sys.stderr)
+    return returncode == 0
 
 
 class ReportStopped(KeyboardInterrupt):
     """The report phase was stopped by a signal; the report's own process cleaned up, and it was said."""
 
 
-def build_report(run_dir: Path) -> bool:
-    """Build the run's report in a separate process; say whether it was built (a failure keeps the run).
+def run_reports(command: list[str], stopped_note: str) -> int:
+    """Run a ``python -m reports`` command; return its exit status, its errors passed on.
 
-    A signal that stops this process meanwhile is passed on to the report's (which
-    removes its half-built directory and ends); then one line is printed and
-    :class:`ReportStopped` raised, for the caller to exit 130 or 143.
+    A signal that stops this process meanwhile is passed on to the command's (which
+    removes its half-built directory and ends); then one line, ending with
+    ``stopped_note``, is printed and :class:`ReportStopped` raised, for the caller to
+    exit 130 or 143. The command's own line about the signal is not repeated.
     """
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "reports", "build", str(run_dir)],
-        cwd=REPO,
-        stderr=subprocess.PIPE,
-        text=True,
-        errors="replace",
-    )
+    proc = subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE, text=True, errors="replace")
     try:
         _, err = proc.communicate()
     except KeyboardInterrupt:
-        # From here the run only ends: a second signal must not cut the report's cleanup short.
+        # From here the run only ends: a second signal must not cut the command's cleanup short.
         for each in (signal.SIGINT, signal.SIGTERM):
             signal.signal(each, signal.SIG_IGN)
-        signum = signal.SIGTERM if signal.SIGTERM in _received else signal.SIGINT
-        proc.send_signal(signum)
+        proc.send_signal(signal.SIGTERM if signal.SIGTERM in _received else signal.SIGINT)
         try:
             proc.communicate(timeout=REPORT_STOP_S)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        why, _code = _stopped_by()
-        print(f"{why} while the report was built; the run is kept in {run_dir}", file=sys.stderr)
+        print(f"{_stopped_by()[0]} {stopped_note}", file=sys.stderr)
         raise ReportStopped from None
     sys.stderr.write(err)
-    if proc.returncode == 0:
+    return proc.returncode
+
+
+def build_report(run_dir: Path) -> bool:
+    """Build the run's report in a separate process; say whether it was built (a failure keeps the run).
+
+    A signal meanwhile ends the run as :func:`run_reports` says.
+    """
+    command = [sys.executable, "-m", "reports", "build", str(run_dir)]
+    returncode = run_reports(command, f"while the report was built; the run is kept in {run_dir}")
+    if returncode == 0:
         print(f"charts: {run_dir / 'report'}/*.png")
         return True
-    print(f"the report could not be built (exit {proc.returncode}); the run is kept in {run_dir}", file=sys.stderr)
+    print(f"the report could not be built (exit {returncode}); the run is kept in {run_dir}", file=sys.stderr)
     return False
 
 

@@ -14,7 +14,7 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -264,31 +264,81 @@ _CASE_FIELDS = (
 )
 
 
-def ratio_table(frame: pd.DataFrame, baseline: str, *, min_effect: float = DEFAULT_MIN_EFFECT) -> pd.DataFrame:
+def interleaved_with(compared: Sequence[Compared]) -> set[str]:
+    """The labels of the runs that ran interleaved with the baseline, as their manifests say (``pair``)."""
+    base = compared[0].run
+    partner = (base.manifest or {}).get("pair", {})
+    found = set()
+    for c in compared[1:]:
+        theirs = (c.run.manifest or {}).get("pair", {})
+        if (
+            isinstance(partner, dict)
+            and isinstance(theirs, dict)
+            and partner.get("with") == c.run.run_id
+            and theirs.get("with") == base.run_id
+        ):
+            found.add(c.label)
+    return found
+
+
+def _paired_case(
+    theirs: Mapping[str, Any], row: Mapping[str, Any], interleaved: bool, common_speed: bool
+) -> PairedCase:
+    """One case of the baseline (``theirs``) and a run; for an interleaved pair, processes matched by index."""
+    metric = _metric(row)[0]
+    base, run = _process_samples(theirs, metric), _process_samples(row, metric)
+    base_c, run_c = _canaries(theirs, metric), _canaries(row, metric)
+    if interleaved:
+        base_i, run_i = list(theirs.get("process_indices") or []), list(row.get("process_indices") or [])
+        common = [i for i in base_i if i in run_i]
+        if len(base_i) == len(base) and len(run_i) == len(run):
+
+            def pick(values: Any, indices: list[int]) -> Any:
+                return None if values is None else [values[indices.index(i)] for i in common]
+
+            base, base_c = pick(base, base_i), pick(base_c, base_i)
+            run, run_c = pick(run, run_i), pick(run_c, run_i)
+    return PairedCase(
+        base,
+        run,
+        base_c,
+        run_c,
+        family=str(row["case"]),
+        group=_group(row, metric),
+        paired=interleaved,
+        common_speed=common_speed,
+    )
+
+
+def ratio_table(
+    frame: pd.DataFrame,
+    baseline: str,
+    *,
+    min_effect: float = DEFAULT_MIN_EFFECT,
+    paired_with: set[str] | None = None,
+) -> pd.DataFrame:
     """Compare every case of every run with the baseline's; one row per (run, case).
 
     Each run's cases are one family for the correction (`reports.judge.judge`), each
     workload or micro-cost a family for the machine-speed adjustment; `min_effect`
-    is the practical margin as a fraction (0.05: 5%).
+    is the practical margin as a fraction (0.05: 5%). A run named in `paired_with`
+    ran interleaved with the baseline (`python -m bench --python A --python B`): its
+    processes are compared with the baseline's one by one.
     """
     base = {row["case_key"]: row for row in frame[frame["run"] == baseline].to_dict("records")}
     records = []
-    for _, of_run in frame[frame["run"] != baseline].groupby("run", sort=False):
+    for name, of_run in frame[frame["run"] != baseline].groupby("run", sort=False):
         pairs = [(row, base[row["case_key"]]) for row in of_run.to_dict("records") if row["case_key"] in base]
-        cases = []
-        for row, theirs in pairs:
-            metric = _metric(row)[0]
-            cases.append(
-                PairedCase(
-                    base=_process_samples(theirs, metric),
-                    run=_process_samples(row, metric),
-                    base_canaries=_canaries(theirs, metric),
-                    run_canaries=_canaries(row, metric),
-                    family=str(row["case"]),
-                    group=_group(row, metric),
-                )
-            )
-        for (row, theirs), judged in zip(pairs, judge(cases, min_effect=min_effect), strict=True):
+        interleaved = str(name) in (paired_with or set())
+        # One fingerprint (machine and Python build): the canaries of both runs read one speed scale.
+        common = of_run["fingerprint"].iloc[0] == frame.loc[frame["run"] == baseline, "fingerprint"].iloc[0]
+        cases = [_paired_case(theirs, row, interleaved, bool(common)) for row, theirs in pairs]
+        # The same comparison without the speed reference: what the canary bought, per case.
+        raw_cases = [replace(c, base_canaries=None, run_canaries=None) for c in cases]
+        raw_judged = judge(raw_cases, min_effect=min_effect)
+        for (row, theirs), judged, unadjusted in zip(
+            pairs, judge(cases, min_effect=min_effect), raw_judged, strict=True
+        ):
             result = judged.comparison
             metric, value = _metric(row)
             records.append(
@@ -307,6 +357,8 @@ def ratio_table(frame: pd.DataFrame, baseline: str, *, min_effect: float = DEFAU
                     "level": result.level,
                     "noise": result.noise,
                     "detectable": result.detectable,
+                    "raw_detectable": unadjusted.comparison.detectable,
+                    "raw_verdict": unadjusted.comparison.verdict,
                     "p_value": result.p_value,
                     "q_value": result.q_value,
                     "q_equivalent": result.q_equivalent,
@@ -403,7 +455,7 @@ def run_compare(
     loaded = {path: load_run(path) for path in run_dirs}
     compared = label_runs(list(loaded.values()), loaded[base_dir])
     frame = combined_frame(compared)
-    ratios = ratio_table(frame, compared[0].label, min_effect=min_effect / 100)
+    ratios = ratio_table(frame, compared[0].label, min_effect=min_effect / 100, paired_with=interleaved_with(compared))
     target = out or default_out(compared)
     with staged_dir(target, "comparison") as staging:
         charts = render_charts(frame, ratios, staging)
@@ -536,6 +588,29 @@ def _ratio_rows(ratios: pd.DataFrame) -> list[list[object]]:
     return rows
 
 
+def sensitivity_rows(mine: pd.DataFrame) -> list[list[object]]:
+    """Per family (workload or micro-cost): the median smallest change detected 90% of the time, with and without the
+    machine-speed reference, and how many cases each way resolved."""
+    rows: list[list[object]] = []
+    resolved = (SLOWER, FASTER, NO_DIFFERENCE)
+    for case, group in mine.groupby("case", sort=False):
+        rows.append(
+            [
+                case,
+                len(group),
+                "yes" if bool(group["speed_adjusted"].any()) else "no",
+                _percent_or_missing(group["detectable"].median()),
+                _percent_or_missing(group["raw_detectable"].median()),
+                f"{int(group['verdict'].isin(resolved).sum())} / {int(group['raw_verdict'].isin(resolved).sum())}",
+            ]
+        )
+    return rows
+
+
+def _percent_or_missing(value: float) -> str:
+    return MISSING if pd.isna(value) else f"±{value * 100:.0f}%"
+
+
 def verdict_summary(mine: pd.DataFrame, min_effect: float) -> str:
     """One run's counts: "41 of 52 cases resolved to ±5%: 2 slower, 0 faster, 39 no difference; ..."."""
     counts = mine["verdict"].value_counts()
@@ -613,6 +688,16 @@ def index_markdown(
         lines += [
             verdict_summary(mine, min_effect)
             + f" Noise floor (median 95% half-width of a case's figure): {floor_text}.",
+            "",
+        ]
+        lines += [
+            "Sensitivity per family: the median smallest change its cases would have judged slower or faster 90% "
+            "of the time, with the machine-speed reference and without it, and how many cases each way resolved.",
+            "",
+            table(
+                ("family", "cases", "speed-adjusted", "detects", "detects, raw", "resolved (adjusted / raw)"),
+                sensitivity_rows(mine),
+            ),
             "",
         ]
         lines += [

@@ -22,7 +22,13 @@ from reports.stats import estimate
 POOLED_COLUMNS: Sequence[str] = ("ci_low", "ci_high", "processes", "spread", "unstable")
 #: The figure before the machine-speed adjustment, and the slope that adjusted it (0: not adjusted).
 SPEED_COLUMNS: Sequence[str] = ("raw_median", "raw_ci_low", "raw_ci_high", "speed_beta")
-PROCESS_COLUMNS: Sequence[str] = ("process_medians", "process_samples", "process_canaries", "raw_process_samples")
+PROCESS_COLUMNS: Sequence[str] = (
+    "process_medians",
+    "process_samples",
+    "process_canaries",
+    "raw_process_samples",
+    "process_indices",
+)
 
 
 def _process_samples(row: Mapping[str, Any]) -> list[float]:
@@ -98,6 +104,12 @@ def speed_adjust(rows: Sequence[dict[str, Any]], references: Mapping[str, float]
     return fits
 
 
+def _canaries_of(member: Mapping[str, Any], samples: Sequence[float]) -> list[float]:
+    """A process's canary readings, one per round (empty where they do not match its rounds)."""
+    canaries = list(member.get("canaries") or [])
+    return canaries if len(canaries) == len(samples) else []
+
+
 def _is_memory(row: Mapping[str, Any]) -> bool:
     value = row.get("bytes_per_task")
     return isinstance(value, float) and math.isfinite(value)
@@ -153,7 +165,7 @@ def merge_processes(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         members.sort(key=lambda r: (r.get("process") or 0, r["source"]))
         row = dict(members[0])
         row.pop("process", None)
-        kept = [(s, list(m.get("canaries") or [])) for s, m in ((_process_samples(m), m) for m in members) if s]
+        kept = [(s, m) for s, m in ((_process_samples(m), m) for m in members) if s]
         per_process = [s for s, _ in kept]
         row.update(_figure_columns(per_process))
         row.update(
@@ -161,7 +173,8 @@ def merge_processes(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             raw_ci_low=row["ci_low"],
             raw_ci_high=row["ci_high"],
             speed_beta=0.0,
-            process_canaries=[c if len(c) == len(s) else [] for s, c in kept],
+            process_canaries=[_canaries_of(m, s) for s, m in kept],
+            process_indices=[int(m.get("process") or 0) for _, m in kept],
             raw_process_samples=per_process,
             source=", ".join(sorted({m["source"] for m in members})),
         )

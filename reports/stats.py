@@ -203,6 +203,9 @@ class Comparison:
     q_equivalent: float = math.nan
     detectable: float = math.nan
     se: float = math.nan
+    #: Process i of the run measured next to process i of the baseline (an interleaved pair):
+    #: the test is on the n differences, whose variance ``variance`` the machine's drift mostly cancels.
+    paired: bool = False
 
     @property
     def slower(self) -> bool:
@@ -247,6 +250,36 @@ def compare_processes(baseline: ProcessSamples, run: ProcessSamples) -> Comparis
     return Comparison(
         ratio, nan, nan, nan, nan, NOT_RESOLVED, base.processes, other.processes, nan, unstable, "",
         pooled, df, base, other,
+    )  # fmt: skip
+
+
+def compare_paired(baseline: ProcessSamples, run: ProcessSamples) -> Comparison:
+    """Set up the comparison of an interleaved pair: process i of each side ran next to the other's.
+
+    Both sides list their processes in the same order (process i with process i);
+    the test is on the differences of their log figures, so a drift that slowed both
+    processes of a pair cancels. Fewer than two pairs leave the case "inconclusive".
+    """
+    base_logs, run_logs = _log_figures(baseline), _log_figures(run)
+    unstable = estimate(baseline).unstable or estimate(run).unstable
+    n = min(base_logs.size, run_logs.size)
+    nan = math.nan
+    if n == 0:
+        return Comparison(
+            nan, nan, nan, nan, nan, INCONCLUSIVE, base_logs.size, run_logs.size, nan, unstable, "no figure"
+        )
+    differences = run_logs[:n] - base_logs[:n]
+    ratio = math.exp(float(differences.mean()))
+    if n < 2:
+        return Comparison(
+            ratio, nan, nan, nan, nan, INCONCLUSIVE, n, n, nan, unstable,
+            "one pair of processes: run-to-run noise unknown (run with --processes 3 or more)",
+        )  # fmt: skip
+    variance = float(differences.var(ddof=1))
+    side = Side(0.0, variance, n, 0)
+    return Comparison(
+        ratio, nan, nan, nan, nan, NOT_RESOLVED, n, n, nan, unstable, "", variance, float(n - 1), side, side,
+        paired=True,
     )  # fmt: skip
 
 
@@ -316,6 +349,10 @@ def _priors(comparisons: Sequence[Comparison], groups: Sequence[str]) -> dict[st
     def fit(members: list[Comparison]) -> tuple[float, float]:
         variances, dfs = [], []
         for c in members:
+            if c.paired:
+                variances.append(c.variance)
+                dfs.append(c.df)
+                continue
             for side in (c.base, c.run):
                 if side is not None and side.processes >= 2:
                     variances.append(side.variance)
@@ -348,6 +385,9 @@ def _standard_error(c: Comparison, d0: float, s0: float) -> tuple[float, float]:
     quick run against a full one, or two machines).
     """
     assert c.base is not None and c.run is not None
+    if c.paired:
+        variance, df = _moderate(c.variance, c.df, d0, s0)
+        return math.sqrt(variance / c.base.processes), df
     if c.base.processes == c.run.processes and c.base.rounds == c.run.rounds:
         variance, df = _moderate(c.variance, c.base.processes + c.run.processes - 2, d0, s0)
         return math.sqrt(variance * (1.0 / c.base.processes + 1.0 / c.run.processes)), df
