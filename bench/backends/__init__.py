@@ -26,6 +26,7 @@ BACKENDS: dict[str, str] = {
     "trio": "bench.backends.trio_nursery:Trio",
     "joblib": "bench.backends.joblib_loky:Joblib",
     "dask": "bench.backends.dask_cluster:Dask",
+    "interpreters": "bench.backends.subinterpreters:Interpreters",
 }
 
 
