@@ -104,7 +104,7 @@ class Interpreters(Backend):
         "InterpreterPoolExecutor, an interpreter with its own GIL per worker (one per core, and [all]: "
         "one per task): submit all by importable reference, wait"
     )
-    colour = "#8c564b"
+    colour = "#17a768"
     requires = () if sys.version_info >= STDLIB_EXECUTOR else (BACKPORT,)
     packages = () if sys.version_info >= STDLIB_EXECUTOR else (BACKPORT_DISTRIBUTION,)
 
