@@ -1,11 +1,22 @@
 # concurrency-bench: the user's verbs. Each target bootstraps .venv from pyproject.toml.
 PYTHON ?= python3
 # PYTHON=path picks the interpreter, with a venv of its own: .venv-3.12, .venv-3.13t (free-threaded).
+# PYTHON="A B" (two interpreters) measures both side by side, process by process in alternation.
+py_tag = $(shell $(1) -c 'import sys, sysconfig; v = sys.version_info; \
+	print("%d.%d%s" % (v[0], v[1], "t" if sysconfig.get_config_var("Py_GIL_DISABLED") else "") if v >= (3, 10) else "")' 2>/dev/null)
+ifeq ($(words $(PYTHON)),2)
+PYTHON_B := $(word 2,$(PYTHON))
+override PYTHON := $(word 1,$(PYTHON))
+PY_TAG_B := $(call py_tag,$(PYTHON_B))
+ifeq ($(PY_TAG_B),)
+$(error PYTHON: $(PYTHON_B) is not a Python 3.10 or newer; give the paths of two, e.g. PYTHON="python3.11 python3.12")
+endif
+VENV_B := .venv-$(PY_TAG_B)
+endif
 ifeq ($(origin PYTHON),file)
 VENV ?= .venv
 else
-PY_TAG := $(shell $(PYTHON) -c 'import sys, sysconfig; v = sys.version_info; \
-	print("%d.%d%s" % (v[0], v[1], "t" if sysconfig.get_config_var("Py_GIL_DISABLED") else "") if v >= (3, 10) else "")' 2>/dev/null)
+PY_TAG := $(call py_tag,$(PYTHON))
 ifeq ($(PY_TAG),)
 $(error PYTHON=$(PYTHON) is not a Python 3.10 or newer; give the path of one, e.g. PYTHON=/usr/bin/python3.12)
 endif
@@ -45,8 +56,14 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
+ifdef VENV_B
+bench: $(VENV)/.installed
+	$(MAKE) venv PYTHON=$(call quote,$(PYTHON_B))
+	$(PY) -m bench $(BENCH_ARGS) --python $(PY) --python $(VENV_B)/bin/python
+else
 bench: $(VENV)/.installed
 	$(PY) -m bench $(BENCH_ARGS)
+endif
 
 report: $(VENV)/.installed
 	$(if $(RUN),$(PY) -m reports build $(call quote,$(RUN)),\

@@ -16,6 +16,7 @@ checked first, and one that lacks them exits 2 naming what is missing.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -92,6 +93,16 @@ def _processes(text: str) -> int:
     return value
 
 
+def _precision(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < 100:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a precision; give a percentage between 0 and 100, e.g. 5")
+    return value / 100
+
+
 #: More fresh interpreters per backend than this adds time, not knowledge.
 MAX_PROCESSES = 50
 
@@ -156,10 +167,24 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help="fresh interpreters per backend, run round-robin (default: the profile's, smoke 1, quick 3, full 5)",
     )
+    p.add_argument(
+        "--precision",
+        type=_precision,
+        default=None,
+        metavar="PCT",
+        help="the change a comparison of two runs should resolve; noisy cases get more processes until it can "
+        "(default: the profile's, 5)",
+    )
     declared.add_to(p, workload_options())
     declared.add_to(p, declared.distinct(o for options in backend_options().values() for o in options))
     p.add_argument("--no-report", action="store_true", help="do not build the report after the run")
-    p.add_argument("--python", default=None, help="run under this Python (one with the deps: a venv's)")
+    p.add_argument(
+        "--python",
+        action="append",
+        default=None,
+        help="run under this Python (one with the deps: a venv's); given twice, measure both side by side, "
+        "process by process in alternation, and compare them as pairs",
+    )
     return p
 
 
@@ -199,8 +224,20 @@ def main(argv: list[str] | None = None) -> int:
     # A user's module:attribute is importable where the user stands; sessions start elsewhere.
     sys.path.insert(0, os.getcwd())
     args = parser().parse_args(argv)
-    if args.python is not None and not same_interpreter(args.python):
-        return run_under(args.python, argv)
+    pythons: list[str] = args.python or []
+    if len(pythons) > 2:
+        print(f"error: --python given {len(pythons)} times; give one, or two to compare side by side", file=sys.stderr)
+        return 2
+    if len(pythons) == 1 and not same_interpreter(pythons[0]):
+        return run_under(pythons[0], argv)
+    if len(pythons) == 2:
+        for python in pythons:
+            try:
+                check_runnable(python)
+            except InterpreterError as exc:
+                print(f"error: --python {exc}", file=sys.stderr)
+                return 2
+        pythons = [os.path.abspath(p) for p in pythons]
     if any(":" in name and not name.endswith(".py") for name in args.workloads):
         os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (os.getcwd(), os.environ.get("PYTHONPATH")) if p)
     options = RunOptions(
@@ -211,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
         workload_options=declared.values(args, workload_options()),
         backend_options={name: declared.values(args, opts) for name, opts in backend_options().items()},
         processes=args.processes,
+        precision=args.precision,
+        pythons=pythons if len(pythons) == 2 else [],
         report=not args.no_report,
     )
     return execute(options)

@@ -10,18 +10,24 @@ reference work in a fresh interpreter (``python -m bench.calibrate WORKLOAD SIZE
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from bench.canary import canary_s
 from bench.machine import cpu_count
 from bench.results_format import FORMAT_KEY, FORMAT_VERSION
 from workloads import WORKLOADS, Calibration, Params, RunContext, Workload
 
 #: Longest a fresh interpreter timing one workload may take.
 CALIBRATE_TIMEOUT_S = 300.0
+#: The interpreter fresh measurements run under (a pair's runs calibrate each under its own).
+PYTHON: list[str] = [sys.executable]
+#: The machine-speed canary read around each workload's timing, by workload: the speed its ideal stands at.
+CANARY_READINGS: dict[str, float] = {}
 
 
 def fresh_measure(workload: str, size: int) -> float:
@@ -31,7 +37,8 @@ def fresh_measure(workload: str, size: int) -> float:
     in one too: not in the runner, whose heap and caches differ.
     """
     done = subprocess.run(
-        [sys.executable, "-m", "bench.calibrate", workload, str(size)],
+        [PYTHON[0], "-m", "bench.calibrate", workload, str(size)],
+        cwd=Path(__file__).resolve().parent.parent,
         capture_output=True,
         text=True,
         timeout=CALIBRATE_TIMEOUT_S,
@@ -39,7 +46,10 @@ def fresh_measure(workload: str, size: int) -> float:
     )
     if done.returncode != 0:
         raise RuntimeError(f"calibrating {workload} failed: {done.stderr.strip()[-2000:]}")
-    return float(done.stdout.strip().splitlines()[-1])
+    seconds, *canary = done.stdout.strip().splitlines()[-1].split()
+    if canary:
+        CANARY_READINGS[workload] = float(canary[0])
+    return float(seconds)
 
 
 def calibration_params(workload: Workload, profile: str) -> Params:
@@ -47,26 +57,42 @@ def calibration_params(workload: Workload, profile: str) -> Params:
     return {key: value for key, value in workload.profile_params(profile).items() if not isinstance(value, tuple)}
 
 
-def calibrate(profile: str, workloads: Iterable[str], context: RunContext) -> Calibration:
+def calibrate(profile: str, workloads: Iterable[str], context: RunContext, python: str | None = None) -> Calibration:
     """Run the ``calibrate`` of every workload in ``workloads`` that has one; return the run's calibration.
 
     Each sees its profile parameters (grid axes left out), resolved against the
     run's ``context``. Raises :class:`workloads.CalibrationFailed` (naming, say, a
-    URL that fails) before anything is timed.
+    URL that fails) before anything is timed. Fresh measurements run under
+    ``python`` (default: this interpreter).
     """
     entries: dict[str, Mapping[str, Any]] = {}
-    for name in workloads:
-        workload = WORKLOADS[name]
-        if workload.calibrate is None:
-            continue
-        params = workload.resolve(calibration_params(workload, profile), context)
-        entries[name] = dict(workload.calibrate(params, context))
+    CANARY_READINGS.clear()
+    PYTHON[0] = python or sys.executable
+    try:
+        for name in workloads:
+            workload = WORKLOADS[name]
+            if workload.calibrate is None:
+                continue
+            params = workload.resolve(calibration_params(workload, profile), context)
+            entries[name] = dict(workload.calibrate(params, context))
+    finally:
+        PYTHON[0] = sys.executable
     return Calibration(cpu_count=cpu_count(), entries=entries)
 
 
 def save(calibration: Calibration, path: Path) -> None:
-    """Write ``calibration`` as JSON: ``cpu_count`` and each workload's entries under its name."""
-    data = {FORMAT_KEY: FORMAT_VERSION, "cpu_count": calibration.cpu_count, "workloads": calibration.entries}
+    """Write ``calibration`` as JSON: ``cpu_count``, each workload's entries under its name.
+
+    ``canary_s`` maps a workload timed in a fresh interpreter to the machine-speed
+    canary read there around its timing (:mod:`bench.canary`): the reports bring a
+    figure to that speed before holding it against its ideal.
+    """
+    data = {
+        FORMAT_KEY: FORMAT_VERSION,
+        "cpu_count": calibration.cpu_count,
+        "workloads": calibration.entries,
+        "canary_s": dict(CANARY_READINGS),
+    }
     path.write_text(json.dumps(data, indent=2))
 
 
@@ -88,7 +114,9 @@ def main(argv: list[str]) -> int:
         return 2
     measure = WORKLOADS[argv[0]].measure
     assert measure is not None
-    print(measure(int(argv[1])))
+    before = canary_s()
+    seconds = measure(int(argv[1]))
+    print(seconds, math.sqrt(before * canary_s()))
     return 0
 
 

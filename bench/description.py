@@ -49,6 +49,10 @@ class SessionDescription:
     runner_pid: int | None = None
     #: The backend's :attr:`~bench.backends.Backend.prelude`, run first by the session.
     prelude: str | None = None
+    #: Run only these case ids (None: every case of the selection): a process added for noisy cases.
+    cases: tuple[str, ...] | None = None
+    #: The interpreter the session runs under (None: the runner's own).
+    python: str | None = None
 
 
 def save(description: SessionDescription, path: Path) -> None:
@@ -63,6 +67,8 @@ def load(path: Path) -> SessionDescription:
         data = json.loads(path.read_text())
         data.pop(FORMAT_KEY, None)
         data["selection"] = tuple(data["selection"])
+        if data.get("cases") is not None:
+            data["cases"] = tuple(data["cases"])
         return SessionDescription(**data)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"{path} is not a session description ({type(exc).__name__}: {exc})") from None

@@ -21,6 +21,7 @@ import pytest
 
 from bench.backends import Backend, load, unavailable
 from bench.backends._limits import open_files_limit
+from bench.canary import CANARY_KEY, CanaryReadings
 from bench.profiles import PROFILES, Profile
 from workloads import WORKLOADS, Calibration, Meter, RunContext
 
@@ -202,9 +203,12 @@ def timed_and_checked(
     timed round: this process is one sample of many). ``check`` runs in pedantic's
     untimed teardown: when it raises, pytest-benchmark marks the benchmark as
     errored, so it is never saved. A ``meter`` is read in pedantic's untimed
-    setup and teardown of every timed round.
+    setup and teardown of every timed round, and the machine-speed canary
+    (:mod:`bench.canary`) is timed next to the round, inside both: its readings go
+    to ``extra_info["canary_s"]``, one per timed round.
     """
     box: list[Any] = []
+    canary = CanaryReadings()
 
     def timed() -> None:
         box.append(one_round())
@@ -212,8 +216,10 @@ def timed_and_checked(
     def setup() -> None:
         if meter is not None:
             meter.before()
+        canary.before()
 
     def teardown() -> None:
+        canary.after()
         if meter is not None:
             meter.after()
         check(box.pop())
@@ -228,3 +234,4 @@ def timed_and_checked(
         check(box.pop())
         rounds = rounds_for(profile, probe_s)
     benchmark.pedantic(timed, setup=setup, teardown=teardown, rounds=rounds, warmup_rounds=0, iterations=1)
+    benchmark.extra_info[CANARY_KEY] = canary.timed()

@@ -99,6 +99,29 @@ def _micros(config: pytest.Config) -> list[str]:
     return [name for name in _selection(config) if name in MICROS]
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep only the cases the description names, when it names some (a process added for noisy cases)."""
+    if config.getoption("--session", default=None) is None:
+        return
+    wanted = session_description(config).cases
+    if wanted is None:
+        return
+    chosen = set(wanted)
+    kept = [item for item in items if _case_id(item) in chosen]
+    dropped = [item for item in items if _case_id(item) not in chosen]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+def _case_id(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return None
+    case = callspec.params.get("workload_case") or callspec.params.get("micro_case")
+    return getattr(case, "id", None)
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     config = metafunc.config
     backend = session_description(config).backend
@@ -301,11 +324,13 @@ class OutcomeRecorder:
                 "n_tasks": getattr(case, "n_tasks", None),
                 "outcome": "not run",
                 "reason": None,
+                "duration_s": 0.0,
             }
         self.write()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         entry = self.cases.setdefault(report.nodeid, {"id": report.nodeid, "outcome": "not run", "reason": None})
+        entry["duration_s"] = round(float(entry.get("duration_s") or 0.0) + float(report.duration or 0.0), 4)
         if entry["outcome"] in ("skipped", "failed", "error"):
             return
         if report.skipped:

@@ -16,6 +16,12 @@ N x T, say) is skipped with that reason instead of attempted, and so is one that
 starts more than ``max_started_processes`` processes a round (a process per task at
 1000 tasks takes seconds a round, in every process of the run).
 
+After the profile's ``processes``, the runner gives every case whose interval is
+still wider than the ``precision`` target another process (a session of those cases
+only, interleaved across models as before), until each is precise enough, has
+``max_processes``, or the run has spent ``budget_s``: the time goes where the noise
+is (``reports.precision``).
+
 A workload parameter given as a tuple is a grid axis: every case runs once per value
 (the minimal HTTP client, then the idiomatic library, say).
 """
@@ -42,6 +48,13 @@ class Profile:
     max_started_processes: int | None
     case_timeout_s: float
     session_timeout_s: float
+    #: Processes a noisy case may get in all: after ``processes``, a case whose interval
+    #: is still wider than the precision target gets one more, up to this.
+    max_processes: int = 1
+    #: Wall seconds the whole run's sessions may take before no process is added.
+    budget_s: float = 0.0
+    #: The change a comparison of two such runs should resolve (0.05: ±5%).
+    precision: float = 0.05
 
 
 PROFILES: dict[str, Profile] = {
@@ -78,6 +91,8 @@ PROFILES: dict[str, Profile] = {
         max_started_processes=100,
         case_timeout_s=180.0,
         session_timeout_s=900.0,
+        max_processes=8,
+        budget_s=480.0,
     ),
     "full": Profile(
         name="full",
@@ -93,6 +108,8 @@ PROFILES: dict[str, Profile] = {
         max_started_processes=None,
         case_timeout_s=600.0,
         session_timeout_s=5400.0,
+        max_processes=12,
+        budget_s=5400.0,
     ),
 }
 

@@ -56,6 +56,10 @@ class RunOptions:
     #: Each backend's values of the options it declares, by dest.
     backend_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     processes: int | None = None
+    #: The change a comparison of two such runs should resolve (0.05: ±5%); None: the profile's.
+    precision: float | None = None
+    #: Two interpreters to measure side by side, process by process in alternation (empty: this one).
+    pythons: list[str] = field(default_factory=list)
     report: bool = True
     extra_pytest_args: list[str] = field(default_factory=list)
 
@@ -67,7 +71,7 @@ def _now() -> str:
 class Manifest:
     """``run.json``: the run's options and each backend's status, kept on disk."""
 
-    def __init__(self, run_dir: Path, options: RunOptions) -> None:
+    def __init__(self, run_dir: Path, options: RunOptions, interpreter: Mapping[str, Any] | None = None) -> None:
         self.path = run_dir / MANIFEST
         self.data: dict[str, Any] = {
             FORMAT_KEY: FORMAT_VERSION,
@@ -82,7 +86,7 @@ class Manifest:
                 "results": str(options.results),
                 "backend_options": {name: values for name, values in options.backend_options.items() if values},
             },
-            "interpreter": interpreter_facts(),
+            "interpreter": dict(interpreter) if interpreter is not None else interpreter_facts(),
             "models": models_section(options.backends),
             "started_at": _now(),
             "ended_at": None,
@@ -134,10 +138,10 @@ def runner_identity() -> dict[str, Any]:
     return {"host": socket.gethostname(), "pid": os.getpid(), "pid_started": psutil.Process().create_time()}
 
 
-def session_command(session_file: Path, json_file: Path, options: RunOptions) -> list[str]:
-    """The command line of one backend's session: its description, and pytest's own flags."""
+def session_command(session_file: Path, json_file: Path, options: RunOptions, python: str | None = None) -> list[str]:
+    """The command line of one backend's session under ``python`` (this one by default)."""
     return [
-        sys.executable,
+        python or sys.executable,
         "-m",
         "bench.session",
         "--session",
@@ -157,8 +161,12 @@ def write_session(
     facts: Mapping[str, Mapping[str, Any]],
     process: int = 0,
     processes: int = 1,
+    cases: tuple[str, ...] | None = None,
 ) -> Path:
-    """Write the description of process ``process`` of ``processes`` of ``backend``; return its path."""
+    """Write the description of process ``process`` of ``processes`` of ``backend``; return its path.
+
+    ``cases``, when given, restricts the session to those case ids.
+    """
     stem = session_stem(backend, process)
     path = run_dir / "logs" / f"{stem}{description.SUFFIX}"
     session = description.SessionDescription(
@@ -175,6 +183,7 @@ def write_session(
         case_timeout_s=profile.case_timeout_s,
         runner_pid=os.getpid(),
         prelude=load(backend).prelude,
+        cases=cases,
     )
     description.save(session, path)
     return path
@@ -334,10 +343,74 @@ def load_1m() -> float | None:
         return None
 
 
+@dataclass
+class Run:
+    """What every session of one run shares: its options, profile, directory, manifest and environments."""
+
+    options: RunOptions
+    profile: Profile
+    run_dir: Path
+    manifest: Manifest
+    facts: Mapping[str, Mapping[str, Any]]
+    processes: int
+    sessions: dict[str, list[dict[str, Any]]]
+    #: The interpreter its sessions run under.
+    python: str = sys.executable
+
+    def session(self, backend: str, process: int, cases: tuple[str, ...] | None = None) -> None:
+        """Run process ``process`` of ``backend`` (only ``cases``, if given) and record it in the manifest.
+
+        Raises KeyboardInterrupt when the session was interrupted.
+        """
+        stem = session_stem(backend, process)
+        session_file = write_session(
+            backend, self.options, self.profile, self.run_dir, self.facts, process, self.processes, cases
+        )
+        command = session_command(session_file, self.run_dir / f"{stem}.json", self.options, self.python)
+        load, started = load_1m(), _now()
+        log_path = self.run_dir / "logs" / f"{stem}.log"
+        label = f"{backend} {process + 1}/{self.processes}" + (f" ({len(cases)} noisy cases)" if cases else "")
+        with follow(label, self.run_dir / "logs" / f"{stem}.outcomes.json"):
+            status, returncode, elapsed = run_backend(command, log_path, self.profile.session_timeout_s)
+        outcomes = _read_outcomes(self.run_dir / "logs" / f"{stem}.outcomes.json")
+        json_file = self.run_dir / f"{stem}.json"
+        error = None
+        if status != "ok":
+            tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
+            error = f"{status} (exit {returncode}) after {elapsed:.1f} s: " + " | ".join(tail)
+        self.sessions[backend].append(
+            {
+                "process": process,
+                "started_at": started,
+                "status": status,
+                "returncode": returncode,
+                "duration_s": round(elapsed, 3),
+                "load_avg_1m_before": load,
+                "load_avg_1m_after": load_1m(),
+                "json": json_file.name if json_file.exists() else None,
+                "log": str(log_path.relative_to(self.run_dir)),
+                "error": error,
+                "cases": outcomes,
+                "only_cases": list(cases) if cases is not None else None,
+            }
+        )
+        self.manifest.data["backends"][backend] = merge_sessions(self.sessions[backend])
+        self.manifest.write()
+        print(
+            f"  {backend:<13} {process + 1}/{self.processes} {status:<8} {_summary(outcomes)} ({elapsed:.1f} s)",
+            flush=True,
+        )
+        if status == "interrupted":
+            raise KeyboardInterrupt
+
+
 def execute(options: RunOptions) -> int:
     """Run every selected backend; return the process exit code (0, 1, 2, 130 or 143).
 
-    1 means a backend did not finish cleanly or the report could not be built.
+    1 means a backend did not finish cleanly or the report could not be built. With
+    two interpreters in ``options.pythons`` the run is a pair: one run directory per
+    interpreter, their sessions alternating process by process (A B A B ...), so a
+    drift of the machine lands on both sides, then a comparison of the two as pairs.
     """
     profile = PROFILES[options.profile]
     refused = preflight(options)
@@ -346,80 +419,95 @@ def execute(options: RunOptions) -> int:
         return 2
     for stale in mark_abandoned(options.results):
         print(f"note: {stale} was left running by a runner that is gone; marked aborted", flush=True)
-    run_dir = new_run_dir(options.results, machine_id(), options.profile)
-    (run_dir / "logs").mkdir()
-    manifest = Manifest(run_dir, options)
+    started = time.monotonic()
+    processes = options.processes or profile.processes
+    runs = [
+        _new_run(options, profile, python, processes, paired=len(options.pythons) > 1)
+        for python in (options.pythons or [sys.executable])
+    ]
+    if len(runs) > 1:
+        for run, other in ((runs[0], runs[1]), (runs[1], runs[0])):
+            run.manifest.data["pair"] = {"with": other.run_dir.name, "role": "A" if run is runs[0] else "B"}
+            run.manifest.write()
     # SIGTERM ends a run like Ctrl-C: sessions stopped, manifest finished, server gone.
     signal.signal(signal.SIGTERM, _interrupt)
-    print(f"run {run_dir} (profile {profile.name}, {len(options.backends)} backends)", flush=True)
+    for run in runs:
+        print(f"run {run.run_dir} (profile {profile.name}, {len(options.backends)} backends, {run.python})", flush=True)
     load = load_1m()
-    manifest.data["load_avg_1m_at_start"] = load
     if load is not None and load > 0.5 * cpu_count():
         print(f"  note: the machine is busy (load {load} on {cpu_count()} cores): expect noisy figures", flush=True)
     try:
         workloads = _registered(options.workloads)
         with environments(workloads, options.workload_options) as facts:
-            manifest.data["environment"] = facts
             context = RunContext(options=options.workload_options, facts=facts)
-            try:
-                calibration = calibrate.calibrate(options.profile, workloads, context)
-            except CalibrationFailed as exc:
-                manifest.finish("error", str(exc))
-                print(f"error: {exc}; nothing was timed (see {manifest.path})", file=sys.stderr)
-                return 2
-            calibrate.save(calibration, run_dir / "calibration.json")
-            processes = options.processes or profile.processes
-            sessions: dict[str, list[dict[str, Any]]] = {backend: [] for backend in options.backends}
+            for run in runs:
+                run.facts = facts
+                run.manifest.data.update(load_avg_1m_at_start=load, environment=facts)
+                try:
+                    calibration = calibrate.calibrate(options.profile, workloads, context, python=run.python)
+                except CalibrationFailed as exc:
+                    for each in runs:
+                        each.manifest.finish("error", str(exc))
+                    print(f"error: {exc}; nothing was timed (see {run.manifest.path})", file=sys.stderr)
+                    return 2
+                calibrate.save(calibration, run.run_dir / "calibration.json")
             # Round-robin (A B C ... A B C ...): a drift of the machine spreads over every model.
             for process in range(processes):
                 for backend in options.backends:
-                    stem = session_stem(backend, process)
-                    session_file = write_session(backend, options, profile, run_dir, facts, process, processes)
-                    command = session_command(session_file, run_dir / f"{stem}.json", options)
-                    load, started = load_1m(), _now()
-                    log_path = run_dir / "logs" / f"{stem}.log"
-                    label = f"{backend} {process + 1}/{processes}"
-                    with follow(label, run_dir / "logs" / f"{stem}.outcomes.json"):
-                        status, returncode, elapsed = run_backend(command, log_path, profile.session_timeout_s)
-                    cases = _read_outcomes(run_dir / "logs" / f"{stem}.outcomes.json")
-                    json_file = run_dir / f"{stem}.json"
-                    error = None
-                    if status != "ok":
-                        tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
-                        error = f"{status} (exit {returncode}) after {elapsed:.1f} s: " + " | ".join(tail)
-                    sessions[backend].append(
-                        {
-                            "process": process,
-                            "started_at": started,
-                            "status": status,
-                            "returncode": returncode,
-                            "duration_s": round(elapsed, 3),
-                            "load_avg_1m_before": load,
-                            "load_avg_1m_after": load_1m(),
-                            "json": json_file.name if json_file.exists() else None,
-                            "log": str(log_path.relative_to(run_dir)),
-                            "error": error,
-                            "cases": cases,
-                        }
-                    )
-                    manifest.data["backends"][backend] = merge_sessions(sessions[backend])
-                    manifest.write()
-                    print(
-                        f"  {backend:<13} {process + 1}/{processes} {status:<8} {_summary(cases)} ({elapsed:.1f} s)",
-                        flush=True,
-                    )
-                    if status == "interrupted":
-                        raise KeyboardInterrupt
+                    for run in runs:
+                        run.session(backend, process)
+            if options.processes is None:
+                from bench.adaptive import add_processes
+
+                add_processes(runs, started)
     except KeyboardInterrupt:
         why, code = _stopped_by()
-        manifest.finish("aborted", why)
-        print(f"\n{why}; what was measured is kept in {run_dir}", file=sys.stderr)
+        for run in runs:
+            run.manifest.finish("aborted", why)
+            print(f"\n{why}; what was measured is kept in {run.run_dir}", file=sys.stderr)
         return code
-    statuses = [b["status"] for b in manifest.data["backends"].values()]
-    all_ok = all(s == "ok" for s in statuses)
-    manifest.finish("complete" if all_ok else ("failed" if not any(s == "ok" for s in statuses) else "partial"))
-    report_ok = build_report(run_dir) if options.report else True
+    all_ok = True
+    for run in runs:
+        statuses = [b["status"] for b in run.manifest.data["backends"].values()]
+        ok = all(s == "ok" for s in statuses)
+        all_ok = all_ok and ok
+        run.manifest.finish("complete" if ok else ("failed" if not any(s == "ok" for s in statuses) else "partial"))
+    report_ok = all([build_report(run.run_dir) for run in runs]) if options.report else True
+    if len(runs) > 1 and options.report:
+        report_ok = compare_pair(runs[0].run_dir, runs[1].run_dir) and report_ok
     return 0 if all_ok and report_ok else 1
+
+
+def _new_run(options: RunOptions, profile: Profile, python: str, processes: int, *, paired: bool) -> Run:
+    """Make one run directory and its manifest for ``python``; a pair's directories name their interpreter."""
+    interpreter = interpreter_facts() if python == sys.executable else interpreter_facts_of(python)
+    tag = ".".join(str(interpreter.get("python_version", "")).split(".")[:2]) + (
+        "t" if interpreter.get("free_threaded") else ""
+    )
+    run_dir = new_run_dir(options.results, machine_id(), f"{options.profile}-{tag}" if paired else options.profile)
+    (run_dir / "logs").mkdir()
+    manifest = Manifest(run_dir, options, interpreter)
+    return Run(options, profile, run_dir, manifest, {}, processes, {b: [] for b in options.backends}, python)
+
+
+def interpreter_facts_of(python: str) -> dict[str, Any]:
+    """``bench.machine.interpreter_facts()`` as ``python`` gives them (this checkout on its path)."""
+    code = "import json; from bench.machine import interpreter_facts; print(json.dumps(interpreter_facts()))"
+    done = subprocess.run([python, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
+    try:
+        facts: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {"python_executable": python}
+    return facts
+
+
+def compare_pair(first: Path, second: Path) -> bool:
+    """Compare a pair's two runs, the first as baseline; say whether the comparison was written."""
+    command = [sys.executable, "-m", "reports", "compare", str(first), str(second), "--baseline", str(first)]
+    result = subprocess.run(command, cwd=REPO, check=False)
+    if result.returncode != 0:
+        print(f"the pair could not be compared (exit {result.returncode}); both runs are kept", file=sys.stderr)
+    return result.returncode == 0
 
 
 def build_report(run_dir: Path) -> bool:

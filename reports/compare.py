@@ -25,6 +25,7 @@ import pandas as pd
 from reports import compare_charts
 from reports.errors import ReportInputError, RunDirError
 from reports.frames import case_groups, case_title, slug
+from reports.judge import PairedCase, judge
 from reports.load import RunData, add_case_columns, benchmark_files, fmt_param, load_run, param_columns
 from reports.markdown import MISSING, table
 from reports.models import MODEL_COLUMNS, ranks, unify_models
@@ -35,9 +36,8 @@ from reports.stats import (
     FASTER,
     INCONCLUSIVE,
     NO_DIFFERENCE,
+    NOT_RESOLVED,
     SLOWER,
-    compare_processes,
-    decide,
 )
 from reports.units import fmt_bytes, fmt_ratio, fmt_seconds
 
@@ -214,12 +214,28 @@ def combined_frame(compared: Sequence[Compared]) -> pd.DataFrame:
 
 
 def _process_samples(row: Mapping[str, Any], metric: str) -> list[list[float]]:
-    """A row's samples per process, in the unit compared (seconds per op for micro-costs)."""
+    """A row's raw samples per process, in the unit compared (seconds per op for micro-costs)."""
     if metric == "bytes_per_task":
         return [[float(b)] for b in row["process_medians"]]
     ops = row["ops_per_round"]
     per_op = row["kind"] == "micro" and pd.notna(ops) and ops > 0
-    return [list(np.asarray(p, dtype=float) / (ops if per_op else 1.0)) for p in row["process_samples"]]
+    samples = row.get("raw_process_samples")
+    if not isinstance(samples, list) or not samples:
+        samples = row["process_samples"]
+    return [list(np.asarray(p, dtype=float) / (ops if per_op else 1.0)) for p in samples]
+
+
+def _canaries(row: Mapping[str, Any], metric: str) -> list[list[float]] | None:
+    """A row's canary readings per process, where every process has them (None otherwise)."""
+    canaries = row.get("process_canaries")
+    if metric == "bytes_per_task" or not isinstance(canaries, list) or not canaries or not all(canaries):
+        return None
+    return [list(c) for c in canaries]
+
+
+def _group(row: Mapping[str, Any], metric: str) -> str:
+    """Which variance prior a case shares: workloads, micro-costs and memory are noisy in their own ways."""
+    return "memory" if metric == "bytes_per_task" else str(row["kind"])
 
 
 def _metric(row: Mapping[str, Any]) -> tuple[str, float]:
@@ -248,35 +264,84 @@ _CASE_FIELDS = (
 )
 
 
-def ratio_table(frame: pd.DataFrame, baseline: str, *, min_effect: float = DEFAULT_MIN_EFFECT) -> pd.DataFrame:
+def interleaved_with(compared: Sequence[Compared]) -> set[str]:
+    """The labels of the runs that ran interleaved with the baseline, as their manifests say (``pair``)."""
+    base = compared[0].run
+    partner = (base.manifest or {}).get("pair", {})
+    found = set()
+    for c in compared[1:]:
+        theirs = (c.run.manifest or {}).get("pair", {})
+        if (
+            isinstance(partner, dict)
+            and isinstance(theirs, dict)
+            and partner.get("with") == c.run.run_id
+            and theirs.get("with") == base.run_id
+        ):
+            found.add(c.label)
+    return found
+
+
+def _paired_case(theirs: Mapping[str, Any], row: Mapping[str, Any], interleaved: bool) -> PairedCase:
+    """One case of the baseline (``theirs``) and a run; for an interleaved pair, processes matched by index."""
+    metric = _metric(row)[0]
+    base, run = _process_samples(theirs, metric), _process_samples(row, metric)
+    base_c, run_c = _canaries(theirs, metric), _canaries(row, metric)
+    if interleaved:
+        base_i, run_i = list(theirs.get("process_indices") or []), list(row.get("process_indices") or [])
+        common = [i for i in base_i if i in run_i]
+        if len(base_i) == len(base) and len(run_i) == len(run):
+
+            def pick(values: Any, indices: list[int]) -> Any:
+                return None if values is None else [values[indices.index(i)] for i in common]
+
+            base, base_c = pick(base, base_i), pick(base_c, base_i)
+            run, run_c = pick(run, run_i), pick(run_c, run_i)
+    return PairedCase(base, run, base_c, run_c, family=str(row["case"]), group=_group(row, metric), paired=interleaved)
+
+
+def ratio_table(
+    frame: pd.DataFrame,
+    baseline: str,
+    *,
+    min_effect: float = DEFAULT_MIN_EFFECT,
+    paired_with: set[str] | None = None,
+) -> pd.DataFrame:
     """Compare every case of every run with the baseline's; one row per (run, case).
 
-    Each run's cases are one family for the correction (`reports.stats.decide`);
-    `min_effect` is the practical margin as a fraction (0.05: 5%).
+    Each run's cases are one family for the correction (`reports.judge.judge`), each
+    workload or micro-cost a family for the machine-speed adjustment; `min_effect`
+    is the practical margin as a fraction (0.05: 5%). A run named in `paired_with`
+    ran interleaved with the baseline (`python -m bench --python A --python B`): its
+    processes are compared with the baseline's one by one.
     """
     base = {row["case_key"]: row for row in frame[frame["run"] == baseline].to_dict("records")}
     records = []
-    for _, of_run in frame[frame["run"] != baseline].groupby("run", sort=False):
+    for name, of_run in frame[frame["run"] != baseline].groupby("run", sort=False):
         pairs = [(row, base[row["case_key"]]) for row in of_run.to_dict("records") if row["case_key"] in base]
-        compared = [
-            compare_processes(_process_samples(theirs, _metric(row)[0]), _process_samples(row, _metric(row)[0]))
-            for row, theirs in pairs
-        ]
-        for (row, theirs), result in zip(pairs, decide(compared, min_effect=min_effect), strict=True):
+        interleaved = str(name) in (paired_with or set())
+        cases = [_paired_case(theirs, row, interleaved) for row, theirs in pairs]
+        for (row, theirs), judged in zip(pairs, judge(cases, min_effect=min_effect), strict=True):
+            result = judged.comparison
             metric, value = _metric(row)
             records.append(
                 {
                     **{key: row[key] for key in _CASE_FIELDS},
                     "baseline": baseline,
+                    "margin": min_effect,
                     "metric": metric,
                     "baseline_value": _metric(theirs)[1],
                     "run_value": value,
                     "ratio": result.ratio,
+                    "raw_ratio": judged.raw_ratio,
+                    "speed_adjusted": judged.fit.applies and metric != "bytes_per_task",
                     "ci_low": result.ci_low,
                     "ci_high": result.ci_high,
+                    "level": result.level,
                     "noise": result.noise,
+                    "detectable": result.detectable,
                     "p_value": result.p_value,
                     "q_value": result.q_value,
+                    "q_equivalent": result.q_equivalent,
                     "verdict": result.verdict,
                     "reason": result.reason,
                     "unstable": result.unstable,
@@ -292,10 +357,10 @@ def ratio_table(frame: pd.DataFrame, baseline: str, *, min_effect: float = DEFAU
         return table
     # Rows in report order: workloads first, cases as they first appear, models in
     # their declared order, then n_tasks.
-    cases = list(frame["case"].drop_duplicates())
+    cases_seen = list(frame["case"].drop_duplicates())
     rank = ranks(frame)
     table["_order"] = [
-        (kind != "workload", cases.index(case), config, rank[backend], series, -1 if pd.isna(n) else n)
+        (kind != "workload", cases_seen.index(case), config, rank[backend], series, -1 if pd.isna(n) else n)
         for kind, case, config, backend, series, n in zip(
             table["kind"],
             table["case"],
@@ -346,8 +411,11 @@ def run_compare(
     out: Path | None = None,
     fail_above: float | None = None,
     min_effect: float = DEFAULT_MIN_EFFECT * 100,
+    fail_unresolved: bool = False,
 ) -> int:
     """Compare the runs, write the report and return how many cases regressed.
+
+    With ``fail_unresolved``, a case "not resolved" or "inconclusive" counts too.
 
     `min_effect` (percent) is the smallest change that gets a verdict. A regression
     is a case judged slower whose ratio exceeds 1 + `fail_above` percent; without
@@ -367,7 +435,7 @@ def run_compare(
     loaded = {path: load_run(path) for path in run_dirs}
     compared = label_runs(list(loaded.values()), loaded[base_dir])
     frame = combined_frame(compared)
-    ratios = ratio_table(frame, compared[0].label, min_effect=min_effect / 100)
+    ratios = ratio_table(frame, compared[0].label, min_effect=min_effect / 100, paired_with=interleaved_with(compared))
     target = out or default_out(compared)
     with staged_dir(target, "comparison") as staging:
         charts = render_charts(frame, ratios, staging)
@@ -384,8 +452,9 @@ def run_compare(
         f"{'s' if machines != 1 else ''} under {pythons} Python{'s' if pythons != 1 else ''}, "
         f"baseline {compared[0].label})"
     )
+    unresolved = _unresolved(ratios) if fail_unresolved else 0
     if fail_above is None:
-        return 0
+        return unresolved
     if ratios.empty:
         raise ReportInputError(
             f"--fail-above {fail_above:g}: no case was compared (the runs share no case with the baseline), "
@@ -394,16 +463,32 @@ def run_compare(
     slow = regressions(ratios, fail_above)
     if slow.empty:
         print(f"no case is judged slower than the baseline by more than {fail_above:g}%")
-        return 0
+        return unresolved
     print(f"{len(slow)} case(s) judged slower than the baseline by more than {fail_above:g}%:")
     for row in slow.itertuples():
         n = "" if pd.isna(row.n_tasks) else f" n_tasks={int(row.n_tasks)}"
         print(
             f"  {row.run}: {row.case} {row.series}{n}{f' ({row.params})' if row.params else ''}: "
-            f"{fmt_ratio(row.ratio)} (95% interval {fmt_ratio(row.ci_low)}-{fmt_ratio(row.ci_high)}, "
+            f"{fmt_ratio(row.ratio)} ({row.level * 100:.3g}% interval "
+            f"{fmt_ratio(row.ci_low)}-{fmt_ratio(row.ci_high)}, "
             f"q={row.q_value:.3g})"
         )
-    return len(slow)
+    return len(slow) + unresolved
+
+
+def _unresolved(ratios: pd.DataFrame) -> int:
+    """Print and count the cases the comparison could not resolve (for ``--fail-unresolved``)."""
+    if ratios.empty:
+        return 0
+    left = ratios[ratios["verdict"].isin([NOT_RESOLVED, INCONCLUSIVE])]
+    if not left.empty:
+        print(f"{len(left)} case(s) not resolved to the margin (--fail-unresolved):")
+        for row in left.itertuples():
+            n = "" if pd.isna(row.n_tasks) else f" n_tasks={int(row.n_tasks)}"
+            print(
+                f"  {row.run}: {row.case} {row.series}{n}: {row.verdict}" + (f" ({row.reason})" if row.reason else "")
+            )
+    return len(left)
 
 
 def render_charts(frame: pd.DataFrame, ratios: pd.DataFrame, out: Path) -> list[tuple[str, str, str]]:
@@ -435,8 +520,8 @@ def render_charts(frame: pd.DataFrame, ratios: pd.DataFrame, out: Path) -> list[
 def _verdict_text(r: Any) -> str:
     """A ratio row's verdict as the table shows it, with what it rests on."""
     text = f"**{r.verdict}**" if r.verdict in (SLOWER, FASTER) else str(r.verdict)
-    if r.verdict == NO_DIFFERENCE and pd.notna(r.noise):
-        text += f" (noise ±{math.expm1(r.noise) * 100:.1f}%)"
+    if r.verdict == NO_DIFFERENCE:
+        text += f" (within ±{r.margin * 100:g}%)"
     if r.reason:
         text += f": {r.reason}"
     if r.unstable:
@@ -444,12 +529,27 @@ def _verdict_text(r: Any) -> str:
     return text
 
 
+def _interval_text(r: Any) -> str:
+    """The interval that decided a row's verdict, with its level: `1.12x to 1.33x (99.4%)`."""
+    if pd.isna(r.ci_low):
+        return MISSING
+    level = float(r.level) if pd.notna(r.level) else 0.95
+    return f"{fmt_ratio(r.ci_low)} to {fmt_ratio(r.ci_high)} ({level * 100:.3g}%)"
+
+
+def _detectable_text(r: Any) -> str:
+    """The smallest change the case would have caught 90% of the time: `±12%`."""
+    return MISSING if pd.isna(r.detectable) else f"±{r.detectable * 100:.0f}%"
+
+
 def _ratio_rows(ratios: pd.DataFrame) -> list[list[object]]:
     """Rows of the Markdown ratio table of one run."""
     rows: list[list[object]] = []
     for r in ratios.itertuples():
         fmt = fmt_bytes if r.metric == "bytes_per_task" else fmt_seconds
-        ci = MISSING if pd.isna(r.ci_low) else f"{fmt_ratio(r.ci_low)} to {fmt_ratio(r.ci_high)}"
+        ratio = fmt_ratio(r.ratio)
+        if bool(r.speed_adjusted) and pd.notna(r.raw_ratio):
+            ratio += f" (raw {fmt_ratio(r.raw_ratio)})"
         rows.append(
             [
                 r.case,
@@ -458,14 +558,26 @@ def _ratio_rows(ratios: pd.DataFrame) -> list[list[object]]:
                 r.params,
                 fmt(r.baseline_value),
                 fmt(r.run_value),
-                fmt_ratio(r.ratio),
-                ci,
-                MISSING if pd.isna(r.q_value) else f"{r.q_value:.3g}",
+                ratio,
+                _interval_text(r),
+                _detectable_text(r),
                 _verdict_text(r),
                 f"{r.n_baseline} / {r.n_run}",
             ]
         )
     return rows
+
+
+def verdict_summary(mine: pd.DataFrame, min_effect: float) -> str:
+    """One run's counts: "41 of 52 cases resolved to ±5%: 2 slower, 0 faster, 39 no difference; ..."."""
+    counts = mine["verdict"].value_counts()
+    resolved = int(counts.get(SLOWER, 0) + counts.get(FASTER, 0) + counts.get(NO_DIFFERENCE, 0))
+    return (
+        f"**{resolved} of {len(mine)} cases resolved to ±{min_effect:g}%**: {int(counts.get(SLOWER, 0))} slower, "
+        f"{int(counts.get(FASTER, 0))} faster, {int(counts.get(NO_DIFFERENCE, 0))} no difference; "
+        f"{int(counts.get(NOT_RESOLVED, 0))} not resolved, {int(counts.get(INCONCLUSIVE, 0))} inconclusive "
+        f"({int(mine['unstable'].sum())} unstable, {int(mine['speed_adjusted'].sum())} speed-adjusted)."
+    )
 
 
 def index_markdown(
@@ -483,14 +595,19 @@ def index_markdown(
         "",
         f"{len(compared)} runs; baseline `{baseline}`. A ratio is the run's figure over the baseline's "
         "(per op for micro-costs; bytes per task for memory): above 1 is slower. Every figure comes from "
-        "several fresh processes, and the process is the unit of every test: the 95% interval is a t-interval "
-        "on the processes' log figures, with each case's variance moderated by the other cases' (empirical "
-        f"Bayes). **slower** / **faster**: the change exceeds the {min_effect:g}% margin after a "
-        "Benjamini-Hochberg correction over every case of the run (q < 0.05). **no difference**: no change "
-        "beyond the margin that the noise shown would let through. **inconclusive**: one process on a side "
-        "(run-to-run noise unknown), or an interval so wide (reaching 2x or 0.5x) that it could hide a doubling. "
-        "A case **unstable** in either run (its processes disagree far beyond their rounds' noise, so a single "
-        "figure would depend on which process ran) is marked, with the process figures of both runs.",
+        "several fresh processes, and the process is the unit of every test (a t-test on the processes' log "
+        "figures, each case's variance moderated by similar cases', empirical Bayes). Where a family of cases "
+        "follows the machine-speed canary timed beside every round, its figures are brought to one speed "
+        "first (the raw ratio is shown beside). Four verdicts: "
+        f"**slower** / **faster**: the change exceeds the {min_effect:g}% margin (the test against the margin "
+        "survives a Benjamini-Hochberg correction over every case of the run, q < 0.05); **no difference**: "
+        f"the change is shown to lie within ±{min_effect:g}% (an equivalence test, TOST, corrected the same "
+        "way); **not resolved**: the data cannot tell which, and the range the change could be in is given; "
+        "**inconclusive**: one process on a side, so run-to-run noise is unknown. The interval beside each "
+        "verdict is the one that decided it, at its level (the false-coverage-adjusted level of the "
+        "selection for the first three, 95% otherwise). *detects* is the smallest change the case would "
+        "have judged slower or faster 90% of the time. A case **unstable** in either run (its processes "
+        "disagree far beyond their rounds' noise) is marked, with the process figures of both runs.",
         "",
         "## Machines",
         "",
@@ -520,16 +637,14 @@ def index_markdown(
         if mine.empty:
             lines += ["No case in common with the baseline.", ""]
             continue
-        counts = mine["verdict"].value_counts()
         floors = [noise_floor(x.run.frame) for x in (compared[0], c)]
         floor_text = ", ".join(
             f"`{x.label}` {'unknown (one process)' if math.isnan(f) else f'±{f * 100:.1f}%'}"
             for x, f in zip((compared[0], c), floors, strict=True)
         )
         lines += [
-            f"{len(mine)} cases compared: {int(counts.get(SLOWER, 0))} slower, {int(counts.get(FASTER, 0))} faster, "
-            f"{int(counts.get(NO_DIFFERENCE, 0))} no difference, {int(counts.get(INCONCLUSIVE, 0))} inconclusive "
-            f"({int(mine['unstable'].sum())} unstable). Noise floor (median process-to-process spread): {floor_text}.",
+            verdict_summary(mine, min_effect)
+            + f" Noise floor (median 95% half-width of a case's figure): {floor_text}.",
             "",
         ]
         lines += [
@@ -542,8 +657,8 @@ def index_markdown(
                     "baseline",
                     "run",
                     "ratio",
-                    "95% interval",
-                    "q",
+                    "interval (level)",
+                    "detects",
                     "verdict",
                     "processes",
                 ),

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from reports import charts, http_readings, micro_charts, readings, workload_readings
+from reports import charts, http_readings, machine_speed, micro_charts, readings, workload_readings
 from reports.claims import check_claims, claims_markdown
 from reports.frames import case_groups, case_title, ordered_series, slug
 from reports.load import RunData, load_run
@@ -83,8 +83,12 @@ def build_report(run_dir: Path | str) -> Path:
         renderer = _Renderer(staging)
         workload = workload_sections(run.frame, renderer)
         micro = micro_sections(run.frame, renderer)
+        readings = machine_speed.timeline(run.frame, run.manifest)
+        speed_chart = machine_speed.speed_figure(readings)
+        speed_file = renderer.chart(speed_chart, "machine-speed", "", "").file if speed_chart is not None else None
+        speed_lines = machine_speed.speed_markdown(readings, run.speed_fits or {}, speed_file)
         summary_frame(run.frame).to_csv(staging / SUMMARY_NAME, index=False)
-        (staging / INDEX_NAME).write_text(index_markdown(run, workload, micro), encoding="utf-8")
+        (staging / INDEX_NAME).write_text(index_markdown(run, workload, micro, speed_lines), encoding="utf-8")
     return target
 
 
@@ -95,7 +99,9 @@ def summary_frame(frame: pd.DataFrame) -> pd.DataFrame:
     task for memory), so a spreadsheet or `pandas.read_csv` reads numbers, not a
     Python list's text.
     """
-    out = frame.drop(columns=["samples", "process_samples"])
+    out = frame.drop(
+        columns=["samples", "canaries", "process_samples", "raw_process_samples", "process_canaries"], errors="ignore"
+    )
     if "process_medians" in out:
         out["process_medians"] = out["process_medians"].map(
             lambda medians: " ".join(repr(float(m)) for m in medians) if isinstance(medians, list) else medians
@@ -241,7 +247,9 @@ def _section_markdown(section: Section, level: str) -> list[str]:
     return lines
 
 
-def index_markdown(run: RunData, workload: list[Section], micro: list[Section]) -> str:
+def index_markdown(
+    run: RunData, workload: list[Section], micro: list[Section], speed_lines: list[str] | None = None
+) -> str:
     """Write the report's index: run and machine, what is missing, every section."""
     manifest = run.manifest or {}
     lines = [f"# concurrency-bench report: run `{run.run_id}` on `{run.machine_id}`", ""]
@@ -257,7 +265,7 @@ def index_markdown(run: RunData, workload: list[Section], micro: list[Section]) 
         "",
     ]
     lines += ["## Machine", "", table(("field", "value"), machine_rows(run.machine)), ""]
-    lines += ["## Noise", "", *noise_markdown(run.frame, run.manifest)]
+    lines += ["## Noise", "", *noise_markdown(run.frame, run.manifest), *(speed_lines or [])]
     lines += ["## Claims checked", "", *claims_markdown(check_claims(run.frame)), ""]
     lines += ["## Missing, failed and skipped", "", *problems_markdown(run), ""]
     if workload:

@@ -44,10 +44,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pandas as pd
 
+from bench.canary import CANARY_KEY
 from bench.results_format import FORMAT_KEY, READABLE_MAJORS, major
 from reports.errors import ResultFileError, RunDirError
 from reports.models import MODEL_COLUMNS, Model, declared_models
-from reports.pooling import POOLED_COLUMNS, PROCESS_COLUMNS, merge_processes
+from reports.pooling import POOLED_COLUMNS, PROCESS_COLUMNS, SPEED_COLUMNS, merge_processes, speed_adjust
+from reports.speed import SpeedFit
 from reports.validate import check_manifest, known_names, statistics_problem
 
 MANIFEST_NAME = "run.json"
@@ -88,6 +90,7 @@ MEASURE_COLUMNS: Sequence[str] = (
     "bytes_per_task",
     *MEMORY_COLUMNS,
     *POOLED_COLUMNS,
+    *SPEED_COLUMNS,
 )
 SERVER_COLUMNS: Sequence[str] = (
     "http_library",
@@ -108,7 +111,7 @@ MACHINE_COLUMNS: Sequence[str] = (
     "gil_enabled",
     "default_start_method",
 )
-TAIL_COLUMNS: Sequence[str] = ("name", "source", "samples", *PROCESS_COLUMNS)
+TAIL_COLUMNS: Sequence[str] = ("name", "source", "samples", "canaries", *PROCESS_COLUMNS)
 #: Columns `reports.compare` adds when it stacks several runs' frames.
 COMPARE_COLUMNS: Sequence[str] = ("run", "run_order", "fingerprint", "params", "case_key")
 FIXED_COLUMNS: frozenset[str] = frozenset(
@@ -137,6 +140,7 @@ _RESERVED_EXTRA = frozenset(
         "ops_per_round",
         "bytes_per_task",
         "memory",
+        CANARY_KEY,
     }
     | set(SERVER_COLUMNS)
 )
@@ -165,6 +169,8 @@ class RunData:
     unknown: tuple[str, ...] = ()
     #: The run's models in chart order, as its manifest declares them (`reports.models`).
     models: Mapping[str, Model] | None = None
+    #: How each family's times follow the machine's speed (`reports.speed`), by workload or micro-cost.
+    speed_fits: Mapping[str, SpeedFit] | None = None
 
 
 def param_columns(frame: pd.DataFrame) -> list[str]:
@@ -356,6 +362,7 @@ def load_run(run_dir: Path | str) -> RunData:
             path, "holds benchmark JSON but no usable benchmark in it" + (f" ({left_out})" if left_out else "")
         )
     rows = merge_processes(rows)
+    speed_fits = speed_adjust(rows, calibration_canaries(path))
     models = declared_models(manifest, (str(row["backend"]) for row in rows))
     for row in rows:
         model = models[str(row["backend"])]
@@ -374,7 +381,23 @@ def load_run(run_dir: Path | str) -> RunData:
         ignored=tuple(ignored),
         unknown=tuple(unknown),
         models=models,
+        speed_fits=speed_fits,
     )
+
+
+def calibration_canaries(run_dir: Path) -> dict[str, float]:
+    """The canary read while each workload's ideal was calibrated (`calibration.json`), by workload.
+
+    Empty for a run without one (older runs, a calibration file that is not JSON).
+    """
+    try:
+        data = json.loads((run_dir / "calibration.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    found = data.get("canary_s") if isinstance(data, dict) else None
+    if not isinstance(found, dict):
+        return {}
+    return {str(k): float(v) for k, v in found.items() if isinstance(v, (int, float)) and v > 0}
 
 
 def _process_index(data: Mapping[str, Any], file: Path) -> int:
@@ -479,6 +502,14 @@ def _row(bench: Any, file_name: str) -> tuple[dict[str, Any] | None, str]:
         row[key] = value if isinstance(value, (str, bool)) else _number(value) if value is not None else None
     data = stats.get("data")
     row["samples"] = [float(x) for x in data if isinstance(x, (int, float))] if isinstance(data, list) else []
+    canaries = extra.get(CANARY_KEY)
+    row["canaries"] = (
+        [float(x) for x in canaries]
+        if isinstance(canaries, list)
+        and len(canaries) == len(row["samples"])
+        and all(isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0 for x in canaries)
+        else []
+    )
     return row, ""
 
 
@@ -519,9 +550,7 @@ def add_case_columns(frame: pd.DataFrame) -> pd.DataFrame:
         ]
         keyed = rows.assign(config=frame.loc[rows.index, "config"])
         groups = keyed.groupby(["label", "config", "n_tasks"], dropna=False)
-        varying = [
-            p for p in per_backend if p in SERIES_PARAMS or bool((groups[p].nunique(dropna=False) > 1).any())
-        ]
+        varying = [p for p in per_backend if p in SERIES_PARAMS or bool((groups[p].nunique(dropna=False) > 1).any())]
         if varying:
             suffixes = [
                 ", ".join(_series_part(p, v) for p, v in zip(varying, values, strict=True) if pd.notna(v))

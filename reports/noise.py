@@ -19,12 +19,16 @@ from reports.units import fmt_bytes, fmt_seconds
 
 
 def noise_floor(frame: pd.DataFrame) -> float:
-    """The run's noise floor: the median process-to-process spread of its timed cases (0.02: ~2%).
+    """The run's noise floor: the median half-width of its timed cases' 95% intervals (0.02: ±2%).
 
-    NaN when no case ran in two processes or more.
+    On the same scale as the ± a comparison shows: half the log width of a case's
+    interval, as a percentage. NaN when no case ran in two processes or more.
     """
-    spreads = frame.loc[frame["bytes_per_task"].isna(), "spread"].dropna()
-    return float(np.expm1(spreads.median())) if not spreads.empty else math.nan
+    timed = frame.loc[frame["bytes_per_task"].isna() & (frame["ci_low"] > 0) & (frame["ci_high"] > 0)]
+    if timed.empty:
+        return math.nan
+    halves = np.log(timed["ci_high"].astype(float) / timed["ci_low"].astype(float)) / 2
+    return float(np.expm1(halves.median()))
 
 
 def _figure_text(row: Any) -> str:
@@ -81,9 +85,9 @@ def noise_markdown(frame: pd.DataFrame, manifest: Mapping[str, Any] | None) -> l
             "t-interval over those processes, so it includes process-to-process noise, which on a small machine "
             "dwarfs the round-to-round kind.",
             "",
-            f"**Noise floor: ±{floor * 100:.1f}%**, the median process-to-process spread (standard deviation) "
-            "of this run's timed cases. A difference between two runs smaller than a few times this is noise; "
-            "`make compare` judges each case with its own spread.",
+            f"**Noise floor: ±{floor * 100:.1f}%**, the median half-width of this run's timed cases' 95% "
+            "intervals (the same scale as the ± of `make compare`). A difference between two runs within this "
+            "is noise; `make compare` judges each case with its own spread.",
             "",
         ]
     unstable = frame[frame["unstable"].fillna(False).astype(bool)]

@@ -15,11 +15,20 @@ from typing import Any
 
 import numpy as np
 
+from reports import speed
 from reports.stats import estimate
 
 #: Columns this module adds to the tidy frame (documented in `reports.load`).
 POOLED_COLUMNS: Sequence[str] = ("ci_low", "ci_high", "processes", "spread", "unstable")
-PROCESS_COLUMNS: Sequence[str] = ("process_medians", "process_samples")
+#: The figure before the machine-speed adjustment, and the slope that adjusted it (0: not adjusted).
+SPEED_COLUMNS: Sequence[str] = ("raw_median", "raw_ci_low", "raw_ci_high", "speed_beta")
+PROCESS_COLUMNS: Sequence[str] = (
+    "process_medians",
+    "process_samples",
+    "process_canaries",
+    "raw_process_samples",
+    "process_indices",
+)
 
 
 def _process_samples(row: Mapping[str, Any]) -> list[float]:
@@ -47,6 +56,70 @@ def _pooled_stats(samples: Sequence[float]) -> dict[str, float]:
         "stddev": float(values.std(ddof=1)) if values.size > 1 else 0.0,
         "rounds": float(values.size),
     }
+
+
+def _figure_columns(per_process: Sequence[Sequence[float]]) -> dict[str, Any]:
+    """The figure, interval and spread columns of a case from its rounds per process."""
+    pooled = [x for samples in per_process for x in samples]
+    figure = estimate(per_process)
+    return {
+        **_pooled_stats(pooled),
+        "median": figure.value,
+        "ci_low": figure.low,
+        "ci_high": figure.high,
+        "processes": figure.processes,
+        "spread": figure.spread,
+        "unstable": figure.unstable,
+        "process_medians": list(figure.process_medians),
+        "process_samples": [list(s) for s in per_process],
+        "samples": pooled,
+    }
+
+
+def speed_adjust(rows: Sequence[dict[str, Any]], references: Mapping[str, float]) -> dict[str, speed.SpeedFit]:
+    """Bring the figures of every family that follows the machine's speed to one reference speed.
+
+    A family is one workload or micro-cost (``case``); whether it follows the canary
+    is decided from its rounds (:func:`reports.speed.fit`). Its rows' figures,
+    intervals and process figures are then recomputed from adjusted rounds; the raw
+    ones stay in ``raw_*``. The reference is the canary read while the family's
+    ideal was calibrated (``references``), so a figure and its ideal stand at one
+    speed; else the family's median canary. Returns each family's fit.
+    """
+    fits: dict[str, speed.SpeedFit] = {}
+    for family in dict.fromkeys(str(r["case"]) for r in rows):
+        members = [r for r in rows if str(r["case"]) == family and not _is_memory(r)]
+        fit = speed.fit((r["raw_process_samples"], r["process_canaries"]) for r in members)
+        fits[family] = fit
+        if not fit.applies:
+            continue
+        reference = references.get(family) or speed.reference_of(c for r in members for c in r["process_canaries"])
+        for row in members:
+            if not any(row["process_canaries"]):
+                continue
+            adjusted = speed.adjust(row["raw_process_samples"], row["process_canaries"], fit.beta, reference)
+            row.update(_figure_columns(adjusted))
+            row["speed_beta"] = fit.beta
+            _derive(row)
+    return fits
+
+
+def _canaries_of(member: Mapping[str, Any], samples: Sequence[float]) -> list[float]:
+    """A process's canary readings, one per round (empty where they do not match its rounds)."""
+    canaries = list(member.get("canaries") or [])
+    return canaries if len(canaries) == len(samples) else []
+
+
+def _is_memory(row: Mapping[str, Any]) -> bool:
+    value = row.get("bytes_per_task")
+    return isinstance(value, float) and math.isfinite(value)
+
+
+def _derive(row: dict[str, Any]) -> None:
+    """The columns computed from a row's figure: per operation and times ideal."""
+    ops, ideal = row.get("ops_per_round", math.nan), row.get("ideal_s", math.nan)
+    row["per_op_s"] = row["median"] / ops if row["kind"] == "micro" and ops > 0 else math.nan
+    row["times_ideal"] = row["median"] / ideal if ideal > 0 else math.nan
 
 
 def _server_figures(members: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -92,20 +165,17 @@ def merge_processes(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         members.sort(key=lambda r: (r.get("process") or 0, r["source"]))
         row = dict(members[0])
         row.pop("process", None)
-        per_process = [s for s in (_process_samples(m) for m in members) if s]
-        pooled = [x for samples in per_process for x in samples]
-        figure = estimate(per_process)
-        row.update(_pooled_stats(pooled))
+        kept = [(s, m) for s, m in ((_process_samples(m), m) for m in members) if s]
+        per_process = [s for s, _ in kept]
+        row.update(_figure_columns(per_process))
         row.update(
-            median=figure.value,
-            ci_low=figure.low,
-            ci_high=figure.high,
-            processes=figure.processes,
-            spread=figure.spread,
-            unstable=figure.unstable,
-            process_medians=list(figure.process_medians),
-            process_samples=per_process,
-            samples=pooled,
+            raw_median=row["median"],
+            raw_ci_low=row["ci_low"],
+            raw_ci_high=row["ci_high"],
+            speed_beta=0.0,
+            process_canaries=[_canaries_of(m, s) for s, m in kept],
+            process_indices=[int(m.get("process") or 0) for _, m in kept],
+            raw_process_samples=per_process,
             source=", ".join(sorted({m["source"] for m in members})),
         )
         held = [m["bytes_per_task"] for m in members if math.isfinite(m.get("bytes_per_task", math.nan))]
@@ -115,8 +185,6 @@ def merge_processes(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             row.update(process_medians=held, unstable=memory.unstable)
             row.update(_memory_figures(members))
         row.update(_server_figures(members))
-        ops, ideal = row.get("ops_per_round", math.nan), row.get("ideal_s", math.nan)
-        row["per_op_s"] = row["median"] / ops if row["kind"] == "micro" and ops > 0 else math.nan
-        row["times_ideal"] = row["median"] / ideal if ideal > 0 else math.nan
+        _derive(row)
         merged.append(row)
     return merged

@@ -47,8 +47,12 @@ DEFAULT_MIN_EFFECT = 0.05
 UNSTABLE_RATIO = 1.5
 #: How many times the spread that within-process noise predicts counts as "far beyond" it.
 UNSTABLE_FACTOR = 3.0
-#: A comparison whose 95% interval reaches this factor either way could hide a doubling: inconclusive.
-INCONCLUSIVE_FACTOR = 2.0
+#: The largest prior df a variance prior may take: no case's own variance is ever ignored.
+MAX_PRIOR_DF = 50.0
+#: A group of cases fits its own variance prior from this many stable cases up.
+MIN_GROUP_CASES = 8
+#: The power at which a case's detectable change is stated.
+DETECT_POWER = 0.9
 #: A median of m normal values has a standard error about 1.2533 sigma / sqrt(m).
 _MEDIAN_EFFICIENCY = 1.2533
 #: The interquartile range of a normal distribution is 1.349 sigma.
@@ -57,8 +61,8 @@ _IQR_PER_SIGMA = 1.349
 SLOWER = "slower"
 FASTER = "faster"
 NO_DIFFERENCE = "no difference"
+NOT_RESOLVED = "not resolved"
 INCONCLUSIVE = "inconclusive"
-VERDICTS = (SLOWER, FASTER, NO_DIFFERENCE, INCONCLUSIVE)
 
 ProcessSamples = Sequence[Sequence[float]]
 
@@ -152,16 +156,31 @@ def is_unstable(process_medians: Sequence[float] | np.ndarray, within: float, ro
 
 
 @dataclass(frozen=True)
+class Side:
+    """One side of a comparison: the log process figures' mean, variance, count and rounds per process."""
+
+    mean: float
+    variance: float
+    processes: int
+    rounds: int
+
+
+@dataclass(frozen=True)
 class Comparison:
     """One case of a run against the same case of the baseline.
 
-    ``ratio`` is run / baseline (above 1: the run is slower), ``ci_low``/``ci_high``
-    its 95% interval before any correction, ``p_value`` the test against the margin
-    and ``q_value`` the same after the Benjamini-Hochberg correction over every case
-    of the comparison. ``noise`` is the interval's half-width in log terms (0.05 is
-    about +/-5%), the noise that a verdict of "no difference" could not see through.
-    ``variance``/``df`` are the pooled variance of the log process figures of both
-    sides and its degrees of freedom, before :func:`decide` moderates them.
+    ``ratio`` is run / baseline (above 1: the run is slower). ``ci_low``/``ci_high``
+    is the interval that decided the verdict, at ``level`` (0.95 for a case not
+    resolved; the false-coverage-adjusted level of the Benjamini-Hochberg selection
+    for "slower", "faster" and "no difference", so that the interval shown always
+    agrees with the verdict beside it). ``p_value`` tests "the change is within the
+    margin", ``q_value`` is it corrected over the comparison; ``p_equivalent`` and
+    ``q_equivalent`` test "the change is beyond the margin" (TOST). ``noise`` is the
+    95% half-width in log terms (0.05: about +/-5%), ``detectable`` the smallest
+    change (0.2: 20%) the case would have judged slower or faster 90% of the time.
+    ``base``/``run`` hold what each side gave the test; ``variance``/``df`` the
+    variance of the difference's log per unit and its degrees of freedom once
+    :func:`decide` has moderated them.
     """
 
     ratio: float
@@ -176,7 +195,17 @@ class Comparison:
     unstable: bool
     reason: str
     variance: float = math.nan
-    df: int = 0
+    df: float = 0.0
+    base: Side | None = None
+    run: Side | None = None
+    level: float = CONFIDENCE
+    p_equivalent: float = math.nan
+    q_equivalent: float = math.nan
+    detectable: float = math.nan
+    se: float = math.nan
+    #: Process i of the run measured next to process i of the baseline (an interleaved pair):
+    #: the test is on the n differences, whose variance ``variance`` the machine's drift mostly cancels.
+    paired: bool = False
 
     @property
     def slower(self) -> bool:
@@ -188,28 +217,70 @@ def _log_figures(process_samples: ProcessSamples) -> np.ndarray:
     return np.log(np.array([np.median(p) for p in (_clean(s) for s in process_samples) if p.size]))
 
 
+def _side(process_samples: ProcessSamples) -> Side:
+    logs = _log_figures(process_samples)
+    rounds = [p.size for p in (_clean(s) for s in process_samples) if p.size]
+    variance = float(logs.var(ddof=1)) if logs.size >= 2 else math.nan
+    return Side(float(logs.mean()) if logs.size else math.nan, variance, int(logs.size), min(rounds, default=0))
+
+
 def compare_processes(baseline: ProcessSamples, run: ProcessSamples) -> Comparison:
     """Set up the comparison of one case's per-process samples with the baseline's.
 
-    Returns the ratio of the two figures and the pooled within-run variance of the
-    log process figures; the test, the interval and the verdict come from
-    :func:`decide`, which weighs every case of the comparison together. A side with
-    one process leaves the case "inconclusive".
+    Returns the ratio of the two figures and each side's variance of log process
+    figures; the tests, the interval and the verdict come from :func:`decide`, which
+    weighs every case of the comparison together. A side with one process leaves the
+    case "inconclusive".
     """
-    base, other = _log_figures(baseline), _log_figures(run)
+    base, other = _side(baseline), _side(run)
     unstable = estimate(baseline).unstable or estimate(run).unstable
     nan = math.nan
-    if base.size == 0 or other.size == 0:
-        return Comparison(nan, nan, nan, nan, nan, INCONCLUSIVE, base.size, other.size, nan, unstable, "no figure")
-    ratio = math.exp(float(other.mean() - base.mean()))
-    if base.size < 2 or other.size < 2:
+    if base.processes == 0 or other.processes == 0:
         return Comparison(
-            ratio, nan, nan, nan, nan, INCONCLUSIVE, base.size, other.size, nan, unstable,
+            nan, nan, nan, nan, nan, INCONCLUSIVE, base.processes, other.processes, nan, unstable, "no figure"
+        )
+    ratio = math.exp(other.mean - base.mean)
+    if base.processes < 2 or other.processes < 2:
+        return Comparison(
+            ratio, nan, nan, nan, nan, INCONCLUSIVE, base.processes, other.processes, nan, unstable,
             "one process on a side: run-to-run noise unknown (run with --processes 3 or more)",
         )  # fmt: skip
-    df = base.size + other.size - 2
-    variance = float(((base - base.mean()) ** 2).sum() + ((other - other.mean()) ** 2).sum()) / df
-    return Comparison(ratio, nan, nan, nan, nan, NO_DIFFERENCE, base.size, other.size, nan, unstable, "", variance, df)
+    df = base.processes + other.processes - 2
+    pooled = ((base.processes - 1) * base.variance + (other.processes - 1) * other.variance) / df
+    return Comparison(
+        ratio, nan, nan, nan, nan, NOT_RESOLVED, base.processes, other.processes, nan, unstable, "",
+        pooled, df, base, other,
+    )  # fmt: skip
+
+
+def compare_paired(baseline: ProcessSamples, run: ProcessSamples) -> Comparison:
+    """Set up the comparison of an interleaved pair: process i of each side ran next to the other's.
+
+    Both sides list their processes in the same order (process i with process i);
+    the test is on the differences of their log figures, so a drift that slowed both
+    processes of a pair cancels. Fewer than two pairs leave the case "inconclusive".
+    """
+    base_logs, run_logs = _log_figures(baseline), _log_figures(run)
+    unstable = estimate(baseline).unstable or estimate(run).unstable
+    n = min(base_logs.size, run_logs.size)
+    nan = math.nan
+    if n == 0:
+        return Comparison(
+            nan, nan, nan, nan, nan, INCONCLUSIVE, base_logs.size, run_logs.size, nan, unstable, "no figure"
+        )
+    differences = run_logs[:n] - base_logs[:n]
+    ratio = math.exp(float(differences.mean()))
+    if n < 2:
+        return Comparison(
+            ratio, nan, nan, nan, nan, INCONCLUSIVE, n, n, nan, unstable,
+            "one pair of processes: run-to-run noise unknown (run with --processes 3 or more)",
+        )  # fmt: skip
+    variance = float(differences.var(ddof=1))
+    side = Side(0.0, variance, n, 0)
+    return Comparison(
+        ratio, nan, nan, nan, nan, NOT_RESOLVED, n, n, nan, unstable, "", variance, float(n - 1), side, side,
+        paired=True,
+    )  # fmt: skip
 
 
 def trigamma_inverse(x: float) -> float:
@@ -228,14 +299,15 @@ def trigamma_inverse(x: float) -> float:
     return y
 
 
-def variance_prior(variances: Sequence[float], dfs: Sequence[int]) -> tuple[float, float]:
+def variance_prior(variances: Sequence[float], dfs: Sequence[float]) -> tuple[float, float]:
     """Fit the scaled-inverse-chi-square prior of many cases' variances: (prior df, prior variance).
 
     The empirical Bayes step of Smyth's moderated t-test (limma): the cases of one
     comparison tell how noisy a case of this harness typically is, and each case's
     own variance, estimated from a handful of processes, is shrunk toward that typical
     value by as much as their spread warrants. Heterogeneous cases give a small prior
-    df (little shrinkage); similar cases a large one. Needs three cases with a
+    df (little shrinkage); similar cases a large one, capped at :data:`MAX_PRIOR_DF`
+    so that no case's own variance is ever ignored. Needs three cases with a
     positive variance, else returns (0, NaN): no shrinkage.
     """
     s2 = np.asarray(variances, dtype=float)
@@ -247,9 +319,7 @@ def variance_prior(variances: Sequence[float], dfs: Sequence[int]) -> tuple[floa
     e = np.log(s2) - special.digamma(d / 2) + np.log(d / 2)
     e_mean = float(e.mean())
     e_var = float(((e - e_mean) ** 2).sum() / (e.size - 1) - special.polygamma(1, d / 2).mean())
-    if e_var <= 0:
-        return math.inf, math.exp(e_mean)
-    d0 = 2.0 * trigamma_inverse(e_var)
+    d0 = MAX_PRIOR_DF if e_var <= 0 else min(MAX_PRIOR_DF, 2.0 * trigamma_inverse(e_var))
     return d0, math.exp(e_mean + float(special.digamma(d0 / 2)) - math.log(d0 / 2))
 
 
@@ -268,74 +338,189 @@ def benjamini_hochberg(p_values: Sequence[float]) -> np.ndarray:
     return q
 
 
-def _moderated_test(c: Comparison, d0: float, s0: float, margin: float) -> Comparison:
-    """Fill in a case's interval and margin-test p-value from its moderated variance."""
+def _priors(comparisons: Sequence[Comparison], groups: Sequence[str]) -> dict[str, tuple[float, float]]:
+    """One variance prior per group of cases (workloads, micro-costs, memory), unstable cases left out.
+
+    A group with too few stable cases of its own borrows the prior of all groups
+    together. An unstable case is bimodal, not noisy: its variance would drag the
+    prior's df down and take every other case's power with it.
+    """
+
+    def fit(members: list[Comparison]) -> tuple[float, float]:
+        variances, dfs = [], []
+        for c in members:
+            if c.paired:
+                variances.append(c.variance)
+                dfs.append(c.df)
+                continue
+            for side in (c.base, c.run):
+                if side is not None and side.processes >= 2:
+                    variances.append(side.variance)
+                    dfs.append(side.processes - 1)
+        return variance_prior(variances, dfs)
+
+    stable = [(c, g) for c, g in zip(comparisons, groups, strict=True) if c.df > 0 and not c.unstable]
+    overall = fit([c for c, _ in stable])
+    priors: dict[str, tuple[float, float]] = {}
+    for group in set(groups):
+        members = [c for c, g in stable if g == group]
+        priors[group] = fit(members) if len(members) >= MIN_GROUP_CASES else overall
+        if priors[group][0] == 0.0:
+            priors[group] = overall
+    return priors
+
+
+def _moderate(variance: float, own_df: float, d0: float, s0: float) -> tuple[float, float]:
+    """A variance of one log process figure, shrunk toward the prior, and its degrees of freedom."""
     if d0 == 0.0 or not math.isfinite(s0):
-        variance, df = c.variance, float(c.df)
-    elif math.isinf(d0):
-        variance, df = s0, math.inf
-    else:
-        variance, df = (d0 * s0 + c.df * c.variance) / (d0 + c.df), d0 + c.df
+        return variance, own_df
+    return (d0 * s0 + own_df * variance) / (d0 + own_df), d0 + own_df
+
+
+def _standard_error(c: Comparison, d0: float, s0: float) -> tuple[float, float]:
+    """The standard error of the log ratio and its degrees of freedom.
+
+    Pooled over the two sides when they ran alike (as many processes and rounds);
+    otherwise Welch's unpooled form with Satterthwaite's degrees of freedom (a
+    quick run against a full one, or two machines).
+    """
+    assert c.base is not None and c.run is not None
+    if c.paired:
+        variance, df = _moderate(c.variance, c.df, d0, s0)
+        return math.sqrt(variance / c.base.processes), df
+    if c.base.processes == c.run.processes and c.base.rounds == c.run.rounds:
+        variance, df = _moderate(c.variance, c.base.processes + c.run.processes - 2, d0, s0)
+        return math.sqrt(variance * (1.0 / c.base.processes + 1.0 / c.run.processes)), df
+    vb, db = _moderate(c.base.variance, c.base.processes - 1, d0, s0)
+    vr, dr = _moderate(c.run.variance, c.run.processes - 1, d0, s0)
+    ub, ur = vb / c.base.processes, vr / c.run.processes
+    total = ub + ur
+    df = total**2 / (ub**2 / db + ur**2 / dr) if ub > 0 and ur > 0 else db + dr
+    return math.sqrt(total), df
+
+
+def _tests(c: Comparison, se: float, df: float, margin: float) -> Comparison:
+    """Fill in the margin test, the equivalence test (TOST), the 95% interval and the detectable change."""
     diff = math.log(c.ratio)
-    se = math.sqrt(variance * (1.0 / c.n_baseline + 1.0 / c.n_run))
-    if se == 0.0:
-        p = 0.0 if abs(diff) > margin else 1.0
-        return replace(c, ci_low=c.ratio, ci_high=c.ratio, p_value=p, noise=0.0)
-    half = float(scipy_stats.t.ppf(0.5 + CONFIDENCE / 2, df)) * se
     p_slower = float(scipy_stats.t.sf((diff - margin) / se, df))
     p_faster = float(scipy_stats.t.cdf((diff + margin) / se, df))
+    p_equivalent = max(
+        float(scipy_stats.t.sf((diff + margin) / se, df)), float(scipy_stats.t.cdf((diff - margin) / se, df))
+    )
+    half = float(scipy_stats.t.ppf(0.5 + CONFIDENCE / 2, df)) * se
     return replace(
         c,
         ci_low=math.exp(diff - half),
         ci_high=math.exp(diff + half),
         p_value=min(1.0, 2.0 * min(p_slower, p_faster)),
+        p_equivalent=p_equivalent,
         noise=half,
+        se=se,
+        df=df,
+        variance=se**2,
     )
 
 
+def interval(c: Comparison, level: float) -> tuple[float, float]:
+    """The case's interval of the ratio at ``level`` (0.95: its 95% interval)."""
+    diff, half = math.log(c.ratio), float(scipy_stats.t.ppf(0.5 + level / 2, c.df)) * c.se
+    return math.exp(diff - half), math.exp(diff + half)
+
+
+def detectable_change(se: float, df: float, margin: float, alpha: float, power: float = DETECT_POWER) -> float:
+    """The smallest change (0.2: 20%) judged beyond ``margin`` with probability ``power`` at level ``alpha``."""
+    if not (se > 0 and math.isfinite(se)):
+        return math.nan
+    t = float(scipy_stats.t.ppf(1 - alpha / 2, df)) + float(scipy_stats.t.ppf(power, df))
+    return math.expm1(margin + t * se)
+
+
 def decide(
-    comparisons: Sequence[Comparison], *, alpha: float = ALPHA, min_effect: float = DEFAULT_MIN_EFFECT
+    comparisons: Sequence[Comparison],
+    *,
+    alpha: float = ALPHA,
+    min_effect: float = DEFAULT_MIN_EFFECT,
+    groups: Sequence[str] | None = None,
 ) -> list[Comparison]:
-    """Test every case of one comparison against the margin and give its verdict.
+    """Test every case of one comparison against the margin, both ways, and give its verdict.
 
-    1. Each case's variance is moderated (:func:`variance_prior`): with three
-       processes a side, a variance has 4 degrees of freedom and a t-test almost no
-       power; borrowing strength from the other cases restores it without assuming
-       they are all equally noisy.
-    2. Each case is tested against "the change is within ``min_effect``" (two
-       one-sided t-tests, the smaller p doubled).
-    3. The p-values are corrected by Benjamini-Hochberg rather than Holm: a
-       comparison tests a hundred cases or more, Holm's family-wise control would
-       then hide real 20% slowdowns behind three processes' noise, while an upgrade
-       that slows many cases at once is exactly when BH's power grows. It holds under
-       the positive dependence that cases of one run share (one machine's drift).
+    1. Each side's variance is moderated (:func:`variance_prior`, one prior per
+       group of cases in ``groups``, unstable cases left out of the fit): with three
+       processes a side, a variance has 2 degrees of freedom and a t-test almost no
+       power; borrowing strength from similar cases restores it without assuming
+       that all cases are equally noisy.
+    2. Each case gets two tests against the margin ``min_effect``: "the change is
+       within the margin" (rejected: slower or faster) and, as an equivalence test
+       (two one-sided tests, TOST), "the change is beyond the margin" (rejected: no
+       difference).
+    3. Each family of p-values is corrected by Benjamini-Hochberg: with a hundred
+       cases or more, Holm would hide real 20% slowdowns, while an upgrade that
+       slows many cases at once is where BH gains power. The interval shown beside a
+       selected case is the false-coverage-adjusted one (Benjamini and Yekutieli
+       2005) at level ``1 - alpha * R / m`` (R selected of m; ``1 - 2 alpha R / m``
+       for equivalence), which lies beyond or inside the margin exactly when the
+       case is selected.
 
-    Verdicts: "slower"/"faster" when the corrected test rejects; "inconclusive"
-    when nothing can be said: one process on a side, or an interval so wide (past
-    ``INCONCLUSIVE_FACTOR`` either way) that it could hide a doubling; "no
-    difference" otherwise: no change beyond the margin that the noise (``noise``,
-    shown beside it) would let through. An unstable case keeps its mark either way.
+    Verdicts: "slower"/"faster"; "no difference" (an equivalence shown, not a
+    rejection that failed); "not resolved" (the 95% interval straddles the margin:
+    the range it could be is shown); "inconclusive" (one process on a side, or no
+    spread at all between processes and nothing to borrow one from).
     """
     margin = math.log1p(min_effect)
-    testable = [c.df > 0 for c in comparisons]
-    d0, s0 = variance_prior([c.variance for c in comparisons if c.df > 0], [c.df for c in comparisons if c.df > 0])
-    tested = [_moderated_test(c, d0, s0, margin) if ok else c for c, ok in zip(comparisons, testable, strict=True)]
-    q_values = benjamini_hochberg([c.p_value for c in tested])
+    kinds = list(groups) if groups is not None else ["all"] * len(comparisons)
+    priors = _priors(comparisons, kinds)
+    tested: list[Comparison] = []
+    for c, kind in zip(comparisons, kinds, strict=True):
+        if c.df <= 0 or c.base is None or c.run is None:
+            tested.append(c)
+            continue
+        se, df = _standard_error(c, *priors[kind])
+        if not (se > 0 and math.isfinite(se)):
+            tested.append(
+                replace(c, verdict=INCONCLUSIVE, df=0.0, reason="no spread between processes and no other case to "
+                        "borrow one from: the noise is unknown")
+            )  # fmt: skip
+            continue
+        tested.append(_tests(c, se, df, margin))
+    testable = [c.df > 0 for c in tested]
+    q_diff = benjamini_hochberg([c.p_value if ok else math.nan for c, ok in zip(tested, testable, strict=True)])
+    q_eq = benjamini_hochberg([c.p_equivalent if ok else math.nan for c, ok in zip(tested, testable, strict=True)])
+    m = max(1, sum(testable))
+    selected_diff = int(np.nansum(q_diff < alpha))
+    selected_eq = int(np.nansum(q_eq < alpha))
     decided = []
-    for c, q, ok in zip(tested, q_values, testable, strict=True):
+    for c, qd, qe, ok in zip(tested, q_diff, q_eq, testable, strict=True):
         if not ok:
             decided.append(c)
             continue
-        if q < alpha:
-            diff = math.log(c.ratio)
-            verdict, reason = (SLOWER if diff > 0 else FASTER), ""
-        elif c.ci_high >= INCONCLUSIVE_FACTOR or c.ci_low <= 1.0 / INCONCLUSIVE_FACTOR:
-            why = "unstable: its processes disagree, so " if c.unstable else "too noisy: "
-            verdict, reason = INCONCLUSIVE, f"{why}the 95% interval could hide a doubling or a halving"
-        else:
+        detect = detectable_change(c.se, c.df, margin, alpha * max(selected_diff, 1) / m)
+        if qd < alpha:
+            level = 1.0 - alpha * selected_diff / m
+            verdict = SLOWER if c.ratio > 1 else FASTER
+            reason = ""
+        elif qe < alpha:
+            level = 1.0 - 2.0 * alpha * selected_eq / m
             verdict, reason = NO_DIFFERENCE, ""
-        decided.append(replace(c, q_value=float(q), verdict=verdict, reason=reason))
+        else:
+            level, verdict = CONFIDENCE, NOT_RESOLVED
+            low95, high95 = interval(c, CONFIDENCE)
+            reason = ("unstable: its processes disagree; " if c.unstable else "") + (
+                f"could be anywhere from {_percent(low95)} to {_percent(high95)}"
+            )
+        low, high = interval(c, level)
+        decided.append(
+            replace(
+                c, q_value=float(qd), q_equivalent=float(qe), verdict=verdict, reason=reason, level=level,
+                ci_low=low, ci_high=high, detectable=detect,
+            )
+        )  # fmt: skip
     return decided
+
+
+def _percent(ratio: float) -> str:
+    """A ratio as a signed change: 1.38 -> "+38%", 0.97 -> "-3%"."""
+    change = (ratio - 1.0) * 100
+    return f"{change:+.0f}%" if abs(change) >= 1 else f"{change:+.1f}%"
 
 
 def hierarchical_bootstrap_ci(

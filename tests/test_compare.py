@@ -142,7 +142,7 @@ def test_fail_above_exits_1_and_names_the_cases(slow_compare: tuple[int, str, Pa
     assert "judged slower than the baseline by more than 10%" in stdout
     ratios = read_ratios(out)
     row = ratios[(ratios["case"] == "sleep") & (ratios["series"] == "gevent") & (ratios["n_tasks"] == 100)].iloc[0]
-    assert f"sleep gevent n_tasks=100 (sleep_s=0.01): {fmt_ratio(row['ratio'])} (95% interval" in stdout
+    assert f"sleep gevent n_tasks=100 (sleep_s=0.01): {fmt_ratio(row['ratio'])} (" in stdout
     assert stdout.count("\n  ") == int((ratios["verdict"] == SLOWER).sum())
 
 
@@ -177,7 +177,11 @@ def test_run_compared_with_itself_is_1_and_passes_fail_above(tmp_path: Path) -> 
     assert set(ratios["run"]) == {f"{MACHINE_A}/20261121T100000Z (CPython 3.11.7)"}
     assert len(ratios) == 54
     assert (ratios["ratio"] == 1.0).all()
-    assert (ratios["verdict"] == NO_DIFFERENCE).all()
+    # No alarm; "no difference" only where the interval that decided it lies inside the margin.
+    assert not ratios["verdict"].isin([SLOWER, FASTER]).any()
+    assert (ratios["verdict"] == NO_DIFFERENCE).sum() >= len(ratios) // 2
+    equivalent = ratios[ratios["verdict"] == NO_DIFFERENCE]
+    assert ((equivalent["ci_low"] >= 1 / 1.05) & (equivalent["ci_high"] <= 1.05)).all()
     timed = ratios[ratios["metric"] != "bytes_per_task"]
     assert ((timed["ci_low"] <= 1.0) & (timed["ci_high"] >= 1.0)).all()
 

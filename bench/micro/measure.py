@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bench.canary import CANARY_KEY, CanaryReadings
 from bench.micro import MicroCase
 from bench.micro.plan import extra_info, group, open_loop, rounds, why_not
 from bench.micro.sizes import sizes_for
@@ -29,14 +30,26 @@ def run_micro(case: MicroCase, benchmark: Any, profile: Profile) -> None:
     with open_loop(case, sizes) as loop:
         benchmark.extra_info.update(extra_info(case, profile.name, loop))
         answers: list[Any] = []
+        # Memory cases read bytes, not seconds: no machine-speed reference beside them.
+        canary = CanaryReadings() if case.micro != "memory" else None
 
         def one_round() -> None:
             answers.append(loop.round())
 
+        def before_round() -> None:
+            if canary is not None:
+                canary.before()
+
         def check_round() -> None:
+            if canary is not None:
+                canary.after()
             loop.check(answers.pop())
 
-        benchmark.pedantic(one_round, teardown=check_round, rounds=timed, warmup_rounds=warmup, iterations=1)
+        benchmark.pedantic(
+            one_round, setup=before_round, teardown=check_round, rounds=timed, warmup_rounds=warmup, iterations=1
+        )
+        if canary is not None:
+            benchmark.extra_info[CANARY_KEY] = canary.timed(warmup)
         # With --benchmark-disable, pedantic runs the round once and skips the teardown.
         while answers:
             check_round()

@@ -1,0 +1,90 @@
+"""Which cases of a run are not yet precise enough: `python -m reports precision RUN_DIR --target PCT`.
+
+The runner spends a run's time where the noise is (Kalibera and Jones' dimensioning,
+at the level that dominates here: the process). After the profile's processes it
+asks which cases' figures are still wider than the target and gives those, and
+only those, another process, until each is precise enough or the run's time
+budget is spent. A case's precision is the half-width of its 95% interval, from
+its processes' log figures (speed-adjusted where its family follows the canary),
+its variance moderated by the other cases of its kind as a comparison moderates it.
+
+The target is stated as the change a comparison of two such runs should resolve
+(``--target 5``: ±5%): a comparison's interval is about sqrt(2) times one run's and
+its equivalence test must clear the margin with the change's own noise beside it,
+so each run aims at :data:`RUN_SHARE` of the target.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import stats as scipy_stats
+
+from reports.load import load_run
+from reports.stats import CONFIDENCE, variance_prior
+
+#: The share of a comparison's target that one run's half-width may take (see the module).
+RUN_SHARE = 0.4
+
+
+def case_id(name: str) -> str:
+    """The case id inside a pytest name: ``bench_workload[threads-sleep-n10]`` -> ``threads-sleep-n10``."""
+    return name[name.index("[") + 1 : name.rindex("]")] if "[" in name and name.endswith("]") else name
+
+
+def _log_figures(row: Mapping[str, Any]) -> np.ndarray:
+    medians = row.get("process_medians")
+    values = np.asarray(medians if isinstance(medians, list) else [], dtype=float)
+    values = values[np.isfinite(values) & (values > 0)]
+    return np.log(values)
+
+
+def half_widths(rows: Sequence[Mapping[str, Any]]) -> list[float]:
+    """Each case's moderated 95% half-width as a fraction (0.02: ±2%); NaN under two processes."""
+    logs = [_log_figures(r) for r in rows]
+    groups = ["memory" if pd_notna(r.get("bytes_per_task")) else str(r.get("kind")) for r in rows]
+    priors: dict[str, tuple[float, float]] = {}
+    for group in set(groups):
+        members = [
+            (float(x.var(ddof=1)), x.size - 1)
+            for x, g, r in zip(logs, groups, rows, strict=True)
+            if g == group and x.size >= 2 and not r.get("unstable")
+        ]
+        priors[group] = variance_prior([v for v, _ in members], [d for _, d in members])
+    out = []
+    for x, group in zip(logs, groups, strict=True):
+        if x.size < 2:
+            out.append(math.nan)
+            continue
+        d0, s0 = priors[group]
+        own, df = float(x.var(ddof=1)), float(x.size - 1)
+        if d0 > 0 and math.isfinite(s0):
+            own, df = (d0 * s0 + df * own) / (d0 + df), d0 + df
+        half = float(scipy_stats.t.ppf(0.5 + CONFIDENCE / 2, df)) * math.sqrt(own / x.size)
+        out.append(math.expm1(half))
+    return out
+
+
+def pd_notna(value: object) -> bool:
+    """Tell whether ``value`` is a finite number."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def imprecise(run_dir: Path, target: float) -> dict[str, list[dict[str, Any]]]:
+    """The cases wider than ``RUN_SHARE * target``, by backend, widest first: id, half-width, processes."""
+    frame = load_run(run_dir).frame
+    rows = frame.to_dict("records")
+    limit = RUN_SHARE * target
+    found: dict[str, list[dict[str, Any]]] = {}
+    for row, half in zip(rows, half_widths(rows), strict=True):
+        if math.isfinite(half) and half > limit:
+            found.setdefault(str(row["backend"]), []).append(
+                {"id": case_id(str(row["name"])), "half_width": half, "processes": int(row["processes"])}
+            )
+    for cases in found.values():
+        cases.sort(key=lambda c: -c["half_width"])
+    return found
