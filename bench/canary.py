@@ -5,8 +5,10 @@ same Python loop can take 1.8x longer from one second to the next, with its CPU 
 equal to its wall time (no steal is reported, and the VM may expose no hardware
 counters to count instructions instead). Every timed round is therefore bracketed
 by the canary: timed just before the round and just after it, outside the timed
-region, in the session's own process. The round's reading is the geometric mean of
-the two, a measure of how fast this machine ran Python code around that round.
+region, in the session's own process. The round's reading is the smaller of the
+two: an interrupt or another process can only make a canary slower, so the less
+disturbed reading is the better measure of how fast this machine ran Python code
+around that round.
 
 The reports decide from the data whether a case's times follow the canary (a
 regression of log time on log canary within each family of cases, see
@@ -16,7 +18,6 @@ either.
 
 from __future__ import annotations
 
-import math
 import time
 
 #: Loop steps of one canary reading: about 2 ms on a 2020s x86 core, long enough that
@@ -46,7 +47,7 @@ def canary_s(steps: int = CANARY_STEPS) -> float:
 class CanaryReadings:
     """Canary readings bracketing each round: call :meth:`before` and :meth:`after` around it.
 
-    ``readings`` holds one value per bracketed round (the geometric mean of its two
+    ``readings`` holds one value per bracketed round (the smaller of its two
     canaries); :meth:`timed` drops the ones of warmup rounds.
     """
 
@@ -63,7 +64,7 @@ class CanaryReadings:
         after = canary_s()
         before = self._before if self._before is not None else after
         self._before = None
-        self.readings.append(math.sqrt(before * after))
+        self.readings.append(min(before, after))
 
     def timed(self, warmup_rounds: int = 0) -> list[float]:
         """The readings of the timed rounds: all but the first ``warmup_rounds``."""

@@ -14,7 +14,7 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -281,7 +281,9 @@ def interleaved_with(compared: Sequence[Compared]) -> set[str]:
     return found
 
 
-def _paired_case(theirs: Mapping[str, Any], row: Mapping[str, Any], interleaved: bool) -> PairedCase:
+def _paired_case(
+    theirs: Mapping[str, Any], row: Mapping[str, Any], interleaved: bool, common_speed: bool
+) -> PairedCase:
     """One case of the baseline (``theirs``) and a run; for an interleaved pair, processes matched by index."""
     metric = _metric(row)[0]
     base, run = _process_samples(theirs, metric), _process_samples(row, metric)
@@ -296,7 +298,16 @@ def _paired_case(theirs: Mapping[str, Any], row: Mapping[str, Any], interleaved:
 
             base, base_c = pick(base, base_i), pick(base_c, base_i)
             run, run_c = pick(run, run_i), pick(run_c, run_i)
-    return PairedCase(base, run, base_c, run_c, family=str(row["case"]), group=_group(row, metric), paired=interleaved)
+    return PairedCase(
+        base,
+        run,
+        base_c,
+        run_c,
+        family=str(row["case"]),
+        group=_group(row, metric),
+        paired=interleaved,
+        common_speed=common_speed,
+    )
 
 
 def ratio_table(
@@ -319,8 +330,15 @@ def ratio_table(
     for name, of_run in frame[frame["run"] != baseline].groupby("run", sort=False):
         pairs = [(row, base[row["case_key"]]) for row in of_run.to_dict("records") if row["case_key"] in base]
         interleaved = str(name) in (paired_with or set())
-        cases = [_paired_case(theirs, row, interleaved) for row, theirs in pairs]
-        for (row, theirs), judged in zip(pairs, judge(cases, min_effect=min_effect), strict=True):
+        # One fingerprint (machine and Python build): the canaries of both runs read one speed scale.
+        common = of_run["fingerprint"].iloc[0] == frame.loc[frame["run"] == baseline, "fingerprint"].iloc[0]
+        cases = [_paired_case(theirs, row, interleaved, bool(common)) for row, theirs in pairs]
+        # The same comparison without the speed reference: what the canary bought, per case.
+        raw_cases = [replace(c, base_canaries=None, run_canaries=None) for c in cases]
+        raw_judged = judge(raw_cases, min_effect=min_effect)
+        for (row, theirs), judged, unadjusted in zip(
+            pairs, judge(cases, min_effect=min_effect), raw_judged, strict=True
+        ):
             result = judged.comparison
             metric, value = _metric(row)
             records.append(
@@ -339,6 +357,8 @@ def ratio_table(
                     "level": result.level,
                     "noise": result.noise,
                     "detectable": result.detectable,
+                    "raw_detectable": unadjusted.comparison.detectable,
+                    "raw_verdict": unadjusted.comparison.verdict,
                     "p_value": result.p_value,
                     "q_value": result.q_value,
                     "q_equivalent": result.q_equivalent,
@@ -347,6 +367,7 @@ def ratio_table(
                     "unstable": result.unstable,
                     "baseline_processes": _fmt_processes(theirs, metric),
                     "run_processes": _fmt_processes(row, metric),
+                    "paired": result.paired,
                     "n_baseline": result.n_baseline,
                     "n_run": result.n_run,
                     "case_key": row["case_key"],
@@ -568,6 +589,29 @@ def _ratio_rows(ratios: pd.DataFrame) -> list[list[object]]:
     return rows
 
 
+def sensitivity_rows(mine: pd.DataFrame) -> list[list[object]]:
+    """Per family (workload or micro-cost): the median smallest change detected 90% of the time, with and without the
+    machine-speed reference, and how many cases each way resolved."""
+    rows: list[list[object]] = []
+    resolved = (SLOWER, FASTER, NO_DIFFERENCE)
+    for case, group in mine.groupby("case", sort=False):
+        rows.append(
+            [
+                case,
+                len(group),
+                "yes" if bool(group["speed_adjusted"].any()) else "no",
+                _percent_or_missing(group["detectable"].median()),
+                _percent_or_missing(group["raw_detectable"].median()),
+                f"{int(group['verdict'].isin(resolved).sum())} / {int(group['raw_verdict'].isin(resolved).sum())}",
+            ]
+        )
+    return rows
+
+
+def _percent_or_missing(value: float) -> str:
+    return MISSING if pd.isna(value) else f"±{value * 100:.0f}%"
+
+
 def verdict_summary(mine: pd.DataFrame, min_effect: float) -> str:
     """One run's counts: "41 of 52 cases resolved to ±5%: 2 slower, 0 faster, 39 no difference; ..."."""
     counts = mine["verdict"].value_counts()
@@ -634,6 +678,13 @@ def index_markdown(
     for c in compared[1:]:
         mine = ratios[ratios["run"] == c.label] if not ratios.empty else ratios
         lines += [f"### `{c.label}` / `{baseline}`", ""]
+        if not mine.empty and bool(mine["paired"].any()):
+            lines += [
+                "An interleaved pair: the two ran process by process in alternation, so each case compares "
+                "process i with process i (a paired test on their log figures) and a drift that slowed both "
+                "processes of a pair cancels.",
+                "",
+            ]
         if mine.empty:
             lines += ["No case in common with the baseline.", ""]
             continue
@@ -645,6 +696,16 @@ def index_markdown(
         lines += [
             verdict_summary(mine, min_effect)
             + f" Noise floor (median 95% half-width of a case's figure): {floor_text}.",
+            "",
+        ]
+        lines += [
+            "Sensitivity per family: the median smallest change its cases would have judged slower or faster 90% "
+            "of the time, with the machine-speed reference and without it, and how many cases each way resolved.",
+            "",
+            table(
+                ("family", "cases", "speed-adjusted", "detects", "detects, raw", "resolved (adjusted / raw)"),
+                sensitivity_rows(mine),
+            ),
             "",
         ]
         lines += [

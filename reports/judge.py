@@ -35,6 +35,8 @@ class PairedCase:
     group: str
     #: Process i of the run ran next to process i of the baseline (an interleaved pair).
     paired: bool = False
+    #: Both sides ran on one machine under one interpreter, so their canaries read one speed scale.
+    common_speed: bool = True
 
 
 @dataclass(frozen=True)
@@ -65,10 +67,14 @@ def family_fits(cases: Sequence[PairedCase]) -> dict[str, speed.SpeedFit]:
 def judge(cases: Sequence[PairedCase], *, min_effect: float = DEFAULT_MIN_EFFECT) -> list[Judged]:
     """Compare every case, speed-adjusted where its family follows the canary, and decide them together.
 
-    Both sides of a case are brought to one reference speed (the median canary of
-    the case's baseline), so the ratio compares the work, not the minutes it ran
-    in. A side without canaries (an older run) is compared raw, and so is the
-    whole case then, to keep both sides alike.
+    Where both sides ran on one machine under one interpreter (``common_speed``),
+    both are brought to one reference speed (the median canary of the case's
+    baseline), so the ratio compares the work, not the minutes it ran in. Under two
+    interpreters the canary itself runs at two speeds (it is Python code too), so
+    each side is brought to its own median canary instead: the adjustment then
+    removes the drift between a side's processes and never the interpreters'
+    difference. A side without canaries (an older run) is compared raw, and so is
+    the whole case then, to keep both sides alike.
     """
     fits = family_fits(cases)
     compared: list[Comparison] = []
@@ -79,7 +85,8 @@ def judge(cases: Sequence[PairedCase], *, min_effect: float = DEFAULT_MIN_EFFECT
         if fit.applies and c.base_canaries and c.run_canaries:
             reference = speed.reference_of(c.base_canaries)
             base = speed.adjust(c.base, c.base_canaries, fit.beta, reference)
-            run = speed.adjust(c.run, c.run_canaries, fit.beta, reference)
+            own = reference if c.common_speed else speed.reference_of(c.run_canaries)
+            run = speed.adjust(c.run, c.run_canaries, fit.beta, own)
         test = compare_paired if c.paired else compare_processes
         raw_comparison = test(c.base, c.run)
         compared.append(test(base, run))

@@ -213,3 +213,14 @@ def test_judge_and_ratio_intervals() -> None:
     ratio = Figure(2.0, 2.0 / 1.03, 2.0 * 1.03) / Figure(1.0, 1 / 1.04, 1.04)
     assert ratio.value == 2.0
     assert ratio.high / ratio.value == pytest.approx(math.exp(math.hypot(math.log(1.03), math.log(1.04))))
+
+
+def test_the_http_overlap_claim_reads_the_minimal_client_where_the_client_is_a_parameter() -> None:
+    # The idiomatic client (urllib's getaddrinfo per request, say) is a library's cost, not the model's:
+    # listed first, it would decide the claim if the claim took the first row it found.
+    rows = [r for r in physics() if r["case"] != "http_fetch"]
+    for m in ("threads", "greenlet", "gevent", "asyncio"):
+        rows.append(workload("http_fetch", m, 100, 0.5, 0.05, client="idiomatic"))
+        rows.append(workload("http_fetch", m, 100, 0.06, 0.05, client="minimal"))
+    rows.append(workload("http_fetch", "sequential", 100, 5.0, 0.05, client="minimal"))
+    assert by_id(rows)["http_fetch_waits_overlap"].outcome == HOLDS
