@@ -367,6 +367,7 @@ def ratio_table(
                     "unstable": result.unstable,
                     "baseline_processes": _fmt_processes(theirs, metric),
                     "run_processes": _fmt_processes(row, metric),
+                    "paired": result.paired,
                     "n_baseline": result.n_baseline,
                     "n_run": result.n_run,
                     "case_key": row["case_key"],
@@ -677,6 +678,13 @@ def index_markdown(
     for c in compared[1:]:
         mine = ratios[ratios["run"] == c.label] if not ratios.empty else ratios
         lines += [f"### `{c.label}` / `{baseline}`", ""]
+        if not mine.empty and bool(mine["paired"].any()):
+            lines += [
+                "An interleaved pair: the two ran process by process in alternation, so each case compares "
+                "process i with process i (a paired test on their log figures) and a drift that slowed both "
+                "processes of a pair cancels.",
+                "",
+            ]
         if mine.empty:
             lines += ["No case in common with the baseline.", ""]
             continue

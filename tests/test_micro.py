@@ -73,7 +73,7 @@ def _no_children_left() -> None:
 
 
 class FakeBenchmark:
-    """Just enough of pytest-benchmark's fixture for ``run_micro``: pedantic with teardown."""
+    """Just enough of pytest-benchmark's fixture for ``run_micro``: pedantic with setup and teardown."""
 
     def __init__(self) -> None:
         self.group: str | None = None
@@ -81,9 +81,16 @@ class FakeBenchmark:
         self.rounds_run = 0
 
     def pedantic(
-        self, target: Callable[[], None], teardown: Callable[[], None], rounds: int, warmup_rounds: int, iterations: int
+        self,
+        target: Callable[[], None],
+        setup: Callable[[], None],
+        teardown: Callable[[], None],
+        rounds: int,
+        warmup_rounds: int,
+        iterations: int,
     ) -> None:
         for _ in range(warmup_rounds + rounds):
+            setup()
             target()
             teardown()
             self.rounds_run += 1
@@ -350,6 +357,9 @@ def test_run_micro_records_the_contract_keys() -> None:
     assert info["payload_bytes"] == 4096 and info["ideal_s"] is None and info["ops_per_round"] > 0
     assert benchmark.group and "ipc" in benchmark.group
     assert benchmark.rounds_run == SIZES["smoke"].rounds + SIZES["smoke"].warmup_rounds
+    # One machine-speed reading per timed round, none for the warmup rounds.
+    assert len(info["canary_s"]) == SIZES["smoke"].rounds
+    assert all(0 < c < 1 for c in info["canary_s"])
 
 
 def test_skipped_micro_cases_skip_with_their_reason() -> None:

@@ -1,0 +1,119 @@
+"""Processes added where the noise is, and the interleaved pair: real runs, small sizes."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from bench import adaptive
+from bench.profiles import PROFILES
+from bench.runner import RunOptions, execute
+from reports.precision import RUN_SHARE, imprecise
+
+
+@pytest.fixture
+def sigterm_kept() -> Iterator[None]:
+    """The runner installs a SIGTERM handler; give the test process its own back."""
+    previous = signal.getsignal(signal.SIGTERM)
+    yield
+    signal.signal(signal.SIGTERM, previous)
+
+
+def history(*cases: tuple[str, float], total: float) -> list[dict[str, Any]]:
+    return [{"duration_s": total, "cases": [{"id": i, "duration_s": d} for i, d in cases]}]
+
+
+def test_a_wave_takes_the_widest_cases_that_fit_the_budget_with_each_session_start_up() -> None:
+    sessions = {
+        "threads": history(("t-a", 2.0), ("t-b", 1.0), total=8.0),  # 5 s of start-up beyond its cases
+        "asyncio": history(("a-a", 1.0), total=4.0),
+    }
+    wanted = {"threads": ["t-a", "t-b"], "asyncio": ["a-a"]}
+    assert adaptive.plan_wave(wanted, sessions, left_s=100) == wanted
+    # 5 + 2 = 7 s fits 8 s, the next case (1 s) would not; asyncio's start-up alone is then over.
+    assert adaptive.plan_wave(wanted, sessions, left_s=7.5) == {"threads": ["t-a"]}
+    assert adaptive.plan_wave(wanted, sessions, left_s=1.0) == {}
+
+
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **options: Any) -> list[Path]:
+    """A smoke run of sequential and threads on sleep, with 2 processes and room for a third."""
+    monkeypatch.setitem(PROFILES, "smoke", replace(PROFILES["smoke"], processes=2, max_processes=3, budget_s=120.0))
+    code = execute(
+        RunOptions(
+            profile="smoke",
+            backends=["sequential", "threads"],
+            workloads=["sleep"],
+            results=tmp_path,
+            report=False,
+            **options,
+        )
+    )
+    assert code == 0
+    return sorted(p.parent for p in tmp_path.glob("*/*/run.json"))
+
+
+@pytest.mark.timeout(180)
+def test_only_the_cases_still_too_wide_get_another_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sigterm_kept: None
+) -> None:
+    asked: list[Path] = []
+
+    def one_noisy_case(run_dir: Path, precision: float) -> dict[str, list[str]]:
+        asked.append(run_dir)
+        return {"threads": ["threads-sleep-n10"]} if len(asked) == 1 else {}
+
+    monkeypatch.setattr(adaptive, "imprecise_cases", one_noisy_case)
+    (run_dir,) = run(tmp_path, monkeypatch)
+    manifest = json.loads((run_dir / "run.json").read_text())
+    assert [w["planned"] for w in manifest["adaptive"]["waves"]] == [{"threads": ["threads-sleep-n10"]}]
+    third = json.loads((run_dir / "threads.2.json").read_text())
+    assert [b["param"] for b in third["benchmarks"]] == ["threads-sleep-n10"]
+    assert not (run_dir / "sequential.2.json").exists()
+    sessions = manifest["backends"]["threads"]["sessions"]
+    assert [s["only_cases"] for s in sessions] == [None, None, ["threads-sleep-n10"]]
+    assert all(c["duration_s"] > 0 for c in sessions[0]["cases"] if c["outcome"] == "passed")
+
+
+@pytest.mark.timeout(180)
+def test_the_precision_check_names_cases_wider_than_the_target(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sigterm_kept: None
+) -> None:
+    monkeypatch.setattr(adaptive, "imprecise_cases", lambda run_dir, precision: {})
+    (run_dir,) = run(tmp_path, monkeypatch)
+    everything = imprecise(run_dir, 1e-9)
+    assert {c["id"] for cases in everything.values() for c in cases} >= {"threads-sleep-n1", "threads-sleep-n10"}
+    assert all(c["half_width"] > RUN_SHARE * 1e-9 and c["processes"] == 2 for cs in everything.values() for c in cs)
+    assert imprecise(run_dir, 1e6) == {}
+
+
+@pytest.mark.timeout(240)
+def test_an_interleaved_pair_runs_alternately_and_is_compared_process_by_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sigterm_kept: None
+) -> None:
+    monkeypatch.setattr(adaptive, "imprecise_cases", lambda run_dir, precision: {})
+    first, second = run(tmp_path, monkeypatch, pythons=[sys.executable, sys.executable])
+    a, b = (json.loads((d / "run.json").read_text()) for d in (first, second))
+    assert a["pair"] == {"with": second.name, "role": "A"} and b["pair"] == {"with": first.name, "role": "B"}
+    starts = sorted(
+        (s["started_at"], run_id, name, s["process"])
+        for run_id, manifest in (("A", a), ("B", b))
+        for name, entry in manifest["backends"].items()
+        for s in entry["sessions"]
+    )
+    # A B A B ...: each model's process i under one interpreter, then under the other.
+    assert [r for _, r, _, _ in starts] == ["A", "B"] * 4
+    from reports.compare import run_compare
+
+    out = tmp_path / "cmp"
+    assert run_compare([first, second], baseline=first, out=out) == 0
+    ratios = pd.read_csv(out / "ratios.csv")
+    assert len(ratios) == 4 and (ratios["n_baseline"] == 2).all() and ratios["paired"].all()
+    assert "interleaved pair" in (out / "index.md").read_text()
