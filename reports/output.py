@@ -26,9 +26,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -52,6 +54,10 @@ HEADINGS = {"report": "# concurrency-bench report", "comparison": "# concurrency
 _LEGACY_SUFFIXES = (".png", ".csv")
 #: What a staging directory may hold for a later build to remove it: a report's files.
 _STAGED_SUFFIXES = (".png", ".csv", ".md")
+#: The name `staged_dir` gives a staging directory: `.<target>-new-<8 hex digits>`.
+_STAGING_NAME = re.compile(r"^\..+-new-[0-9a-f]{8}$")
+#: How long an empty staging directory must have been left alone before it is taken for abandoned.
+_EMPTY_STAGING_AGE_S = 60.0
 #: The signals held back while a report is swapped in (two renames).
 _DEFERRED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -174,12 +180,19 @@ def _builder_gone(record: dict[str, Any]) -> bool:
 
 
 def _abandoned_staging(directory: Path, kind: str) -> bool:
-    """Whether `directory` is a `kind` staging directory this tool made and nobody builds any more."""
-    if directory.is_symlink() or not directory.is_dir():
+    """Whether `directory` is a `kind` staging directory this tool made and nobody builds any more.
+
+    One still empty (killed between making it and writing its record) is taken once
+    it has been left alone for `_EMPTY_STAGING_AGE_S`: removing it loses nothing, and a
+    build that has just made one writes its record at once.
+    """
+    if directory.is_symlink() or not directory.is_dir() or not _STAGING_NAME.match(directory.name):
         return False
     try:
-        record = json.loads((directory / OWNER_FILE).read_text(encoding="utf-8"))
         entries = list(directory.iterdir())
+        if not entries:
+            return time.time() - directory.stat().st_mtime > _EMPTY_STAGING_AGE_S
+        record = json.loads((directory / OWNER_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
     if not isinstance(record, dict) or record.get("tool") != OWNER_TOOL or record.get("kind") != kind:

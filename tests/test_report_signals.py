@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -86,18 +87,29 @@ def test_sigterm_to_a_real_compare_removes_its_staging_beside_out(tmp_path: Path
 
 def test_a_staging_dir_left_by_a_killed_build_is_removed_by_the_next_and_no_other(tmp_path: Path) -> None:
     run = shutil.copytree(COMPLETE, tmp_path / MACHINE / COMPLETE.name)
-    _stop_when(_start("-m", "reports", "build", str(run)), lambda: bool(_staging(run)), signal.SIGKILL)
+
+    def drawing() -> bool:  # killed with charts half-drawn
+        return any(any(staging.glob("*.png")) for staging in _staging(run))
+
+    _stop_when(_start("-m", "reports", "build", str(run)), drawing, signal.SIGKILL)
     left = _staging(run)
     assert left, "SIGKILL should leave the staging directory of the killed build"
-    # Look-alikes that are not provably the tool's: no record, or a file a report never holds.
-    unrecorded = run / ".report-new-0000user"
+    # Look-alikes that are not provably the tool's: no record, a file a report never holds,
+    # an empty one made a moment ago (a build about to write its record).
+    unrecorded = run / ".report-new-0000beef"
     unrecorded.mkdir()
     (unrecorded / "index.md").write_text("mine\n")
-    foreign = run / ".report-new-1111user"
+    foreign = run / ".report-new-1111beef"
     shutil.copytree(left[0], foreign)
     (foreign / "notes.txt").write_text("mine\n")
+    fresh = run / ".report-new-2222beef"
+    fresh.mkdir()
+    # An empty one left for long: killed before its record was written.
+    stale = run / ".report-new-3333beef"
+    stale.mkdir()
+    os.utime(stale, (time.time() - 3600, time.time() - 3600))
     assert run_main(["build", str(run)])[0] == 0
-    assert _staging(run) == [unrecorded, foreign]
+    assert _staging(run) == [unrecorded, foreign, fresh]
     assert (run / "report" / "index.md").is_file()
 
 
