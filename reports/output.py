@@ -17,7 +17,8 @@ The staging directory (`.NAME-new-XXXXXXXX`) holds the same record from its firs
 moment, naming the process that builds it. A build stopped by a signal removes its
 own; one killed outright (SIGKILL, a power cut) leaves it, and the next build beside
 it removes it, provided its record says this tool made it, its builder is gone, and it
-holds nothing but the kinds of files a report is made of. Running out of space while
+holds nothing but the kinds of files a report is made of (or it is empty and has been
+for a minute: killed before its record was written). Running out of space while
 writing is one `OutputDirError`, the staging directory removed.
 """
 
