@@ -1,4 +1,23 @@
 # concurrency-bench: the user's verbs. Each target bootstraps .venv from pyproject.toml.
+
+# A user's value is text: make never expands it (`$(shell ...)` in one is not run, `$x`
+# stays `$x`), the shell gets it single-quoted, and one holding `$(`, `${`, a backtick or a
+# newline is refused before anything runs, as no value needs them.
+USER_VARIABLES := PYTHON VENV PROFILE BACKENDS WORKLOADS RESULTS HTTP_URL HTTP_SERVER_WORKERS PROCESSES \
+	DASK_SCHEDULER RUN RUNS BASELINE FAIL_ABOVE MIN_EFFECT TEST_ARGS MATRIX_ARGS
+DOLLAR_PAREN := $$(
+DOLLAR_BRACE := $${
+BACKTICK := `
+define NEWLINE
+
+
+endef
+given_by_user = $(filter command% environment%,$(origin $(1)))
+unsafe = $(or $(findstring $(DOLLAR_PAREN),$(value $(1))),$(findstring $(DOLLAR_BRACE),$(value $(1))),\
+	$(findstring $(BACKTICK),$(value $(1))),$(findstring $(NEWLINE),$(value $(1))))
+$(foreach v,$(USER_VARIABLES),$(if $(call given_by_user,$(v)),$(if $(call unsafe,$(v)),\
+	$(error $(v) holds $(DOLLAR_PAREN), $(DOLLAR_BRACE), a backtick or a newline; give the value itself: make passes it as it is written))))
+
 PYTHON ?= python3
 # PYTHON=path picks the interpreter, with a venv of its own: .venv-3.12, .venv-3.13t (free-threaded).
 # PYTHON="A B" (two interpreters) measures both side by side, process by process in alternation.
@@ -40,13 +59,15 @@ MATRIX_ARGS ?=
 
 # Values reach the shell single-quoted, so '&', '?', spaces and the like arrive intact.
 quote = '$(subst ','\'',$(1))'
+# The variable named $(1), unexpanded and quoted: its text as the user wrote it.
+arg = $(call quote,$(value $(1)))
 
-BENCH_ARGS = --profile $(call quote,$(PROFILE)) --results $(call quote,$(RESULTS)) \
-	$(if $(BACKENDS),--backends $(call quote,$(BACKENDS))) \
-	$(if $(WORKLOADS),--workloads $(call quote,$(WORKLOADS))) \
-	$(if $(HTTP_URL),--http-url $(call quote,$(HTTP_URL))) \
-	$(if $(PROCESSES),--processes $(call quote,$(PROCESSES))) \
-	$(if $(HTTP_SERVER_WORKERS),--http-server-workers $(call quote,$(HTTP_SERVER_WORKERS)))
+BENCH_ARGS = --profile $(call arg,PROFILE) --results $(call arg,RESULTS) \
+	$(if $(value BACKENDS),--backends $(call arg,BACKENDS)) \
+	$(if $(value WORKLOADS),--workloads $(call arg,WORKLOADS)) \
+	$(if $(value HTTP_URL),--http-url $(call arg,HTTP_URL)) \
+	$(if $(value PROCESSES),--processes $(call arg,PROCESSES)) \
+	$(if $(value HTTP_SERVER_WORKERS),--http-server-workers $(call arg,HTTP_SERVER_WORKERS))
 
 .PHONY: bench report compare test test-matrix venv lint clean
 
@@ -66,20 +87,21 @@ bench: $(VENV)/.installed
 endif
 
 report: $(VENV)/.installed
-	$(if $(RUN),$(PY) -m reports build $(call quote,$(RUN)),\
-		run="$$($(PY) -m bench.layout newest $(call quote,$(RESULTS)))" && $(PY) -m reports build "$$run")
+	$(if $(value RUN),$(PY) -m reports build $(call arg,RUN),\
+		run="$$($(PY) -m bench.layout newest $(call arg,RESULTS))" && $(PY) -m reports build "$$run")
 
 compare: $(VENV)/.installed
-	$(PY) -m reports compare $(if $(RUNS),$(foreach run,$(RUNS),$(call quote,$(run))),$(call quote,$(RESULTS))) \
-		$(if $(BASELINE),--baseline $(call quote,$(BASELINE))) $(if $(FAIL_ABOVE),--fail-above $(call quote,$(FAIL_ABOVE))) \
-		$(if $(MIN_EFFECT),--min-effect $(call quote,$(MIN_EFFECT)))
+	$(PY) -m reports compare $(if $(value RUNS),$(foreach run,$(value RUNS),$(call quote,$(run))),$(call arg,RESULTS)) \
+		$(if $(value BASELINE),--baseline $(call arg,BASELINE)) \
+		$(if $(value FAIL_ABOVE),--fail-above $(call arg,FAIL_ABOVE)) \
+		$(if $(value MIN_EFFECT),--min-effect $(call arg,MIN_EFFECT))
 
 test: $(VENV)/.installed
-	$(PY) -m pytest tests $(TEST_ARGS)
+	$(PY) -m pytest tests $(value TEST_ARGS)
 
 # The suite on every CPython 3.10+ found (PATH, pyenv), each in its own .venv-3.X.
 test-matrix:
-	$(PYTHON) -m bench.matrix $(MATRIX_ARGS)
+	$(PYTHON) -m bench.matrix $(value MATRIX_ARGS)
 
 venv: $(VENV)/.installed
 

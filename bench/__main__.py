@@ -18,10 +18,12 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import Any
 
 from bench import options as declared
 from bench.atomic import NotWritable
@@ -29,9 +31,9 @@ from bench.backends import BACKENDS, load, unavailable
 from bench.interpreter import REPO, InterpreterError, check_runnable, same_interpreter
 from bench.micro import MICROS
 from bench.profiles import DEFAULT_PROFILE, PROFILES
-from bench.runner import RunOptions, execute
+from bench.runner import RunOptions, execute, stopped
 from workloads import WORKLOADS
-from workloads.user_spec import BadWorkloadSpec, absolute, is_spec, load_spec
+from workloads.user_spec import BadWorkloadSpec, absolute, check_in_child, is_spec, load_spec
 
 
 def _choices(kind: str, valid: list[str]) -> Callable[[str], list[str]]:
@@ -48,37 +50,63 @@ def _choices(kind: str, valid: list[str]) -> Callable[[str], list[str]]:
     return parse
 
 
-def _workloads(valid: list[str]) -> Callable[[str], list[str]]:
-    """Parse ``--workloads``: built-in names, and the user's ``file.py`` or ``module:attribute``.
+def split_items(text: str) -> list[str]:
+    """The comma-separated items of ``text``, stripped; ``\\,`` is a comma inside an item (a path's)."""
+    items = (item.replace("\\,", ",").strip() for item in re.split(r"(?<!\\),", text))
+    return [item for item in items if item]
 
-    A user workload is loaded here, so a file that fails to import or lacks the
-    protocol exits 2 naming it before anything is created; it is kept as its
+
+class _Workloads(argparse.Action):
+    """``--workloads``, given once or more: built-in names, the user's ``file.py`` or ``module:attribute``.
+
+    Each value is comma-separated (a comma in a file's path written ``\\,``), and the
+    option may be repeated; the selections join in order, a name or file given twice
+    running once. A user workload is checked in a fresh interpreter (so one that exits,
+    hangs or is interrupted at import costs nothing here) and then loaded, so a file
+    that fails exits 2 naming it before anything is created; it is kept as its
     absolute path, which every session loads again.
     """
-    names = _choices("workload", valid)
 
-    def parse(text: str) -> list[str]:
-        items = list(dict.fromkeys(item.strip() for item in text.split(",") if item.strip()))
-        specs = [item for item in items if is_spec(item)]
+    def __init__(self, option_strings: list[str], dest: str, valid: list[str], **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, **kwargs)
+        self.valid = valid
+        #: Names taken so far: the built-ins and micro-costs, and every user workload loaded.
+        self.taken: dict[str, None] = dict.fromkeys(valid)
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, option: str | None = None
+    ) -> None:
+        so_far = getattr(namespace, self.dest)
+        chosen: list[str] = [] if so_far is self.default else list(so_far)
+        try:
+            chosen += self.parse(str(values), chosen)
+        except argparse.ArgumentTypeError as exc:
+            raise argparse.ArgumentError(self, str(exc)) from None
+        setattr(namespace, self.dest, list(dict.fromkeys(chosen)))
+
+    def parse(self, text: str, chosen: list[str]) -> list[str]:
+        """The selection ``text`` names, less what ``chosen`` holds already."""
+        items = list(dict.fromkeys(split_items(text)))
         plain = [item for item in items if not is_spec(item)]
         try:
-            builtin = names(",".join(plain)) if plain or not items else []
+            builtin = _choices("workload", self.valid)(",".join(plain)) if plain or not items else []
         except argparse.ArgumentTypeError as exc:
             raise argparse.ArgumentTypeError(
-                f"{exc}, or your own workload: path/to/file.py or module:attribute"
+                f"{exc}, or your own workload: path/to/file.py or module:attribute (a comma in a path as \\,)"
             ) from None
-        chosen = {item: item for item in builtin}
-        taken = dict.fromkeys(valid)
-        for spec in specs:
+        picked = list(builtin)
+        for spec in (item for item in items if is_spec(item)):
+            if absolute(spec) in chosen or absolute(spec) in picked:
+                continue
             try:
-                workload = load_spec(spec, reserved=taken)
+                check_in_child(spec)
+                workload = load_spec(spec, reserved=self.taken)
             except BadWorkloadSpec as exc:
                 raise argparse.ArgumentTypeError(str(exc)) from None
-            taken[workload.name] = None
-            chosen[spec] = absolute(spec)
-        return [chosen[item] for item in items]
-
-    return parse
+            self.taken[workload.name] = None
+            picked.append(absolute(spec))
+        order = {item if not is_spec(item) else absolute(item): i for i, item in enumerate(items)}
+        return sorted((item for item in picked if item not in chosen), key=order.__getitem__)
 
 
 def _processes(text: str) -> int:
@@ -130,13 +158,6 @@ def _results_dir(text: str) -> Path:
     return path
 
 
-class _OneLineErrors(argparse.ArgumentParser):
-    """An argument parser whose errors are one line (exit 2), without the usage block."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
 def workload_options() -> list[declared.Option]:
     """Every option the registered workloads declare, each once."""
     return declared.distinct(option for workload in WORKLOADS.values() for option in workload.options)
@@ -149,7 +170,7 @@ def backend_options() -> dict[str, tuple[declared.Option, ...]]:
 
 def parser() -> argparse.ArgumentParser:
     """The command line of ``python -m bench``."""
-    p = _OneLineErrors(prog="python -m bench", description=__doc__.splitlines()[0])
+    p = declared.OneLineErrors(prog="python -m bench", description=__doc__.splitlines()[0])
     p.add_argument("--profile", default=DEFAULT_PROFILE, choices=list(PROFILES), help="parameter grid (default quick)")
     p.add_argument(
         "--backends", type=_choices("backend", list(BACKENDS)), default=list(BACKENDS), help="comma-separated models"
@@ -157,9 +178,11 @@ def parser() -> argparse.ArgumentParser:
     valid = [*WORKLOADS, *MICROS]
     p.add_argument(
         "--workloads",
-        type=_workloads(valid),
+        action=_Workloads,
+        valid=valid,
         default=valid,
-        help="comma-separated workloads/micro-costs, or your own workload: path/to/file.py or module:attribute",
+        help="comma-separated workloads/micro-costs, or your own workload: path/to/file.py or module:attribute "
+        "(a comma in a path as \\,; the option may be repeated)",
     )
     p.add_argument("--results", type=_results_dir, default=Path("results"), help="results directory (default results)")
     p.add_argument(
@@ -224,7 +247,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     # A user's module:attribute is importable where the user stands; sessions start elsewhere.
     sys.path.insert(0, os.getcwd())
-    args = parser().parse_args(argv)
+    try:
+        args = parser().parse_args(argv)
+    except KeyboardInterrupt:  # while a user's workload was being checked
+        print("interrupted while the options were checked; nothing was run", file=sys.stderr)
+        return 128 + signal.SIGINT
     pythons: list[str] = args.python or []
     if len(pythons) > 2:
         print(f"error: --python given {len(pythons)} times; give one, or two to compare side by side", file=sys.stderr)
@@ -258,6 +285,8 @@ def main(argv: list[str] | None = None) -> int:
     except NotWritable as exc:
         print(f"error: {exc}; nothing written before was changed", file=sys.stderr)
         return 1
+    except KeyboardInterrupt as exc:  # SIGTERM or Ctrl-C outside the sessions: one line, 143 or 130
+        return stopped(exc)
 
 
 if __name__ == "__main__":

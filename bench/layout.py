@@ -63,7 +63,7 @@ def is_usable(run_dir: Path) -> bool:
             continue
         try:
             data = json.loads(path.read_text())
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             continue
         if isinstance(data, dict) and data.get("benchmarks"):
             return True
@@ -95,7 +95,7 @@ def mark_abandoned(results: Path) -> list[Path]:
         path = run_dir / MANIFEST
         try:
             manifest = json.loads(path.read_text())
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             continue
         if not isinstance(manifest, dict) or manifest.get("status") != "running":
             continue

@@ -11,7 +11,7 @@ import argparse
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,16 @@ class Option:
     def dest(self) -> str:
         """The key of the value: the flag without dashes, ``-`` as ``_``."""
         return self.flag.lstrip("-").replace("-", "_")
+
+
+class OneLineErrors(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (exit 2), without the usage block.
+
+    Its subcommands' parsers are of the same class, so their errors are one line too.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
 def distinct(options: Iterable[Option]) -> list[Option]:

@@ -498,17 +498,64 @@ def interpreter_facts_of(python: str) -> dict[str, Any]:
 def compare_pair(first: Path, second: Path) -> bool:
     """Compare a pair's two runs, the first as baseline; say whether the comparison was written."""
     command = [sys.executable, "-m", "reports", "compare", str(first), str(second), "--baseline", str(first)]
-    result = subprocess.run(command, cwd=REPO, check=False)
-    if result.returncode != 0:
-        print(f"the pair could not be compared (exit {result.returncode}); both runs are kept", file=sys.stderr)
-    return result.returncode == 0
+    returncode = run_reports(command, "while the pair was compared; both runs are kept")
+    if returncode != 0:
+        print(f"the pair could not be compared (exit {returncode}); both runs are kept", file=sys.stderr)
+    return returncode == 0
+
+
+class ReportStopped(KeyboardInterrupt):
+    """The report phase was stopped by a signal; the report's own process cleaned up, and it was said."""
+
+
+def run_reports(command: list[str], stopped_note: str) -> int:
+    """Run a ``python -m reports`` command; return its exit status, its errors passed on.
+
+    A signal that stops this process meanwhile is passed on to the command's (which
+    removes its half-built directory and ends); then one line, ending with
+    ``stopped_note``, is printed and :class:`ReportStopped` raised, for the caller to
+    exit 130 or 143. The command's own line about the signal is not repeated.
+    """
+    proc = subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE, text=True, errors="replace")
+    try:
+        _, err = proc.communicate()
+    except KeyboardInterrupt:
+        # From here the run only ends: a second signal must not cut the command's cleanup short.
+        for each in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(each, signal.SIG_IGN)
+        proc.send_signal(signal.SIGTERM if signal.SIGTERM in _received else signal.SIGINT)
+        try:
+            proc.communicate(timeout=REPORT_STOP_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        print(f"{_stopped_by()[0]} {stopped_note}", file=sys.stderr)
+        raise ReportStopped from None
+    sys.stderr.write(err)
+    return proc.returncode
 
 
 def build_report(run_dir: Path) -> bool:
-    """Build the run's report in a separate process; say whether it was built (a failure keeps the run)."""
-    result = subprocess.run([sys.executable, "-m", "reports", "build", str(run_dir)], cwd=REPO, check=False)
-    if result.returncode == 0:
+    """Build the run's report in a separate process; say whether it was built (a failure keeps the run).
+
+    A signal meanwhile ends the run as :func:`run_reports` says.
+    """
+    command = [sys.executable, "-m", "reports", "build", str(run_dir)]
+    returncode = run_reports(command, f"while the report was built; the run is kept in {run_dir}")
+    if returncode == 0:
         print(f"charts: {run_dir / 'report'}/*.png")
         return True
-    print(f"the report could not be built (exit {result.returncode}); the run is kept in {run_dir}", file=sys.stderr)
+    print(f"the report could not be built (exit {returncode}); the run is kept in {run_dir}", file=sys.stderr)
     return False
+
+
+#: How long the report's process may take to clean up once told to stop.
+REPORT_STOP_S = 30.0
+
+
+def stopped(exc: KeyboardInterrupt) -> int:
+    """The exit code of a run stopped by ``exc`` outside its sessions, saying why unless already said."""
+    why, code = _stopped_by()
+    if not isinstance(exc, ReportStopped):
+        print(f"{why}; the run stopped", file=sys.stderr)
+    return code

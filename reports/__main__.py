@@ -5,30 +5,66 @@ by more than the threshold, or `--fail-unresolved` a case it could not resolve; 
 an error the user can fix (a missing or empty run directory, malformed JSON, fewer
 than two runs to compare, an output directory holding what the tool did not write,
 `--fail-above` with no case compared), with a one-line message saying what is wrong on
-stderr; 130 when interrupted (Ctrl-C), which leaves the previous report or comparison
-as it was.
+stderr (a bad option too: one line, no usage block); 130 when interrupted (Ctrl-C,
+SIGINT) and 143 when terminated (SIGTERM), each with one line: the previous report or
+comparison is left as it was and the half-built one is removed.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 import matplotlib
 
 # Files only, never a window: choose the backend before anything imports pyplot.
 matplotlib.use("Agg")
 
+from bench.options import OneLineErrors
 from reports.errors import ReportInputError
 
-EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_REGRESSION, EXIT_USAGE = 0, 1, 2
+#: The shell's convention: 128 + the signal's number.
+EXIT_INTERRUPTED, EXIT_TERMINATED = 128 + signal.SIGINT, 128 + signal.SIGTERM
+
+
+class Stopped(KeyboardInterrupt):
+    """Raised in the main thread by SIGINT or SIGTERM, so every `finally` and cleanup runs.
+
+    A `KeyboardInterrupt`, so code that already cleans up after Ctrl-C (the staging
+    directory of `reports.output.staged_dir`) does the same for SIGTERM.
+    """
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(signal.Signals(signum).name)
+
+
+def _stop(signum: int, _frame: FrameType | None) -> None:
+    # One-shot: a second signal (a terminal's Ctrl-C reaches the runner that also
+    # forwards it) must not cut the cleanup the first one started.
+    for each in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(each, signal.SIG_IGN)
+    raise Stopped(signum)
+
+
+def _percent(text: str) -> float:
+    """A percentage given on the command line, as a float; a range check is the command's."""
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage; give a number such as 10") from None
 
 
 def _parser() -> argparse.ArgumentParser:
-    """Build the argument parser with its two subcommands."""
-    parser = argparse.ArgumentParser(prog="python -m reports", description=__doc__.splitlines()[0])
+    """Build the argument parser with its subcommands; its errors are one line, exit 2."""
+    parser = OneLineErrors(prog="python -m reports", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="{build,compare,precision}")
     build = commands.add_parser("build", help="write RUN_DIR/report/ (PNGs, index.md, summary.csv)")
     build.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a run directory: results/<machine-id>/<run-id>")
@@ -51,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     compare.add_argument(
         "--fail-above",
-        type=float,
+        type=_percent,
         metavar="PCT",
         help="exit 1 if a case is judged slower than the baseline by more than PCT percent",
     )
@@ -62,7 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     compare.add_argument(
         "--min-effect",
-        type=float,
+        type=_percent,
         default=5.0,
         metavar="PCT",
         help="the smallest change, in percent, that can be judged slower or faster (default 5)",
@@ -71,13 +107,20 @@ def _parser() -> argparse.ArgumentParser:
         "precision", help="print, as JSON, the cases of a run still too wide for a comparison to resolve PCT"
     )
     precision.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a run directory")
-    precision.add_argument("--target", type=float, default=5.0, metavar="PCT", help="the change to resolve (default 5)")
+    precision.add_argument(
+        "--target", type=_percent, default=5.0, metavar="PCT", help="the change to resolve (default 5)"
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line and return its exit status."""
+    """Run the command line and return its exit status.
+
+    In the main thread, SIGTERM and SIGINT end the command the same way: whatever is
+    half-written is removed, one line says so, and the status is 143 or 130.
+    """
     args = _parser().parse_args(argv)
+    handlers = _install_stop_handlers()
     try:
         if args.command == "build":
             from reports.index import INDEX_NAME, build_report
@@ -106,9 +149,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ReportInputError as exc:
         print(f"python -m reports {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print(f"python -m reports {args.command}: interrupted; nothing was half-written", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        terminated = isinstance(exc, Stopped) and exc.signum == signal.SIGTERM
+        why = "terminated (SIGTERM)" if terminated else "interrupted"
+        print(f"python -m reports {args.command}: {why}; nothing was half-written", file=sys.stderr)
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+
+
+def _install_stop_handlers() -> dict[int, Any]:
+    """Make SIGINT and SIGTERM raise `Stopped`; return the handlers they replace.
+
+    Only the main thread can set handlers; elsewhere (a test calling `main` from a
+    thread) nothing is changed. A signal the caller ignores stays ignored.
+    """
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is not threading.main_thread():
+        return previous
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(signum) != signal.SIG_IGN:
+            previous[signum] = signal.signal(signum, _stop)
+    return previous
 
 
 if __name__ == "__main__":

@@ -381,9 +381,10 @@ def check_claims(frame: pd.DataFrame) -> list[Verdict]:
     missing = [column for column in COLUMNS if column not in frame.columns]
     frame = frame.assign(**{column: float("nan") for column in missing})
     # Imported here: those claims are built from this module's helpers.
+    from reports.interpreter_claims import INTERPRETER_CLAIMS
     from reports.workload_claims import WORKLOAD_CLAIMS
 
-    return [claim(frame) for claim in (*CLAIMS, *WORKLOAD_CLAIMS)]
+    return [claim(frame) for claim in (*CLAIMS, *WORKLOAD_CLAIMS, *INTERPRETER_CLAIMS)]
 
 
 def claims_markdown(verdicts: list[Verdict]) -> list[str]:

@@ -45,6 +45,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pandas as pd
 
 from bench.canary import CANARY_KEY
+from bench.layout import runner_gone
 from bench.results_format import FORMAT_KEY, READABLE_MAJORS, major
 from reports.errors import ResultFileError, RunDirError
 from reports.models import MODEL_COLUMNS, Model, declared_models
@@ -264,6 +265,12 @@ def read_json(path: Path) -> Any:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ResultFileError(path, f"cannot be read ({exc.strerror or exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise ResultFileError(
+            path,
+            f"is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}), so not a results file; "
+            "run that backend again or move the file out of the run",
+        ) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -272,6 +279,11 @@ def read_json(path: Path) -> Any:
             f"is not valid JSON (truncated or corrupt: {exc.msg} at line {exc.lineno}, "
             f"column {exc.colno}); run that backend again or move the file out of the run",
         ) from exc
+    except RecursionError:
+        # No results file nests more than a few levels; this one is not one.
+        raise ResultFileError(
+            path, "nests too deeply to be a results file; run that backend again or move the file out of the run"
+        ) from None
     if isinstance(data, dict):
         version = data.get(FORMAT_KEY)
         if major(version) not in READABLE_MAJORS:
@@ -293,7 +305,25 @@ def load_manifest(run_dir: Path) -> dict[str, Any] | None:
     if not isinstance(data, dict):
         raise ResultFileError(path, "is not a run manifest (expected a JSON object)")
     check_manifest(path, data)
-    return data
+    return as_found(data)
+
+
+def as_found(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The manifest as the run stands now: "running" reads "aborted" once its runner is gone.
+
+    A runner killed outright (SIGKILL) cannot finish its manifest; `bench.layout`
+    marks such runs on disk when the next run starts, and a report read before that
+    says the same. The file itself is not changed here.
+    """
+    if manifest.get("status") != "running" or not runner_gone(manifest.get("runner")):
+        return manifest
+    runner = manifest["runner"]
+    return {
+        **manifest,
+        "status": "aborted",
+        "error": manifest.get("error")
+        or f"the runner (pid {runner.get('pid')} on {runner.get('host')}) ended without finishing the run",
+    }
 
 
 def benchmark_files(run_dir: Path) -> list[Path]:

@@ -12,6 +12,14 @@ recognised by its files alone: `index.md` under the tool's heading, CSV and PNG 
 and nothing else). Anything else there, a file, a directory of someone's data, a
 report with a file added or edited by hand, is refused with an `OutputDirError`, and
 nothing is written.
+
+The staging directory (`.NAME-new-XXXXXXXX`) holds the same record from its first
+moment, naming the process that builds it. A build stopped by a signal removes its
+own; one killed outright (SIGKILL, a power cut) leaves it, and the next build beside
+it removes it, provided its record says this tool made it, its builder is gone, and it
+holds nothing but the kinds of files a report is made of (or it is empty and has been
+for a minute: killed before its record was written). Running out of space while
+writing is one `OutputDirError`, the staging directory removed.
 """
 
 from __future__ import annotations
@@ -19,15 +27,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
+import psutil
 from matplotlib.figure import Figure
 
 from reports.errors import ReportInputError
@@ -41,6 +53,14 @@ OWNER_TOOL = "concurrency-bench reports"
 #: the record existed.
 HEADINGS = {"report": "# concurrency-bench report", "comparison": "# concurrency-bench comparison"}
 _LEGACY_SUFFIXES = (".png", ".csv")
+#: What a staging directory may hold for a later build to remove it: a report's files.
+_STAGED_SUFFIXES = (".png", ".csv", ".md")
+#: The name `staged_dir` gives a staging directory: `.<target>-new-<8 hex digits>`.
+_STAGING_NAME = re.compile(r"^\..+-new-[0-9a-f]{8}$")
+#: How long an empty staging directory must have been left alone before it is taken for abandoned.
+_EMPTY_STAGING_AGE_S = 60.0
+#: The signals held back while a report is swapped in (two renames).
+_DEFERRED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class OutputDirError(ReportInputError):
@@ -141,6 +161,78 @@ def _write_owner_record(directory: Path, kind: str) -> None:
     (directory / OWNER_FILE).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
 
 
+def _process_identity() -> dict[str, Any]:
+    """This process as a staging record names it: pid and start time (a reused pid differs)."""
+    return {"pid": os.getpid(), "pid_started": psutil.Process().create_time()}
+
+
+def _builder_gone(record: dict[str, Any]) -> bool:
+    """Whether the process a staging record names has ended; unreadable: not provably gone."""
+    try:
+        pid, started = int(record["pid"]), float(record["pid_started"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    try:
+        return abs(psutil.Process(pid).create_time() - started) > 1.0
+    except psutil.NoSuchProcess:
+        return True
+    except psutil.Error:
+        return False
+
+
+def _abandoned_staging(directory: Path, kind: str) -> bool:
+    """Whether `directory` is a `kind` staging directory this tool made and nobody builds any more.
+
+    One still empty (killed between making it and writing its record) is taken once
+    it has been left alone for `_EMPTY_STAGING_AGE_S`: removing it loses nothing, and a
+    build that has just made one writes its record at once.
+    """
+    if directory.is_symlink() or not directory.is_dir() or not _STAGING_NAME.match(directory.name):
+        return False
+    try:
+        entries = list(directory.iterdir())
+        if not entries:
+            return time.time() - directory.stat().st_mtime > _EMPTY_STAGING_AGE_S
+        record = json.loads((directory / OWNER_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(record, dict) or record.get("tool") != OWNER_TOOL or record.get("kind") != kind:
+        return False
+    if not isinstance(record.get("staging"), dict) or not _builder_gone(record["staging"]):
+        return False
+    return all(
+        entry.is_file() and not entry.is_symlink() and (entry.name == OWNER_FILE or entry.suffix in _STAGED_SUFFIXES)
+        for entry in entries
+    )
+
+
+def remove_abandoned_staging(parent: Path, kind: str) -> list[Path]:
+    """Remove the `kind` staging directories in `parent` left by builds that were killed; return them.
+
+    Only what `_abandoned_staging` proves is this tool's own is removed; anything else
+    that looks like one is left as it is.
+    """
+    removed = []
+    for candidate in sorted(parent.glob(".*-new-*")):
+        if _abandoned_staging(candidate, kind):
+            shutil.rmtree(candidate, ignore_errors=True)
+            removed.append(candidate)
+    return removed
+
+
+def _write_staging_record(staging: Path, kind: str) -> None:
+    record = {"tool": OWNER_TOOL, "kind": kind, "files": {}, "staging": _process_identity()}
+    (staging / OWNER_FILE).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+
+
+def _unwritable(target: Path, exc: OSError) -> OutputDirError:
+    why = exc.strerror or str(exc)
+    return OutputDirError(
+        target,
+        f"could not be written ({why}); nothing was changed: free some space or give a writable directory",
+    )
+
+
 @contextmanager
 def staged_dir(target: Path, kind: str) -> Iterator[Path]:
     """Yield an empty directory beside `target`; on success it replaces `target`.
@@ -148,20 +240,30 @@ def staged_dir(target: Path, kind: str) -> Iterator[Path]:
     `kind` is `report` or `comparison`. Raises `OutputDirError` before yielding if the
     tool may not write there (see `not_replaceable`) or cannot create the staging
     directory. If the body raises (an interrupt included), the staged directory is
-    removed and `target` is untouched.
+    removed and `target` is untouched; an `OSError` in the body (no space left, say)
+    becomes an `OutputDirError`, as the body only writes. Staging directories that
+    killed builds left beside `target` are removed first.
     """
     target = Path(os.path.abspath(target))
     check_target(target, kind)
+    if target.parent.is_dir():
+        remove_abandoned_staging(target.parent, kind)
     # mkdir, not mkdtemp: the report gets the usual permissions (umask), not 0700.
     staging = target.with_name(f".{target.name}-new-{uuid.uuid4().hex[:8]}")
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging.mkdir()
-    except OSError as exc:
-        raise OutputDirError(target, f"cannot be written ({exc.strerror or exc}); give a writable directory") from exc
-    try:
-        yield staging
-        _write_owner_record(staging, kind)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            staging.mkdir()
+            _write_staging_record(staging, kind)
+        except OSError as exc:
+            raise OutputDirError(
+                target, f"cannot be written ({exc.strerror or exc}); give a writable directory"
+            ) from exc
+        try:
+            yield staging
+            _write_owner_record(staging, kind)
+        except OSError as exc:
+            raise _unwritable(target, exc) from exc
         # Checked again: the target may have changed while the report was built.
         check_target(target, kind)
     except BaseException:
@@ -173,27 +275,34 @@ def staged_dir(target: Path, kind: str) -> Iterator[Path]:
 
 @contextmanager
 def interrupts_deferred() -> Iterator[None]:
-    """Hold Ctrl-C (SIGINT) back while the block runs, then deliver it.
+    """Hold SIGINT (Ctrl-C) and SIGTERM back while the block runs, then deliver the first.
 
     A swap is two renames; an interrupt between them would leave no report at all. In
-    the main thread the signal is recorded and handed to the previous handler (for
-    Python's default, a `KeyboardInterrupt`) once the block is done, or raised again
-    where that handler is the operating system's. Elsewhere, where
-    no handler can be set, the block runs as is.
+    the main thread a signal is recorded and handed to the handler it would have met
+    (for Python's default SIGINT handler, a `KeyboardInterrupt`) once the block is done,
+    or raised again where that handler is the operating system's. Elsewhere, where no
+    handler can be set, the block runs as is.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     caught: list[tuple[int, FrameType | None]] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append((signum, frame)))
+    previous = {
+        signum: signal.signal(signum, lambda signum, frame: caught.append((signum, frame)))
+        for signum in _DEFERRED_SIGNALS
+    }
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
-        if caught and callable(previous):
-            previous(*caught[0])
-        elif caught and previous != signal.SIG_IGN:
-            signal.raise_signal(signal.SIGINT)
+        for signum, handler in previous.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+        if caught:
+            first, frame = caught[0]
+            waiting = previous[signal.Signals(first)]
+            if callable(waiting):
+                waiting(first, frame)
+            elif waiting != signal.SIG_IGN:
+                signal.raise_signal(first)
 
 
 def swap_in(staging: Path, target: Path) -> None:

@@ -14,12 +14,19 @@ from typing import Any
 import psutil
 import pytest
 
-from bench.backends import BACKENDS, Backend, load
+from bench.backends import BACKENDS, Backend, load, unavailable
 from bench.harness import timed_and_checked
 from bench.profiles import PROFILES
 from workloads import WORKLOADS, WrongAnswer, cpu_spin, sleep
 
-IN_PROCESS = [name for name in BACKENDS if name != "gevent"]
+
+def _here(name: str) -> Any:
+    """``name`` as a test parameter, skipped with the model's reason where this Python cannot run it."""
+    reason = unavailable(name)
+    return pytest.param(name, marks=pytest.mark.skipif(reason is not None, reason=str(reason)))
+
+
+IN_PROCESS = [_here(name) for name in BACKENDS if name != "gevent"]
 CONCURRENT = ["threads", "processes", "generators", "greenlet", "asyncio", "uvloop", "trio"]
 
 

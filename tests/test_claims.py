@@ -20,6 +20,7 @@ from reports.claims import (
     claims_markdown,
     judge,
 )
+from reports.interpreter_claims import INTERPRETER_CLAIMS
 from reports.workload_claims import WORKLOAD_CLAIMS
 
 #: Each figure's 95% interval in the synthetic runs: +-3%.
@@ -89,6 +90,10 @@ def physics() -> list[dict[str, Any]]:
         workload("cpu_release", "threads", 10, 0.011, 0.010),
         workload("file_io", "sequential", 10, 0.002, 0.001),
         workload("file_io", "gevent", 10, 0.0021, 0.001),
+        workload("cpu_spin", "interpreters", 10, 0.065, 0.06),
+        micro("spawn", "interpreters", 400e-6),
+        row("micro", "memory", "threads", n_tasks=1000, bytes_per_task=20e3),
+        row("micro", "memory", "interpreters", n_tasks=20, bytes_per_task=3e6 / 4),
     ]
     return rows
 
@@ -99,7 +104,7 @@ def by_id(rows: list[dict[str, Any]]) -> dict[str, Verdict]:
 
 def test_every_claim_holds_on_a_run_that_follows_the_physics() -> None:
     results = check_claims(pd.DataFrame(physics()))
-    assert len(results) == len(CLAIMS) + len(WORKLOAD_CLAIMS) == len({v.id for v in results})
+    assert len(results) == len(CLAIMS) + len(WORKLOAD_CLAIMS) + len(INTERPRETER_CLAIMS) == len({v.id for v in results})
     assert [v.claim for v in results if v.outcome != HOLDS] == []
 
 

@@ -196,14 +196,14 @@ def test_the_dependencies_checked_are_the_projects() -> None:
 def test_a_report_that_cannot_be_built_fails_the_run_and_keeps_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_run = subprocess.run
+    real_popen = subprocess.Popen
 
-    def failing_report(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    def failing_report(command: list[str], **kwargs: Any) -> subprocess.Popen[Any]:
         if command[1:3] == ["-m", "reports"]:
-            return subprocess.CompletedProcess(command, 1)
-        return real_run(command, **kwargs)
+            command = [sys.executable, "-c", "raise SystemExit(1)"]
+        return real_popen(command, **kwargs)
 
-    monkeypatch.setattr(runner.subprocess, "run", failing_report)
+    monkeypatch.setattr(runner.subprocess, "Popen", failing_report)
     options = runner.RunOptions(profile="smoke", backends=["sequential"], workloads=["sleep"], results=tmp_path)
     previous = signal.getsignal(signal.SIGTERM)
     try:

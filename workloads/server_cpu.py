@@ -12,9 +12,10 @@ import os
 import statistics
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psutil
+if TYPE_CHECKING:
+    import psutil
 
 #: A case is "server-bound" when, in the median round, the server kept at least
 #: this share of one core busy: near a full core, the server is what the clients wait for.
@@ -42,8 +43,12 @@ class ServerCpu:
     """Reads the summed CPU time of a server and its workers."""
 
     def __init__(self, pid: int) -> None:
+        # psutil is imported here, not with the module: its C part cannot load in a
+        # subinterpreter, and every workload module imports this one.
+        import psutil
+
         root = psutil.Process(pid)
-        self.processes = [root, *root.children(recursive=True)]
+        self.processes: list[psutil.Process] = [root, *root.children(recursive=True)]
         self.fine = all(_schedstat_s(proc.pid) is not None for proc in self.processes)
 
     def cpu_s(self) -> float:
@@ -52,6 +57,8 @@ class ServerCpu:
         In nanoseconds from ``/proc/<pid>/task/*/schedstat`` where Linux has it, else
         psutil's user + system times.
         """
+        import psutil
+
         total = 0.0
         for proc in self.processes:
             if self.fine:

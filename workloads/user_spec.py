@@ -10,22 +10,41 @@ session loads it again: :func:`register` puts it into :data:`workloads.WORKLOADS
 Whatever goes wrong while loading (the file is missing, fails to import, or lacks
 the protocol) raises :class:`BadWorkloadSpec`, one line naming the file and what is
 missing; the command line turns it into exit code 2 before anything is timed.
+
+The command line first loads the spec in a fresh interpreter (:func:`check_in_child`,
+which runs ``python -m workloads.user_spec SPEC``) under a time-out: a file that calls
+``sys.exit`` or ``os._exit``, raises ``KeyboardInterrupt`` or blocks while it is
+imported is refused the same way, and costs the command line nothing. Loading also
+checks how the forms can be called: a task is called ``task(i, params=...)``, so its
+second parameter must be named ``params``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
+import inspect
+import os
 import re
+import signal
+import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from workloads._base import Workload
 
 #: The profiles a user workload gives parameters for.
 PROFILE_NAMES = ("smoke", "quick", "full")
 _VALID_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: How long a workload may take to import in :func:`check_in_child` (a file importing a
+#: large library takes seconds; one that waits for input or a lock never ends).
+IMPORT_TIMEOUT_S = 30.0
+#: The line by which the checking interpreter reports, after anything the file printed.
+_VERDICT = "workload-check: "
+_ROOT = Path(__file__).resolve().parent.parent
 
 
 class BadWorkloadSpec(ValueError):
@@ -101,6 +120,16 @@ def load_spec(spec: str, reserved: Mapping[str, object] | None = None) -> Worklo
         )
     if not callable(found.blocking) or not callable(found.check):
         raise BadWorkloadSpec(f"{where}: needs a callable blocking form and a callable check")
+    for form in ("blocking", "coroutine", "generator"):
+        problem = _call_problem(getattr(found, form), (0,), {"params": {}})
+        if problem:
+            raise BadWorkloadSpec(
+                f"{where}: its {form} form {problem}, but tasks are called task(i, params=...): "
+                "its second parameter must be named params (def task(i, params))"
+            )
+    problem = _call_problem(found.check, ([], 0, {}), {})
+    if problem:
+        raise BadWorkloadSpec(f"{where}: its check {problem}, but it is called check(results, n_tasks, params)")
     missing = [p for p in PROFILE_NAMES if not isinstance((found.params or {}).get(p), Mapping)]
     if missing:
         raise BadWorkloadSpec(
@@ -115,3 +144,91 @@ def register(spec: str, registry: dict[str, Workload], reserved: Mapping[str, ob
     workload = load_spec(spec, reserved)
     registry[workload.name] = workload
     return workload.name
+
+
+def _call_problem(function: Callable[..., Any] | None, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str | None:
+    """How ``function`` cannot be called with ``args`` and ``kwargs``, as ``name(signature)``; None if it can.
+
+    A callable whose signature cannot be read (some built-ins) is taken as callable.
+    """
+    if function is None:
+        return None
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return None
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError:
+        return f"{getattr(function, '__name__', 'it')}{signature} cannot be called so"
+    return None
+
+
+def _where(spec: str) -> str:
+    return f"workload {spec}" if _is_module_spec(spec) else f"workload file {Path(spec).expanduser().resolve()}"
+
+
+def check_in_child(spec: str, timeout_s: float = IMPORT_TIMEOUT_S) -> None:
+    """Load ``spec`` in a fresh interpreter first; raise :class:`BadWorkloadSpec` if that does not end well.
+
+    The interpreter runs where this process stands (a ``module:attribute`` resolves
+    the same), in a session of its own, killed with whatever it started once
+    ``timeout_s`` passes. Its end is the verdict: a refusal names what is wrong, an
+    exit before the verdict (``os._exit``) or a time-out is named as such. Ctrl-C
+    here ends the check and is raised again.
+    """
+    paths = [str(_ROOT), os.getcwd(), os.environ.get("PYTHONPATH", "")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "workloads.user_spec", spec],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+    )
+    try:
+        out, _ = proc.communicate(timeout=timeout_s)
+    except (subprocess.TimeoutExpired, KeyboardInterrupt) as exc:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        raise BadWorkloadSpec(
+            f"{_where(spec)}: still loading after {timeout_s:g} s (does it wait for input, a lock or the network "
+            "when imported?); a workload file must only define its workload when imported"
+        ) from None
+    verdicts = [line[len(_VERDICT) :] for line in out.splitlines() if line.startswith(_VERDICT)]
+    if verdicts and verdicts[-1] == "ok" and proc.returncode == 0:
+        return
+    if verdicts and verdicts[-1] != "ok":
+        raise BadWorkloadSpec(verdicts[-1])
+    raise BadWorkloadSpec(
+        f"{_where(spec)}: ended its interpreter with exit status {proc.returncode} while loading (os._exit, or "
+        "a signal); a workload file must only define its workload when imported"
+    )
+
+
+def main(argv: list[str]) -> int:
+    """``python -m workloads.user_spec SPEC``: load SPEC and print the verdict line (see :func:`check_in_child`)."""
+    (spec,) = argv
+    sys.path.insert(0, os.getcwd())
+    try:
+        load_spec(spec)
+    except BadWorkloadSpec as exc:
+        verdict = str(exc)
+    except SystemExit as exc:
+        verdict = f"{_where(spec)} called sys.exit({exc.code!r}) while loading; a workload file must not exit"
+    except KeyboardInterrupt:
+        verdict = f"{_where(spec)} raised KeyboardInterrupt while loading; a workload file must not raise it"
+    else:
+        verdict = "ok"
+    print(f"{_VERDICT}{' '.join(verdict.split())}", flush=True)
+    return 0 if verdict == "ok" else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -26,16 +26,21 @@ BACKENDS: dict[str, str] = {
     "trio": "bench.backends.trio_nursery:Trio",
     "joblib": "bench.backends.joblib_loky:Joblib",
     "dask": "bench.backends.dask_cluster:Dask",
+    "interpreters": "bench.backends.subinterpreters:Interpreters",
 }
 
 
 def unavailable(name: str) -> str | None:
-    """Why backend ``name`` cannot run here (a module it ``requires`` missing), or None.
+    """Why backend ``name`` cannot run here (this Python, or a module it ``requires`` missing), or None.
 
     Reads the class's declaration without importing the model's library: a model
     module imports its library inside the methods that use it.
     """
-    missing = [module for module in load(name).requires if not _importable(module)]
+    cls = load(name)
+    reason = cls.not_here()
+    if reason:
+        return reason
+    missing = [module for module in cls.requires if not _importable(module)]
     if not missing:
         return None
     verb = "is" if len(missing) == 1 else "are"

@@ -44,6 +44,14 @@ class Backend:
     #: Distributions whose installed versions the machine info records.
     packages: ClassVar[tuple[str, ...]] = ()
 
+    @classmethod
+    def not_here(cls) -> str | None:
+        """Why this interpreter cannot run the model at all (too old a Python), or None.
+
+        Checked before :attr:`requires`; like it, it must not import the model's library.
+        """
+        return None
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         # Each model gets its own default colour, not the one of the class it extends.

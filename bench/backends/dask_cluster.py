@@ -4,8 +4,10 @@ By default each session starts an embedded ``LocalCluster``: one worker process 
 core, one thread each, no dashboard, on 127.0.0.1. It starts before the first case,
 outside every timed region, and closes when the session ends. ``--dask-scheduler
 ADDRESS`` (or ``DASK_SCHEDULER=``) runs the same cases on an existing cluster
-instead, whose workers must be able to import this project; the run fails before any
-session starts when that scheduler cannot be reached.
+instead, whose workers must be able to import this project. The address must read
+``tcp://HOST:PORT`` (or ``HOST:PORT``), and the run fails before any session starts
+when that scheduler does not answer dask's handshake within 5 s: refused, silent, or
+something else than a scheduler.
 
 A round submits N tasks with ``pure=False`` (so none is served from an earlier
 round's result) and gathers them. Every task travels from this process to the
@@ -22,7 +24,11 @@ ideals count the cluster's cores, not this machine's.
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import logging
+import re
+import socket
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from typing import Any, ClassVar
@@ -112,8 +118,60 @@ def spawn_submits(case: MicroCase, k: int) -> Iterator[Loop]:
         yield Loop(one_round, counted(k, "spawn: dask tasks finished"), k)
 
 
+#: A scheduler's address: ``tcp://HOST:PORT`` or ``HOST:PORT`` (HOST a name, an IPv4 or a bracketed IPv6).
+_ADDRESS = re.compile(
+    r"^(?:tcp://)?(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?):(?P<port>\d{1,5})$"
+)
+
+
 def _scheduler_address(text: str) -> str:
-    return text.strip()
+    """``--dask-scheduler``: a ``tcp://HOST:PORT`` address, refused in one line when it is not one."""
+    address = text.strip()
+    found = _ADDRESS.match(address)
+    if address and (found is None or not 0 < int(found["port"]) < 65536):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a dask scheduler address; give tcp://HOST:PORT, as the scheduler prints it"
+        )
+    return address
+
+
+async def _identity(address: str) -> Mapping[str, Any]:
+    """Ask the scheduler at ``address`` who it is, over dask's own protocol."""
+    from distributed.comm import connect
+    from distributed.core import send_recv
+
+    comm = await connect(address if "://" in address else f"tcp://{address}", timeout=CONNECT_TIMEOUT_S)
+    try:
+        reply = await send_recv(comm, op="identity")
+    finally:
+        comm.abort()
+    return reply if isinstance(reply, Mapping) else {}
+
+
+def handshake_problem(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> str | None:
+    """Why the scheduler at ``address`` cannot be used, or None: the whole handshake takes at most ``timeout_s``.
+
+    A plain TCP connection first (a refused port fails at once), then dask's handshake
+    and an ``identity`` request, cut off at the deadline, so a server that accepts and
+    says nothing holds the run for ``timeout_s``, not for as long as it likes. No
+    ``Client`` is made, so none is left half-built for the interpreter to clean up.
+    """
+    found = _ADDRESS.match(address)
+    if found is None:
+        return "not a tcp://HOST:PORT address"
+    try:
+        socket.create_connection((found["host"].strip("[]"), int(found["port"])), timeout=timeout_s).close()
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    try:
+        identity = asyncio.run(asyncio.wait_for(_identity(address), timeout_s))
+    except asyncio.TimeoutError:
+        return f"no answer to dask's handshake within {timeout_s:g} s (is it a dask scheduler?)"
+    except Exception as exc:  # any failure of the handshake is reported, naming the scheduler
+        return " ".join(str(exc).split()) or type(exc).__name__
+    if identity.get("type") != "Scheduler":
+        return f"it answers as {identity.get('type') or 'something else'}, not as a dask scheduler"
+    return None
 
 
 class Dask(Backend):
@@ -157,12 +215,10 @@ class Dask(Backend):
         address = options.get("dask_scheduler")
         if not address:
             return None
-        try:
-            with cluster(address):
-                return None
-        except Exception as exc:  # any failure to connect is reported, naming the scheduler
-            reason = " ".join(str(exc).split()) or type(exc).__name__
-            return f"cannot reach the dask scheduler at {address} (--dask-scheduler / DASK_SCHEDULER): {reason}"
+        reason = handshake_problem(address)
+        if reason is None:
+            return None
+        return f"cannot use the dask scheduler at {address} (--dask-scheduler / DASK_SCHEDULER): {reason}"
 
     @classmethod
     @contextmanager
