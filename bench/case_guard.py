@@ -162,11 +162,19 @@ def _running(thread: threading.Thread) -> bool:
     return thread.is_alive() or (thread.native_id is not None and thread.native_id in _os_threads())
 
 
-def new_threads(before: set[int], grace_s: float = THREAD_GRACE_S) -> list[threading.Thread]:
-    """Threads not in ``before`` (by ident) still running after waiting up to ``grace_s`` for them."""
+def new_threads(
+    before: set[int], grace_s: float = THREAD_GRACE_S, *, daemons: bool = True
+) -> list[threading.Thread]:
+    """Threads not in ``before`` (by ident) still running after waiting up to ``grace_s`` for them.
+
+    With ``daemons`` false, daemon threads are neither waited for nor returned: a
+    library's idle pool thread would otherwise cost every case the whole grace.
+    """
     deadline = time.monotonic() + grace_s
     while True:
-        left = [t for t in threading.enumerate() if t.ident not in before and _running(t)]
+        left = [
+            t for t in threading.enumerate() if t.ident not in before and (daemons or not t.daemon) and _running(t)
+        ]
         if not left or time.monotonic() >= deadline:
             return left
         time.sleep(0.05)
@@ -205,7 +213,7 @@ class CaseGuard:
         # keep idle daemon threads in pools of their own (an offload thread), and
         # only a thread that is not a daemon holds the interpreter's exit. After a
         # failure (a time-out), any thread left may be a task still running.
-        alive = [t for t in new_threads(threads) if failed or not t.daemon]
+        alive = new_threads(threads, daemons=failed)
         leaked = list(ended)
         if alive:
             names = ", ".join(f"{t.name!r}{'' if t.daemon else ' (not a daemon)'}" for t in alive)

@@ -248,7 +248,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         _cached_machine_info(session.config)
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_benchmark_generate_machine_info(config: pytest.Config) -> dict[str, Any]:
+    # First, so that pytest-benchmark's own (py-cpuinfo in a subprocess, ~0.1 s) never
+    # runs again: the case saver asks for the machine after every case.
     return _cached_machine_info(config)
 
 
