@@ -92,7 +92,7 @@ PROFILES: dict[str, Profile] = {
         case_timeout_s=180.0,
         session_timeout_s=900.0,
         max_processes=8,
-        budget_s=480.0,
+        budget_s=510.0,
     ),
     "full": Profile(
         name="full",

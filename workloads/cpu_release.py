@@ -127,7 +127,7 @@ WORKLOAD = Workload(
     prepare=prepare,
     params={
         "smoke": {"total_bytes": 256 * 1024},
-        "quick": {"total_bytes": 64 * 2**20},
+        "quick": {"total_bytes": 32 * 2**20},
         # Slices stay over 2047 bytes (hashlib releases the GIL) at 10,000 tasks.
         "full": {"total_bytes": 256 * 2**20},
     },

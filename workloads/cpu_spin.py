@@ -112,7 +112,7 @@ WORKLOAD = Workload(
     check=check,
     ideal_s=ideal_s,
     task_s=task_s,
-    params={"smoke": {"work_units": 20_000}, "quick": {"work_units": 3_000_000}, "full": {"work_units": 10_000_000}},
+    params={"smoke": {"work_units": 20_000}, "quick": {"work_units": 1_500_000}, "full": {"work_units": 10_000_000}},
     calibrate=fresh_calibration(WORKLOAD_NAME, "work_units", single_key),
     measure=measure_single_process_s,
 )
