@@ -91,9 +91,7 @@ def judge(cases: Sequence[PairedCase], *, min_effect: float = DEFAULT_MIN_EFFECT
         raw_comparison = test(c.base, c.run)
         compared.append(test(base, run))
         raw.append(raw_comparison.ratio)
-    decided = decide(
-        compared, min_effect=min_effect, groups=[c.group for c in cases], families=[c.family for c in cases]
-    )
+    decided = decide(compared, min_effect=min_effect, groups=[c.group for c in cases])
     return [Judged(comparison=d, raw_ratio=r, fit=fits[c.family]) for d, r, c in zip(decided, raw, cases, strict=True)]
 
 

@@ -338,57 +338,6 @@ def benjamini_hochberg(p_values: Sequence[float]) -> np.ndarray:
     return q
 
 
-@dataclass(frozen=True)
-class Selection:
-    """Which cases a two-level correction selects, with each case's q-value and deciding level.
-
-    ``q`` below ``alpha`` means selected; ``share`` is each case's R_f / m_f times
-    |S| / F (the fraction of the level its test was held to), for the deciding interval.
-    """
-
-    q: np.ndarray
-    share: np.ndarray
-
-
-def select(p_values: Sequence[float], families: Sequence[str], alpha: float = ALPHA) -> Selection:
-    """Benjamini and Bogomolov's two-level correction: families first (Simes), then BH within.
-
-    A comparison's cases come in families (one workload or micro-cost, every model
-    and size). A family's p-value is Simes' combination of its cases'; the families
-    are corrected by BH, and within each of the |S| selected families of F the cases
-    are corrected by BH at level ``alpha * |S| / F``. It controls the false
-    discoveries averaged over the selected families, and it gains power where an
-    effect is concentrated in one family (a slowdown of pure-Python work in every
-    model), which a single BH over hundreds of cases would dilute. NaN p-values take
-    no part (q NaN).
-    """
-    p = np.asarray(p_values, dtype=float)
-    q = np.full(p.shape, math.nan)
-    share = np.zeros(p.shape)
-    names = list(dict.fromkeys(f for f, x in zip(families, p, strict=True) if math.isfinite(x)))
-    if not names:
-        return Selection(q, share)
-    members = {f: [i for i, g in enumerate(families) if g == f and math.isfinite(p[i])] for f in names}
-    simes = []
-    for f in names:
-        ordered = np.sort(p[members[f]])
-        simes.append(float(np.min(ordered * ordered.size / np.arange(1, ordered.size + 1))))
-    family_q = benjamini_hochberg(simes)
-    chosen = [f for f, fq in zip(names, family_q, strict=True) if fq < alpha]
-    scale = len(names) / max(len(chosen), 1)
-    for f, fq in zip(names, family_q, strict=True):
-        index = members[f]
-        within = benjamini_hochberg(p[index])
-        if f in chosen:
-            q[index] = np.minimum(1.0, within * scale)
-            picked = int(np.sum(q[index] < alpha))
-            share[index] = max(picked, 1) / len(index) / scale
-        else:
-            q[index] = np.maximum(np.minimum(1.0, within * scale), fq)
-            share[index] = 1.0 / len(index) / len(names)
-    return Selection(q, share)
-
-
 def _priors(comparisons: Sequence[Comparison], groups: Sequence[str]) -> dict[str, tuple[float, float]]:
     """One variance prior per group of cases (workloads, micro-costs, memory), unstable cases left out.
 
@@ -492,7 +441,6 @@ def decide(
     alpha: float = ALPHA,
     min_effect: float = DEFAULT_MIN_EFFECT,
     groups: Sequence[str] | None = None,
-    families: Sequence[str] | None = None,
 ) -> list[Comparison]:
     """Test every case of one comparison against the margin, both ways, and give its verdict.
 
@@ -505,15 +453,13 @@ def decide(
        within the margin" (rejected: slower or faster) and, as an equivalence test
        (two one-sided tests, TOST), "the change is beyond the margin" (rejected: no
        difference).
-    3. Each kind of test is corrected over the comparison in two levels
-       (:func:`select`: families of cases, named by ``families``, then the cases
-       within the selected ones, by Benjamini-Hochberg): with a hundred cases or
-       more, Holm would hide real 20% slowdowns, while a change that slows a whole
-       family at once is where this gains power. The interval shown beside a
+    3. Each family of p-values is corrected by Benjamini-Hochberg: with a hundred
+       cases or more, Holm would hide real 20% slowdowns, while an upgrade that
+       slows many cases at once is where BH gains power. The interval shown beside a
        selected case is the false-coverage-adjusted one (Benjamini and Yekutieli
-       2005) at the level its test was held to, ``1 - alpha * share``
-       (``1 - 2 alpha share`` for equivalence), which lies beyond or inside the
-       margin exactly when the case is selected.
+       2005) at level ``1 - alpha * R / m`` (R selected of m; ``1 - 2 alpha R / m``
+       for equivalence), which lies beyond or inside the margin exactly when the
+       case is selected.
 
     Verdicts: "slower"/"faster"; "no difference" (an equivalence shown, not a
     rejection that failed); "not resolved" (the 95% interval straddles the margin:
@@ -537,22 +483,23 @@ def decide(
             continue
         tested.append(_tests(c, se, df, margin))
     testable = [c.df > 0 for c in tested]
-    families = list(families) if families is not None else ["all"] * len(comparisons)
-    differ = select([c.p_value if ok else math.nan for c, ok in zip(tested, testable, strict=True)], families, alpha)
-    same = select([c.p_equivalent if ok else math.nan for c, ok in zip(tested, testable, strict=True)], families, alpha)
+    q_diff = benjamini_hochberg([c.p_value if ok else math.nan for c, ok in zip(tested, testable, strict=True)])
+    q_eq = benjamini_hochberg([c.p_equivalent if ok else math.nan for c, ok in zip(tested, testable, strict=True)])
+    m = max(1, sum(testable))
+    selected_diff = int(np.nansum(q_diff < alpha))
+    selected_eq = int(np.nansum(q_eq < alpha))
     decided = []
-    for i, (c, ok) in enumerate(zip(tested, testable, strict=True)):
+    for c, qd, qe, ok in zip(tested, q_diff, q_eq, testable, strict=True):
         if not ok:
             decided.append(c)
             continue
-        qd, qe = float(differ.q[i]), float(same.q[i])
-        detect = detectable_change(c.se, c.df, margin, alpha * differ.share[i])
+        detect = detectable_change(c.se, c.df, margin, alpha * max(selected_diff, 1) / m)
         if qd < alpha:
-            level = 1.0 - alpha * differ.share[i]
+            level = 1.0 - alpha * selected_diff / m
             verdict = SLOWER if c.ratio > 1 else FASTER
             reason = ""
         elif qe < alpha:
-            level = 1.0 - 2.0 * alpha * same.share[i]
+            level = 1.0 - 2.0 * alpha * selected_eq / m
             verdict, reason = NO_DIFFERENCE, ""
         else:
             level, verdict = CONFIDENCE, NOT_RESOLVED
