@@ -187,10 +187,11 @@ def normalised_figure(rows: pd.DataFrame) -> Figure | None:
 
 
 def ratio_figure(ratios: pd.DataFrame) -> Figure:
-    """Plot run / baseline ratios of one case with their 95% CI, a row per model and size.
+    """Plot run / baseline ratios of one case with the interval that decided each, a row per model and size.
 
-    The x axis is logarithmic with a line at 1 (no change); filled markers are
-    cases judged slower or faster, hollow ones "no difference" or "inconclusive",
+    The x axis is logarithmic with a line at 1 (no change) and dotted lines at the
+    margin; filled markers are cases judged slower or faster, hollow ones "no
+    difference", "not resolved" or "inconclusive",
     and cases measured in one process show the ratio alone. `ratios` holds rows of
     `reports.compare.ratio_table` for one case.
     """
@@ -239,6 +240,10 @@ def ratio_figure(ratios: pd.DataFrame) -> Figure:
                 linestyle="none",
             )
     ax.axvline(1.0, color="#333333", linewidth=1)
+    if "margin" in ratios and ratios["margin"].notna().any():
+        margin = float(ratios["margin"].dropna().iloc[0])
+        for edge in (1.0 + margin, 1.0 / (1.0 + margin)):
+            ax.axvline(edge, color="#333333", linewidth=0.8, linestyle=":")
     ax.set_xscale("log")
     # Keep 1x well inside the axis and at least 0.8x-1.25x in view, so a ratio of
     # 0.99x does not look like a big move on a zoomed-in axis.
@@ -250,7 +255,10 @@ def ratio_figure(ratios: pd.DataFrame) -> Figure:
     ax.set_yticks(range(len(labels)), labels, fontsize="small")
     ax.invert_yaxis()
     ax.set_xlabel(
-        "run figure / baseline figure (x), log scale; whiskers: 95% interval over processes; right of 1: slower"
+        wrap(
+            "run figure / baseline figure (x), log scale; whiskers: the interval that decided the verdict; "
+            "dotted: the margin; right of 1: slower"
+        )
     )
     ax.grid(True, axis="x", which="both", alpha=0.25)
     handles = [
@@ -268,14 +276,16 @@ def ratio_figure(ratios: pd.DataFrame) -> Figure:
             marker="o",
             markerfacecolor="white",
             linestyle="none",
-            label="no difference, or inconclusive",
+            label="no difference, not resolved or inconclusive",
         ),
     ]
     legend_outside(ax, handles=handles, title="run (marker)")
     baseline = ratios["baseline"].iloc[0]
     ax.set_title(
         wrap(
-            f"{ratios['case'].iloc[0]}: each run's figure over the baseline's, with 95% interval\nbaseline: {baseline}"
+            f"{ratios['case'].iloc[0]}: each run's figure over the baseline's, with its deciding interval\n"
+            f"baseline: {baseline}",
+            width=60,
         )
     )
     return fig
