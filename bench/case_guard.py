@@ -162,9 +162,7 @@ def _running(thread: threading.Thread) -> bool:
     return thread.is_alive() or (thread.native_id is not None and thread.native_id in _os_threads())
 
 
-def new_threads(
-    before: set[int], grace_s: float = THREAD_GRACE_S, *, daemons: bool = True
-) -> list[threading.Thread]:
+def new_threads(before: set[int], grace_s: float = THREAD_GRACE_S, *, daemons: bool = True) -> list[threading.Thread]:
     """Threads not in ``before`` (by ident) still running after waiting up to ``grace_s`` for them.
 
     With ``daemons`` false, daemon threads are neither waited for nor returned: a
@@ -172,9 +170,7 @@ def new_threads(
     """
     deadline = time.monotonic() + grace_s
     while True:
-        left = [
-            t for t in threading.enumerate() if t.ident not in before and (daemons or not t.daemon) and _running(t)
-        ]
+        left = [t for t in threading.enumerate() if t.ident not in before and (daemons or not t.daemon) and _running(t)]
         if not left or time.monotonic() >= deadline:
             return left
         time.sleep(0.05)

@@ -50,3 +50,46 @@ def why_not_all(n_tasks: int, default: int, cap: int, what: str) -> str | None:
             f"the model with one of them per task measures that size"
         )
     return None
+
+
+class SizedPool:
+    """The two sizes of a pool model, shared: its default and, as ``[all]``, one worker per task.
+
+    Mixed in before :class:`~bench.backends.Backend`; a pool says its default size
+    (:meth:`default_size`), the most workers its ``all`` variant makes
+    (:meth:`all_cap`) and what one worker is called in a skip reason
+    (``worker_noun``). The variants, which workloads each runs, the size and
+    capacity for N tasks and the ``all`` variant's limit follow from those.
+    """
+
+    variant: str | None
+    #: What one worker is, in the reason a too-large ``all`` pool is skipped ("threads").
+    worker_noun = "workers"
+
+    def default_size(self) -> int:
+        """The pool's size at its default variant."""
+        raise NotImplementedError
+
+    def all_cap(self) -> int:
+        """The most workers the ``all`` variant makes."""
+        raise NotImplementedError
+
+    @classmethod
+    def variants(cls, start_methods: tuple[str, ...]) -> tuple[str | None, ...]:
+        return POOL_VARIANTS
+
+    @classmethod
+    def applies(cls, variant: str | None, workload: str) -> bool:
+        return applies(variant, workload)
+
+    def size_for(self, n_tasks: int) -> int:
+        """The pool's size for ``n_tasks``: the default, or one worker per task."""
+        return n_tasks if self.variant == "all" else self.default_size()
+
+    def capacity(self, n_tasks: int) -> int | None:
+        return self.size_for(n_tasks)
+
+    def limit(self, n_tasks: int) -> str | None:
+        if self.variant == "all":
+            return why_not_all(n_tasks, self.default_size(), self.all_cap(), self.worker_noun)
+        return None

@@ -17,7 +17,7 @@ from typing import Any
 
 from bench.backends._base import Backend, Task
 from bench.backends._limits import process_cap
-from bench.backends._pools import POOL_VARIANTS, PROCESS_POOL_CAP, applies, pool_label, why_not_all
+from bench.backends._pools import PROCESS_POOL_CAP, SizedPool, pool_label
 from bench.backends._skips import NO_LIVE_TASKS, NOT_IPC
 from bench.backends.processes import default_start_method
 from bench.machine import cpu_count
@@ -79,7 +79,7 @@ def close_pool(pool: ProcessPoolExecutor, grace_s: float = CLOSE_GRACE_S) -> Non
         manager.join(5.0)
 
 
-class ProcessPool(Backend):
+class ProcessPool(SizedPool, Backend):
     """Map all tasks over a warm pool; made outside timing.
 
     Tasks go out in chunks of about N / (4 x workers), the idiomatic way to keep
@@ -97,30 +97,17 @@ class ProcessPool(Backend):
         self.pool_size = cpu_count()
         self._pool: ProcessPoolExecutor | None = None
 
-    @classmethod
-    def variants(cls, start_methods: tuple[str, ...]) -> tuple[str | None, ...]:
-        return POOL_VARIANTS
+    worker_noun = "worker processes"
 
-    @classmethod
-    def applies(cls, variant: str | None, workload: str) -> bool:
-        return applies(variant, workload)
+    def default_size(self) -> int:
+        return cpu_count()
 
-    def size_for(self, n_tasks: int) -> int:
-        """The pool's size for ``n_tasks``: one per core, or one worker per task."""
-        return n_tasks if self.variant == "all" else cpu_count()
+    def all_cap(self) -> int:
+        return min(PROCESS_POOL_CAP, process_cap(self.start_method))
 
     def chunksize(self, n_tasks: int) -> int:
         """Tasks per message to a worker."""
         return max(1, n_tasks // (4 * self.pool_size))
-
-    def capacity(self, n_tasks: int) -> int | None:
-        return self.size_for(n_tasks)
-
-    def limit(self, n_tasks: int) -> str | None:
-        if self.variant == "all":
-            cap = min(PROCESS_POOL_CAP, process_cap(self.start_method))
-            return why_not_all(n_tasks, cpu_count(), cap, "worker processes")
-        return None
 
     def setup(self, n_tasks: int) -> None:
         self.pool_size = self.size_for(n_tasks)

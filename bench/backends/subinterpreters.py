@@ -36,7 +36,7 @@ from typing import Any
 
 from bench.backends._base import Backend, Task
 from bench.backends._by_reference import call_by_reference, one, reference
-from bench.backends._pools import POOL_VARIANTS, applies, pool_label, why_not_all
+from bench.backends._pools import SizedPool, pool_label
 from bench.machine import cpu_count
 from bench.micro.hooks import MicroHooks
 from workloads import Form
@@ -95,7 +95,7 @@ def results_of(futures: list[Any], timeout_s: float, what: str) -> list[Any]:
         raise TimeoutError(f"interpreters: {what} did not finish within {timeout_s:.0f} s") from None
 
 
-class Interpreters(Backend):
+class Interpreters(SizedPool, Backend):
     """Submit all tasks to a warm ``InterpreterPoolExecutor``, by importable reference, and wait."""
 
     name = "interpreters"
@@ -128,25 +128,13 @@ class Interpreters(Backend):
         self._pool: Executor | None = None
         self._stuck = False
 
-    @classmethod
-    def variants(cls, start_methods: tuple[str, ...]) -> tuple[str | None, ...]:
-        return POOL_VARIANTS
+    worker_noun = "interpreters"
 
-    @classmethod
-    def applies(cls, variant: str | None, workload: str) -> bool:
-        return applies(variant, workload)
+    def default_size(self) -> int:
+        return cpu_count()
 
-    def size_for(self, n_tasks: int) -> int:
-        """The pool's size for ``n_tasks``: one interpreter per core, or one per task."""
-        return n_tasks if self.variant == "all" else cpu_count()
-
-    def capacity(self, n_tasks: int) -> int | None:
-        return self.size_for(n_tasks)
-
-    def limit(self, n_tasks: int) -> str | None:
-        if self.variant == "all":
-            return why_not_all(n_tasks, cpu_count(), INTERPRETER_POOL_CAP, "interpreters")
-        return None
+    def all_cap(self) -> int:
+        return INTERPRETER_POOL_CAP
 
     def setup(self, n_tasks: int) -> None:
         self.pool_size = self.size_for(n_tasks)

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from bench.backends._base import Backend, Task
-from bench.backends._pools import POOL_VARIANTS, THREAD_POOL_CAP, applies, pool_label, why_not_all
+from bench.backends._pools import THREAD_POOL_CAP, SizedPool, pool_label
 from bench.backends._skips import NO_LIVE_TASKS, NOT_IPC
 from bench.micro import MicroCase
 from bench.micro._children import ran
@@ -47,7 +47,7 @@ def spawn_submits(case: MicroCase, k: int) -> Iterator[Loop]:
         yield Loop(one_round, counted(k, "spawn: pool tasks finished"), k, {"pool_size": 1})
 
 
-class ThreadPool(Backend):
+class ThreadPool(SizedPool, Backend):
     """Submit all tasks to a warm pool and wait; the pool is made outside timing."""
 
     name = "thread_pool"
@@ -60,25 +60,13 @@ class ThreadPool(Backend):
         self.pool_size = default_pool_size()
         self._pool: ThreadPoolExecutor | None = None
 
-    @classmethod
-    def variants(cls, start_methods: tuple[str, ...]) -> tuple[str | None, ...]:
-        return POOL_VARIANTS
+    worker_noun = "threads"
 
-    @classmethod
-    def applies(cls, variant: str | None, workload: str) -> bool:
-        return applies(variant, workload)
+    def default_size(self) -> int:
+        return default_pool_size()
 
-    def size_for(self, n_tasks: int) -> int:
-        """The pool's size for ``n_tasks``: the default, or one thread per task."""
-        return n_tasks if self.variant == "all" else default_pool_size()
-
-    def capacity(self, n_tasks: int) -> int | None:
-        return self.size_for(n_tasks)
-
-    def limit(self, n_tasks: int) -> str | None:
-        if self.variant == "all":
-            return why_not_all(n_tasks, default_pool_size(), THREAD_POOL_CAP, "threads")
-        return None
+    def all_cap(self) -> int:
+        return THREAD_POOL_CAP
 
     def setup(self, n_tasks: int) -> None:
         self.pool_size = self.size_for(n_tasks)
