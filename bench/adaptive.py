@@ -41,12 +41,16 @@ def add_processes(runs: list[Run], started: float) -> None:
     for process in range(first.processes, profile.max_processes):
         # A pair's two runs add the same cases, so process i of one still pairs with process i of the other.
         wanted: dict[str, list[str]] = {}
+        needed: dict[str, int] = {}
         for run in runs:
             for backend, cases in imprecise_cases(run.run_dir, precision).items():
                 wanted.setdefault(backend, [])
-                wanted[backend] += [c for c in cases if c not in wanted[backend]]
+                for case_id, processes in cases:
+                    if case_id not in wanted[backend]:
+                        wanted[backend].append(case_id)
+                    needed[case_id] = min(needed.get(case_id, processes), processes)
         left = (profile.budget_s - (time.monotonic() - started)) / len(runs)
-        plan = plan_wave(wanted, first.sessions, left)
+        plan = plan_wave(wanted, first.sessions, left, needed)
         record["waves"].append(
             {"process": process, "imprecise": sum(len(c) for c in wanted.values()), "planned": plan, "left_s": left}
         )
@@ -62,8 +66,11 @@ def add_processes(runs: list[Run], started: float) -> None:
                     run.session(backend, process, tuple(plan[backend]))
 
 
-def imprecise_cases(run_dir: Path, precision: float) -> dict[str, list[str]]:
-    """The case ids, by backend, whose figures are still wider than ``precision`` allows (widest first)."""
+def imprecise_cases(run_dir: Path, precision: float) -> dict[str, list[tuple[str, int]]]:
+    """The cases, by backend, whose figures are still wider than ``precision`` allows.
+
+    Each is its id and the processes it would need to reach the target, nearest first.
+    """
     done = subprocess.run(
         [sys.executable, "-m", "reports", "precision", str(run_dir), "--target", str(precision * 100)],
         cwd=REPO,
@@ -75,7 +82,7 @@ def imprecise_cases(run_dir: Path, precision: float) -> dict[str, list[str]]:
         print(f"  note: could not judge the cases' precision ({done.stderr.strip()[-300:]}); no process added")
         return {}
     found = json.loads(done.stdout or "{}")
-    return {backend: [c["id"] for c in cases] for backend, cases in found.items()}
+    return {backend: [(c["id"], int(c.get("needed") or 0)) for c in cases] for backend, cases in found.items()}
 
 
 #: Seconds a session takes beyond its cases (interpreter, pytest, a model's pool or cluster), when unknown.
@@ -83,40 +90,42 @@ SESSION_OVERHEAD_S = 3.0
 
 
 def plan_wave(
-    wanted: Mapping[str, list[str]], sessions: Mapping[str, list[dict[str, Any]]], left_s: float
+    wanted: Mapping[str, list[str]],
+    sessions: Mapping[str, list[dict[str, Any]]],
+    left_s: float,
+    needed: Mapping[str, int] | None = None,
 ) -> dict[str, list[str]]:
-    """The cases of the next wave that fit ``left_s``: each backend's widest first, its start-up counted.
+    """The cases of the next wave that fit ``left_s``, nearest to the precision target first.
 
     A case's cost is the longest it took in any session so far; a backend's session
     costs its start-up (its first session's time beyond its cases) plus its cases.
+    Cases are taken in order of the processes they still need (``needed``, fewest
+    first; ties and unknowns in each backend's order), across all backends, so the
+    budget goes where it resolves cases rather than to whichever model runs first;
+    a case that does not fit is passed over for cheaper ones.
     """
-    plan: dict[str, list[str]] = {}
-    spent = 0.0
-    for backend, cases in wanted.items():
+    order = [(backend, case_id) for backend, cases in wanted.items() for case_id in cases]
+    if needed:
+        order.sort(key=lambda item: needed.get(item[1], 0))
+    cost: dict[str, float] = {}
+    overhead: dict[str, float] = {}
+    for backend in wanted:
         history = sessions.get(backend, [])
-        cost: dict[str, float] = {}
         for session in history:
             for case in session.get("cases", []):
                 duration = float(case.get("duration_s") or 0.0)
                 cost[case["id"]] = max(cost.get(case["id"], 0.0), duration)
         first = history[0] if history else {}
-        overhead = max(
-            SESSION_OVERHEAD_S,
-            float(first.get("duration_s") or 0.0)
-            - sum(float(c.get("duration_s") or 0.0) for c in first.get("cases", [])),
-        )
-        chosen: list[str] = []
-        need = overhead
-        for case_id in cases:
-            extra = cost.get(case_id, 1.0)
-            if spent + need + extra > left_s:
-                break
-            chosen.append(case_id)
-            need += extra
-        if chosen:
-            plan[backend] = chosen
-            spent += need
-    return plan
+        overhead[backend] = max(SESSION_OVERHEAD_S, float(first.get("duration_s") or 0.0) - _cases_s(first))
+    plan: dict[str, list[str]] = {}
+    spent = 0.0
+    for backend, case_id in order:
+        extra = cost.get(case_id, 1.0) + (0.0 if backend in plan else overhead[backend])
+        if spent + extra > left_s:
+            continue
+        plan.setdefault(backend, []).append(case_id)
+        spent += extra
+    return {backend: plan[backend] for backend in wanted if backend in plan}
 
 
 def _cases_s(session: Mapping[str, Any]) -> float:

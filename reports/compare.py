@@ -31,6 +31,7 @@ from reports.markdown import MISSING, table
 from reports.models import MODEL_COLUMNS, ranks, unify_models
 from reports.noise import noise_floor
 from reports.output import check_target, save_figure, staged_dir
+from reports.precision import prior_group
 from reports.stats import (
     DEFAULT_MIN_EFFECT,
     FASTER,
@@ -234,8 +235,8 @@ def _canaries(row: Mapping[str, Any], metric: str) -> list[list[float]] | None:
 
 
 def _group(row: Mapping[str, Any], metric: str) -> str:
-    """Which variance prior a case shares: workloads, micro-costs and memory are noisy in their own ways."""
-    return "memory" if metric == "bytes_per_task" else str(row["kind"])
+    """Which variance prior a case shares: its family (one workload or micro-cost) within its kind."""
+    return "memory" if metric == "bytes_per_task" else prior_group(row)
 
 
 def _metric(row: Mapping[str, Any]) -> tuple[str, float]:

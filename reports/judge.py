@@ -23,8 +23,9 @@ class PairedCase:
     """One case on both sides: rounds per process and the canaries beside them (None: none recorded).
 
     ``family`` groups the cases whose times follow the machine's speed alike (one
-    workload or micro-cost); ``group`` the cases that share a variance prior
-    (workloads, micro-costs, memory).
+    workload or micro-cost); ``group`` the cases that share a variance prior,
+    as a path from coarse to fine (``"workload/cpu_spin"``, see
+    :func:`reports.stats.group_priors`).
     """
 
     base: Rounds

@@ -25,7 +25,7 @@ import numpy as np
 from scipy import stats as scipy_stats
 
 from reports.load import load_run
-from reports.stats import CONFIDENCE, variance_prior
+from reports.stats import CONFIDENCE, group_priors
 
 #: The share of a comparison's target that one run's half-width may take (see the module).
 RUN_SHARE = 0.4
@@ -43,18 +43,20 @@ def _log_figures(row: Mapping[str, Any]) -> np.ndarray:
     return np.log(values)
 
 
+def prior_group(row: Mapping[str, Any]) -> str:
+    """The variance prior a case shares (:func:`reports.stats.group_priors`): its family within its kind."""
+    return "memory" if pd_notna(row.get("bytes_per_task")) else f"{row.get('kind')}/{row.get('case')}"
+
+
 def half_widths(rows: Sequence[Mapping[str, Any]]) -> list[float]:
     """Each case's moderated 95% half-width as a fraction (0.02: ±2%); NaN under two processes."""
     logs = [_log_figures(r) for r in rows]
-    groups = ["memory" if pd_notna(r.get("bytes_per_task")) else str(r.get("kind")) for r in rows]
-    priors: dict[str, tuple[float, float]] = {}
-    for group in set(groups):
-        members = [
-            (float(x.var(ddof=1)), x.size - 1)
-            for x, g, r in zip(logs, groups, rows, strict=True)
-            if g == group and x.size >= 2 and not r.get("unstable")
-        ]
-        priors[group] = variance_prior([v for v, _ in members], [d for _, d in members])
+    groups = [prior_group(r) for r in rows]
+    priors = group_priors(
+        groups,
+        [[(float(x.var(ddof=1)), float(x.size - 1))] if x.size >= 2 else [] for x in logs],
+        [x.size >= 2 and not r.get("unstable") for x, r in zip(logs, rows, strict=True)],
+    )
     out = []
     for x, group in zip(logs, groups, strict=True):
         if x.size < 2:
@@ -74,17 +76,40 @@ def pd_notna(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def processes_needed(half_width: float, processes: int, limit: float) -> int:
+    """How many processes would bring a half-width of ``half_width`` at ``processes`` down to ``limit``.
+
+    The half-width of a mean falls as one over the square root of the processes
+    (its t quantile barely moves once the variance is moderated), so the case
+    needs ``processes * (half / limit) ** 2`` of them, rounded up.
+    """
+    ratio = math.log1p(half_width) / math.log1p(limit)
+    return max(processes + 1, math.ceil(processes * ratio * ratio))
+
+
 def imprecise(run_dir: Path, target: float) -> dict[str, list[dict[str, Any]]]:
-    """The cases wider than ``RUN_SHARE * target``, by backend, widest first: id, half-width, processes."""
+    """The cases wider than ``RUN_SHARE * target``, by backend, nearest to the target first.
+
+    Each has its id, half-width, processes, and the processes it would need to
+    reach the target (:func:`processes_needed`): a run whose time is short spends
+    it first on the cases one or two more processes resolve, not on the ones no
+    affordable number of processes would.
+    """
     frame = load_run(run_dir).frame
     rows = frame.to_dict("records")
     limit = RUN_SHARE * target
     found: dict[str, list[dict[str, Any]]] = {}
     for row, half in zip(rows, half_widths(rows), strict=True):
         if math.isfinite(half) and half > limit:
+            processes = int(row["processes"])
             found.setdefault(str(row["backend"]), []).append(
-                {"id": case_id(str(row["name"])), "half_width": half, "processes": int(row["processes"])}
+                {
+                    "id": case_id(str(row["name"])),
+                    "half_width": half,
+                    "processes": processes,
+                    "needed": processes_needed(half, processes, limit),
+                }
             )
     for cases in found.values():
-        cases.sort(key=lambda c: -c["half_width"])
+        cases.sort(key=lambda c: (c["needed"], -c["half_width"]))
     return found

@@ -338,36 +338,57 @@ def benjamini_hochberg(p_values: Sequence[float]) -> np.ndarray:
     return q
 
 
-def _priors(comparisons: Sequence[Comparison], groups: Sequence[str]) -> dict[str, tuple[float, float]]:
-    """One variance prior per group of cases (workloads, micro-costs, memory), unstable cases left out.
+def group_priors(
+    groups: Sequence[str], variances: Sequence[Sequence[tuple[float, float]]], usable: Sequence[bool]
+) -> dict[str, tuple[float, float]]:
+    """One variance prior per group of cases: each case's (variance, df) pairs, the usable ones fitted.
 
-    A group with too few stable cases of its own borrows the prior of all groups
-    together. An unstable case is bimodal, not noisy: its variance would drag the
-    prior's df down and take every other case's power with it.
+    A group is a path, coarse to fine: ``"workload/cpu_spin"`` is the cpu_spin
+    family inside the workloads. Each group gets the prior of its finest level
+    with at least :data:`MIN_GROUP_CASES` usable cases, else of the next coarser
+    one, else of all cases together. A family's cases share how they are noisy (a
+    sleep is quiet, a process hand-over is not), so a prior per family moderates
+    each case toward cases like it, where one prior for quiet and noisy families
+    together would widen the quiet ones and narrow the noisy ones.
+    """
+    kept = [(g, v) for g, v, ok in zip(groups, variances, usable, strict=True) if ok]
+
+    def fit(members: list[Sequence[tuple[float, float]]]) -> tuple[float, float]:
+        pairs = [pair for case in members for pair in case]
+        return variance_prior([v for v, _ in pairs], [d for _, d in pairs])
+
+    overall = fit([v for _, v in kept])
+    fitted: dict[str, tuple[float, float]] = {}
+
+    def prior_of(group: str) -> tuple[float, float]:
+        if group not in fitted:
+            members = [v for g, v in kept if g == group or g.startswith(group + "/")]
+            own = fit(members) if len(members) >= MIN_GROUP_CASES else (0.0, math.nan)
+            parent = group.rpartition("/")[0]
+            fitted[group] = own if own[0] > 0.0 else (prior_of(parent) if parent else overall)
+        return fitted[group]
+
+    return {group: prior_of(group) for group in set(groups)}
+
+
+def _priors(comparisons: Sequence[Comparison], groups: Sequence[str]) -> dict[str, tuple[float, float]]:
+    """The variance prior of each group of a comparison's cases (:func:`group_priors`).
+
+    Unstable cases are left out of every fit: an unstable case is bimodal, not
+    noisy, and its variance would drag the prior's df down and take every other
+    case's power with it.
     """
 
-    def fit(members: list[Comparison]) -> tuple[float, float]:
-        variances, dfs = [], []
-        for c in members:
-            if c.paired:
-                variances.append(c.variance)
-                dfs.append(c.df)
-                continue
-            for side in (c.base, c.run):
-                if side is not None and side.processes >= 2:
-                    variances.append(side.variance)
-                    dfs.append(side.processes - 1)
-        return variance_prior(variances, dfs)
+    def pairs(c: Comparison) -> list[tuple[float, float]]:
+        if c.paired:
+            return [(c.variance, c.df)]
+        return [
+            (side.variance, float(side.processes - 1))
+            for side in (c.base, c.run)
+            if side is not None and side.processes >= 2
+        ]
 
-    stable = [(c, g) for c, g in zip(comparisons, groups, strict=True) if c.df > 0 and not c.unstable]
-    overall = fit([c for c, _ in stable])
-    priors: dict[str, tuple[float, float]] = {}
-    for group in set(groups):
-        members = [c for c, g in stable if g == group]
-        priors[group] = fit(members) if len(members) >= MIN_GROUP_CASES else overall
-        if priors[group][0] == 0.0:
-            priors[group] = overall
-    return priors
+    return group_priors(groups, [pairs(c) for c in comparisons], [c.df > 0 and not c.unstable for c in comparisons])
 
 
 def _moderate(variance: float, own_df: float, d0: float, s0: float) -> tuple[float, float]:

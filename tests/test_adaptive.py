@@ -16,7 +16,7 @@ import pytest
 from bench import adaptive
 from bench.profiles import PROFILES
 from bench.runner import RunOptions, execute
-from reports.precision import RUN_SHARE, imprecise
+from reports.precision import RUN_SHARE, imprecise, processes_needed
 
 
 @pytest.fixture
@@ -43,6 +43,27 @@ def test_a_wave_takes_the_widest_cases_that_fit_the_budget_with_each_session_sta
     assert adaptive.plan_wave(wanted, sessions, left_s=1.0) == {}
 
 
+def test_a_short_budget_goes_first_to_the_cases_nearest_their_target_whatever_their_model() -> None:
+    sessions = {
+        "threads": history(("t-a", 2.0), ("t-b", 1.0), total=8.0),
+        "asyncio": history(("a-a", 1.0), total=4.0),
+    }
+    wanted = {"threads": ["t-a", "t-b"], "asyncio": ["a-a"]}
+    # a-a needs one more process, t-a forty: asyncio's start-up and case (4 s) go first.
+    needed = {"t-a": 40, "t-b": 12, "a-a": 3}
+    assert adaptive.plan_wave(wanted, sessions, left_s=7.5, needed=needed) == {"asyncio": ["a-a"]}
+    assert adaptive.plan_wave(wanted, sessions, left_s=11.0, needed=needed) == {
+        "threads": ["t-b"],
+        "asyncio": ["a-a"],
+    }
+
+
+def test_a_case_needs_processes_in_proportion_to_the_square_of_its_width() -> None:
+    assert processes_needed(0.04, 3, 0.02) == 12
+    assert processes_needed(0.021, 3, 0.02) == 4
+    assert processes_needed(0.2, 2, 0.02) > 150
+
+
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **options: Any) -> list[Path]:
     """A smoke run of sequential and threads on sleep, with 2 processes and room for a third."""
     monkeypatch.setitem(PROFILES, "smoke", replace(PROFILES["smoke"], processes=2, max_processes=3, budget_s=120.0))
@@ -66,9 +87,9 @@ def test_only_the_cases_still_too_wide_get_another_process(
 ) -> None:
     asked: list[Path] = []
 
-    def one_noisy_case(run_dir: Path, precision: float) -> dict[str, list[str]]:
+    def one_noisy_case(run_dir: Path, precision: float) -> dict[str, list[tuple[str, int]]]:
         asked.append(run_dir)
-        return {"threads": ["threads-sleep-n10"]} if len(asked) == 1 else {}
+        return {"threads": [("threads-sleep-n10", 3)]} if len(asked) == 1 else {}
 
     monkeypatch.setattr(adaptive, "imprecise_cases", one_noisy_case)
     (run_dir,) = run(tmp_path, monkeypatch)
@@ -91,6 +112,7 @@ def test_the_precision_check_names_cases_wider_than_the_target(
     everything = imprecise(run_dir, 1e-9)
     assert {c["id"] for cases in everything.values() for c in cases} >= {"threads-sleep-n1", "threads-sleep-n10"}
     assert all(c["half_width"] > RUN_SHARE * 1e-9 and c["processes"] == 2 for cs in everything.values() for c in cs)
+    assert all(c["needed"] > 2 for cs in everything.values() for c in cs)
     assert imprecise(run_dir, 1e6) == {}
 
 

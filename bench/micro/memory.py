@@ -1,7 +1,7 @@
 """memory: hold N tasks alive at once, each blocked, and measure what each one costs.
 
 ``bytes_per_task`` is read with no instrument running, in fresh interpreters made for
-it (:mod:`bench.micro.footprint`, one per hold, :data:`HOLDS` holds), so neither
+it (:mod:`bench.micro.footprint`, one per hold, the profile's ``memory_holds``), so neither
 tracemalloc's own bookkeeping nor the allocator history of earlier cases lands in it:
 
 - in-process models: the growth of the fresh process's resident set (RSS, after
@@ -98,7 +98,7 @@ def summary(case: MicroCase, results: list[dict[str, float]]) -> dict[str, Any]:
 
 
 @contextmanager
-def _memory_loop(case: MicroCase, holder: Holder[H], n: int) -> Iterator[Loop]:
+def _memory_loop(case: MicroCase, holder: Holder[H], n: int, holds: int) -> Iterator[Loop]:
     """The loop of a holder: measured in fresh processes, then rounds of hold (timed) and release (checked)."""
     outstanding: list[H] = []
 
@@ -112,7 +112,7 @@ def _memory_loop(case: MicroCase, holder: Holder[H], n: int) -> Iterator[Loop]:
         expect(holder.release(tasks), n, "memory: held tasks that finished")
 
     try:
-        measured = summary(case, fresh_holds(case, n))
+        measured = summary(case, fresh_holds(case, n, holds))
         yield Loop(one_round, check, n, {**measured, **holder.recorded})
     finally:
         for tasks in outstanding:
@@ -134,7 +134,7 @@ def holder_for(case: MicroCase, ballast: int = 0) -> AbstractContextManager[Hold
 
 
 @contextmanager
-def holding(case: MicroCase, hook: MemoryHook, n: int) -> Iterator[Loop]:
-    """The memory loop of ``case``: its model's holder, measured, then held in timed rounds."""
-    with hook.holder(case, 0) as holder, _memory_loop(case, holder, n) as loop:
+def holding(case: MicroCase, hook: MemoryHook, n: int, holds: int = HOLDS) -> Iterator[Loop]:
+    """The memory loop of ``case``: measured in ``holds`` fresh interpreters, then held in timed rounds."""
+    with hook.holder(case, 0) as holder, _memory_loop(case, holder, n, holds) as loop:
         yield loop

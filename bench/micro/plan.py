@@ -66,17 +66,17 @@ def rounds(case: MicroCase, sizes: MicroSizes) -> tuple[int, int]:
     return sizes.rounds, sizes.warmup_rounds
 
 
-def _factory(case: MicroCase, ops: int) -> AbstractContextManager[Loop]:
+def _factory(case: MicroCase, ops: int, sizes: MicroSizes) -> AbstractContextManager[Loop]:
     hook = _runnable(case)
     if isinstance(hook, MemoryHook):
-        return holding(case, hook, ops)
+        return holding(case, hook, ops, sizes.memory_holds)
     return hook.loop(case, ops)
 
 
 @contextmanager
 def open_loop(case: MicroCase, sizes: MicroSizes) -> Iterator[Loop]:
     """Set ``case`` up and yield its loop; on exit, fail if a thread or child process outlived it."""
-    with nothing_left_behind(case.id), _factory(case, ops_per_round(case, sizes)) as loop:
+    with nothing_left_behind(case.id), _factory(case, ops_per_round(case, sizes), sizes) as loop:
         yield loop
 
 

@@ -31,19 +31,22 @@ class MicroSizes:
 
     ``rounds`` and ``warmup_rounds`` apply to spawn, switch and ipc; memory uses
     ``memory_rounds`` and no warmup, because its one untimed measurement hold
-    already warms it. ``payloads``: the ipc payload sizes every channel sends.
+    already warms it; ``memory_holds`` is how many fresh interpreters each
+    process's memory figure is the median of (quick takes one: its processes
+    already repeat it). ``payloads``: the ipc payload sizes every channel sends.
     """
 
     name: str
     rounds: int
     warmup_rounds: int
     memory_rounds: int
+    memory_holds: int = 3
     payloads: tuple[int, ...] = PAYLOADS
 
 
 SIZES: dict[str, MicroSizes] = {
-    "smoke": MicroSizes(name="smoke", rounds=1, warmup_rounds=0, memory_rounds=1),
-    "quick": MicroSizes(name="quick", rounds=4, warmup_rounds=1, memory_rounds=1),
+    "smoke": MicroSizes(name="smoke", rounds=1, warmup_rounds=0, memory_rounds=1, memory_holds=1),
+    "quick": MicroSizes(name="quick", rounds=4, warmup_rounds=1, memory_rounds=1, memory_holds=1),
     "full": MicroSizes(name="full", rounds=20, warmup_rounds=2, memory_rounds=5),
 }
 
