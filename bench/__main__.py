@@ -189,7 +189,8 @@ def parser() -> argparse.ArgumentParser:
         "--processes",
         type=_processes,
         default=None,
-        help="fresh interpreters per backend, run round-robin (default: the profile's, smoke 1, quick 3, full 5)",
+        help="fresh interpreters per backend, run round-robin (default: the profile's, smoke 1, quick 2, full 5, "
+        "and more for the noisy cases)",
     )
     p.add_argument(
         "--precision",
