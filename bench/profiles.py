@@ -84,11 +84,9 @@ PROFILES: dict[str, Profile] = {
         # minutes on 2 cores (12.4 min measured), and a quiet case gains nothing by it.
         processes=2,
         warmup=True,
-        # Two or three timed rounds a case: the processes, not the rounds, carry the
-        # variance a comparison sees, and each round saved buys processes elsewhere.
-        min_rounds=2,
-        max_rounds=3,
-        target_case_s=0.2,
+        min_rounds=3,
+        max_rounds=4,
+        target_case_s=0.25,
         # Rounds of 0.2 s or more (a pool's default size on 100 waits, a process per
         # task at 100) get one timed round per process: with 13 models, three rounds
         # of each would take the run past 10 minutes on 2 cores, and the processes,
