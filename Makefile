@@ -3,7 +3,7 @@
 # A user's value is text: make never expands it (`$(shell ...)` in one is not run, `$x`
 # stays `$x`), the shell gets it single-quoted, and one holding `$(`, `${`, a backtick or a
 # newline is refused before anything runs, as no value needs them.
-USER_VARIABLES := PYTHON VENV PROFILE BACKENDS WORKLOADS RESULTS HTTP_URL HTTP_SERVER_WORKERS PROCESSES \
+USER_VARIABLES := PYTHON VENV PROFILE BACKENDS WORKLOADS RESULTS HTTP_URL HTTP_SERVER_WORKERS PROCESSES TASKS \
 	DASK_SCHEDULER RUN RUNS BASELINE FAIL_ABOVE MIN_EFFECT TEST_ARGS MATRIX_ARGS
 DOLLAR_PAREN := $$(
 DOLLAR_BRACE := $${
@@ -49,6 +49,7 @@ RESULTS ?= results
 HTTP_URL ?=
 HTTP_SERVER_WORKERS ?=
 PROCESSES ?=
+TASKS ?=
 RUN ?=
 RUNS ?=
 BASELINE ?=
@@ -67,6 +68,7 @@ BENCH_ARGS = --profile $(call arg,PROFILE) --results $(call arg,RESULTS) \
 	$(if $(value WORKLOADS),--workloads $(call arg,WORKLOADS)) \
 	$(if $(value HTTP_URL),--http-url $(call arg,HTTP_URL)) \
 	$(if $(value PROCESSES),--processes $(call arg,PROCESSES)) \
+	$(if $(value TASKS),--tasks $(call arg,TASKS)) \
 	$(if $(value HTTP_SERVER_WORKERS),--http-server-workers $(call arg,HTTP_SERVER_WORKERS))
 
 .PHONY: bench report compare test test-matrix venv lint clean

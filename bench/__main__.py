@@ -30,7 +30,7 @@ from bench.atomic import NotWritable
 from bench.backends import BACKENDS, load, unavailable
 from bench.interpreter import REPO, InterpreterError, check_runnable, same_interpreter
 from bench.micro import MICROS
-from bench.profiles import DEFAULT_PROFILE, PROFILES
+from bench.profiles import DEFAULT_PROFILE, PROFILES, parse_tasks
 from bench.runner import RunOptions, execute, stopped
 from workloads import WORKLOADS
 from workloads.user_spec import BadWorkloadSpec, absolute, check_in_child, is_spec, load_spec
@@ -122,6 +122,13 @@ def _processes(text: str) -> int:
     return value
 
 
+def _tasks(text: str) -> tuple[int, ...]:
+    try:
+        return parse_tasks(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _precision(text: str) -> float:
     try:
         value = float(text)
@@ -191,6 +198,14 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help="fresh interpreters per backend, run round-robin (default: the profile's, smoke 1, quick 2, full 5, "
         "and more for the noisy cases)",
+    )
+    p.add_argument(
+        "--tasks",
+        type=_tasks,
+        default=None,
+        metavar="N,N,...",
+        help="the task counts of every workload, in place of the profile's (e.g. 1,100,10000); a case past the "
+        "profile's round time or process limits is skipped with the reason",
     )
     p.add_argument(
         "--precision",
@@ -278,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         backend_options={name: declared.values(args, opts) for name, opts in backend_options().items()},
         processes=args.processes,
         precision=args.precision,
+        tasks=args.tasks,
         pythons=pythons if len(pythons) == 2 else [],
         report=not args.no_report,
     )

@@ -57,6 +57,8 @@ class SessionDescription:
     cases: tuple[str, ...] | None = None
     #: The interpreter the session runs under (None: the runner's own).
     python: str | None = None
+    #: The task counts of every workload case, in place of the profile's (None: the profile's).
+    n_tasks: tuple[int, ...] | None = None
 
 
 def save(description: SessionDescription, path: Path) -> None:
@@ -71,8 +73,9 @@ def load(path: Path) -> SessionDescription:
         data = json.loads(path.read_text())
         data.pop(FORMAT_KEY, None)
         data["selection"] = tuple(data["selection"])
-        if data.get("cases") is not None:
-            data["cases"] = tuple(data["cases"])
+        for key in ("cases", "n_tasks"):
+            if data.get(key) is not None:
+                data[key] = tuple(data[key])
         return SessionDescription(**data)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"{path} is not a session description ({type(exc).__name__}: {exc})") from None

@@ -32,13 +32,14 @@ import pytest
 
 from bench import description
 from bench.backends import BACKENDS, load, unavailable
+from bench.backends._limits import limits_facts
 from bench.case_guard import CaseGuard, mark_real_interrupts
 from bench.case_saving import CaseSaver
 from bench.description import SessionDescription
 from bench.harness import workload_cases
 from bench.micro import MICROS, micro_cases
 from bench.outcomes import OutcomeRecorder
-from bench.profiles import PROFILES, Profile
+from bench.profiles import PROFILES, Profile, with_tasks
 from workloads import WORKLOADS, Calibration, RunContext
 
 
@@ -68,7 +69,8 @@ def session_description(config: pytest.Config) -> SessionDescription:
 
 
 def _profile(config: pytest.Config) -> Profile:
-    return PROFILES[session_description(config).profile]
+    found = session_description(config)
+    return with_tasks(PROFILES[found.profile], found.n_tasks)
 
 
 def _selection(config: pytest.Config) -> list[str]:
@@ -291,6 +293,7 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks: Any, output_
         "process": session.process_index,
         "processes": session.processes,
         "isolation": isolation_facts(),
+        "limits": limits_facts(),
     }
 
 

@@ -35,7 +35,7 @@ from bench.atomic import NotWritable, write_text_atomic
 from bench.backends import BACKENDS, load, unavailable
 from bench.layout import MANIFEST, mark_abandoned, new_run_dir
 from bench.machine import cpu_count, interpreter_facts, machine_id
-from bench.profiles import PROFILES, Profile
+from bench.profiles import PROFILES, Profile, with_tasks
 from bench.progress import follow
 from bench.results_format import FORMAT_KEY, FORMAT_VERSION
 from bench.supervise import SupervisedSession, stop_group, supervise
@@ -59,6 +59,8 @@ class RunOptions:
     processes: int | None = None
     #: The change a comparison of two such runs should resolve (0.05: ±5%); None: the profile's.
     precision: float | None = None
+    #: The task counts of every workload case, in place of the profile's (None: the profile's).
+    tasks: tuple[int, ...] | None = None
     #: Two interpreters to measure side by side, process by process in alternation (empty: this one).
     pythons: list[str] = field(default_factory=list)
     report: bool = True
@@ -84,6 +86,7 @@ class Manifest:
                 "workloads": options.workloads,
                 **options.workload_options,
                 "processes": options.processes,
+                "tasks": list(options.tasks) if options.tasks else None,
                 "results": str(options.results),
                 "backend_options": {name: values for name, values in options.backend_options.items() if values},
             },
@@ -190,6 +193,7 @@ def write_session(
         runner_pid=os.getpid(),
         prelude=load(backend).prelude,
         cases=cases,
+        n_tasks=options.tasks,
     )
     description.save(session, path)
     return path
@@ -402,7 +406,7 @@ def execute(options: RunOptions) -> int:
     interpreter, their sessions alternating process by process (A B A B ...), so a
     drift of the machine lands on both sides, then a comparison of the two as pairs.
     """
-    profile = PROFILES[options.profile]
+    profile = with_tasks(PROFILES[options.profile], options.tasks)
     refused = preflight(options)
     if refused:
         print(f"error: {refused}; nothing was run", file=sys.stderr)

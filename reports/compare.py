@@ -24,7 +24,7 @@ import pandas as pd
 
 from reports import compare_charts
 from reports.errors import ReportInputError, RunDirError
-from reports.frames import case_groups, case_title, slug
+from reports.frames import case_groups, case_title, chart_file, slug
 from reports.judge import PairedCase, judge
 from reports.load import RunData, add_case_columns, benchmark_files, fmt_param, load_run, param_columns
 from reports.markdown import MISSING, table
@@ -519,7 +519,7 @@ def render_charts(frame: pd.DataFrame, ratios: pd.DataFrame, out: Path) -> list[
 
     def keep(fig: Any, section: str, heading: str, name: str) -> None:
         if fig is not None:
-            file = f"{slug(name)}.png"
+            file = chart_file(name)
             save_figure(fig, out / file)
             made.append((section, heading, file))
 

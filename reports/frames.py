@@ -6,6 +6,7 @@ Each chart and the sentence under it are computed from the same selection (the s
 
 from __future__ import annotations
 
+import hashlib
 import re
 import textwrap
 from collections.abc import Iterator
@@ -43,6 +44,25 @@ def slug(*parts: str) -> str:
     """Make a file-name-safe slug from parts: `sleep-sleep_s-0.01`."""
     text = "-".join(p for p in parts if p)
     return re.sub(r"[^A-Za-z0-9_.]+", "-", text).strip("-.").lower() or "chart"
+
+
+#: The longest chart file name, ``.png`` included: a name a user can read in a listing.
+MAX_FILE_NAME = 60
+
+
+def chart_file(*parts: str) -> str:
+    """The file name of a chart: ``slug(*parts) + ".png"``, at most :data:`MAX_FILE_NAME` characters.
+
+    A longer slug keeps its readable start and ends in eight hex digits of its
+    whole text's hash, so two charts whose names differ only past the cut still get
+    two files, and the same chart always the same one.
+    """
+    stem = slug(*parts)
+    room = MAX_FILE_NAME - len(".png")
+    if len(stem) > room:
+        digest = hashlib.sha1(stem.encode()).hexdigest()[:8]
+        stem = stem[: room - len(digest) - 1].rstrip("-.") + "-" + digest
+    return f"{stem}.png"
 
 
 def case_groups(frame: pd.DataFrame, kind: str) -> Iterator[tuple[str, str, pd.DataFrame]]:

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 
 from reports import charts, http_readings, machine_speed, micro_charts, readings, workload_readings
 from reports.claims import check_claims, claims_markdown
-from reports.frames import case_groups, case_title, ordered_series, slug
+from reports.frames import case_groups, case_title, chart_file, ordered_series, slug
 from reports.load import RunData, load_run
 from reports.markdown import machine_rows, pivot_table, table
 from reports.models import baseline_name
@@ -60,11 +60,10 @@ class _Renderer:
 
     def chart(self, fig: Figure, name: str, heading: str, reading: str) -> Chart:
         """Save `fig` as `<name>.png` (made unique) and describe it."""
-        stem, suffix = slug(name), 1
-        while f"{stem}.png" in self.used:
+        file, suffix = chart_file(name), 1
+        while file in self.used:
             suffix += 1
-            stem = f"{slug(name)}-{suffix}"
-        file = f"{stem}.png"
+            file = chart_file(name, str(suffix))
         self.used.add(file)
         save_figure(fig, self.out / file)
         return Chart(file=file, heading=heading, reading=reading)

@@ -166,8 +166,9 @@ def test_a_session_stopped_for_its_timeout_in_a_first_timed_round_keeps_complete
     # here it is called at a known moment rather than after a profile's long timeout.
     json_path, outcomes_path = tmp_path / "sequential.json", tmp_path / "logs" / "sequential.outcomes.json"
     outcomes_path.parent.mkdir()
-    session = write_description(outcomes_path.parent / "sequential.session.json", "sequential", "full", "sleep",
-                                outcomes=str(outcomes_path))
+    session = write_description(
+        outcomes_path.parent / "sequential.session.json", "sequential", "full", "sleep", outcomes=str(outcomes_path)
+    )
     command = [sys.executable, "-m", "bench.session", "--session", str(session),
                "--benchmark-json", str(json_path), "-q"]  # fmt: skip
     with (tmp_path / "session.log").open("wb") as log:
@@ -190,8 +191,9 @@ def test_an_interrupt_while_a_session_saves_does_not_lose_its_json(tmp_path: Pat
     # the CPU from a subprocess at that point); an interrupt then must not lose it.
     json_path, outcomes_path = tmp_path / "threads.json", tmp_path / "logs" / "threads.outcomes.json"
     outcomes_path.parent.mkdir()
-    session = write_description(outcomes_path.parent / "threads.session.json", "threads", "smoke", "sleep",
-                                outcomes=str(outcomes_path))
+    session = write_description(
+        outcomes_path.parent / "threads.session.json", "threads", "smoke", "sleep", outcomes=str(outcomes_path)
+    )
     command = [sys.executable, "-m", "bench.session", "--session", str(session),
                "--benchmark-json", str(json_path), "-q"]  # fmt: skip
     with (tmp_path / "session.log").open("wb") as log:

@@ -295,9 +295,7 @@ class _CountingReactor(generators_backend.Reactor):  # type: ignore[type-arg]
 
 
 @pytest.mark.parametrize("module", [generators_backend, greenlet_hub])
-def test_the_scheduler_and_hub_make_their_selector_once_per_case(
-    module: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_scheduler_and_hub_make_their_selector_once_per_case(module: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     _CountingReactor.made = 0
     monkeypatch.setattr(module, "Reactor", _CountingReactor)
     cls = generators_backend.Generators if module is generators_backend else greenlet_hub.Greenlet

@@ -459,8 +459,9 @@ def smoke_sessions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
     results: dict[str, tuple[int, list[Any], Any]] = {}
     for backend in ("processes", "threads", "gevent"):
         outcomes, data = out / f"{backend}.outcomes.json", out / f"{backend}.json"
-        session = write_description(out / f"{backend}.session.json", backend, "smoke", list(MICROS),
-                                    outcomes=str(outcomes), case_timeout_s=120)
+        session = write_description(
+            out / f"{backend}.session.json", backend, "smoke", list(MICROS), outcomes=str(outcomes), case_timeout_s=120
+        )
         done = subprocess.run(
             [sys.executable, "-m", "bench.session", "--session", str(session), "--benchmark-json", str(data), "-q"],
             cwd=ROOT, capture_output=True, text=True, timeout=180,

@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parent.parent
 ROOTS = ("bench", "reports", "workloads")
 
 #: A pool of threads of its own, with a colour, one micro-cost hook (spawn) and a stated skip (switch).
-MODULE = '''
+MODULE = """
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
@@ -69,7 +69,7 @@ class Throwaway(Backend):
 
     def run(self, task, n_tasks):
         return list(self._pool.map(task, range(n_tasks)))
-'''
+"""
 
 REGISTRY_LINE = """
 from bench.backends import BACKENDS

@@ -255,7 +255,7 @@ def test_a_real_run_records_its_models_and_their_packages(tmp_path: Path) -> Non
     assert proc.returncode == 0, proc.stdout + proc.stderr
     run = next(tmp_path.glob("*/*/run.json")).parent
     manifest = _read(run / "run.json")
-    assert manifest["format_version"] == "2.4"
+    assert manifest["format_version"] == "2.5"
     assert list(manifest["models"]) == ["sequential", "threads"]
     assert manifest["models"]["sequential"]["baseline"] is True
     info = _read(run / "threads.0.json")["machine_info"]

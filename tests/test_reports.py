@@ -28,7 +28,7 @@ from matplotlib.container import BarContainer
 
 from reports import ResultFileError, RunDirError, charts, load_run, micro_charts
 from reports.__main__ import main
-from reports.frames import case_groups, common_n
+from reports.frames import MAX_FILE_NAME, case_groups, chart_file, common_n
 from reports.index import build_report
 from reports.units import fmt_bytes, fmt_ratio, fmt_seconds
 
@@ -600,3 +600,12 @@ def test_summary_csv_gives_each_process_median_as_numbers() -> None:
     assert "samples" not in out and "process_samples" not in out
     assert [float(x) for x in out["process_medians"].iloc[0].split()] == [0.5, 0.25]
     assert pd.isna(out["process_medians"].iloc[1])
+
+
+def test_a_chart_file_name_stays_readable_short_and_distinct() -> None:
+    assert chart_file("sleep", "sleep_s-0.01", "bars") == "sleep-sleep_s-0.01-bars.png"
+    long = "file_io-file_api-asyncio.to_thread-the-loop-s-default-thread-pool-file_bytes-65536-page_cache-warm"
+    one, other = chart_file(long, "models"), chart_file(long, "scaling")
+    assert len(one) <= MAX_FILE_NAME and len(other) <= MAX_FILE_NAME
+    assert one != other and one.startswith("file_io-file_api-asyncio.to_thread") and one.endswith(".png")
+    assert chart_file(long, "models") == one  # the same chart, the same file, run after run

@@ -114,6 +114,33 @@ def test_processes_run_round_robin_each_in_its_own_interpreter(tmp_path: Path) -
     assert (frame["ci_low"] <= frame["median"]).all() and (frame["median"] <= frame["ci_high"]).all()
 
 
+@pytest.mark.parametrize("value", ["0", "x", "-5", "10,", "1,2.5", "99999999"])
+def test_a_bad_task_count_exits_2_in_one_line_naming_it(tmp_path: Path, value: str) -> None:
+    proc = bench("--tasks", value, "--results", str(tmp_path))
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "--tasks" in proc.stderr and "is not a task count" in proc.stderr, proc.stderr
+    assert not any(tmp_path.iterdir())
+
+
+def test_tasks_replace_the_profiles_counts_and_each_session_records_its_limits(tmp_path: Path) -> None:
+    proc = bench(
+        "--profile", "smoke", "--tasks", "3,1_000,3", "--backends", "asyncio", "--workloads", "sleep,switch",
+        "--results", str(tmp_path), "--no-report",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    run_dir = next(tmp_path.glob("*/*/run.json")).parent
+    assert load_json(run_dir / "run.json")["options"]["tasks"] == [3, 1000]
+    data = load_json(run_dir / "asyncio.0.json")
+    counts = sorted(b["extra_info"]["n_tasks"] for b in data["benchmarks"] if b["extra_info"].get("workload"))
+    assert counts == [3, 1000]
+    # A micro-cost is no workload: its sizes stay the profile's.
+    assert any(b["extra_info"].get("micro") == "switch" for b in data["benchmarks"])
+    limits = data["session"]["limits"]
+    assert limits["open_files_soft"] is None or limits["open_files_soft"] >= 64
+    assert limits["memory_available_bytes"] > 0
+
+
 @pytest.mark.parametrize("value", ["0", "-1", "three", "1000"])
 def test_a_bad_process_count_exits_2(tmp_path: Path, value: str) -> None:
     proc = bench("--processes", value, "--results", str(tmp_path))
@@ -262,6 +289,7 @@ def test_the_run_builds_its_report_and_rebuilds_it_from_json(smoke_run: dict[str
     index = (report / "index.md").read_text()
     pngs = sorted(p.name for p in report.glob("*.png"))
     assert pngs and all(f"({name})" in index for name in pngs)
+    assert max(len(name) for name in pngs) <= 60, pngs
     assert (report / "summary.csv").stat().st_size > 0
     assert "## Claims checked" in index
     shutil.rmtree(report)

@@ -28,6 +28,26 @@ def raise_open_files_limit() -> int:
     return soft
 
 
+def limits_facts() -> dict[str, int | None]:
+    """The limits this process runs under, as the cases of its session meet them (None: unlimited).
+
+    The open-files limits (soft, after :func:`raise_open_files_limit`, and hard),
+    the processes and threads this user may run, and the memory available to start
+    more tasks, at the moment of asking.
+    """
+
+    def finite(value: int) -> int | None:
+        return None if value == resource.RLIM_INFINITY else int(value)
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return {
+        "open_files_soft": finite(soft),
+        "open_files_hard": finite(hard),
+        "processes_soft": finite(resource.getrlimit(resource.RLIMIT_NPROC)[0]),
+        "memory_available_bytes": int(psutil.virtual_memory().available),
+    }
+
+
 def free_descriptors() -> int | None:
     """How many more descriptors this process may open, keeping :data:`FD_HEADROOM`; None: no limit."""
     soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
