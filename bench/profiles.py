@@ -92,8 +92,8 @@ PROFILES: dict[str, Profile] = {
         # of each would take the run past 10 minutes on 2 cores, and the processes,
         # not the rounds, are where such a case's variance is.
         long_round_s=0.2,
-        # A case whose round takes 1.5 s or more (dask's scheduler at 1000 tasks)
-        # waits for the full profile: three such cases cost 18 s of each process.
+        # A case whose round takes 1.5 s or more (a scheduler's per-task cost at 1000
+        # tasks) waits for the full profile: three such cases cost 18 s a process.
         max_round_s=1.5,
         max_started_processes=100,
         case_timeout_s=180.0,
