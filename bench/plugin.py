@@ -93,7 +93,7 @@ def _register(item: str) -> str:
     if not is_spec(item):
         return item
     try:
-        return register(item, WORKLOADS, reserved={**WORKLOADS, **dict.fromkeys(MICROS)})
+        return register(item, WORKLOADS, reserved=dict.fromkeys([*WORKLOADS, *MICROS]))
     except BadWorkloadSpec as exc:
         raise pytest.UsageError(str(exc)) from None
 

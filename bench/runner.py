@@ -286,7 +286,7 @@ def _registered(selection: list[str]) -> list[str]:
     names = []
     for item in selection:
         if is_spec(item):
-            names.append(register(item, WORKLOADS, reserved={**WORKLOADS, **dict.fromkeys(MICROS)}))
+            names.append(register(item, WORKLOADS, reserved=dict.fromkeys([*WORKLOADS, *MICROS])))
         elif item in WORKLOADS:
             names.append(item)
     return names

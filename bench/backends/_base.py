@@ -8,8 +8,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from bench.colours import stable_colour
-from bench.options import Option
-from workloads import Form
+from workloads.protocol import Form, Option
 
 if TYPE_CHECKING:
     from bench.micro.hooks import MicroHooks

@@ -41,8 +41,7 @@ from bench.micro import MicroCase
 from bench.micro._children import ran
 from bench.micro._loop import Loop, counted
 from bench.micro.hooks import MicroHooks, MicroLoop, PerProfile, Skip
-from bench.options import Option
-from workloads import Form
+from workloads.protocol import Form, Option
 
 #: How long connecting to a scheduler may take before it counts as unreachable.
 CONNECT_TIMEOUT_S = 5.0

@@ -24,7 +24,7 @@ from bench.micro.hooks import HolderFactory, MemoryHook, MicroHooks, MicroLoop, 
 from bench.micro.spawn import event_loop_spawn
 from bench.micro.switch import event_loop_switch
 from bench.micro.switch_common import event_loop_common
-from workloads import Form
+from workloads.protocol import Form
 
 
 async def _gather(task: Task, n_tasks: int) -> list[Any]:

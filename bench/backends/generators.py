@@ -27,8 +27,7 @@ from bench.micro._held import Holder, ballast_bytes
 from bench.micro._loop import Loop, WrongAnswer, counted
 from bench.micro.hooks import MemoryHook, MicroHooks, MicroLoop, PerProfile, Skip
 from bench.micro.switch_common import common_loop, ping_task, pipes, pong_task, switch_loop
-from workloads import Form
-from workloads._base import TaskGenerator
+from workloads.protocol import Form, TaskGenerator
 
 _MISSING = object()
 

@@ -27,7 +27,7 @@ from bench.micro._held import Holder, ballast_bytes
 from bench.micro._loop import JOIN_TIMEOUT_S, ROUND_TIMEOUT_S, Loop, WrongAnswer, counted
 from bench.micro.hooks import MemoryHook, MicroHooks, MicroLoop, PerProfile, Skip
 from bench.micro.switch_common import STOP, VALUE, common_loop, pipes, switch_loop
-from workloads import Form
+from workloads.protocol import Form
 
 # -- spawn ----------------------------------------------------------------------------
 

@@ -29,8 +29,7 @@ from bench.micro._held import Holder, ballast_bytes
 from bench.micro._loop import Loop, counted
 from bench.micro.hooks import MemoryHook, MicroHooks, MicroLoop, PerProfile, Skip
 from bench.micro.switch_common import common_loop, pipes, switch_loop
-from workloads import Form
-from workloads._base import Readable, Wait, drive
+from workloads.protocol import Form, Readable, Wait, drive
 
 _MISSING = object()
 

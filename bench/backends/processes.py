@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from bench.backends._base import Backend, Task
 from bench.backends._limits import process_limit
-from workloads import Form
+from workloads.protocol import Form
 
 if TYPE_CHECKING:
     from bench.micro.hooks import MicroHooks

@@ -12,7 +12,7 @@ from bench.micro import MicroCase
 from bench.micro._children import ran
 from bench.micro._loop import Loop, counted
 from bench.micro.hooks import MicroHooks, MicroLoop, PerProfile, Skip
-from workloads import Form
+from workloads.protocol import Form
 
 
 @contextmanager

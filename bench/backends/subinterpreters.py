@@ -39,7 +39,7 @@ from bench.backends._by_reference import call_by_reference, one, reference
 from bench.backends._pools import SizedPool, pool_label
 from bench.machine import cpu_count
 from bench.micro.hooks import MicroHooks
-from workloads import Form
+from workloads.protocol import Form
 
 #: The first Python with a GIL per interpreter (PEP 684).
 PER_INTERPRETER_GIL = (3, 12)

@@ -21,7 +21,7 @@ from bench.micro import MicroCase
 from bench.micro._children import ran
 from bench.micro._loop import JOIN_TIMEOUT_S, Loop, counted
 from bench.micro.hooks import MicroHooks, MicroLoop, PerProfile, Skip
-from workloads import Form
+from workloads.protocol import Form
 
 
 def default_pool_size() -> int:

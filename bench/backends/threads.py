@@ -31,7 +31,7 @@ from bench.micro.ipc import DISTINCT_PAYLOADS, Tally, Tamper, ipc_loop, prepare
 from bench.micro.placement import cpus, pin_this_thread, pinned
 from bench.micro.sizes import PAYLOADS
 from bench.micro.switch_common import STOP, VALUE, blocking_ping, common_loop, pipes, read_value, switch_loop
-from workloads import Form
+from workloads.protocol import Form
 
 _MISSING = object()
 

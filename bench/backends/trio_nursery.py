@@ -28,8 +28,7 @@ from bench.micro import MicroCase
 from bench.micro._loop import Loop, counted
 from bench.micro.hooks import MicroHooks, MicroLoop, PerProfile, Skip
 from bench.micro.switch_common import common_loop, ping_task, pipes, pong_task, switch_loop
-from workloads import Form
-from workloads._base import Readable, Sleep, TaskGenerator, Wait, Writable
+from workloads.protocol import Form, Readable, Sleep, TaskGenerator, Wait, Writable
 
 if sys.version_info < (3, 11):
     from exceptiongroup import BaseExceptionGroup
