@@ -138,6 +138,7 @@ def models_section(backends: Iterable[str]) -> dict[str, dict[str, Any]]:
                 "summary": cls.summary,
                 "baseline": cls.baseline,
                 "requires": list(cls.requires),
+                "traits": cls.traits.as_record() if cls.traits is not None else None,
             }
     return section
 
