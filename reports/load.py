@@ -395,8 +395,7 @@ def load_run(run_dir: Path | str) -> RunData:
     speed_fits = speed_adjust(rows, calibration_canaries(path))
     models = declared_models(manifest, (str(row["backend"]) for row in rows))
     for row in rows:
-        model = models[str(row["backend"])]
-        row.update(model_order=model.order, model_colour=model.colour, model_baseline=model.baseline)
+        row.update(models[str(row["backend"])].columns())
     assert machine is not None and machine_id is not None
     frame, duplicates = _dedupe(add_case_columns(tidy_frame(rows)))
     ignored.extend(duplicates)

@@ -49,6 +49,15 @@ class Model:
     #: The declared traits by name; empty where the run declares none (before format 2.6).
     traits: Mapping[str, Any] = field(default_factory=dict)
 
+    def columns(self) -> dict[str, Any]:
+        """The model's `MODEL_COLUMNS` values, as every row of the model carries them."""
+        return {
+            "model_order": self.order,
+            "model_colour": self.colour,
+            "model_baseline": self.baseline,
+            **{f"model_{t}": self.traits.get(t) for t in TRAITS},
+        }
+
 
 def declared_models(manifest: Mapping[str, Any] | None, names: Iterable[str]) -> dict[str, Model]:
     """Return the run's models by name, in chart order: the manifest's, else the fallback.
@@ -112,13 +121,8 @@ def add_model_columns(frame: pd.DataFrame, models: Mapping[str, Model]) -> pd.Da
     """Return `frame` with `MODEL_COLUMNS` filled from `models` by each row's backend."""
     backends = frame["backend"].astype(str)
     fallback = undeclared_models(backends)
-    chosen = [models.get(b) or fallback[b] for b in backends]
-    return frame.assign(
-        model_order=[m.order for m in chosen],
-        model_colour=[m.colour for m in chosen],
-        model_baseline=[m.baseline for m in chosen],
-        **{f"model_{t}": [m.traits.get(t) for m in chosen] for t in TRAITS},
-    )
+    chosen = [(models.get(b) or fallback[b]).columns() for b in backends]
+    return frame.assign(**{column: [c[column] for c in chosen] for column in MODEL_COLUMNS})
 
 
 def unify_models(frame: pd.DataFrame) -> pd.DataFrame:
