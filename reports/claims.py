@@ -203,7 +203,9 @@ def _names(labels: Sequence[str], kind: Kind) -> str:
     return f"{', '.join(labels)} ({kind.words})" if labels else kind.words
 
 
-def _dearer(claim_id: str, micro: str, what: str, dear_kind: Kind, cheap_kind: Kind) -> Callable[[pd.DataFrame], Verdict]:
+def _dearer(
+    claim_id: str, micro: str, what: str, dear_kind: Kind, cheap_kind: Kind
+) -> Callable[[pd.DataFrame], Verdict]:
     """Each model of ``dear_kind`` costs more per ``micro`` than each model of ``cheap_kind``."""
 
     def check(frame: pd.DataFrame) -> Verdict:
@@ -221,7 +223,9 @@ def _dearer(claim_id: str, micro: str, what: str, dear_kind: Kind, cheap_kind: K
         for dear, d in dear_s.items():
             for cheap, c in cheap_s.items():
                 outcomes.append(judge(d / c, above=1.0))
-                parts.append(f"{dear} {fmt_seconds(d.value)} vs {cheap} {fmt_seconds(c.value)} ({_interval_text(d / c)})")
+                parts.append(
+                    f"{dear} {fmt_seconds(d.value)} vs {cheap} {fmt_seconds(c.value)} ({_interval_text(d / c)})"
+                )
         return Verdict(claim_id, claim, combine(outcomes), f"per {micro}: " + "; ".join(parts))
 
     check.__name__ = claim_id
@@ -308,7 +312,10 @@ def light_tasks_take_a_tenth_of_a_process(frame: pd.DataFrame) -> Verdict:
     rows = _rows(frame, "micro", "memory").dropna(subset=["bytes_per_task"])
     rows = rows.sort_values("n_tasks").drop_duplicates("label", keep="last")  # each model at its largest N
     processes, lights = _labels(rows, PROCESS_PER_TASK), _labels(rows, COOPERATIVE)
-    claim = f"Memory: {_names(lights, COOPERATIVE)} takes under a tenth of what {_names(processes[:1], PROCESS_PER_TASK)} takes"
+    claim = (
+        f"Memory: {_names(lights, COOPERATIVE)} takes under a tenth of what "
+        f"{_names(processes[:1], PROCESS_PER_TASK)} takes"
+    )
     if not processes or not lights:
         return Verdict(
             claim_id,

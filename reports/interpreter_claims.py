@@ -4,9 +4,10 @@ Decided like every claim in :mod:`reports.claims`. The claims are about every mo
 whose tasks run in interpreters of their own inside the parent process
 (:data:`reports.claims.SUBINTERPRETERS`, by the traits it declares). Each states its
 premise: the Python the interpreters ran on and whether that build has a GIL at all.
-Where no such model ran (Python before 3.12) they are "not measured", with that reason. On a free-threaded build the threads run pure Python in parallel too:
-the parallel claim then still expects the gain, but says that it shows isolation
-working, not a GIL escaped, and the memory claim says what the isolation costs.
+Where no such model ran (Python before 3.12) they are "not measured", with that
+reason. On a free-threaded build the threads run pure Python in parallel too: the
+parallel claim then still expects the gain, but says that it shows isolation working,
+not a GIL escaped, and the memory claim says what the isolation costs.
 """
 
 from __future__ import annotations
@@ -138,7 +139,10 @@ def interpreter_memory_between_thread_and_process(frame: pd.DataFrame) -> Verdic
     own_label = _own(rows)
     process = next(iter(_labels(rows, PROCESS_PER_TASK)), PROCESS_PER_TASK.words)
     thread = next(iter(_labels(rows, THREAD_PER_TASK)), THREAD_PER_TASK.words)
-    claim = f"Memory ({_premise_text(version, with_gil)}): a live interpreter takes less than {process}, more than {thread}"
+    claim = (
+        f"Memory ({_premise_text(version, with_gil)}): a live interpreter takes less than {process}, "
+        f"more than {thread}"
+    )
     found: dict[str, Figure] = {}
     for label in (own_label, thread, process):
         of_label = rows[rows["label"] == label]

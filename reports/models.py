@@ -98,7 +98,7 @@ def _traits(declared: Any) -> dict[str, Any]:
     traits: dict[str, Any] = {}
     for name in TRAITS:
         value = declared.get(name)
-        if name == "waits" and value in WAITS or name != "waits" and isinstance(value, bool):
+        if (name == "waits" and value in WAITS) or (name != "waits" and isinstance(value, bool)):
             traits[name] = value
     return traits
 
