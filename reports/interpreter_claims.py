@@ -140,8 +140,7 @@ def interpreter_memory_between_thread_and_process(frame: pd.DataFrame) -> Verdic
     process = next(iter(_labels(rows, PROCESS_PER_TASK)), PROCESS_PER_TASK.words)
     thread = next(iter(_labels(rows, THREAD_PER_TASK)), THREAD_PER_TASK.words)
     claim = (
-        f"Memory ({_premise_text(version, with_gil)}): a live interpreter takes less than {process}, "
-        f"more than {thread}"
+        f"Memory ({_premise_text(version, with_gil)}): a live interpreter takes less than {process}, more than {thread}"
     )
     found: dict[str, Figure] = {}
     for label in (own_label, thread, process):

@@ -245,7 +245,8 @@ def test_a_run_whose_models_declare_no_traits_measures_no_claim_about_a_kind_of_
 
 
 def test_every_model_of_a_kind_is_checked_and_one_that_fails_fails_the_claim() -> None:
-    rows = physics() + [
+    rows = [
+        *physics(),
         workload("sleep", "trio", 100, 0.06, 0.05),
         workload("http_fetch", "trio", 100, 0.06, 0.05),
         workload("sleep", "thread_pool", 100, 1.0, 0.05),
