@@ -19,14 +19,12 @@ from typing import Any
 
 import pandas as pd
 
+from bench.layout import COMPARE_DIR, ResultsTree
 from reports.errors import ReportInputError, RunDirError
-from reports.load import RunData, add_case_columns, benchmark_files, fmt_param, param_columns
+from reports.load import RunData, add_case_columns, fmt_param, param_columns
 from reports.models import unify_models
 
 FINGERPRINT_FIELDS = ("cpu_model", "cpu_count", "memory_bytes", "os", "python_build")
-
-
-COMPARE_DIR = "compare"
 
 
 @dataclass(frozen=True)
@@ -49,16 +47,6 @@ def fingerprint(machine: dict[str, Any]) -> str:
     return hashlib.sha256(identity.encode()).hexdigest()[:10]
 
 
-def _has_results(path: Path) -> bool:
-    """Tell whether `path` is a run directory with benchmark JSON in it."""
-    return path.is_dir() and bool(benchmark_files(path))
-
-
-def _subdirs(path: Path) -> list[Path]:
-    """List the visible subdirectories of `path`, sorted, without `compare/`."""
-    return sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name != COMPARE_DIR)
-
-
 def expand(path: Path) -> tuple[list[Path], bool]:
     """Turn one command-line path into run directories; say if it named a run itself.
 
@@ -71,24 +59,18 @@ def expand(path: Path) -> tuple[list[Path], bool]:
         raise RunDirError(path, "no such directory; give run directories or a results root such as results/")
     if not path.is_dir():
         raise RunDirError(path, "is not a directory; give run directories or a results root such as results/")
-    if _has_results(path) or (path / "run.json").exists():
+    tree = ResultsTree(path)
+    if tree.is_run():
         return [path], True
-    children = _subdirs(path)
-    runs_here = [c for c in children if _has_results(c)]
+    runs_here = tree.runs_here()
     if runs_here:
         return [runs_here[-1]], False
-    newest = []
-    per_machine = []
-    for machine in children:
-        runs = [c for c in _subdirs(machine) if _has_results(c)]
-        if runs:
-            newest.append(runs[-1])
-            per_machine.append(runs)
+    per_machine = tree.runs_per_machine()
     if len(per_machine) == 1:
         return per_machine[0][-2:], False
-    if not newest:
+    if not per_machine:
         raise RunDirError(path, "holds no run with results (expected <root>/<machine-id>/<run-id>/*.json)")
-    return newest, False
+    return [runs[-1] for runs in per_machine], False
 
 
 def discover_runs(paths: Sequence[Path], baseline: Path | None = None) -> tuple[list[Path], Path]:
