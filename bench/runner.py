@@ -33,7 +33,7 @@ import psutil
 from bench import calibrate, description
 from bench.atomic import NotWritable, write_text_atomic
 from bench.backends import BACKENDS, load, unavailable
-from bench.layout import MANIFEST, mark_abandoned, new_run_dir
+from bench.layout import MANIFEST, RunLayout, mark_abandoned, new_run_dir
 from bench.machine import cpu_count, interpreter_facts, machine_id
 from bench.profiles import PROFILES, Profile, with_tasks
 from bench.progress import follow
@@ -138,6 +138,7 @@ def models_section(backends: Iterable[str]) -> dict[str, dict[str, Any]]:
                 "summary": cls.summary,
                 "baseline": cls.baseline,
                 "requires": list(cls.requires),
+                "traits": cls.traits.as_record() if cls.traits is not None else None,
             }
     return section
 
@@ -177,7 +178,8 @@ def write_session(
     ``cases``, when given, restricts the session to those case ids.
     """
     stem = session_stem(backend, process)
-    path = run_dir / "logs" / f"{stem}{description.SUFFIX}"
+    layout = RunLayout(run_dir)
+    path = layout.description(stem)
     session = description.SessionDescription(
         backend=backend,
         profile=options.profile,
@@ -185,8 +187,8 @@ def write_session(
         workload_options=options.workload_options,
         backend_options=options.backend_options.get(backend, {}),
         environment=facts,
-        calibration=str(run_dir / "calibration.json"),
-        outcomes=str(run_dir / "logs" / f"{stem}.outcomes.json"),
+        calibration=str(layout.calibration),
+        outcomes=str(layout.outcomes(stem)),
         process_index=process,
         processes=processes,
         case_timeout_s=profile.case_timeout_s,
@@ -337,13 +339,14 @@ class Run:
         """
         stem = session_stem(backend, process)
         load, started = load_1m(), _now()
-        log_path = self.run_dir / "logs" / f"{stem}.log"
+        layout = RunLayout(self.run_dir)
+        log_path = layout.log(stem)
         label = f"{backend} {process + 1}/{self.processes}" + (f" ({len(cases)} noisy cases)" if cases else "")
-        with follow(label, self.run_dir / "logs" / f"{stem}.outcomes.json"):
+        with follow(label, layout.outcomes(stem)):
             supervised = self.supervised(backend, process, cases)
         status, returncode, elapsed = supervised.status, supervised.returncode, supervised.duration_s
-        outcomes = _read_outcomes(self.run_dir / "logs" / f"{stem}.outcomes.json")
-        json_file = self.run_dir / f"{stem}.json"
+        outcomes = _read_outcomes(layout.outcomes(stem))
+        json_file = layout.benchmark(stem)
         error = None
         if status != "ok":
             tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
@@ -377,6 +380,7 @@ class Run:
     def supervised(self, backend: str, process: int, cases: tuple[str, ...] | None) -> SupervisedSession:
         """Run the session, and fresh ones for the cases a dead, hung or recycled one left (:mod:`bench.supervise`)."""
         stem = session_stem(backend, process)
+        layout = RunLayout(self.run_dir)
 
         def command_for(restart: tuple[str, ...] | None) -> list[str]:
             only = cases if restart is None else restart
@@ -386,13 +390,13 @@ class Run:
                 )
             except OSError as exc:
                 raise NotWritable(f"cannot write the description of session {stem}: {exc.strerror or exc}") from None
-            return session_command(session_file, self.run_dir / f"{stem}.json", self.options, self.python)
+            return session_command(session_file, layout.benchmark(stem), self.options, self.python)
 
         return supervise(
             command_for,
             REPO,
-            self.run_dir / "logs" / f"{stem}.log",
-            self.run_dir / "logs" / f"{stem}.outcomes.json",
+            layout.log(stem),
+            layout.outcomes(stem),
             self.profile.case_timeout_s,
             self.profile.session_timeout_s,
         )
@@ -444,7 +448,7 @@ def execute(options: RunOptions) -> int:
                         each.manifest.finish("error", str(exc))
                     print(f"error: {exc}; nothing was timed (see {run.manifest.path})", file=sys.stderr)
                     return 2
-                calibrate.save(calibration, run.run_dir / "calibration.json")
+                calibrate.save(calibration, RunLayout(run.run_dir).calibration)
             # Round-robin (A B C ... A B C ...): a drift of the machine spreads over every model.
             for process in range(processes):
                 for backend in options.backends:
@@ -483,7 +487,7 @@ def _new_run(options: RunOptions, profile: Profile, python: str, processes: int,
         "t" if interpreter.get("free_threaded") else ""
     )
     run_dir = new_run_dir(options.results, machine_id(), f"{options.profile}-{tag}" if paired else options.profile)
-    (run_dir / "logs").mkdir()
+    RunLayout(run_dir).logs.mkdir()
     manifest = Manifest(run_dir, options, interpreter)
     return Run(options, profile, run_dir, manifest, {}, processes, {b: [] for b in options.backends}, python)
 

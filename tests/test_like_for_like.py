@@ -38,6 +38,7 @@ from bench.profiles import PROFILES
 from reports.claims import CLAIMS, DOES_NOT_HOLD, NOT_MEASURED, Verdict
 from reports.load import add_case_columns
 from reports.pooling import merge_processes
+from tests.test_claims import declared
 from workloads import WORKLOADS, Calibration, cpu_spin
 
 KIB = 1024
@@ -328,6 +329,7 @@ def _switch_row(label: str, family: str, mechanism: str, where: str | None, per_
         "median": per_op,
         "ci_low": per_op * 0.95,
         "ci_high": per_op * 1.05,
+        **declared(backend),
     }
 
 

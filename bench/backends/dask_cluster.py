@@ -33,7 +33,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from typing import Any, ClassVar
 
-from bench.backends._base import Backend, Task
+from bench.backends._base import Backend, Task, Traits
 from bench.backends._by_value import packed, run_packed, send_by_value
 from bench.backends._skips import NO_LIVE_TASKS, NOT_IPC
 from bench.machine import cpu_count
@@ -179,6 +179,7 @@ class Dask(Backend):
     name = "dask"
     form = Form.BLOCKING
     summary = "dask.distributed Client.map + gather (embedded LocalCluster: a worker process per core, 1 thread)"
+    traits = Traits(waits="process", parallel_python=True, in_parent=False, fixed_pool=True, own_interpreter=True)
     colour = "#843c39"
     requires = ("distributed",)
     packages = ("dask", "distributed")

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from bench.backends._base import Backend, Task
+from bench.backends._base import Backend, Task, Traits
 from bench.backends._skips import NOT_IPC
 from bench.micro import MicroCase
 from bench.micro._held import Holder, event_loop_holder
@@ -80,6 +80,7 @@ class Asyncio(Backend):
     name = "asyncio"
     form = Form.COROUTINE
     summary = "asyncio event loop: gather all coroutines"
+    traits = Traits(waits="cooperative", parallel_python=False, in_parent=True, fixed_pool=False)
     colour = "#9467bd"
 
     def __init__(self, variant: str | None = None) -> None:

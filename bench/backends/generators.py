@@ -19,7 +19,7 @@ from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from bench.backends._base import Backend, Task
+from bench.backends._base import Backend, Task, Traits
 from bench.backends._reactor import Reactor
 from bench.backends._skips import NOT_IPC
 from bench.micro import MicroCase
@@ -176,6 +176,7 @@ class Generators(Backend):
     name = "generators"
     form = Form.GENERATOR
     summary = "yield/send coroutines under a small scheduler (sleep deadlines, socket readiness)"
+    traits = Traits(waits="cooperative", parallel_python=False, in_parent=True, fixed_pool=False)
     colour = "#8c564b"
 
     def __init__(self, variant: str | None = None) -> None:

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from bench.backends._base import Backend, Task
+from bench.backends._base import Backend, Task, Traits
 from bench.backends._skips import NOT_IPC
 from bench.micro import MicroCase
 from bench.micro._children import ran
@@ -175,6 +175,7 @@ class Gevent(Backend):
     name = "gevent"
     form = Form.BLOCKING
     summary = "gevent.spawn + joinall over the blocking form, monkey-patched"
+    traits = Traits(waits="cooperative", parallel_python=False, in_parent=True, fixed_pool=False)
     colour = "#2ca02c"
     packages = ("gevent",)
     prelude = "bench.gevent_patch:patch_everything"

@@ -20,7 +20,7 @@ from typing import Any
 
 import greenlet
 
-from bench.backends._base import Backend, Task
+from bench.backends._base import Backend, Task, Traits
 from bench.backends._reactor import Reactor
 from bench.backends._skips import NOT_IPC
 from bench.micro import MicroCase, switch_common
@@ -178,6 +178,7 @@ class Greenlet(Backend):
     name = "greenlet"
     form = Form.GENERATOR
     summary = "raw greenlet.switch() tasks under a small hub (sleep deadlines, socket readiness)"
+    traits = Traits(waits="cooperative", parallel_python=False, in_parent=True, fixed_pool=False)
     colour = "#bcbd22"
     packages = ("greenlet",)
 

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-from bench.backends._base import Backend, Task
+from bench.backends._base import Backend, Task, Traits
 from bench.backends._by_value import send_by_value
 from bench.backends._skips import NO_LIVE_TASKS, NOT_IPC
 from bench.machine import cpu_count
@@ -81,6 +81,7 @@ class Joblib(Backend):
     name = "joblib"
     form = Form.BLOCKING
     summary = "joblib.Parallel on loky (one worker per core, auto batches): one call per round"
+    traits = Traits(waits="process", parallel_python=True, in_parent=False, fixed_pool=True, own_interpreter=True)
 
     colour = "#393b79"
     requires = ("joblib",)

@@ -15,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
-from bench.backends._base import Backend, Task
+from bench.backends._base import Backend, Task, Traits
 from bench.backends._limits import process_cap
 from bench.backends._pools import PROCESS_POOL_CAP, SizedPool, pool_label
 from bench.backends._skips import NO_LIVE_TASKS, NOT_IPC
@@ -89,6 +89,7 @@ class ProcessPool(SizedPool, Backend):
     name = "process_pool"
     form = Form.BLOCKING
     summary = "ProcessPoolExecutor (one worker per core, and [all]: one per task; chunked map): submit all, wait"
+    traits = Traits(waits="process", parallel_python=True, in_parent=False, fixed_pool=True, own_interpreter=True)
     colour = "#ff7f0e"
 
     def __init__(self, variant: str | None = None) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from bench.backends._base import Backend, Task
+from bench.backends._base import Backend, Task, Traits
 from bench.backends._skips import NO_LIVE_TASKS, NOT_IPC
 from bench.micro import MicroCase
 from bench.micro._children import ran
@@ -34,6 +34,7 @@ class Sequential(Backend):
     name = "sequential"
     form = Form.BLOCKING
     summary = "one task after another (the baseline)"
+    traits = Traits(waits="none", parallel_python=False, in_parent=True, fixed_pool=False)
     colour = "#7f7f7f"
     baseline = True
 

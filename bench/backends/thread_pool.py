@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
-from bench.backends._base import Backend, Task
+from bench.backends._base import Backend, Task, Traits
 from bench.backends._pools import THREAD_POOL_CAP, SizedPool, pool_label
 from bench.backends._skips import NO_LIVE_TASKS, NOT_IPC
 from bench.micro import MicroCase
@@ -53,6 +53,7 @@ class ThreadPool(SizedPool, Backend):
     name = "thread_pool"
     form = Form.BLOCKING
     summary = "ThreadPoolExecutor (default size, and [all]: one thread per task): submit all, wait"
+    traits = Traits(waits="thread", parallel_python=False, in_parent=True, fixed_pool=True)
     colour = "#17becf"
 
     def __init__(self, variant: str | None = None) -> None:

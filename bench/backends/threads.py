@@ -21,7 +21,7 @@ from typing import Any
 
 import psutil
 
-from bench.backends._base import Backend, Task
+from bench.backends._base import Backend, Task, Traits
 from bench.micro import MicroCase
 from bench.micro._children import tally_rounds
 from bench.micro._held import Holder, ballast_bytes
@@ -277,6 +277,7 @@ class Threads(Backend):
     name = "threads"
     form = Form.BLOCKING
     summary = "threading.Thread per task: start all, join all"
+    traits = Traits(waits="thread", parallel_python=False, in_parent=True, fixed_pool=False)
     colour = "#1f77b4"
 
     def run(self, task: Task, n_tasks: int) -> list[Any]:

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from bench.backends._base import Backend, Task
+from bench.backends._base import Backend, Task, Traits
 from bench.backends._skips import NOT_IPC
 from bench.micro import MicroCase
 from bench.micro._loop import Loop, counted
@@ -180,6 +180,7 @@ class Trio(Backend):
     name = "trio"
     form = Form.GENERATOR
     summary = "trio: a nursery per round, each task awaiting trio's sleep and socket waits"
+    traits = Traits(waits="cooperative", parallel_python=False, in_parent=True, fixed_pool=False)
 
     colour = "#637939"
     requires = ("trio",)
