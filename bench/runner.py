@@ -92,6 +92,7 @@ class Manifest:
             },
             "interpreter": dict(interpreter) if interpreter is not None else interpreter_facts(),
             "models": models_section(options.backends),
+            "micro_costs": micro_costs_section(options.workloads),
             "started_at": _now(),
             "ended_at": None,
             # Who writes this file: a later run that finds it "running" and this
@@ -141,6 +142,22 @@ def models_section(backends: Iterable[str]) -> dict[str, dict[str, Any]]:
                 "traits": cls.traits.as_record() if cls.traits is not None else None,
             }
     return section
+
+
+def micro_costs_section(selection: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """``run.json``'s ``micro_costs``: what each micro-cost of the selection declares, in registry order.
+
+    Reports take a micro-cost's operation and chart from here, never from a list of
+    their own. ``order`` is its place in the registry (:mod:`bench.micro.costs`).
+    """
+    from bench.micro.costs import MICRO_COSTS
+
+    chosen = set(selection)
+    return {
+        name: {"order": order, **cost.declared()}
+        for order, (name, cost) in enumerate(MICRO_COSTS.items())
+        if name in chosen
+    }
 
 
 def runner_identity() -> dict[str, Any]:

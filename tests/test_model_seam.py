@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from bench.backends import Backend
 from bench.micro._children import ran
 from bench.micro._loop import Loop, counted
+from bench.micro.costs import SPAWN, SWITCH
 from bench.micro.hooks import MicroHooks, MicroLoop, PerProfile, Skip
 from workloads import Form
 
@@ -53,8 +54,10 @@ class Throwaway(Backend):
     @classmethod
     def micro_hooks(cls):
         return MicroHooks(
-            spawn=MicroLoop(spawn_submits, "submit + result on its own pool", PerProfile(quick=100)),
-            switch=Skip("the throwaway model has no second task to hand over to"),
+            {
+                SPAWN: MicroLoop(spawn_submits, "submit + result on its own pool", PerProfile(quick=100)),
+                SWITCH: Skip("the throwaway model has no second task to hand over to"),
+            }
         )
 
     def setup(self, n_tasks):

@@ -40,6 +40,7 @@ from bench.machine import cpu_count
 from bench.micro import MicroCase
 from bench.micro._children import ran
 from bench.micro._loop import Loop, counted
+from bench.micro.costs import IPC, MEMORY, SPAWN, SWITCH
 from bench.micro.hooks import MicroHooks, MicroLoop, PerProfile, Skip
 from workloads.protocol import Form, Option
 
@@ -198,16 +199,18 @@ class Dask(Backend):
     @classmethod
     def micro_hooks(cls) -> MicroHooks:
         return MicroHooks(
-            spawn=MicroLoop(spawn_submits, "submit + result through the scheduler", PerProfile(quick=20)),
-            switch=Skip(
-                "a dask task cannot hand control to another task without blocking a worker; the hand-over between "
-                "two processes is processes' switch"
-            ),
-            ipc=Skip(NOT_IPC + "dask moves tasks and results between its processes over TCP"),
-            memory=Skip(
-                "dask " + NO_LIVE_TASKS + "a fixed set of workers runs the tasks and a queued task is a small item "
-                "in the scheduler; processes' memory is the cost of a process per task"
-            ),
+            {
+                SPAWN: MicroLoop(spawn_submits, "submit + result through the scheduler", PerProfile(quick=20)),
+                SWITCH: Skip(
+                    "a dask task cannot hand control to another task without blocking a worker; the hand-over between "
+                    "two processes is processes' switch"
+                ),
+                IPC: Skip(NOT_IPC + "dask moves tasks and results between its processes over TCP"),
+                MEMORY: Skip(
+                    "dask " + NO_LIVE_TASKS + "a fixed set of workers runs the tasks and a queued task is a small item "
+                    "in the scheduler; processes' memory is the cost of a process per task"
+                ),
+            }
         )
 
     @classmethod

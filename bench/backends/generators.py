@@ -25,7 +25,8 @@ from bench.backends._skips import NOT_IPC
 from bench.micro import MicroCase
 from bench.micro._held import Holder, ballast_bytes
 from bench.micro._loop import Loop, WrongAnswer, counted
-from bench.micro.hooks import MemoryHook, MicroHooks, MicroLoop, PerProfile, Skip
+from bench.micro.costs import IPC, MEMORY, SPAWN, SWITCH
+from bench.micro.hooks import Families, MemoryHook, MicroHooks, MicroLoop, PerProfile, Skip
 from bench.micro.switch_common import common_loop, ping_task, pipes, pong_task, switch_loop
 from workloads.protocol import Form, TaskGenerator
 
@@ -192,9 +193,15 @@ class Generators(Backend):
     @classmethod
     def micro_hooks(cls) -> MicroHooks:
         return MicroHooks(
-            spawn=MicroLoop(spawn_generators, "generator creation + next()", PerProfile(quick=100_000)),
-            switch=MicroLoop(switch_send, "generator.send", PerProfile(quick=200_000)),
-            switch_common=MicroLoop(switch_pipes, "os.pipe via the scheduler's selector", PerProfile(quick=2_000)),
-            ipc=Skip(NOT_IPC + "generator tasks share one thread and pass values with send()"),
-            memory=MemoryHook(generator_holder, "generator suspended at yield", PerProfile(quick=10_000, smoke=1_000)),
+            {
+                SPAWN: MicroLoop(spawn_generators, "generator creation + next()", PerProfile(quick=100_000)),
+                SWITCH: Families(
+                    MicroLoop(switch_send, "generator.send", PerProfile(quick=200_000)),
+                    common=MicroLoop(switch_pipes, "os.pipe via the scheduler's selector", PerProfile(quick=2_000)),
+                ),
+                IPC: Skip(NOT_IPC + "generator tasks share one thread and pass values with send()"),
+                MEMORY: MemoryHook(
+                    generator_holder, "generator suspended at yield", PerProfile(quick=10_000, smoke=1_000)
+                ),
+            }
         )

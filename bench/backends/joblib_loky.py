@@ -29,6 +29,7 @@ from bench.machine import cpu_count
 from bench.micro import MicroCase
 from bench.micro._children import ran
 from bench.micro._loop import Loop, counted
+from bench.micro.costs import IPC, MEMORY, SPAWN, SWITCH
 from bench.micro.hooks import MicroHooks, MicroLoop, PerProfile, Skip
 from workloads.protocol import Form
 
@@ -94,16 +95,20 @@ class Joblib(Backend):
     @classmethod
     def micro_hooks(cls) -> MicroHooks:
         return MicroHooks(
-            spawn=MicroLoop(spawn_calls, "one Parallel call of one task on a warm loky pool", PerProfile(quick=20)),
-            switch=Skip(
-                "a joblib task cannot hand control to another task without blocking a worker; the hand-over "
-                "between two processes is processes' switch"
-            ),
-            ipc=Skip(NOT_IPC + "joblib pickles each call's tasks and results through loky's queues"),
-            memory=Skip(
-                "joblib " + NO_LIVE_TASKS + "a fixed set of loky workers runs the tasks and a queued task is a "
-                "small work item; processes' memory is the cost of a process per task"
-            ),
+            {
+                SPAWN: MicroLoop(
+                    spawn_calls, "one Parallel call of one task on a warm loky pool", PerProfile(quick=20)
+                ),
+                SWITCH: Skip(
+                    "a joblib task cannot hand control to another task without blocking a worker; the hand-over "
+                    "between two processes is processes' switch"
+                ),
+                IPC: Skip(NOT_IPC + "joblib pickles each call's tasks and results through loky's queues"),
+                MEMORY: Skip(
+                    "joblib " + NO_LIVE_TASKS + "a fixed set of loky workers runs the tasks and a queued task is a "
+                    "small work item; processes' memory is the cost of a process per task"
+                ),
+            }
         )
 
     def __init__(self, variant: str | None = None) -> None:

@@ -24,6 +24,7 @@ from bench.machine import cpu_count
 from bench.micro import MicroCase
 from bench.micro._children import ran
 from bench.micro._loop import JOIN_TIMEOUT_S, Loop, counted
+from bench.micro.costs import IPC, MEMORY, SPAWN, SWITCH
 from bench.micro.hooks import MicroHooks, MicroLoop, PerProfile, Skip
 from workloads.protocol import Form
 
@@ -135,14 +136,16 @@ class ProcessPool(SizedPool, Backend):
     @classmethod
     def micro_hooks(cls) -> MicroHooks:
         return MicroHooks(
-            spawn=MicroLoop(spawn_submits, "submit + result on a pool of one", PerProfile(quick=200)),
-            switch=Skip(
-                "a pool task cannot hand control to another task without blocking a pool worker; the "
-                "hand-over between two processes is processes' switch"
-            ),
-            ipc=Skip(NOT_IPC + "process_pool moves its tasks over the same multiprocessing pipes and queues"),
-            memory=Skip(
-                "process_pool " + NO_LIVE_TASKS + "a fixed set of workers runs the tasks and a queued "
-                "task is a small work item, not a process; processes' memory is the cost of a process per task"
-            ),
+            {
+                SPAWN: MicroLoop(spawn_submits, "submit + result on a pool of one", PerProfile(quick=200)),
+                SWITCH: Skip(
+                    "a pool task cannot hand control to another task without blocking a pool worker; the "
+                    "hand-over between two processes is processes' switch"
+                ),
+                IPC: Skip(NOT_IPC + "process_pool moves its tasks over the same multiprocessing pipes and queues"),
+                MEMORY: Skip(
+                    "process_pool " + NO_LIVE_TASKS + "a fixed set of workers runs the tasks and a queued "
+                    "task is a small work item, not a process; processes' memory is the cost of a process per task"
+                ),
+            }
         )
