@@ -21,8 +21,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -35,11 +34,12 @@ from bench.atomic import NotWritable, write_text_atomic
 from bench.backends import BACKENDS, load, unavailable
 from bench.layout import MANIFEST, RunLayout, mark_abandoned, new_run_dir
 from bench.machine import cpu_count, interpreter_facts, machine_id
+from bench.prepare import prepare_run
 from bench.profiles import PROFILES, Profile, with_tasks
 from bench.progress import follow
 from bench.results_format import FORMAT_KEY, FORMAT_VERSION
 from bench.supervise import SupervisedSession, stop_group, supervise
-from workloads import WORKLOADS, CalibrationFailed, RunContext
+from workloads import CalibrationFailed
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -269,23 +269,6 @@ def merge_sessions(sessions: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-@contextmanager
-def environments(workloads: list[str], workload_options: Mapping[str, Any]) -> Iterator[dict[str, Mapping[str, Any]]]:
-    """Start, once, every environment the selected workloads need; yield their facts by key.
-
-    Two workloads naming the same environment (by key) share one.
-    """
-    facts: dict[str, Mapping[str, Any]] = {}
-    with ExitStack() as stack:
-        for name in workloads:
-            if name not in WORKLOADS:
-                continue
-            environment = WORKLOADS[name].environment(workload_options)
-            if environment is not None and environment.key not in facts:
-                facts[environment.key] = dict(stack.enter_context(environment.start(workload_options)))
-        yield facts
-
-
 def preflight(options: RunOptions) -> str | None:
     """The first selected model's reason not to run with its options, as ``backend: reason``; None if all can."""
     for backend in options.backends:
@@ -295,20 +278,6 @@ def preflight(options: RunOptions) -> str | None:
         if reason:
             return f"{backend}: {reason}"
     return None
-
-
-def _registered(selection: list[str]) -> list[str]:
-    """The workload names of ``selection``, a user's workload file or module:attribute loaded into WORKLOADS."""
-    from bench.micro import MICROS
-    from workloads.user_spec import is_spec, register
-
-    names = []
-    for item in selection:
-        if is_spec(item):
-            names.append(register(item, WORKLOADS, reserved=dict.fromkeys([*WORKLOADS, *MICROS])))
-        elif item in WORKLOADS:
-            names.append(item)
-    return names
 
 
 #: The signals that ended this run, as the handler saw them.
@@ -452,14 +421,12 @@ def execute(options: RunOptions) -> int:
     if load is not None and load > 0.5 * cpu_count():
         print(f"  note: the machine is busy (load {load} on {cpu_count()} cores): expect noisy figures", flush=True)
     try:
-        workloads = _registered(options.workloads)
-        with environments(workloads, options.workload_options) as facts:
-            context = RunContext(options=options.workload_options, facts=facts)
+        with prepare_run(options.profile, options.workloads, options.workload_options) as plan:
             for run in runs:
-                run.facts = facts
-                run.manifest.data.update(load_avg_1m_at_start=load, environment=facts)
+                run.facts = dict(plan.facts)
+                run.manifest.data.update(load_avg_1m_at_start=load, environment=run.facts)
                 try:
-                    calibration = calibrate.calibrate(options.profile, workloads, context, python=run.python)
+                    calibration = plan.calibrate(python=run.python)
                 except CalibrationFailed as exc:
                     for each in runs:
                         each.manifest.finish("error", str(exc))
