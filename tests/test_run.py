@@ -334,9 +334,8 @@ def test_prepare_run_names_the_valid_choices_and_loads_a_users_workload_once(tmp
             assert (plan.workloads, plan.micros) == (["twice", "sleep"], [])
             assert plan.context.options == {}
     finally:
-        from workloads import WORKLOADS
-
         from bench.prepare import _LOADED
+        from workloads import WORKLOADS
 
         WORKLOADS.pop("twice", None)
         _LOADED.pop(str(spec), None)
