@@ -142,6 +142,15 @@ def models_section(backends: Iterable[str]) -> dict[str, dict[str, Any]]:
     return section
 
 
+def workloads_section(names: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """``run.json``'s ``workloads``: what each workload of the run declares for its report, by name.
+
+    The reports take a workload's claims, readings and tables from here
+    (:mod:`workloads.report_spec`), never from a workload module of their own.
+    """
+    return {name: WORKLOADS[name].report.to_json() for name in names if name in WORKLOADS}
+
+
 def runner_identity() -> dict[str, Any]:
     """This process as run.json records it: host, pid and the pid's start time."""
     return {"host": socket.gethostname(), "pid": os.getpid(), "pid_started": psutil.Process().create_time()}
@@ -436,7 +445,9 @@ def execute(options: RunOptions) -> int:
             context = RunContext(options=options.workload_options, facts=facts)
             for run in runs:
                 run.facts = facts
-                run.manifest.data.update(load_avg_1m_at_start=load, environment=facts)
+                run.manifest.data.update(
+                    load_avg_1m_at_start=load, environment=facts, workloads=workloads_section(workloads)
+                )
                 try:
                     calibration = calibrate.calibrate(options.profile, workloads, context, python=run.python)
                 except CalibrationFailed as exc:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bench.options import Option
+from workloads.report_spec import ReportSpec
 
 Params = Mapping[str, Any]
 
@@ -224,6 +225,9 @@ class Workload:
     the workload's name and read back with ``Calibration.of``); ``measure``, the
     timing ``python -m bench.calibrate NAME SIZE`` runs in a fresh interpreter; and
     ``meter``, something read over every timed round (a server's CPU).
+
+    ``report`` declares, as data, what the report says of the workload beyond its
+    charts (:mod:`workloads.report_spec`); the runner records it in ``run.json``.
     """
 
     name: str
@@ -255,6 +259,9 @@ class Workload:
     #: What a case records that calibration learnt (the body size of a URL given by the user).
     recorded: Callable[[Params, Calibration], Mapping[str, Any]] | None = None
     meter: Callable[[Params, RunContext], Meter] | None = None
+    # -- the report --
+    #: What the report says of it beyond its charts: its claims, readings and tables, as data.
+    report: ReportSpec = field(default_factory=ReportSpec)
 
     def profile_params(self, profile: str) -> Params:
         """The workload's parameters in ``profile`` (empty where it gives none)."""
