@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from reports.case_tables import fill_text, pair_markdown, readings_markdown
-from reports.load import declared_workloads
+from reports.load import declared_workloads, fmt_param, param_columns
 from reports.markdown import table
 from reports.marks import BELOW_IDEAL, below_ideal
 from reports.models import baseline_name, ranks
@@ -165,13 +165,19 @@ def baseline_markdown(spec: Spec, rows: pd.DataFrame, frame: pd.DataFrame) -> li
 
 
 def below_ideal_markdown(rows: pd.DataFrame) -> list[str]:
-    """Name every case of the workload whose median is below its ideal by more than the noise."""
+    """Name every case of the workload whose median is below its ideal by more than the noise.
+
+    Each case by its series, the parameters that tell the workload's cases apart, and its task count.
+    """
     below = rows[below_ideal(rows)]
     if below.empty:
         return []
+    varying = [p for p in param_columns(rows) if rows[p].nunique(dropna=True) > 1]
     cases = ", ".join(
-        f"{r.series}{f' ({r.config})' if r.config else ''} at {r.n_tasks}: {fmt_ratio(r.times_ideal)}"
-        for r in below.itertuples()
+        f"{r['series']}"
+        + (f" ({', '.join(f'{p}={fmt_param(r[p])}' for p in varying if pd.notna(r[p]))})" if varying else "")
+        + f" at {r['n_tasks']}: {fmt_ratio(r['times_ideal'])}"
+        for _, r in below.iterrows()
     )
     return [f"{BELOW_IDEAL.capitalize()}: {cases} (the whole interquartile range is below the ideal).", ""]
 
