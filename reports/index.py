@@ -349,7 +349,7 @@ def problems_markdown(run: RunData) -> list[str]:
 
 
 def _short_case(case: Mapping[str, Any]) -> str:
-    """Name a manifest case briefly: `sleep n=100`."""
+    """Name a manifest case briefly: `<workload> n=100`."""
     what = case.get("workload") or case.get("micro") or case.get("id") or "?"
     n = case.get("n_tasks")
     return f"{what} n={n}" if n is not None else str(what)
