@@ -90,7 +90,7 @@ def pair_markdown(spec: Spec, rows: pd.DataFrame) -> list[str]:
         "model",
         first,
         second,
-        *([f"{second} {detail}"] if detail else []),
+        *([str(spec.get("detail_name") or f"{second} {detail}")] if detail else []),
         str(spec.get("difference") or f"{second} - {first}"),
         f"{second} / {first}",
     )

@@ -172,10 +172,10 @@ def below_ideal_markdown(rows: pd.DataFrame) -> list[str]:
     below = rows[below_ideal(rows)]
     if below.empty:
         return []
-    varying = [p for p in param_columns(rows) if rows[p].nunique(dropna=True) > 1]
+    varying = [p for p in param_columns(rows) if rows[p].notna().all() and rows[p].nunique() > 1]
     cases = ", ".join(
         f"{r['series']}"
-        + (f" ({', '.join(f'{p}={fmt_param(r[p])}' for p in varying if pd.notna(r[p]))})" if varying else "")
+        + (f" ({', '.join(f'{p}={fmt_param(r[p])}' for p in varying)})" if varying else "")
         + f" at {r['n_tasks']}: {fmt_ratio(r['times_ideal'])}"
         for _, r in below.iterrows()
     )
@@ -212,9 +212,9 @@ def workload_markdown(name: str, spec: Spec, frame: pd.DataFrame) -> list[str]:
         render = KINDS.get(str(table_spec.get("kind")))
         if render is not None:
             body += render(table_spec, rows, frame)
-    body += below_ideal_markdown(rows.dropna(subset=["median"]))
     if not body:
         return []
+    body += below_ideal_markdown(rows.dropna(subset=["median"]))
     heading = str(spec.get("heading") or "")
     return [f"### {name}" + (f": {heading}" if heading else ""), "", *body]
 

@@ -441,6 +441,7 @@ REPORT = ReportSpec(
             second="idiomatic",
             difference="client library cost",
             detail="http_library",
+            detail_name="idiomatic library",
             dearest="The dearest library here is",
             same_detail="minimal",
         ),

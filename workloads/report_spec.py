@@ -124,7 +124,7 @@ class PairTable:
 
     Read at the largest task count most models ran with both; ``difference`` heads
     the column of second minus first, and ``detail`` names a recorded column shown
-    beside the second (the library it used, say). ``dearest`` is the sentence said of
+    beside the second (the library it used, say), headed ``detail_name``. ``dearest`` is the sentence said of
     the model with the largest difference, among those whose ``detail`` does not
     start with ``same_detail`` (nothing is said without it).
     """
@@ -136,6 +136,7 @@ class PairTable:
     second: str
     difference: str
     detail: str | None = None
+    detail_name: str | None = None
     dearest: str | None = None
     same_detail: str | None = None
 
