@@ -141,8 +141,16 @@ def declared_verdicts(frame: pd.DataFrame, manifest: Mapping[str, Any] | None) -
     verdicts = []
     for workload, spec in (declared_workloads(manifest) or {}).items():
         for claim in spec.get("claims") or []:
-            if isinstance(claim, Mapping):
+            if not isinstance(claim, Mapping):
+                continue
+            try:
                 verdicts.append(judge_claim(frame, workload, claim))
+            except (KeyError, TypeError, ValueError) as exc:
+                # A declaration is data from run.json, perhaps edited by hand: it costs its own claim only.
+                text = str(claim.get("sentence") or claim.get("id") or workload)
+                verdicts.append(
+                    Verdict(str(claim.get("id")), text, NOT_MEASURED, f"its declaration cannot be read ({exc!r})")
+                )
     return verdicts
 
 

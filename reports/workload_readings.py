@@ -53,7 +53,7 @@ def _medians(rows: pd.DataFrame) -> pd.Series:
 
 
 def _common_n(*medians: pd.Series, need: Sequence[str] = (), at_most: int | None = None) -> int | None:
-    """The largest n_tasks (up to ``at_most``) at which every series has every label in ``need`` and one more."""
+    """The largest n_tasks (up to ``at_most``) that every series has, with every label in ``need``."""
     sizes: set[int] | None = None
     for found in medians:
         here = {int(n) for _, n in found.index}
@@ -207,11 +207,17 @@ def workload_markdown(name: str, spec: Spec, frame: pd.DataFrame) -> list[str]:
     rows = frame[(frame["kind"] == "workload") & (frame["case"] == name)]
     if rows.empty:
         return []
+    sized = rows.dropna(subset=["n_tasks", "median"])
     body: list[str] = []
     for table_spec in tables_of(spec):
         render = KINDS.get(str(table_spec.get("kind")))
-        if render is not None:
-            body += render(table_spec, rows, frame)
+        if render is None or sized.empty:
+            continue
+        try:
+            body += render(table_spec, sized, frame)
+        except (KeyError, TypeError, ValueError) as exc:
+            # A declaration is data from run.json, perhaps edited by hand: it costs its own table only.
+            body += [f"The `{table_spec.get('kind')}` table {name} declares cannot be read ({exc!r}).", ""]
     if not body:
         return []
     body += below_ideal_markdown(rows.dropna(subset=["median"]))
