@@ -187,8 +187,8 @@ def is_reading(column: str) -> bool:
 
 
 def reading_column(key: str) -> str:
-    """The frame's column of the declared reading `key`: a fixed column of that name, else `reading_<key>`."""
-    return key if key in FIXED_COLUMNS else READING_PREFIX + key
+    """The frame's column of the declared reading `key`: its own where the format fixes it, else `reading_<key>`."""
+    return key if key in _RESERVED_EXTRA else READING_PREFIX + key
 
 
 def declared_workloads(manifest: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]] | None:
@@ -509,7 +509,7 @@ def _normalise_param(key: str, value: Any, bases: Sequence[str]) -> Any:
 
     Any other URL keeps its port, so two servers on one host stay two cases.
     """
-    if isinstance(value, str) and key.endswith("url") and any(value.startswith(b + "/") for b in bases):
+    if isinstance(value, str) and key.endswith("url") and is_own_server(value, bases):
         parts = urlsplit(value)
         try:
             port = parts.port
