@@ -388,7 +388,10 @@ def test_a_run_records_both_clients_and_plausible_server_cpu(tmp_path: Path) -> 
     index = (build_report(run_dir) / "index.md").read_text()
     assert "client library cost" in index
     assert "#### What the HTTP server took" in index
-    assert "2 worker processes" in index
+    server = index.split("#### What the HTTP server took", 1)[1].split("\n\n#", 1)[0]
+    table = [line.strip("|").split(" | ") for line in server.splitlines() if line.startswith("| ")]
+    column = [cell.strip() for cell in table[0]].index("server workers")
+    assert len(table) > 2 and all(row[column].strip() == "2" for row in table[2:]), server
 
 
 # -- the report's marks, on synthetic runs with known answers ----------------------

@@ -451,7 +451,7 @@ REPORT = ReportSpec(
             "records the CPU it used (the median over rounds) and that over the round's wall time, in cores. "
             f"A case is **server-bound** when the server kept at least {SERVER_BOUND_SHARE:g} of a core busy: "
             "its clients then wait for the server, not for their model.",
-            readings=("server_cpu_s", "server_busy_share"),
+            readings=("server_cpu_s", "server_busy_share", "server_workers"),
             parameters=("client",),
             reason="server_cpu_reason",
             flag="server_bound",
