@@ -105,6 +105,9 @@ def test_a_run_whose_models_declare_no_traits_measures_no_trait_claim() -> None:
     ]
     found = verdict(rows, "threads_speed_up_released_c")
     assert (found.outcome, found.evidence) == (NOT_MEASURED, NO_TRAITS)
+    empty = [{**r, "model_waits": None, "model_parallel_python": None} for r in with_traits(rows)]
+    found = verdict(empty, "threads_speed_up_released_c")
+    assert (found.outcome, found.evidence) == (NOT_MEASURED, NO_TRAITS), "trait columns a run left empty"
 
 
 @pytest.mark.parametrize(("gevent_s", "outcome"), [(0.0021, HOLDS), (0.0005, DOES_NOT_HOLD)])

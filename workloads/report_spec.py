@@ -8,8 +8,9 @@ reports interpret that JSON without importing any workload.
 Models are chosen by what they declare, never by a list: a :class:`Traits` selector
 matches the traits every model records in ``run.json`` (how its tasks wait, whether
 it runs pure Python in parallel, whether its tasks live in the parent process,
-whether it uses a pool of fixed size). A claim a tutorial makes about one named
-model is declared with :class:`Named`, here, beside the workload it is about.
+whether it uses a pool of fixed size, whether each task has an interpreter of its
+own). A claim a tutorial makes about one named model is declared with
+:class:`Named`, here, beside the workload it is about.
 
 Text fields may hold ``{n}`` (the task count read), ``{baseline}`` (the run's
 baseline model) and ``{threshold}`` (a claim's threshold); the report fills them in.
@@ -47,6 +48,7 @@ class Traits:
     parallel_python: bool | None = None
     in_parent: bool | None = None
     fixed_pool: bool | None = None
+    own_interpreter: bool | None = None
 
     def __post_init__(self) -> None:
         unknown = [w for w in self.waits or () if w not in WAITS]
