@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from reports import charts, http_readings, machine_speed, micro_charts, readings, workload_readings
+from reports import charts, machine_speed, micro_charts, readings, workload_readings
 from reports.claims import check_claims, claims_markdown
 from reports.frames import case_groups, case_title, chart_file, ordered_series, slug
 from reports.load import RunData, load_run
@@ -26,6 +26,7 @@ from reports.models import baseline_name
 from reports.noise import noise_markdown
 from reports.output import save_figure, staged_dir
 from reports.units import fmt_bytes, fmt_seconds
+from reports.workload_claims import declared_verdicts
 
 REPORT_DIR = "report"
 SUMMARY_NAME = "summary.csv"
@@ -290,14 +291,14 @@ def index_markdown(
     ]
     lines += ["## Machine", "", table(("field", "value"), machine_rows(run.machine)), ""]
     lines += ["## Noise", "", *noise_markdown(run.frame, run.manifest), *(speed_lines or [])]
-    lines += ["## Claims checked", "", *claims_markdown(check_claims(run.frame)), ""]
+    verdicts = [*check_claims(run.frame), *declared_verdicts(run.frame, run.manifest)]
+    lines += ["## Claims checked", "", *claims_markdown(verdicts), ""]
     lines += ["## Missing, failed and skipped", "", *problems_markdown(run), ""]
     if workload:
         lines += ["## Workloads", ""]
         for section in workload:
             lines += _section_markdown(section, "###")
-        lines += http_readings.http_markdown(run.frame)
-        lines += workload_readings.workload_readings_markdown(run.frame)
+        lines += workload_readings.workload_readings_markdown(run.frame, run.manifest)
     if micro:
         lines += ["## Micro-costs", ""]
         for section in micro:
@@ -373,7 +374,7 @@ def problems_markdown(run: RunData) -> list[str]:
 
 
 def _short_case(case: Mapping[str, Any]) -> str:
-    """Name a manifest case briefly: `sleep n=100`."""
+    """Name a manifest case briefly: `<workload> n=100`."""
     what = case.get("workload") or case.get("micro") or case.get("id") or "?"
     n = case.get("n_tasks")
     return f"{what} n={n}" if n is not None else str(what)
