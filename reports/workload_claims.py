@@ -11,30 +11,27 @@ over processes at the largest task count the models in question share.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
-from reports.claims import (
-    NOT_MEASURED,
-    Figure,
-    Verdict,
-    _at,
-    _interval_text,
-    _largest_common_n,
-    combine,
-    figure,
-    judge,
-)
 from reports.load import declared_workloads
 from reports.models import baseline_name
 from reports.selection import NO_TRAITS, chosen
 from reports.units import fmt_seconds
+from reports.verdicts import (
+    NOT_MEASURED,
+    Figure,
+    Verdict,
+    combine,
+    figure,
+    interval_text,
+    judge,
+    largest_common_n,
+    row_at,
+)
 
-#: Claims that need nothing but the frame: none. A workload's claims come with its
-#: declaration, and :func:`declared_verdicts` judges them.
-WORKLOAD_CLAIMS: tuple[Callable[[pd.DataFrame], Verdict], ...] = ()
 #: The figures a claim may judge.
 SPEEDUP, TIMES_IDEAL = "speedup", "times_ideal"
 #: Said once, in place of the workloads' claims and readings, of a run that has no declarations.
@@ -54,24 +51,26 @@ def _number(text: float) -> str:
     return f"{text:g}"
 
 
-def claim_text(claim: Mapping[str, Any], frame: pd.DataFrame) -> str:
-    """The claim's sentence with its threshold and the run's baseline model filled in."""
+def claim_text(claim: Mapping[str, Any], frame: pd.DataFrame, models: Sequence[str] = (), n: int | None = None) -> str:
+    """The claim's sentence with its threshold, the run's baseline model, the models checked and their n filled in."""
     threshold = claim.get("above") if claim.get("above") is not None else claim.get("below")
     base = baseline_name(frame) if not frame.empty else None
     filled = str(claim.get("sentence", "")).replace(
         "{threshold}", _number(float(threshold)) if threshold is not None else "?"
     )
+    filled = filled.replace("{models}", ", ".join(models) or "the models it is about")
+    filled = filled.replace("{n}", str(n) if n is not None else "N")
     return filled.replace("{baseline}", base or "the baseline model")
 
 
 def _figure_of(frame: pd.DataFrame, workload: str, backend: str, n: int, kind: str, base: str | None) -> Figure | None:
     """``backend``'s figure on ``workload`` at ``n``: its speed-up over ``base``, or times ideal."""
-    row = _at(frame, workload, backend, n)
+    row = row_at(frame, workload, backend, n)
     if row is None:
         return None
     if kind == TIMES_IDEAL:
         return figure(row, "times_ideal")
-    reference = _at(frame, workload, base, n) if base is not None else None
+    reference = row_at(frame, workload, base, n) if base is not None else None
     return None if reference is None else figure(reference, "median") / figure(row, "median")
 
 
@@ -81,7 +80,7 @@ def _listed(frame: pd.DataFrame, workload: str, backends: Sequence[str], n: int,
     for backend in backends:
         found = _figure_of(frame, workload, backend, n, kind, base)
         if found is not None:
-            parts.append(f"{backend} {_interval_text(found)}")
+            parts.append(f"{backend} {interval_text(found)}")
     return ", ".join(parts)
 
 
@@ -95,6 +94,9 @@ def judge_claim(frame: pd.DataFrame, workload: str, claim: Mapping[str, Any]) ->
     models = chosen(rows, claim.get("models"))
     if models is None:
         return Verdict(claim_id, text, NOT_MEASURED, NO_TRAITS)
+    flipped = claim.get("without_gil")
+    if isinstance(flipped, Mapping) and not _with_gil(rows, models):
+        return judge_claim(frame, workload, {**flipped, "id": claim_id, "without_gil": None})
     base = baseline_name(rows) if not rows.empty else None
     models = [m for m in models if m != base]
     if not models:
@@ -102,7 +104,7 @@ def judge_claim(frame: pd.DataFrame, workload: str, claim: Mapping[str, Any]) ->
     if kind == SPEEDUP and base is None:
         return Verdict(claim_id, text, NOT_MEASURED, f"this run has no `{workload}` figures for its baseline model")
     at_most = claim.get("at_most_n")
-    n = _largest_common_n(frame, workload, [*models, *([base] if kind == SPEEDUP and base else [])], at_most)
+    n = largest_common_n(frame, workload, [*models, *([base] if kind == SPEEDUP and base else [])], at_most)
     if n is None or n < 2:
         return Verdict(
             claim_id, text, NOT_MEASURED, f"this run has no `{workload}` figures for {', '.join(models)} at a common n"
@@ -111,6 +113,7 @@ def judge_claim(frame: pd.DataFrame, workload: str, claim: Mapping[str, Any]) ->
     need = int(claim.get("min_cores") or 1)
     if machine < need:
         return Verdict(claim_id, text, NOT_MEASURED, f"this machine has {machine} core: the claim needs {need}")
+    text = claim_text(claim, frame, models, n)
     figures = {m: _figure_of(frame, workload, m, n, kind, base) for m in models}
     if any(found is None for found in figures.values()):
         return Verdict(claim_id, text, NOT_MEASURED, "a model is missing at the common n_tasks")
@@ -130,8 +133,19 @@ def judge_claim(frame: pd.DataFrame, workload: str, claim: Mapping[str, Any]) ->
     return Verdict(claim_id, text, outcome, evidence)
 
 
+def _with_gil(rows: pd.DataFrame, models: Sequence[str]) -> bool:
+    """Whether ``models`` ran with the GIL, as their sessions record it; assumed so where they do not say.
+
+    A free-threaded build records ``gil_enabled`` False when it ran without the GIL
+    (it turns it back on for an extension module not marked safe without it).
+    """
+    if "gil_enabled" not in rows.columns:
+        return True
+    return all(bool(state) for state in rows.loc[rows["backend"].isin(models), "gil_enabled"].dropna())
+
+
 def _median_text(frame: pd.DataFrame, workload: str, backend: str | None, n: int) -> str:
-    row = _at(frame, workload, backend, n) if backend is not None else None
+    row = row_at(frame, workload, backend, n) if backend is not None else None
     return fmt_seconds(float(row["median"])) if row is not None else "?"
 
 

@@ -55,7 +55,16 @@ from workloads.protocol import (
     Workload,
     WrongAnswer,
 )
-from workloads.report_spec import PairTable, Reading, ReadingsTable, ReportSpec
+from workloads.report_spec import (
+    A_WAIT_PER_TASK,
+    TIMES_IDEAL,
+    Claim,
+    PairTable,
+    Reading,
+    ReadingsTable,
+    ReportSpec,
+    Traits,
+)
 from workloads.server_cpu import EXTERNAL_REASON, SERVER_BOUND_SHARE, RoundMeter, ServerCpu, unmeasured
 
 WORKLOAD_NAME = "http_fetch"
@@ -427,6 +436,21 @@ SERVER_READINGS = (
 
 REPORT = ReportSpec(
     heading="client library cost and server load",
+    claims=(
+        Claim(
+            id="http_fetch_waits_overlap",
+            sentence=(
+                "I/O (HTTP fetches from the local server, the client alike in every model; gevent switches on "
+                "I/O by itself once patched): {models}, each task a wait of its own, overlap {n} fetches, each "
+                "within {threshold}x ideal"
+            ),
+            models=A_WAIT_PER_TASK,
+            figure=TIMES_IDEAL,
+            below=3.0,
+            at_most_n=100,
+            also=Traits(waits=("none",)),
+        ),
+    ),
     readings=SERVER_READINGS,
     tables=(
         PairTable(

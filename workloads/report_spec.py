@@ -12,8 +12,9 @@ whether it uses a pool of fixed size, whether each task has an interpreter of it
 own). A claim a tutorial makes about one named model is declared with
 :class:`Named`, here, beside the workload it is about.
 
-Text fields may hold ``{n}`` (the task count read), ``{baseline}`` (the run's
-baseline model) and ``{threshold}`` (a claim's threshold); the report fills them in.
+Text fields may hold ``{n}`` (the task count read), ``{models}`` (the models a claim
+checked), ``{baseline}`` (the run's baseline model) and ``{threshold}`` (a claim's
+threshold); the report fills them in.
 """
 
 from __future__ import annotations
@@ -65,6 +66,13 @@ class Named:
 
 ModelChoice = Traits | Named
 
+#: The models that give each task a wait of its own: on a loop or hub, or in an OS thread of the
+#: parent process. A pool of fixed size caps how many wait at once, and a process per task is
+#: dearer by design, so neither is in the claims that waits overlap.
+A_WAIT_PER_TASK = Traits(waits=("cooperative", "thread"), in_parent=True, fixed_pool=False)
+#: Process pools: pure Python runs on as many cores as the pool has workers.
+PROCESS_POOLS = Traits(waits=("process",), fixed_pool=True)
+
 
 @dataclass(frozen=True)
 class Claim:
@@ -75,6 +83,9 @@ class Claim:
     machine with fewer than ``min_cores`` cores the claim is not measured. The
     evidence adds, unjudged, the same figure of the chosen models on the workloads in
     ``beside`` and that of the models ``also`` chooses.
+
+    ``without_gil`` is the claim judged in its place where the chosen models ran
+    without the GIL (a free-threaded build), for a claim whose premise is the GIL.
     """
 
     id: str
@@ -87,6 +98,7 @@ class Claim:
     min_cores: int = 1
     beside: tuple[str, ...] = ()
     also: ModelChoice | None = None
+    without_gil: Claim | None = None
 
     def __post_init__(self) -> None:
         if (self.above is None) == (self.below is None):
@@ -232,6 +244,7 @@ def _claim_json(claim: Claim) -> dict[str, Any]:
     found = _plain(claim)
     found["models"] = choice_json(claim.models)
     found["also"] = choice_json(claim.also) if claim.also is not None else None
+    found["without_gil"] = _claim_json(claim.without_gil) if claim.without_gil is not None else None
     return found
 
 
