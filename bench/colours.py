@@ -9,7 +9,7 @@ from __future__ import annotations
 import zlib
 
 #: Colours for models that declare none, distinct from the ones the built-in models declare.
-SPARE_COLOURS: tuple[str, ...] = ("#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd")
+SPARE_COLOURS: tuple[str, ...] = ("#5254a3", "#8ca252", "#bd9e39", "#ad494a", "#a55194", "#6baed6")
 
 
 def stable_colour(name: str) -> str:

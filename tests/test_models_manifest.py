@@ -217,6 +217,8 @@ def test_a_model_without_a_colour_gets_its_own_stable_one() -> None:
 def test_registered_models_declare_distinct_colours_and_one_baseline() -> None:
     classes = [load(name) for name in BACKENDS]
     assert len({cls.colour for cls in classes}) == len(classes)
+    # A model that declares no colour gets a spare one: none of them is a built-in model's.
+    assert not {cls.colour for cls in classes} & set(SPARE_COLOURS)
     assert [cls.name for cls in classes if cls.baseline] == ["sequential"]
 
 
