@@ -3,7 +3,7 @@
 # A user's value is text: make never expands it (`$(shell ...)` in one is not run, `$x`
 # stays `$x`), the shell gets it single-quoted, and one holding `$(`, `${`, a backtick or a
 # newline is refused before anything runs, as no value needs them.
-USER_VARIABLES := PYTHON VENV PROFILE BACKENDS WORKLOADS RESULTS HTTP_URL HTTP_SERVER_WORKERS PROCESSES TASKS \
+USER_VARIABLES := PYTHON VENV PROFILE MODELS BACKENDS WORKLOADS RESULTS HTTP_URL HTTP_SERVER_WORKERS PROCESSES TASKS \
 	DASK_SCHEDULER RUN RUNS BASELINE FAIL_ABOVE MIN_EFFECT TEST_ARGS MATRIX_ARGS
 DOLLAR_PAREN := $$(
 DOLLAR_BRACE := $${
@@ -43,6 +43,8 @@ VENV ?= .venv-$(PY_TAG)
 endif
 PY := $(VENV)/bin/python
 PROFILE ?= quick
+MODELS ?=
+# BACKENDS= is the older name of MODELS=.
 BACKENDS ?=
 WORKLOADS ?=
 RESULTS ?= results
@@ -65,6 +67,7 @@ arg = $(call quote,$(value $(1)))
 
 BENCH_ARGS = --profile $(call arg,PROFILE) --results $(call arg,RESULTS) \
 	$(if $(value BACKENDS),--backends $(call arg,BACKENDS)) \
+	$(if $(value MODELS),--models $(call arg,MODELS)) \
 	$(if $(value WORKLOADS),--workloads $(call arg,WORKLOADS)) \
 	$(if $(value HTTP_URL),--http-url $(call arg,HTTP_URL)) \
 	$(if $(value PROCESSES),--processes $(call arg,PROCESSES)) \

@@ -180,7 +180,12 @@ def parser() -> argparse.ArgumentParser:
     p = declared.OneLineErrors(prog="python -m bench", description=__doc__.splitlines()[0])
     p.add_argument("--profile", default=DEFAULT_PROFILE, choices=list(PROFILES), help="parameter grid (default quick)")
     p.add_argument(
-        "--backends", type=_choices("backend", list(BACKENDS)), default=list(BACKENDS), help="comma-separated models"
+        "--models",
+        "--backends",
+        dest="backends",
+        type=_choices("model", list(BACKENDS)),
+        default=list(BACKENDS),
+        help="comma-separated models (--backends is the same option)",
     )
     valid = [*WORKLOADS, *MICROS]
     p.add_argument(

@@ -339,3 +339,10 @@ def test_prepare_run_names_the_valid_choices_and_loads_a_users_workload_once(tmp
 
         WORKLOADS.pop("twice", None)
         _LOADED.pop(str(spec), None)
+
+
+def test_models_is_the_option_and_backends_its_older_name() -> None:
+    from bench.__main__ import parser
+
+    assert parser().parse_args(["--models", "threads,asyncio"]).backends == ["threads", "asyncio"]
+    assert parser().parse_args(["--backends", "threads"]).backends == ["threads"]
