@@ -213,7 +213,7 @@ def _memory_text(memory: Memory | None, n_tasks: int) -> str:
     if memory is None:
         return MISSING
     text = fmt_bytes(memory.bytes_per_task)
-    return text if memory.n_tasks in (None, n_tasks) else f"{text} (at {memory.n_tasks})"
+    return text if memory.n_tasks in (None, n_tasks) else f"{text} (at {memory.n_tasks} tasks)"
 
 
 def answer_table(answer: Answer) -> str:
@@ -238,10 +238,10 @@ def answer_markdown(frame: pd.DataFrame) -> list[str]:
     if not found:
         return ["No workload was measured, so there is nothing to answer; see the micro-costs below.", ""]
     lines = [
-        "Per workload and task count: the fastest model, the models **tied** with it (their 95% intervals over "
-        "processes overlap its interval: this run cannot tell them apart), its **times ideal** (its wall time "
-        "over the best this machine allows, 1.0x = ideal), the memory per live task it took where the run "
-        "measured it, and the slowest model (times the fastest's wall time).",
+        "Per workload and task count: the fastest model; the models **tied** with it (their 95% intervals over "
+        "processes overlap its interval, so this run cannot tell them apart); its **times ideal** (its wall time "
+        "over the best this machine allows: 1.0x is ideal); its memory per live task where the run measured it; "
+        "and the slowest model, with how many times the fastest's wall time it took.",
         "",
     ]
     if not any(r.has_intervals for a in found for r in a.rows):

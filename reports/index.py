@@ -342,7 +342,8 @@ def index_markdown(
         facts.append(f"started {manifest['started_at']}, ended {manifest.get('ended_at') or 'never (interrupted)'}")
     facts.append(f"on {machine_title(run.frame)}")
     summary = "; ".join(facts)
-    header = summary[:1].upper() + summary[1:] + ". " + noise_summary(run.frame, run.manifest, f"#{_anchor(NOISE_HEADING)}")
+    noise = noise_summary(run.frame, run.manifest, f"#{_anchor(NOISE_HEADING)}")
+    header = f"{summary[:1].upper()}{summary[1:]}. {noise}"
     problems = _problems_summary(run)
     if problems:
         header += f" {problems}"
@@ -377,7 +378,10 @@ def index_markdown(
 
 
 def _anchor(heading: str) -> str:
-    """The link anchor a Markdown viewer gives a heading: `Missing, failed and skipped` -> `missing-failed-and-skipped`."""
+    """The link anchor a Markdown viewer gives a heading: `Missing, failed and skipped` -> `missing-failed-and-skipped`.
+
+    Lower case, punctuation dropped, spaces turned into hyphens (GitHub's rule).
+    """
     return "-".join("".join(c for c in heading.lower() if c.isalnum() or c in " -_").split())
 
 

@@ -80,11 +80,10 @@ def noise_summary(frame: pd.DataFrame, manifest: Mapping[str, Any] | None, link:
         floor = noise_floor(frame)
         unstable = int(frame["unstable"].fillna(False).astype(bool).sum())
         floor_text = f"median ±{floor * 100:.1f}%" if math.isfinite(floor) else "no interval"
-        text = (
-            f"Noise: {floor_text} over {most} processes; "
-            + (f"{unstable} unstable {'case' if unstable == 1 else 'cases'}" if unstable else "no unstable case")
+        text = f"Noise: {floor_text} over {most} processes; " + (
+            f"{unstable} unstable {'case' if unstable == 1 else 'cases'}" if unstable else "no unstable case"
         )
-    highest = [float(row[3]) for row in _load_rows(manifest or {})]
+    highest = [float(str(row[3])) for row in _load_rows(manifest or {})]
     if highest:
         text += f"; load average up to {max(highest):.2f}"
     return text + f" (see [Noise]({link}) at the end)."
