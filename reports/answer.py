@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from reports.frames import at_n, case_groups, case_title, common_n, ordered_series
+from reports.frames import BY_MODEL, at_n, case_groups, case_title, common_n, form_params, ordered_series
+from reports.load import fmt_param
 from reports.markdown import MISSING, table
 from reports.marks import below_ideal
 from reports.units import fmt_bytes, fmt_ratio
@@ -78,6 +79,8 @@ class Answer:
     config: str
     rows: tuple[AnswerRow, ...]
     sentence: str
+    #: Where each model ran its own form of the work: which ran which, in a sentence ("" otherwise).
+    forms: str = ""
 
 
 def _bounds(row: pd.Series) -> tuple[float, float]:
@@ -205,8 +208,31 @@ def answers(frame: pd.DataFrame) -> list[Answer]:
         n = _sentence_n(rows)
         read = next((r for r in table_rows if r.n_tasks == n), None)
         text = sentence(read, ordered_series(rows)) if read is not None else ""
-        found.append(Answer(case, config, table_rows, text))
+        found.append(Answer(case, config, table_rows, text, forms_sentence(rows, form_params(config))))
     return found
+
+
+def forms_sentence(rows: pd.DataFrame, params: list[str]) -> str:
+    """Say which models ran which form of the work, the most common form last as "the others".
+
+    `params` are the configuration's parameters that each model ran with its own value
+    (`reports.frames.by_question`); the models keep their plain names in the table.
+    """
+    parts = []
+    for param in params:
+        if param not in rows:
+            continue
+        order = ordered_series(rows)
+        by_value: dict[str, list[str]] = {}
+        for series, value in rows.drop_duplicates("series")[["series", param]].itertuples(index=False):
+            by_value.setdefault(fmt_param(value), []).append(str(series))
+        ranked = sorted(by_value.items(), key=lambda item: (len(item[1]), item[0]))
+        named = [
+            f"{_names(sorted(models, key=order.index))} {'runs' if len(models) == 1 else 'run'} {value}"
+            for value, models in ranked[:-1]
+        ]
+        parts.append(f"`{param}`{BY_MODEL}: " + "; ".join([*named, f"the others {ranked[-1][0]}"]))
+    return ". ".join(parts) + "." if parts else ""
 
 
 def _memory_text(memory: Memory | None, n_tasks: int) -> str:
@@ -251,5 +277,11 @@ def answer_markdown(frame: pd.DataFrame) -> list[str]:
             "",
         ]
     for answer in found:
-        lines += [f"**{case_title(answer.case, answer.config)}**: {answer.sentence}", "", answer_table(answer), ""]
+        forms = f" {answer.forms}" if answer.forms else ""
+        lines += [
+            f"**{case_title(answer.case, answer.config)}**: {answer.sentence}{forms}",
+            "",
+            answer_table(answer),
+            "",
+        ]
     return lines

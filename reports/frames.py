@@ -80,6 +80,8 @@ def case_groups(frame: pd.DataFrame, kind: str) -> Iterator[tuple[str, str, pd.D
 
 #: What joins a series and the form of the work its model ran: `asyncio · asyncio.to_thread`.
 FORM_SEPARATOR = " · "
+#: What follows a parameter's name in a `config` where each model ran its own value: `file_api by model`.
+BY_MODEL = " by model"
 
 
 def by_question(frame: pd.DataFrame, kind: str = "workload", *, name_forms: bool = True) -> pd.DataFrame:
@@ -106,12 +108,17 @@ def by_question(frame: pd.DataFrame, kind: str = "workload", *, name_forms: bool
         for _, row in rows.iterrows():
             pieces = _config_pieces(row, params)
             values = [fmt_param(row[p]) for p in forms if p in pieces]
-            kept.append(", ".join(f"{p} by model" if p in forms else piece for p, piece in pieces.items()))
+            kept.append(", ".join(f"{p}{BY_MODEL}" if p in forms else piece for p, piece in pieces.items()))
             named.append(f"{row['series']}{FORM_SEPARATOR}{', '.join(values)}" if values else row["series"])
         frame.loc[rows.index, "config"] = kept
         if name_forms:
             frame.loc[rows.index, "series"] = named
     return frame
+
+
+def form_params(config: str) -> list[str]:
+    """The parameters that `by_question` marked as each model's own form in `config`."""
+    return [piece.removesuffix(BY_MODEL) for piece in config.split(", ") if piece.endswith(BY_MODEL)]
 
 
 def _is_form(rows: pd.DataFrame, param: str) -> bool:

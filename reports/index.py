@@ -118,9 +118,11 @@ def build_report(run_dir: Path | str) -> Path:
     # The workloads as the charts and the Answer read them: a case's configurations joined
     # where they answer one question (each model's own form of the work, named in its series).
     questions = by_question(run.frame)
+    # The heatmap and the Answer keep each model's plain name: one row per model across workloads.
+    plain = by_question(run.frame, name_forms=False)
     with staged_dir(target, "report") as staging:
         renderer = _Renderer(staging)
-        heat = heatmap_section(by_question(run.frame, name_forms=False), renderer)
+        heat = heatmap_section(plain, renderer)
         workload = workload_sections(questions, renderer)
         micro = micro_sections(run.frame, renderer)
         readings = machine_speed.timeline(run.frame, run.manifest)
@@ -129,7 +131,7 @@ def build_report(run_dir: Path | str) -> Path:
         speed_lines = _with_look(machine_speed.speed_markdown(readings, run.speed_fits or {}, speed_file))
         summary_frame(run.frame).to_csv(staging / SUMMARY_NAME, index=False)
         (staging / INDEX_NAME).write_text(
-            index_markdown(run, workload, micro, speed_lines, heat=heat, questions=questions), encoding="utf-8"
+            index_markdown(run, workload, micro, speed_lines, heat=heat, questions=plain), encoding="utf-8"
         )
     return target
 
@@ -331,10 +333,11 @@ def index_markdown(
 
     The header's second line sums the run up (profile, machine, noise, what is
     missing); the noise and load tables, the machine and the files come last.
-    `questions` is the frame joined by question (`by_question`), the run's own by default.
+    `questions` is the frame the Answer reads, joined by question with the models' plain
+    names (`by_question(frame, name_forms=False)`); the run's own by default.
     """
     manifest = run.manifest or {}
-    frame = questions if questions is not None else by_question(run.frame)
+    frame = questions if questions is not None else by_question(run.frame, name_forms=False)
     facts = [f"profile `{manifest.get('profile') or _first(run.frame, 'profile')}`"]
     if manifest.get("status"):
         facts.append(f"run status **{manifest['status']}**")
