@@ -115,8 +115,8 @@ def build_report(run_dir: Path | str) -> Path:
     """
     run = load_run(run_dir)
     target = run.path / REPORT_DIR
-    # The workloads as the charts and the Answer read them: a case's configurations joined
-    # where they answer one question (each model's own form of the work, named in its series).
+    # The workloads as the charts read them: a case's configurations joined where they
+    # answer one question (each model's own form of the work, named in its series).
     questions = by_question(run.frame)
     # The heatmap and the Answer keep each model's plain name: one row per model across workloads.
     plain = by_question(run.frame, name_forms=False)
