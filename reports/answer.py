@@ -134,7 +134,7 @@ def memory_of(memory: pd.DataFrame, label: str, n_tasks: int) -> Memory | None:
     mine = memory[(memory["label"] == label)].dropna(subset=["bytes_per_task"])
     if mine.empty:
         return None
-    same = mine[mine["n_tasks"] == n_tasks]
+    same = mine[(mine["n_tasks"] == n_tasks).fillna(False).astype(bool)]
     row = same.iloc[0] if not same.empty else mine.sort_values("n_tasks", na_position="first").iloc[-1]
     n = row["n_tasks"]
     return Memory(float(row["bytes_per_task"]), None if pd.isna(n) else int(n))
