@@ -42,7 +42,7 @@ LABEL_WIDTH = 30
 def series_label(series: str) -> str:
     """A series' name as a chart shows it: wrapped onto lines of `LABEL_WIDTH` characters.
 
-    A model's series can carry the form of the work it ran (`asyncio · asyncio.to_thread
+    A model's series can carry the form of the work it ran (`<model> · <its own file API>
     (the loop's default thread pool)`); unwrapped, such a label would squeeze the plot and
     push its title off the figure.
     """

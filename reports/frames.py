@@ -78,7 +78,7 @@ def case_groups(frame: pd.DataFrame, kind: str) -> Iterator[tuple[str, str, pd.D
             yield str(case), str(config), of_case[of_case["config"] == config]
 
 
-#: What joins a series and the form of the work its model ran: `asyncio · asyncio.to_thread`.
+#: What joins a series and the form of the work its model ran: `<model> · <its own API>`.
 FORM_SEPARATOR = " · "
 #: What follows a parameter's name in a `config` where each model ran its own value: `file_api by model`.
 BY_MODEL = " by model"
@@ -92,7 +92,7 @@ def by_question(frame: pd.DataFrame, kind: str = "workload", *, name_forms: bool
     (each model reads files through its own API, say), the value is the form of the
     work that model needs, not a different question: the models belong on one chart.
     Such a parameter reads "by model" in the rows' `config` (`file_api by model`); with
-    `name_forms` its value joins their `series` (`asyncio · asyncio.to_thread`), so a
+    `name_forms` its value joins their `series` (`<model> · <its API>`), so a
     chart's legend says what each model ran. A parameter with several values for one model (the HTTP
     client, where every model ran both) still splits the case. Rows of other kinds
     are returned as they are.
@@ -139,8 +139,8 @@ def _config_pieces(row: pd.Series, params: list[str]) -> dict[str, str]:
 def config_tags(configs: list[str]) -> dict[str, str]:
     """A short tag per configuration of one case, for file names: the pieces the others lack.
 
-    One configuration gets no tag (`sleep-scaling.png`); two HTTP clients get
-    `client=minimal` and `client=idiomatic` (`http_fetch-client-minimal-scaling.png`).
+    One configuration gets no tag (`<workload>-scaling.png`); two HTTP clients get
+    `client=minimal` and `client=idiomatic` (`<workload>-client-minimal-scaling.png`).
     """
     if len(configs) < 2:
         return {config: "" for config in configs}

@@ -168,7 +168,7 @@ def workload_sections(frame: pd.DataFrame, renderer: _Renderer) -> list[Section]
 
     `frame` has its configurations joined by question (`reports.frames.by_question`).
     A case with several configurations adds what tells them apart to the file name
-    (`http_fetch-client-minimal-scaling.png`); `chart_file` shortens a long one with a hash.
+    (`<workload>-client-minimal-scaling.png`); `chart_file` shortens a long one with a hash.
     """
     groups = list(case_groups(frame, "workload"))
     configs: dict[str, list[str]] = {}
