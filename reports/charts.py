@@ -42,9 +42,9 @@ LABEL_WIDTH = 30
 def series_label(series: str) -> str:
     """A series' name as a chart shows it: wrapped onto lines of `LABEL_WIDTH` characters.
 
-    A model's series can carry the form of the work it ran (`<model> · <its own file API>
-    (the loop's default thread pool)`); unwrapped, such a label would squeeze the plot and
-    push its title off the figure.
+    A model's series can carry the form of the work it ran (`<model> · <its own API, in
+    words>`); unwrapped, such a label would squeeze the plot and push its title off the
+    figure.
     """
     return textwrap.fill(series, LABEL_WIDTH, break_long_words=False, break_on_hyphens=False)
 
