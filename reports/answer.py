@@ -26,9 +26,6 @@ from reports.markdown import MISSING, table
 from reports.marks import below_ideal
 from reports.units import fmt_bytes, fmt_ratio
 
-#: The micro-cost whose rows give a model's memory per live task (`bytes_per_task`).
-MEMORY_CASE = "memory"
-
 
 @dataclass(frozen=True)
 class Slower:
@@ -199,7 +196,8 @@ def answers(frame: pd.DataFrame) -> list[Answer]:
     answer per configuration, like its charts: each is a question of its own, and
     pooling them would rank a model against itself.
     """
-    memory = frame[(frame["kind"] == "micro") & (frame["case"] == MEMORY_CASE)]
+    # A micro-cost's rows that give a figure in bytes per live task are the memory it measured.
+    memory = frame[(frame["kind"] == "micro") & frame["bytes_per_task"].notna()]
     memory = memory if not memory.empty else None
     found = []
     for case, config, rows in case_groups(frame, "workload"):
