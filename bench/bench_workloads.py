@@ -8,7 +8,7 @@ description (backend, profile, workloads); run one backend per interpreter throu
 from __future__ import annotations
 
 from bench.harness import WorkloadCase, run_case
-from bench.plugin import BackendSession
+from bench.plugin import SessionState
 from bench.profiles import Profile
 from workloads import Calibration, RunContext
 
@@ -19,7 +19,7 @@ def bench_workload(
     profile: Profile,
     calibration: Calibration,
     run_context: RunContext,
-    backend_session: BackendSession,
+    model_session: SessionState,
 ) -> None:
     """Time N tasks of one workload on one backend; every round's answer is checked."""
-    run_case(workload_case, benchmark, profile, calibration, run_context, backend_session.state, backend_session.cores)
+    run_case(workload_case, benchmark, profile, calibration, run_context, model_session.state, model_session.cores)

@@ -14,6 +14,7 @@ import math
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -61,13 +62,15 @@ def calibrate(profile: str, workloads: Iterable[str], context: RunContext, pytho
     """Run the ``calibrate`` of every workload in ``workloads`` that has one; return the run's calibration.
 
     Each sees its profile parameters (grid axes left out), resolved against the
-    run's ``context``. Raises :class:`workloads.CalibrationFailed` (naming, say, a
-    URL that fails) before anything is timed. Fresh measurements run under
-    ``python`` (default: this interpreter).
+    run's ``context``, on which this hands in :func:`fresh_measure` (a workload
+    imports nothing of the run). Raises :class:`workloads.CalibrationFailed`
+    (naming, say, a URL that fails) before anything is timed. Fresh measurements
+    run under ``python`` (default: this interpreter).
     """
     entries: dict[str, Mapping[str, Any]] = {}
     CANARY_READINGS.clear()
     PYTHON[0] = python or sys.executable
+    context = replace(context, fresh_measure=fresh_measure)
     try:
         for name in workloads:
             workload = WORKLOADS[name]

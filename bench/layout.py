@@ -1,5 +1,10 @@
 """Where runs live: ``<results>/<machine-id>/<run-id>/``, run ids sorting by time.
 
+The one place the layout is coded. The runner writes through it and the reports
+and compare read through it: :class:`RunLayout` names the files of one run directory,
+:class:`ResultsTree` finds run directories under a results root, a machine directory
+or a run directory given on a command line.
+
 ``python -m bench.layout newest [RESULTS]`` prints the newest usable run directory
 (one with at least one measured case; used by ``make report``); exit 2 with a
 message when there is none. A run left "running" by a runner that is gone is marked
@@ -12,14 +17,102 @@ import json
 import socket
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psutil
 
 MANIFEST = "run.json"
+CALIBRATION = "calibration.json"
 #: Files in a run directory that are not a backend's pytest-benchmark JSON.
-NOT_BENCHMARKS = {MANIFEST, "calibration.json"}
+NOT_BENCHMARKS = {MANIFEST, CALIBRATION}
+#: The directory under a results root that holds comparisons, not a machine's runs.
+COMPARE_DIR = "compare"
+
+
+@dataclass(frozen=True)
+class RunLayout:
+    """The files of one run directory.
+
+    ``run.json`` (the manifest), ``calibration.json``, one ``<backend>.<i>.json`` per
+    session process (pytest-benchmark's JSON, the measurements), and under ``logs/``
+    each session's description, log and case outcomes.
+    """
+
+    path: Path
+
+    @property
+    def manifest(self) -> Path:
+        return self.path / MANIFEST
+
+    @property
+    def calibration(self) -> Path:
+        return self.path / CALIBRATION
+
+    @property
+    def logs(self) -> Path:
+        return self.path / "logs"
+
+    @property
+    def report(self) -> Path:
+        """Where the run's report (``index.md``, charts, ``summary.csv``) is written."""
+        return self.path / "report"
+
+    def benchmark(self, stem: str) -> Path:
+        """The measurements of session ``stem`` (``<backend>.<i>``)."""
+        return self.path / f"{stem}.json"
+
+    def description(self, stem: str) -> Path:
+        """What session ``stem`` is to run (``bench.description``)."""
+        return self.logs / f"{stem}.session.json"
+
+    def log(self, stem: str) -> Path:
+        return self.logs / f"{stem}.log"
+
+    def outcomes(self, stem: str) -> Path:
+        """Each case's outcome in session ``stem``, rewritten as the cases end."""
+        return self.logs / f"{stem}.outcomes.json"
+
+    def benchmark_files(self) -> list[Path]:
+        """The run's benchmark JSON files (every ``*.json`` but the manifest and calibration), sorted."""
+        return sorted(p for p in self.path.glob("*.json") if p.name not in NOT_BENCHMARKS and p.is_file())
+
+    def has_results(self) -> bool:
+        """Whether this is a directory with benchmark JSON in it."""
+        return self.path.is_dir() and bool(self.benchmark_files())
+
+    def is_run(self) -> bool:
+        """Whether this is a run directory: benchmark JSON or a manifest in it."""
+        return self.has_results() or self.manifest.exists()
+
+
+def subdirs(path: Path) -> list[Path]:
+    """The visible subdirectories of ``path``, sorted by name, without the comparisons' directory."""
+    return sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name != COMPARE_DIR)
+
+
+@dataclass(frozen=True)
+class ResultsTree:
+    """The run directories a path given by a user holds.
+
+    A run directory is taken as is. A machine directory (``results/<machine-id>``)
+    gives its runs with results, a results root (``results/``) each machine's. Run ids
+    sort by time, so the newest is the last by name.
+    """
+
+    path: Path
+
+    def is_run(self) -> bool:
+        return RunLayout(self.path).is_run()
+
+    def runs_here(self) -> list[Path]:
+        """The run directories with results directly under ``path`` (a machine directory's), oldest first."""
+        return [c for c in subdirs(self.path) if RunLayout(c).has_results()]
+
+    def runs_per_machine(self) -> list[list[Path]]:
+        """For each machine directory under ``path`` (a results root) that has any, its runs with results."""
+        return [runs for machine in subdirs(self.path) if (runs := ResultsTree(machine).runs_here())]
 
 
 def new_run_dir(results: Path, machine_id: str, profile: str) -> Path:
@@ -58,9 +151,7 @@ def newest_run(results: Path) -> Path | None:
 
 def is_usable(run_dir: Path) -> bool:
     """Whether any backend JSON in ``run_dir`` holds at least one benchmark."""
-    for path in run_dir.glob("*.json"):
-        if path.name in NOT_BENCHMARKS:
-            continue
+    for path in RunLayout(run_dir).benchmark_files():
         try:
             data = json.loads(path.read_text())
         except (OSError, ValueError, RecursionError):

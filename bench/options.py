@@ -1,5 +1,6 @@
 """Options a model or a workload declares: one declaration, read by the command line and the sessions.
 
+An option is a :class:`workloads.protocol.Option` (the protocol both sides import).
 ``python -m bench`` adds every registered model's and workload's options to its
 parser; the values travel to each session in its description (``bench.description``),
 so no session parses a flag of its own.
@@ -9,30 +10,10 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from typing import Any, NoReturn
 
-
-@dataclass(frozen=True)
-class Option:
-    """One command-line option: ``--cluster-address ADDR``, say, defaulting to ``$CLUSTER_ADDRESS``.
-
-    ``parse`` turns the text into the value (and raises ``argparse.ArgumentTypeError``
-    with a one-line message naming the valid choices when it cannot); the value
-    reaches the owner under :attr:`dest` (``cluster_address``), None when not given.
-    """
-
-    flag: str
-    help: str
-    env: str | None = None
-    metavar: str | None = None
-    parse: Callable[[str], Any] = str
-
-    @property
-    def dest(self) -> str:
-        """The key of the value: the flag without dashes, ``-`` as ``_``."""
-        return self.flag.lstrip("-").replace("-", "_")
+from workloads.protocol import Option
 
 
 class OneLineErrors(argparse.ArgumentParser):
@@ -72,3 +53,6 @@ def values(namespace: argparse.Namespace | Mapping[str, Any], options: Iterable[
     """The parsed values of ``options``, by :attr:`Option.dest`."""
     found = vars(namespace) if isinstance(namespace, argparse.Namespace) else namespace
     return {option.dest: found.get(option.dest) for option in options}
+
+
+__all__ = ["OneLineErrors", "Option", "add_to", "distinct", "values"]

@@ -1,27 +1,23 @@
 """A watchdog for child processes that must not outlive the process that started them.
 
-The check is the same everywhere: poll ``os.getppid()`` every :data:`POLL_S`
-seconds; once it differs from the parent's pid, the parent is gone (its children
-are re-parented). The local HTTP server polls from its event loop; a benchmark
-session polls from a real OS thread (:func:`watch_in_thread`), which keeps running
+The check is the same everywhere, and lives with the workloads (their local HTTP
+server needs it too, :mod:`workloads._process`): poll ``os.getppid()`` every
+:data:`POLL_S` seconds; once it differs from the parent's pid, the parent is gone
+(its children are re-parented). The local HTTP server polls from its event loop; a
+benchmark session polls from a real OS thread (:func:`watch_in_thread`), which keeps running
 while the main thread is busy in a case, also under gevent's monkey-patching.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
-#: How often the parent is checked, in seconds.
-POLL_S = 0.25
+from workloads._process import POLL_S, parent_gone
 
-
-def parent_gone(parent: int) -> bool:
-    """Whether ``parent`` is no longer this process's parent (it has ended)."""
-    return os.getppid() != parent
+__all__ = ["POLL_S", "parent_gone", "real_sleep", "watch_in_thread"]
 
 
 def _real_thread_and_sleep() -> tuple[Callable[..., Any], Callable[[float], None]]:

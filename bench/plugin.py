@@ -3,9 +3,10 @@
 Loaded by ``python -m bench.session`` with ``-p bench.plugin``. One pytest session
 measures one backend, in its own interpreter started by ``python -m bench``; every
 setting comes from the session description (``--session FILE``, see
-:mod:`bench.description`). The plugin enters the backend's ``session`` once before
-any case (a cluster, say), the run's environments the description lacks (the
-local server, when a session runs alone), records the machine in
+:mod:`bench.description`). The plugin prepares the run as the runner did
+(:func:`bench.prepare.prepare_run`: the same workloads, the runner's environments and
+calibration, or its own when a session runs alone), enters the model's ``session``
+once before any case (a cluster, say), records the machine in
 ``machine_info`` (with what the backend adds), the session's isolation facts in
 the JSON, and every case's outcome (passed, skipped with its reason, failed) in an
 outcomes file the runner folds into the run's manifest (:mod:`bench.outcomes`).
@@ -23,7 +24,6 @@ import socket
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,10 +37,11 @@ from bench.case_guard import CaseGuard, mark_real_interrupts
 from bench.case_saving import CaseSaver
 from bench.description import SessionDescription
 from bench.harness import workload_cases
-from bench.micro import MICROS, micro_cases
+from bench.micro import micro_cases
 from bench.outcomes import OutcomeRecorder
+from bench.prepare import RunPlan, UnknownSelection, prepare_run, registered
 from bench.profiles import PROFILES, Profile, with_tasks
-from workloads import WORKLOADS, Calibration, RunContext
+from workloads import Calibration, RunContext
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -48,11 +49,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--session", default=None, help="the session description written by python -m bench")
 
 
+#: What the plugin keeps on pytest's config, read once per session.
+DESCRIPTION = pytest.StashKey[SessionDescription]()
+SELECTION = pytest.StashKey[tuple[list[str], list[str]]]()
+MODEL_MACHINE_INFO = pytest.StashKey[dict[str, Any]]()
+MACHINE_INFO = pytest.StashKey[dict[str, Any]]()
+
+
 def session_description(config: pytest.Config) -> SessionDescription:
     """The session's description, read once; a usage error without one."""
-    cached: SessionDescription | None = getattr(config, "_bench_description", None)
-    if cached is not None:
-        return cached
+    if DESCRIPTION in config.stash:
+        return config.stash[DESCRIPTION]
     path = config.getoption("--session", default=None)
     if path is None:
         raise pytest.UsageError("--session FILE is required (a session description written by python -m bench)")
@@ -64,7 +71,7 @@ def session_description(config: pytest.Config) -> SessionDescription:
         raise pytest.UsageError(f"unknown backend {found.backend!r} in {path}; valid: {', '.join(BACKENDS)}")
     if found.profile not in PROFILES:
         raise pytest.UsageError(f"unknown profile {found.profile!r} in {path}; valid: {', '.join(PROFILES)}")
-    config._bench_description = found  # type: ignore[attr-defined]
+    config.stash[DESCRIPTION] = found
     return found
 
 
@@ -73,37 +80,22 @@ def _profile(config: pytest.Config) -> Profile:
     return with_tasks(PROFILES[found.profile], found.n_tasks)
 
 
-def _selection(config: pytest.Config) -> list[str]:
-    cached: list[str] | None = getattr(config, "_bench_selection", None)
-    if cached is not None:
-        return cached
-    names = [_register(w) for w in session_description(config).selection if w]
-    valid = [*WORKLOADS, *MICROS]
-    unknown = sorted(set(names) - set(valid))
-    if unknown:
-        raise pytest.UsageError(f"unknown workloads {unknown}; valid: {', '.join(valid)}")
-    config._bench_selection = names  # type: ignore[attr-defined]
-    return names
-
-
-def _register(item: str) -> str:
-    """A built-in name as it is; a user's workload file or module:attribute loaded into WORKLOADS."""
-    from workloads.user_spec import BadWorkloadSpec, is_spec, register
-
-    if not is_spec(item):
-        return item
-    try:
-        return register(item, WORKLOADS, reserved={**WORKLOADS, **dict.fromkeys(MICROS)})
-    except BadWorkloadSpec as exc:
-        raise pytest.UsageError(str(exc)) from None
+def _selection(config: pytest.Config) -> tuple[list[str], list[str]]:
+    """The session's workloads and micro-costs, a user's workload loaded first; a usage error for a bad name."""
+    if SELECTION not in config.stash:
+        try:
+            config.stash[SELECTION] = registered(session_description(config).selection)
+        except UnknownSelection as exc:
+            raise pytest.UsageError(str(exc)) from None
+    return config.stash[SELECTION]
 
 
 def _workloads(config: pytest.Config) -> list[str]:
-    return [name for name in _selection(config) if name in WORKLOADS]
+    return _selection(config)[0]
 
 
 def _micros(config: pytest.Config) -> list[str]:
-    return [name for name in _selection(config) if name in MICROS]
+    return _selection(config)[1]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -147,48 +139,44 @@ def profile(pytestconfig: pytest.Config) -> Profile:
 
 
 @pytest.fixture(scope="session")
-def run_context(pytestconfig: pytest.Config) -> Iterator[RunContext]:
-    """The workloads' options and environment facts; starts an environment the runner did not (a session alone)."""
+def run_plan(pytestconfig: pytest.Config) -> Iterator[RunPlan]:
+    """The run as the runner prepared it; starts an environment the runner did not hand over (a session alone)."""
     session = session_description(pytestconfig)
-    facts = dict(session.environment)
-    with ExitStack() as stack:
-        for name in _workloads(pytestconfig):
-            environment = WORKLOADS[name].environment(session.workload_options)
-            if environment is not None and environment.key not in facts:
-                facts[environment.key] = dict(stack.enter_context(environment.start(session.workload_options)))
-        yield RunContext(options=dict(session.workload_options), facts=facts)
+    with prepare_run(session.profile, session.selection, session.workload_options, session.environment) as plan:
+        yield plan
 
 
 @pytest.fixture(scope="session")
-def calibration(pytestconfig: pytest.Config, profile: Profile, run_context: RunContext) -> Calibration:
-    """The run's calibration, or one measured now when the session runs alone."""
-    from bench import calibrate
+def run_context(run_plan: RunPlan) -> RunContext:
+    """The workloads' options and the environments' facts."""
+    return run_plan.context
 
-    path = session_description(pytestconfig).calibration
-    if path:
-        return calibrate.load(Path(path))
-    return calibrate.calibrate(profile.name, _workloads(pytestconfig), run_context)
+
+@pytest.fixture(scope="session")
+def calibration(pytestconfig: pytest.Config, run_plan: RunPlan) -> Calibration:
+    """The run's calibration, or one measured now when the session runs alone."""
+    return run_plan.calibration(session_description(pytestconfig).calibration)
 
 
 @dataclass(frozen=True)
-class BackendSession:
-    """What the backend's ``session`` yielded, and the cores it says its model can use (None: the machine's)."""
+class SessionState:
+    """What the model's ``session`` context yielded, and the cores it says the model can use (None: the machine's)."""
 
     state: Any
     cores: int | None
 
 
 @pytest.fixture(scope="session", autouse=True)
-def backend_session(pytestconfig: pytest.Config) -> Iterator[BackendSession]:
-    """Enter the backend's ``session(options)`` once, before any case; record its machine info."""
+def model_session(pytestconfig: pytest.Config) -> Iterator[SessionState]:
+    """Enter the model's ``session(options)`` once, before any case; record its machine info."""
     session = session_description(pytestconfig)
     if unavailable(session.backend):
-        yield BackendSession(None, None)
+        yield SessionState(None, None)
         return
     backend_cls = load(session.backend)
     with backend_cls.session(session.backend_options) as state:
-        pytestconfig._bench_backend_machine_info = dict(backend_cls.machine_info(state))  # type: ignore[attr-defined]
-        yield BackendSession(state, backend_cls.cores(state))
+        pytestconfig.stash[MODEL_MACHINE_INFO] = dict(backend_cls.machine_info(state))
+        yield SessionState(state, backend_cls.cores(state))
 
 
 # -- pytest-benchmark hooks --------------------------------------------------------
@@ -198,7 +186,8 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
     from bench.machine import machine_facts
 
     machine_info.update(machine_facts())
-    machine_info.update(getattr(config, "_bench_backend_machine_info", {}))
+    extra: dict[str, Any] = config.stash.get(MODEL_MACHINE_INFO, {})
+    machine_info.update(extra)
 
 
 #: The function ``threading.Thread.start`` hands a new OS thread to, by Python version:
@@ -234,12 +223,11 @@ def isolation_facts() -> dict[str, Any]:
 
 
 def _cached_machine_info(config: pytest.Config) -> dict[str, Any]:
-    cached: dict[str, Any] | None = getattr(config, "_bench_machine_info", None)
-    if cached is None:
+    if MACHINE_INFO not in config.stash:
         from pytest_benchmark.plugin import pytest_benchmark_generate_machine_info as generate
 
-        cached = dict(generate())
-        config._bench_machine_info = cached  # type: ignore[attr-defined]
+        config.stash[MACHINE_INFO] = dict(generate())
+    cached: dict[str, Any] = config.stash[MACHINE_INFO]
     return dict(cached)
 
 

@@ -6,7 +6,7 @@ Files without a version are format 1: one pytest-benchmark file per backend, one
 process each. Kept free of imports: gevent's interpreter imports it before patching.
 """
 
-FORMAT_VERSION = "2.5"
+FORMAT_VERSION = "2.6"
 #: The major versions this checkout's reports read.
 READABLE_MAJORS = (1, 2)
 #: The key that holds the version in run.json, calibration.json and every benchmark file.

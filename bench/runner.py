@@ -21,8 +21,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,13 +32,14 @@ import psutil
 from bench import calibrate, description
 from bench.atomic import NotWritable, write_text_atomic
 from bench.backends import BACKENDS, load, unavailable
-from bench.layout import MANIFEST, mark_abandoned, new_run_dir
+from bench.layout import MANIFEST, RunLayout, mark_abandoned, new_run_dir
 from bench.machine import cpu_count, interpreter_facts, machine_id
+from bench.prepare import prepare_run
 from bench.profiles import PROFILES, Profile, with_tasks
 from bench.progress import follow
 from bench.results_format import FORMAT_KEY, FORMAT_VERSION
 from bench.supervise import SupervisedSession, stop_group, supervise
-from workloads import WORKLOADS, CalibrationFailed, RunContext
+from workloads import CalibrationFailed
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -92,6 +92,7 @@ class Manifest:
             },
             "interpreter": dict(interpreter) if interpreter is not None else interpreter_facts(),
             "models": models_section(options.backends),
+            "micro_costs": micro_costs_section(options.workloads),
             "started_at": _now(),
             "ended_at": None,
             # Who writes this file: a later run that finds it "running" and this
@@ -138,8 +139,25 @@ def models_section(backends: Iterable[str]) -> dict[str, dict[str, Any]]:
                 "summary": cls.summary,
                 "baseline": cls.baseline,
                 "requires": list(cls.requires),
+                "traits": cls.traits.as_record() if cls.traits is not None else None,
             }
     return section
+
+
+def micro_costs_section(selection: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """``run.json``'s ``micro_costs``: what each micro-cost of the selection declares, in registry order.
+
+    Reports take a micro-cost's operation and chart from here, never from a list of
+    their own. ``order`` is its place in the registry (:mod:`bench.micro.costs`).
+    """
+    from bench.micro.costs import MICRO_COSTS
+
+    chosen = set(selection)
+    return {
+        name: {"order": order, **cost.declared()}
+        for order, (name, cost) in enumerate(MICRO_COSTS.items())
+        if name in chosen
+    }
 
 
 def runner_identity() -> dict[str, Any]:
@@ -177,7 +195,8 @@ def write_session(
     ``cases``, when given, restricts the session to those case ids.
     """
     stem = session_stem(backend, process)
-    path = run_dir / "logs" / f"{stem}{description.SUFFIX}"
+    layout = RunLayout(run_dir)
+    path = layout.description(stem)
     session = description.SessionDescription(
         backend=backend,
         profile=options.profile,
@@ -185,8 +204,8 @@ def write_session(
         workload_options=options.workload_options,
         backend_options=options.backend_options.get(backend, {}),
         environment=facts,
-        calibration=str(run_dir / "calibration.json"),
-        outcomes=str(run_dir / "logs" / f"{stem}.outcomes.json"),
+        calibration=str(layout.calibration),
+        outcomes=str(layout.outcomes(stem)),
         process_index=process,
         processes=processes,
         case_timeout_s=profile.case_timeout_s,
@@ -250,23 +269,6 @@ def merge_sessions(sessions: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-@contextmanager
-def environments(workloads: list[str], workload_options: Mapping[str, Any]) -> Iterator[dict[str, Mapping[str, Any]]]:
-    """Start, once, every environment the selected workloads need; yield their facts by key.
-
-    Two workloads naming the same environment (by key) share one.
-    """
-    facts: dict[str, Mapping[str, Any]] = {}
-    with ExitStack() as stack:
-        for name in workloads:
-            if name not in WORKLOADS:
-                continue
-            environment = WORKLOADS[name].environment(workload_options)
-            if environment is not None and environment.key not in facts:
-                facts[environment.key] = dict(stack.enter_context(environment.start(workload_options)))
-        yield facts
-
-
 def preflight(options: RunOptions) -> str | None:
     """The first selected model's reason not to run with its options, as ``backend: reason``; None if all can."""
     for backend in options.backends:
@@ -276,20 +278,6 @@ def preflight(options: RunOptions) -> str | None:
         if reason:
             return f"{backend}: {reason}"
     return None
-
-
-def _registered(selection: list[str]) -> list[str]:
-    """The workload names of ``selection``, a user's workload file or module:attribute loaded into WORKLOADS."""
-    from bench.micro import MICROS
-    from workloads.user_spec import is_spec, register
-
-    names = []
-    for item in selection:
-        if is_spec(item):
-            names.append(register(item, WORKLOADS, reserved={**WORKLOADS, **dict.fromkeys(MICROS)}))
-        elif item in WORKLOADS:
-            names.append(item)
-    return names
 
 
 #: The signals that ended this run, as the handler saw them.
@@ -337,13 +325,14 @@ class Run:
         """
         stem = session_stem(backend, process)
         load, started = load_1m(), _now()
-        log_path = self.run_dir / "logs" / f"{stem}.log"
+        layout = RunLayout(self.run_dir)
+        log_path = layout.log(stem)
         label = f"{backend} {process + 1}/{self.processes}" + (f" ({len(cases)} noisy cases)" if cases else "")
-        with follow(label, self.run_dir / "logs" / f"{stem}.outcomes.json"):
+        with follow(label, layout.outcomes(stem)):
             supervised = self.supervised(backend, process, cases)
         status, returncode, elapsed = supervised.status, supervised.returncode, supervised.duration_s
-        outcomes = _read_outcomes(self.run_dir / "logs" / f"{stem}.outcomes.json")
-        json_file = self.run_dir / f"{stem}.json"
+        outcomes = _read_outcomes(layout.outcomes(stem))
+        json_file = layout.benchmark(stem)
         error = None
         if status != "ok":
             tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
@@ -377,6 +366,7 @@ class Run:
     def supervised(self, backend: str, process: int, cases: tuple[str, ...] | None) -> SupervisedSession:
         """Run the session, and fresh ones for the cases a dead, hung or recycled one left (:mod:`bench.supervise`)."""
         stem = session_stem(backend, process)
+        layout = RunLayout(self.run_dir)
 
         def command_for(restart: tuple[str, ...] | None) -> list[str]:
             only = cases if restart is None else restart
@@ -386,13 +376,13 @@ class Run:
                 )
             except OSError as exc:
                 raise NotWritable(f"cannot write the description of session {stem}: {exc.strerror or exc}") from None
-            return session_command(session_file, self.run_dir / f"{stem}.json", self.options, self.python)
+            return session_command(session_file, layout.benchmark(stem), self.options, self.python)
 
         return supervise(
             command_for,
             REPO,
-            self.run_dir / "logs" / f"{stem}.log",
-            self.run_dir / "logs" / f"{stem}.outcomes.json",
+            layout.log(stem),
+            layout.outcomes(stem),
             self.profile.case_timeout_s,
             self.profile.session_timeout_s,
         )
@@ -431,20 +421,18 @@ def execute(options: RunOptions) -> int:
     if load is not None and load > 0.5 * cpu_count():
         print(f"  note: the machine is busy (load {load} on {cpu_count()} cores): expect noisy figures", flush=True)
     try:
-        workloads = _registered(options.workloads)
-        with environments(workloads, options.workload_options) as facts:
-            context = RunContext(options=options.workload_options, facts=facts)
+        with prepare_run(options.profile, options.workloads, options.workload_options) as plan:
             for run in runs:
-                run.facts = facts
-                run.manifest.data.update(load_avg_1m_at_start=load, environment=facts)
+                run.facts = dict(plan.facts)
+                run.manifest.data.update(load_avg_1m_at_start=load, environment=run.facts)
                 try:
-                    calibration = calibrate.calibrate(options.profile, workloads, context, python=run.python)
+                    calibration = plan.calibrate(python=run.python)
                 except CalibrationFailed as exc:
                     for each in runs:
                         each.manifest.finish("error", str(exc))
                     print(f"error: {exc}; nothing was timed (see {run.manifest.path})", file=sys.stderr)
                     return 2
-                calibrate.save(calibration, run.run_dir / "calibration.json")
+                calibrate.save(calibration, RunLayout(run.run_dir).calibration)
             # Round-robin (A B C ... A B C ...): a drift of the machine spreads over every model.
             for process in range(processes):
                 for backend in options.backends:
@@ -483,7 +471,7 @@ def _new_run(options: RunOptions, profile: Profile, python: str, processes: int,
         "t" if interpreter.get("free_threaded") else ""
     )
     run_dir = new_run_dir(options.results, machine_id(), f"{options.profile}-{tag}" if paired else options.profile)
-    (run_dir / "logs").mkdir()
+    RunLayout(run_dir).logs.mkdir()
     manifest = Manifest(run_dir, options, interpreter)
     return Run(options, profile, run_dir, manifest, {}, processes, {b: [] for b in options.backends}, python)
 

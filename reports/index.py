@@ -31,6 +31,7 @@ from reports.frames import (
 )
 from reports.load import RunData, load_run
 from reports.markdown import machine_rows, pivot_table, table
+from reports.micro_costs import HELD_BYTES, PER_OP, PER_PAYLOAD, MicroCost, declared_micro_costs
 from reports.models import baseline_name
 from reports.noise import noise_markdown, noise_summary
 from reports.output import save_figure, staged_dir
@@ -39,7 +40,6 @@ from reports.units import fmt_bytes, fmt_seconds
 REPORT_DIR = "report"
 SUMMARY_NAME = "summary.csv"
 INDEX_NAME = "index.md"
-MICRO_ORDER = ("spawn", "switch", "ipc", "memory")
 NOISE_HEADING = "Noise"
 PROBLEMS_HEADING = "Missing, failed and skipped"
 
@@ -58,6 +58,18 @@ LOOK_FOR = {
     "Machine speed over the run": "Look for bursts away from 1.0x: rounds timed then ran on a faster or slower "
     "machine.",
 }
+
+
+def look_for(heading: str) -> str:
+    """The line under a chart that says what to look for in it, by the chart's heading ("" if unknown)."""
+    if heading in LOOK_FOR:
+        return LOOK_FOR[heading]
+    # A micro-cost charted by payload names its own unit: "Cost per message", "Cost per write".
+    return (
+        LOOK_FOR["Cost per message"].replace("message", heading.removeprefix("Cost per "))
+        if heading.startswith("Cost per ")
+        else ""
+    )
 
 
 def speedup_look(baseline: str | None) -> str:
@@ -103,7 +115,7 @@ class _Renderer:
             file = chart_file(name, str(suffix))
         self.used.add(file)
         save_figure(fig, self.out / file)
-        return Chart(file=file, heading=heading, reading=reading, look=look or LOOK_FOR.get(heading, ""))
+        return Chart(file=file, heading=heading, reading=reading, look=look or look_for(heading))
 
 
 def build_report(run_dir: Path | str) -> Path:
@@ -124,7 +136,7 @@ def build_report(run_dir: Path | str) -> Path:
         renderer = _Renderer(staging)
         heat = heatmap_section(plain, renderer)
         workload = workload_sections(questions, renderer)
-        micro = micro_sections(run.frame, renderer)
+        micro = micro_sections(run.frame, renderer, run.manifest)
         readings = machine_speed.timeline(run.frame, run.manifest)
         speed_chart = machine_speed.speed_figure(readings)
         speed_file = renderer.chart(speed_chart, "machine-speed", "", "").file if speed_chart is not None else None
@@ -227,68 +239,93 @@ def heatmap_section(frame: pd.DataFrame, renderer: _Renderer) -> Section | None:
     return heat
 
 
-def micro_sections(frame: pd.DataFrame, renderer: _Renderer) -> list[Section]:
-    """Render the micro-cost charts: per-op bars, ipc cost and throughput, memory."""
+def micro_sections(
+    frame: pd.DataFrame, renderer: _Renderer, manifest: Mapping[str, Any] | None = None
+) -> list[Section]:
+    """Render the micro-cost charts, each as the run's `manifest` declares it (`reports.micro_costs`)."""
     sections = []
     micro = frame[frame["kind"] == "micro"]
-    cases = list(micro["case"].drop_duplicates())
-    for case in sorted(
-        cases, key=lambda c: (MICRO_ORDER.index(c) if c in MICRO_ORDER else len(MICRO_ORDER), cases.index(c))
-    ):
-        rows = micro[micro["case"] == case]
-        if case == "ipc" and _has(rows, "channel", "payload_bytes"):
-            section = Section(title="ipc", table_title="Time per message")
-            section.charts.append(
-                renderer.chart(
-                    micro_charts.ipc_cost_figure(rows), "ipc-cost", "Cost per message", readings.ipc_cost_reading(rows)
-                )
-            )
-            section.charts.append(
-                renderer.chart(
-                    micro_charts.ipc_throughput_figure(rows),
-                    "ipc-throughput",
-                    "Throughput",
-                    readings.ipc_throughput_reading(rows),
-                )
-            )
-            keyed = rows.assign(line=rows["series"] + " · " + rows["channel"].astype(str))
-            section.table = pivot_table(
-                keyed,
-                "per_op_s",
-                fmt_seconds,
-                index="line",
-                columns="payload_bytes",
-                column_label=lambda p: fmt_bytes(float(p)),
-            )
-            sections.append(section)
-        elif case == "memory" and rows["bytes_per_task"].notna().any():
-            section = Section(title="memory", table_title="Memory per task")
-            section.charts.append(
-                renderer.chart(
-                    micro_charts.memory_figure(rows), "memory", "Memory per live task", readings.memory_reading(rows)
-                )
-            )
-            section.table = pivot_table(rows, "bytes_per_task", fmt_bytes, order=ordered_series(rows))
-            sections.append(section)
-        else:
-            for _, config, of_config in case_groups(rows, "micro"):
-                operation = micro_charts.OPERATIONS.get(str(case), "operation")
-                section = Section(title=case_title(str(case), config), table_title="Time per operation")
-                section.charts.append(
-                    renderer.chart(
-                        micro_charts.micro_cost_figure(of_config),
-                        f"{slug(str(case), config)}-cost",
-                        "Cost per operation",
-                        readings.micro_cost_reading(of_config, operation),
-                    )
-                )
-                section.table = (
-                    pivot_table(of_config, "per_op_s", fmt_seconds, order=ordered_series(of_config))
-                    if of_config["n_tasks"].notna().any()
-                    else per_op_table(of_config)
-                )
-                sections.append(section)
+    cases = [str(case) for case in micro["case"].drop_duplicates()]
+    declared = declared_micro_costs(manifest, cases)
+    for case in sorted(cases, key=lambda c: (declared[c].order, cases.index(c))):
+        cost = declared[case]
+        render = MICRO_SECTIONS.get(cost.chart, _per_op_sections)
+        sections += render(micro[micro["case"] == case], cost, renderer)
     return sections
+
+
+def _per_payload_sections(rows: pd.DataFrame, cost: MicroCost, renderer: _Renderer) -> list[Section]:
+    """One section: cost per message and throughput by payload size and channel, and their table."""
+    if not _has(rows, "channel", "payload_bytes"):
+        return _per_op_sections(rows, cost, renderer)
+    operation = cost.chart_operation
+    section = Section(title=cost.name, table_title=f"Time per {operation}")
+    section.charts.append(
+        renderer.chart(
+            micro_charts.ipc_cost_figure(rows),
+            f"{cost.name}-cost",
+            f"Cost per {operation}",
+            readings.ipc_cost_reading(rows),
+        )
+    )
+    section.charts.append(
+        renderer.chart(
+            micro_charts.ipc_throughput_figure(rows),
+            f"{cost.name}-throughput",
+            "Throughput",
+            readings.ipc_throughput_reading(rows),
+        )
+    )
+    keyed = rows.assign(line=rows["series"] + " · " + rows["channel"].astype(str))
+    section.table = pivot_table(
+        keyed,
+        "per_op_s",
+        fmt_seconds,
+        index="line",
+        columns="payload_bytes",
+        column_label=lambda p: fmt_bytes(float(p)),
+    )
+    return [section]
+
+
+def _held_bytes_sections(rows: pd.DataFrame, cost: MicroCost, renderer: _Renderer) -> list[Section]:
+    """One section: memory per live task by model and task count, and its table."""
+    if not rows["bytes_per_task"].notna().any():
+        return _per_op_sections(rows, cost, renderer)
+    section = Section(title=cost.name, table_title="Memory per task")
+    section.charts.append(
+        renderer.chart(
+            micro_charts.memory_figure(rows), cost.name, "Memory per live task", readings.memory_reading(rows)
+        )
+    )
+    section.table = pivot_table(rows, "bytes_per_task", fmt_bytes, order=ordered_series(rows))
+    return [section]
+
+
+def _per_op_sections(rows: pd.DataFrame, cost: MicroCost, renderer: _Renderer) -> list[Section]:
+    """A section per configuration (a switch family): per-op bars by model, and their table."""
+    sections = []
+    for _, config, of_config in case_groups(rows, "micro"):
+        section = Section(title=case_title(cost.name, config), table_title="Time per operation")
+        section.charts.append(
+            renderer.chart(
+                micro_charts.micro_cost_figure(of_config, cost.chart_operation),
+                f"{slug(cost.name, config)}-cost",
+                "Cost per operation",
+                readings.micro_cost_reading(of_config, cost.chart_operation),
+            )
+        )
+        section.table = (
+            pivot_table(of_config, "per_op_s", fmt_seconds, order=ordered_series(of_config))
+            if of_config["n_tasks"].notna().any()
+            else per_op_table(of_config)
+        )
+        sections.append(section)
+    return sections
+
+
+#: How each chart kind a micro-cost declares is rendered (an unknown kind: per-op bars).
+MICRO_SECTIONS = {PER_OP: _per_op_sections, PER_PAYLOAD: _per_payload_sections, HELD_BYTES: _held_bytes_sections}
 
 
 def per_op_table(rows: pd.DataFrame) -> str:

@@ -45,17 +45,13 @@ from urllib.parse import urlsplit, urlunsplit
 import pandas as pd
 
 from bench.canary import CANARY_KEY
-from bench.layout import runner_gone
+from bench.layout import RunLayout, runner_gone
 from bench.results_format import FORMAT_KEY, READABLE_MAJORS, major
 from reports.errors import ResultFileError, RunDirError
 from reports.models import MODEL_COLUMNS, Model, declared_models
 from reports.pooling import POOLED_COLUMNS, PROCESS_COLUMNS, SPEED_COLUMNS, merge_processes, speed_adjust
 from reports.speed import SpeedFit
 from reports.validate import check_manifest, known_names, statistics_problem
-
-MANIFEST_NAME = "run.json"
-#: JSON files of a run directory that are not pytest-benchmark output.
-NOT_BENCHMARKS = {MANIFEST_NAME, "calibration.json"}
 
 ID_COLUMNS: Sequence[str] = (
     "run_id",
@@ -298,7 +294,7 @@ def read_json(path: Path) -> Any:
 
 def load_manifest(run_dir: Path) -> dict[str, Any] | None:
     """Return the run's `run.json` as a dict, or None if the run has none."""
-    path = run_dir / MANIFEST_NAME
+    path = RunLayout(run_dir).manifest
     if not path.exists():
         return None
     data = read_json(path)
@@ -328,7 +324,7 @@ def as_found(manifest: dict[str, Any]) -> dict[str, Any]:
 
 def benchmark_files(run_dir: Path) -> list[Path]:
     """Return the run's benchmark JSON files (every `*.json` but the manifest and calibration)."""
-    return sorted(p for p in run_dir.glob("*.json") if p.name not in NOT_BENCHMARKS and p.is_file())
+    return RunLayout(run_dir).benchmark_files()
 
 
 def load_run(run_dir: Path | str) -> RunData:
@@ -395,8 +391,7 @@ def load_run(run_dir: Path | str) -> RunData:
     speed_fits = speed_adjust(rows, calibration_canaries(path))
     models = declared_models(manifest, (str(row["backend"]) for row in rows))
     for row in rows:
-        model = models[str(row["backend"])]
-        row.update(model_order=model.order, model_colour=model.colour, model_baseline=model.baseline)
+        row.update(models[str(row["backend"])].columns())
     assert machine is not None and machine_id is not None
     frame, duplicates = _dedupe(add_case_columns(tidy_frame(rows)))
     ignored.extend(duplicates)
@@ -421,7 +416,7 @@ def calibration_canaries(run_dir: Path) -> dict[str, float]:
     Empty for a run without one (older runs, a calibration file that is not JSON).
     """
     try:
-        data = json.loads((run_dir / "calibration.json").read_text(encoding="utf-8"))
+        data = json.loads(RunLayout(run_dir).calibration.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     found = data.get("canary_s") if isinstance(data, dict) else None

@@ -16,24 +16,14 @@ from reports.frames import case_title, largest_n_each, machine_title, ordered_se
 from reports.palette import RUN_HATCHES, series_styles
 from reports.units import byte_unit, fmt_bytes, fmt_rate, fmt_seconds, tick_formatter, time_unit
 
-#: What one operation of each micro-cost is, for axis labels.
-OPERATIONS = {
-    "spawn": "task created and finished",
-    "switch": "switch between two tasks",
-    "ipc": "message",
-}
 
-
-def _operation(micro: str) -> str:
-    """Name one operation of `micro` for an axis label."""
-    return OPERATIONS.get(micro, "operation")
-
-
-def micro_cost_figure(rows: pd.DataFrame) -> Figure:
+def micro_cost_figure(rows: pd.DataFrame, operation: str = "operation") -> Figure:
     """Plot the per-op cost of one micro-cost as horizontal bars, cheapest first.
 
-    Each model is shown at its largest n_tasks (named next to its bar); the x axis is
-    logarithmic when the costs span decades, as spawn's do (a coroutine vs a process).
+    `operation` names one operation in the labels, as the run declares it
+    (`reports.micro_costs`). Each model is shown at its largest n_tasks (named next
+    to its bar); the x axis is logarithmic when the costs span decades, as spawn's do
+    (a coroutine vs a process).
     """
     at = largest_n_each(rows).sort_values("per_op_s")
     styles = series_styles(at)
@@ -76,13 +66,12 @@ def micro_cost_figure(rows: pd.DataFrame) -> Figure:
         )
     micro, config = str(rows["case"].iloc[0]), str(rows["config"].iloc[0])
     ax.set_xlabel(
-        f"time per {_operation(micro)}{', log scale' if log else f' ({unit})'}; whiskers: 95% interval over processes"
+        f"time per {operation}{', log scale' if log else f' ({unit})'}; whiskers: 95% interval over processes"
     )
     ax.grid(True, axis="x", which="major", alpha=0.35)
     ax.set_title(
         wrap(
-            f"{case_title(micro, config)}: cost of one {_operation(micro)} by model, cheapest first\n"
-            f"{machine_title(rows)}",
+            f"{case_title(micro, config)}: cost of one {operation} by model, cheapest first\n{machine_title(rows)}",
             # The title sits over the bars only, which the labels leave narrower than the figure.
             width=max(40, int(80 * (width - 0.09 * longest - 1.0) / 8.0)),
         )

@@ -1,10 +1,13 @@
-"""The models a run measured, as its manifest declares them: order, colour and baseline.
+"""The models a run measured, as its manifest declares them: order, colour, baseline and traits.
 
 The runner writes a `models` section into `run.json` (format 2.1): for every model of
 the run its place in the registry (`order`), its `colour`, its `summary`, whether it is
-the `baseline` the speedup charts divide by, and the modules it `requires`. The reports
-know the models only from there, so a model added to the registry is charted in its
-own colour and place without a line changed here.
+the `baseline` the speedup charts divide by, the modules it `requires`, and (format
+2.6) its `traits`: how its tasks wait, whether it runs Python in parallel, whether its
+tasks live in the parent process, on a pool of fixed size, in an interpreter of their
+own. The reports know the models only from there, so a model added to the registry is
+charted in its own colour and place, and checked by every claim its traits qualify it
+for, without a line changed here.
 
 `load_run` copies each row's model declarations into the tidy frame
 (`MODEL_COLUMNS`), so every selection of the frame carries them: a chart, a table or
@@ -15,15 +18,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from bench.colours import stable_colour
 
-#: Columns `load_run` adds to the tidy frame: each row's model's place, colour, baseline.
-MODEL_COLUMNS: tuple[str, ...] = ("model_order", "model_colour", "model_baseline")
+#: The traits a model declares (`bench.backends.Traits`), each a column `model_<trait>`.
+TRAITS: tuple[str, ...] = ("waits", "parallel_python", "in_parent", "fixed_pool", "own_interpreter")
+#: What a model's `waits` trait may say.
+WAITS: tuple[str, ...] = ("cooperative", "thread", "process", "none")
+#: Columns `load_run` adds to the tidy frame: each row's model's place, colour, baseline
+#: and traits (None where the run's manifest declares none).
+MODEL_COLUMNS: tuple[str, ...] = ("model_order", "model_colour", "model_baseline", *(f"model_{t}" for t in TRAITS))
 #: A colour the manifest may declare: `#rrggbb` or `#rrggbbaa`.
 HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?")
 
@@ -38,6 +46,17 @@ class Model:
     baseline: bool
     summary: str | None = None
     requires: tuple[str, ...] = ()
+    #: The declared traits by name; empty where the run declares none (before format 2.6).
+    traits: Mapping[str, Any] = field(default_factory=dict)
+
+    def columns(self) -> dict[str, Any]:
+        """The model's `MODEL_COLUMNS` values, as every row of the model carries them."""
+        return {
+            "model_order": self.order,
+            "model_colour": self.colour,
+            "model_baseline": self.baseline,
+            **{f"model_{t}": self.traits.get(t) for t in TRAITS},
+        }
 
 
 def declared_models(manifest: Mapping[str, Any] | None, names: Iterable[str]) -> dict[str, Model]:
@@ -64,11 +83,24 @@ def declared_models(manifest: Mapping[str, Any] | None, names: Iterable[str]) ->
             baseline=entry.get("baseline") is True,
             summary=str(entry["summary"]) if entry.get("summary") is not None else None,
             requires=tuple(str(r) for r in requires) if isinstance(requires, list) else (),
+            traits=_traits(entry.get("traits")),
         )
     last = max((m.order for m in models.values()), default=-1)
     for offset, name in enumerate(sorted(set(names) - set(models))):
         models[name] = Model(name=name, order=last + 1 + offset, colour=stable_colour(name), baseline=False)
     return dict(sorted(models.items(), key=lambda item: (item[1].order, item[0])))
+
+
+def _traits(declared: Any) -> dict[str, Any]:
+    """The traits of a manifest entry that are well formed; a malformed one is left out."""
+    if not isinstance(declared, Mapping):
+        return {}
+    traits: dict[str, Any] = {}
+    for name in TRAITS:
+        value = declared.get(name)
+        if (name == "waits" and value in WAITS) or (name != "waits" and isinstance(value, bool)):
+            traits[name] = value
+    return traits
 
 
 def undeclared_models(names: Iterable[str]) -> dict[str, Model]:
@@ -89,12 +121,8 @@ def add_model_columns(frame: pd.DataFrame, models: Mapping[str, Model]) -> pd.Da
     """Return `frame` with `MODEL_COLUMNS` filled from `models` by each row's backend."""
     backends = frame["backend"].astype(str)
     fallback = undeclared_models(backends)
-    chosen = [models.get(b) or fallback[b] for b in backends]
-    return frame.assign(
-        model_order=[m.order for m in chosen],
-        model_colour=[m.colour for m in chosen],
-        model_baseline=[m.baseline for m in chosen],
-    )
+    chosen = [(models.get(b) or fallback[b]).columns() for b in backends]
+    return frame.assign(**{column: [c[column] for c in chosen] for column in MODEL_COLUMNS})
 
 
 def unify_models(frame: pd.DataFrame) -> pd.DataFrame:

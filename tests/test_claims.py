@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from bench.runner import models_section
 from reports.claims import (
     CLAIMS,
     DOES_NOT_HOLD,
@@ -21,6 +22,7 @@ from reports.claims import (
     judge,
 )
 from reports.interpreter_claims import INTERPRETER_CLAIMS
+from reports.models import declared_models
 from reports.workload_claims import WORKLOAD_CLAIMS
 
 #: Each figure's 95% interval in the synthetic runs: +-3%.
@@ -44,10 +46,15 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+def declared(backend: str) -> dict[str, Any]:
+    """The model columns a run's manifest gives ``backend``'s rows: what the registered model declares."""
+    return declared_models({"models": models_section([backend])}, [backend])[backend].columns()
+
+
 def row(kind: str, case: str, backend: str, spread: float = SPREAD, **values: Any) -> dict[str, Any]:
     variant = values.get("variant")
     label = f"{backend}[{variant}]" if variant else backend
-    values = {**DEFAULTS, "kind": kind, "case": case, "backend": backend, "label": label, **values}
+    values = {**DEFAULTS, "kind": kind, "case": case, "backend": backend, "label": label, **declared(backend), **values}
     own = values["bytes_per_task"] if case == "memory" else values["median"]
     return {**values, "ci_low": own * (1 - spread), "ci_high": own * (1 + spread)}
 
@@ -197,7 +204,7 @@ def test_an_overlap_claim_with_no_figure_at_the_common_size_is_not_measured() ->
 def test_a_run_of_one_workload_has_no_micro_columns_and_is_not_measured() -> None:
     rows = [
         {"kind": "workload", "case": "http_fetch", "backend": b, "label": b, "n_tasks": 10, "median": 0.06,
-         "times_ideal": 1.2, "ci_low": 0.058, "ci_high": 0.062, "cpu_count": 2}
+         "times_ideal": 1.2, "ci_low": 0.058, "ci_high": 0.062, "cpu_count": 2, **declared(b)}
         for b in ("threads", "asyncio")
     ]  # fmt: skip
     verdicts = by_id(rows)
@@ -224,3 +231,31 @@ def test_the_http_overlap_claim_reads_the_minimal_client_where_the_client_is_a_p
         rows.append(workload("http_fetch", m, 100, 0.06, 0.05, client="minimal"))
     rows.append(workload("http_fetch", "sequential", 100, 5.0, 0.05, client="minimal"))
     assert by_id(rows)["http_fetch_waits_overlap"].outcome == HOLDS
+
+
+def test_a_run_whose_models_declare_no_traits_measures_no_claim_about_a_kind_of_model() -> None:
+    from reports.models import MODEL_COLUMNS
+
+    rows = [{k: v for k, v in r.items() if k not in MODEL_COLUMNS} for r in physics()]
+    verdicts = by_id(rows)
+    for claim_id in ("process_spawn_dearer_than_thread", "sleep_waits_overlap", "threads_do_not_parallelise_python"):
+        assert verdicts[claim_id].outcome == NOT_MEASURED, verdicts[claim_id]
+    assert "declares traits" in verdicts["sleep_waits_overlap"].evidence
+    assert verdicts["ipc_throughput_rises_with_payload"].outcome == HOLDS  # about a micro-cost, not a kind of model
+
+
+def test_every_model_of_a_kind_is_checked_and_one_that_fails_fails_the_claim() -> None:
+    rows = [
+        *physics(),
+        workload("sleep", "trio", 100, 0.06, 0.05),
+        workload("http_fetch", "trio", 100, 0.06, 0.05),
+        workload("sleep", "thread_pool", 100, 1.0, 0.05),
+        workload("sleep", "processes", 100, 0.5, 0.05, variant="fork"),
+    ]
+    verdict = by_id(rows)["sleep_waits_overlap"]
+    assert verdict.outcome == HOLDS and "trio" in verdict.claim and "trio 1.20x" in verdict.evidence
+    # A pool of fixed size, or a process per task, is not a task per wait.
+    assert "thread_pool" not in verdict.claim and "processes" not in verdict.claim
+    assert "thread_pool" not in verdict.evidence and "processes" not in verdict.evidence
+    slow = _set(rows, {"case": "sleep", "backend": "trio"}, times_ideal=4.0)
+    assert by_id(slow)["sleep_waits_overlap"].outcome == DOES_NOT_HOLD

@@ -298,7 +298,7 @@ def test_the_cpu_spin_claim_is_judged_against_its_gil_premise(threads_s: float, 
 def test_the_report_states_the_premise_and_the_flip() -> None:
     with_gil = "\n".join(claims_markdown(check_claims(_cpu_spin(0.13, True))))
     free = "\n".join(claims_markdown(check_claims(_cpu_spin(0.07, False))))
-    assert "CPU-bound Python with the GIL: threads gain nothing" in with_gil
+    assert "CPU-bound Python with the GIL: OS threads gain nothing" in with_gil
     assert "free-threaded build, so the usual claim flips" in free and "threads gain at least 1.5x" in free
 
 

@@ -30,7 +30,8 @@ from bench.backends.thread_pool import ThreadPool, default_pool_size
 from bench.harness import workload_cases
 from bench.micro import PLACEMENTS, MicroCase, micro_cases, placement
 from bench.micro._loop import WrongAnswer, nothing_left_behind
-from bench.micro.hooks import Skip, hook_for, hooks_of
+from bench.micro.costs import SWITCH
+from bench.micro.hooks import Families, Skip, hook_for, hooks_of
 from bench.micro.memory import fresh_holds, summary
 from bench.micro.plan import extra_info, open_loop, why_not
 from bench.micro.sizes import sizes_for
@@ -38,6 +39,7 @@ from bench.profiles import PROFILES
 from reports.claims import CLAIMS, DOES_NOT_HOLD, NOT_MEASURED, Verdict
 from reports.load import add_case_columns
 from reports.pooling import merge_processes
+from tests.test_claims import declared
 from workloads import WORKLOADS, Calibration, cpu_spin
 
 KIB = 1024
@@ -55,8 +57,14 @@ PLACED = ("threads", "processes")
 # -- switch: two families, every row names its mechanism -------------------------------
 
 
+def _has_common_switch(backend: str) -> bool:
+    """Tell whether ``backend``'s module gives a switch in the common family."""
+    entry = hooks_of(backend).get(SWITCH)
+    return isinstance(entry, Families) and entry.common is not None
+
+
 def test_switch_has_native_and_common_cases_and_placements_for_two_threads_or_processes() -> None:
-    common = {backend for backend in BACKENDS if hooks_of(backend).switch_common}
+    common = {backend for backend in BACKENDS if _has_common_switch(backend)}
     placed = {backend for backend in BACKENDS if hooks_of(backend).placed}
     assert common >= set(SWITCH_COMMON) and placed >= set(PLACED)
     assert "sequential" not in common and "sequential" not in placed
@@ -328,6 +336,7 @@ def _switch_row(label: str, family: str, mechanism: str, where: str | None, per_
         "median": per_op,
         "ci_low": per_op * 0.95,
         "ci_high": per_op * 1.05,
+        **declared(backend),
     }
 
 

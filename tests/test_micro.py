@@ -36,6 +36,7 @@ from bench.micro import (
 )
 from bench.micro._children import ran
 from bench.micro._loop import Loop, WrongAnswer, counted, nothing_left_behind
+from bench.micro.costs import IPC, SPAWN, SWITCH
 from bench.micro.hooks import (
     IpcChannel,
     MemoryHook,
@@ -139,8 +140,10 @@ class SpawnOnly(Backend):
     @classmethod
     def micro_hooks(cls) -> MicroHooks:
         return MicroHooks(
-            spawn=MicroLoop(_spawn_calls, "a plain call", PerProfile(quick=400), {"big": PerProfile(quick=4_000)}),
-            switch=Skip("spawn_only tasks never wait for each other"),
+            {
+                SPAWN: MicroLoop(_spawn_calls, "a plain call", PerProfile(quick=400), {"big": PerProfile(quick=4_000)}),
+                SWITCH: Skip("spawn_only tasks never wait for each other"),
+            }
         )
 
 
@@ -340,7 +343,8 @@ def test_a_corrupted_ipc_case_fails_under_the_harness(monkeypatch: pytest.Monkey
 
     real = hooks_of("processes")
     pipe = IpcChannel("pipe", tampered, "a tampered pipe", processes_ipc.MESSAGES)
-    monkeypatch.setattr(hooks, "hooks_of", lambda backend: dataclasses.replace(real, ipc=(pipe,)))
+    tampered_hooks = dataclasses.replace(real, hooks={**real.hooks, IPC: (pipe,)})
+    monkeypatch.setattr(hooks, "hooks_of", lambda backend: tampered_hooks)
     benchmark = FakeBenchmark()
     with pytest.raises(WrongAnswer):
         run_micro(_ipc_case("processes", "pipe", 64), benchmark, PROFILES["smoke"])
@@ -424,7 +428,7 @@ def test_a_thread_left_running_fails_the_case() -> None:
 
 def test_bare_loop_times_the_same_round() -> None:
     row = bare_loops.time_case(MicroCase("greenlet", None, "switch"), "smoke")
-    stated = hooks_of("greenlet").switch
+    stated = hook_for(MicroCase("greenlet", None, "switch"))
     assert isinstance(stated, MicroLoop) and row["ops_per_round"] == stated.ops_per_round("smoke", None)
     assert 0 < row["min_per_op_s"] <= row["per_op_s"]
     skipped = bare_loops.time_case(MicroCase("greenlet", None, "ipc"), "smoke")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -30,6 +31,7 @@ from contextlib import contextmanager
 from bench.backends import Backend
 from bench.micro._children import ran
 from bench.micro._loop import Loop, counted
+from bench.micro.costs import SPAWN, SWITCH
 from bench.micro.hooks import MicroHooks, MicroLoop, PerProfile, Skip
 from workloads import Form
 
@@ -52,8 +54,10 @@ class Throwaway(Backend):
     @classmethod
     def micro_hooks(cls):
         return MicroHooks(
-            spawn=MicroLoop(spawn_submits, "submit + result on its own pool", PerProfile(quick=100)),
-            switch=Skip("the throwaway model has no second task to hand over to"),
+            {
+                SPAWN: MicroLoop(spawn_submits, "submit + result on its own pool", PerProfile(quick=100)),
+                SWITCH: Skip("the throwaway model has no second task to hand over to"),
+            }
         )
 
     def setup(self, n_tasks):
@@ -153,3 +157,59 @@ def test_a_model_added_through_the_seams_is_named_only_in_its_module_and_the_reg
         if pattern.search(path.read_text())
     } | ({"conftest.py"} if pattern.search((REPO / "conftest.py").read_text()) else set())
     assert found == {f"bench/backends/{NEW_MODELS[key]}", "bench/backends/__init__.py"}
+
+
+#: A cooperative model of its own: one event loop per case, gathering every coroutine.
+COOPERATIVE_MODULE = """
+import asyncio
+
+from bench.backends import Backend, Traits
+from workloads import Form
+
+
+class Gatherer(Backend):
+    name = "gatherer"
+    form = Form.COROUTINE
+    summary = "a loop of its own per case, gathering every coroutine"
+    traits = Traits(waits="cooperative", parallel_python=False, in_parent=True, fixed_pool=False)
+
+    def setup(self, n_tasks):
+        self._loop = asyncio.new_event_loop()
+
+    def close(self):
+        loop = getattr(self, "_loop", None)
+        if loop is not None:
+            loop.close()
+
+    def run(self, task, n_tasks):
+        async def every():
+            return await asyncio.gather(*(task(i) for i in range(n_tasks)))
+
+        return self._loop.run_until_complete(every())
+"""
+
+
+def test_a_model_declared_cooperative_is_in_the_waiting_and_io_claims(tmp_path: Path) -> None:
+    """No project file names the model: its traits alone put it in the overlap claims, with its figures."""
+    (tmp_path / "gatherer_model.py").write_text(COOPERATIVE_MODULE)
+    (tmp_path / "sitecustomize.py").write_text(
+        'from bench.backends import BACKENDS\nBACKENDS["gatherer"] = "gatherer_model:Gatherer"\n'
+    )
+    path = os.pathsep.join(p for p in (str(tmp_path), str(REPO), os.environ.get("PYTHONPATH")) if p)
+    results = tmp_path / "results"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--profile", "smoke", "--backends", "sequential,gatherer",
+         "--workloads", "sleep,http_fetch", "--processes", "2", "--results", str(results)],
+        cwd=REPO, env={**os.environ, "PYTHONPATH": path}, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (run,) = (p.parent for p in results.glob("*/*/run.json"))
+    manifest = json.loads((run / "run.json").read_text())
+    assert manifest["models"]["gatherer"]["traits"]["waits"] == "cooperative"
+    index = (run / "report" / "index.md").read_text()
+    claims = [line for line in index.splitlines() if line.startswith("| ") and "overlap" in line]
+    for how in ("Waiting:", "I/O (HTTP fetches"):
+        (line,) = [c for c in claims if c.startswith(f"| {how}")]
+        claim, _verdict, evidence = line.strip("| ").split(" | ")[:3]
+        assert "gatherer" in claim and "sequential" not in claim, line
+        assert re.search(r"gatherer \d+\.\d+x", evidence), line

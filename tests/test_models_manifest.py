@@ -27,11 +27,13 @@ from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
 from bench import machine
-from bench.backends import BACKENDS, Backend, load, unavailable
+from bench.backends import BACKENDS, WAITS, Backend, Traits, load, unavailable
 from bench.colours import SPARE_COLOURS, stable_colour
+from bench.results_format import FORMAT_VERSION
 from bench.runner import models_section
 from reports import charts, load_run
 from reports.frames import case_groups, ordered_series
+from reports.models import add_model_columns, declared_models
 from workloads import Form
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -231,7 +233,36 @@ def test_models_section_follows_the_registry_order() -> None:
             "summary": cls.summary,
             "baseline": cls.baseline,
             "requires": list(cls.requires),
+            "traits": cls.traits.as_record(),
         }
+
+
+def test_every_registered_model_declares_its_traits() -> None:
+    for name in BACKENDS:
+        traits = load(name).traits
+        assert isinstance(traits, Traits), f"{name} declares no traits"
+        assert traits.waits in WAITS
+
+
+def test_a_trait_outside_the_choices_is_refused_in_one_line() -> None:
+    with pytest.raises(ValueError, match="valid: cooperative, thread, process, none"):
+        Traits(waits="sometimes", parallel_python=False, in_parent=True, fixed_pool=False)
+
+
+def test_malformed_traits_in_a_manifest_are_left_out() -> None:
+    manifest = {
+        "models": {
+            "a": {"order": 0, "traits": {"waits": "cooperative", "in_parent": "yes", "fixed_pool": False}},
+            "b": {"order": 1, "traits": "cooperative"},
+            "c": {"order": 2},
+        }
+    }
+    models = declared_models(manifest, ["a", "b", "c"])
+    assert dict(models["a"].traits) == {"waits": "cooperative", "fixed_pool": False}
+    assert dict(models["b"].traits) == {} == dict(models["c"].traits)
+    frame = add_model_columns(pd.DataFrame({"backend": ["a", "c"]}), models)
+    assert frame["model_waits"].iloc[0] == "cooperative"
+    assert frame["model_waits"].iloc[1:].isna().all() and frame["model_in_parent"].isna().all()
 
 
 def test_machine_info_records_the_installed_packages_every_model_declares(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -255,11 +286,14 @@ def test_a_real_run_records_its_models_and_their_packages(tmp_path: Path) -> Non
     assert proc.returncode == 0, proc.stdout + proc.stderr
     run = next(tmp_path.glob("*/*/run.json")).parent
     manifest = _read(run / "run.json")
-    assert manifest["format_version"] == "2.5"
+    assert manifest["format_version"] == FORMAT_VERSION
     assert list(manifest["models"]) == ["sequential", "threads"]
     assert manifest["models"]["sequential"]["baseline"] is True
+    assert manifest["models"]["threads"]["traits"] == load("threads").traits.as_record()
     info = _read(run / "threads.0.json")["machine_info"]
     assert info["packages"] == machine.model_packages()
     frame = load_run(run).frame
     colours = dict(zip(frame["backend"], frame["model_colour"], strict=True))
     assert colours == {name: load(name).colour for name in ("sequential", "threads")}
+    waits = dict(zip(frame["backend"], frame["model_waits"], strict=True))
+    assert waits == {name: load(name).traits.waits for name in ("sequential", "threads")}

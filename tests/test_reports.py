@@ -26,6 +26,8 @@ matplotlib.use("Agg")
 from matplotlib.colors import to_rgba
 from matplotlib.container import BarContainer
 
+from bench.micro import MICROS
+from bench.runner import micro_costs_section
 from reports import ResultFileError, RunDirError, charts, load_run, micro_charts
 from reports.__main__ import main
 from reports.frames import MAX_FILE_NAME, case_groups, chart_file, common_n
@@ -471,6 +473,34 @@ def test_rebuild_replaces_the_report(built_copy: Path) -> None:
     assert main(["build", str(built_copy)]) == 0
     assert not stale.exists()
     assert (built_copy / "report" / "index.md").exists()
+
+
+def test_a_run_declaring_its_micro_costs_is_drawn_as_one_written_before_the_declarations(
+    built: Path, tmp_path: Path
+) -> None:
+    # The fixtures predate run.json's micro_costs: the report falls back to how such runs were drawn.
+    run_dir = copy_run(COMPLETE, tmp_path)
+    manifest = json.loads((run_dir / "run.json").read_text())
+    assert "micro_costs" not in manifest
+    manifest["micro_costs"] = micro_costs_section(MICROS)
+    (run_dir / "run.json").write_text(json.dumps(manifest))
+    assert main(["build", str(run_dir)]) == 0
+    assert (run_dir / "report" / "index.md").read_text() == (built / "report" / "index.md").read_text()
+
+
+def test_a_declared_operation_and_chart_kind_reach_the_report(tmp_path: Path) -> None:
+    run_dir = copy_run(COMPLETE, tmp_path)
+    manifest = json.loads((run_dir / "run.json").read_text())
+    section = micro_costs_section(MICROS)
+    section["spawn"]["chart_operation"] = "start of a task"
+    section["ipc"]["chart"] = "per_op"
+    manifest["micro_costs"] = section
+    (run_dir / "run.json").write_text(json.dumps(manifest))
+    assert main(["build", str(run_dir)]) == 0
+    index = (run_dir / "report" / "index.md").read_text()
+    assert "Cost of one `spawn` (start of a task)" in index
+    # ipc declared as per-op bars: no payload charts, a per-op chart per configuration.
+    assert "ipc-throughput" not in index and "Cost of one `ipc`" in index
 
 
 def test_missing_dir_and_empty_dir_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

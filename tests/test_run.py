@@ -314,3 +314,29 @@ def test_a_fixture_run_and_a_real_smoke_run_load_into_the_same_columns(smoke_run
         assert not theirs.empty, (case, backend)
         used = {c for c in real_params if theirs[c].notna().any()}
         assert used == {c for c in fixture_params if rows[c].notna().any()}, (case, backend)
+
+
+def test_prepare_run_names_the_valid_choices_and_loads_a_users_workload_once(tmp_path: Path) -> None:
+    from bench.prepare import UnknownSelection, prepare_run, registered
+
+    with pytest.raises(UnknownSelection, match=r"unknown workloads \['nope'\]; valid: .*sleep.*spawn"):
+        registered(["sleep", "nope"])
+    spec = tmp_path / "twice.py"
+    spec.write_text(
+        "from workloads.protocol import Workload\n"
+        "WORKLOAD = Workload(name='twice', summary='one task', blocking=lambda i, params: i,\n"
+        "                    check=lambda results, n_tasks, params: None,\n"
+        "                    params={'smoke': {}, 'quick': {}, 'full': {}})\n"
+    )
+    try:
+        assert registered([str(spec), "spawn"]) == (["twice"], ["spawn"])
+        # The plugin resolves the selection at collection and again when it prepares the run.
+        with prepare_run("smoke", [str(spec), "sleep"], {}, facts={}) as plan:
+            assert (plan.workloads, plan.micros) == (["twice", "sleep"], [])
+            assert plan.context.options == {}
+    finally:
+        from bench.prepare import _LOADED
+        from workloads import WORKLOADS
+
+        WORKLOADS.pop("twice", None)
+        _LOADED.pop(str(spec), None)

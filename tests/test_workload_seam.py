@@ -27,7 +27,7 @@ MODULE = """
 import os
 from contextlib import contextmanager
 
-from bench.options import Option
+from workloads.protocol import Option
 from workloads import Environment, Workload, WrongAnswer
 
 SCALE = Option("--throwaway-scale", "multiply every answer by this", metavar="K", parse=int)

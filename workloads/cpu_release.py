@@ -22,7 +22,8 @@ import random
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from workloads._base import Calibration, Params, TaskGenerator, Workload, WrongAnswer, fresh_calibration
+from workloads._base import fresh_calibration
+from workloads.protocol import Calibration, Params, TaskGenerator, Workload, WrongAnswer
 
 WORKLOAD_NAME = "cpu_release"
 #: hashlib releases the GIL for buffers longer than this.

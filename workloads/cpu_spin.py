@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from workloads._base import Calibration, Params, TaskGenerator, Workload, WrongAnswer, fresh_calibration
+from workloads._base import fresh_calibration
+from workloads.protocol import Calibration, Params, TaskGenerator, Workload, WrongAnswer
 
 WORKLOAD_NAME = "cpu_spin"
 

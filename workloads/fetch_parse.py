@@ -24,10 +24,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from workloads._base import Calibration, Form, Params, RunContext, TaskGenerator, Workload, WrongAnswer
 from workloads.http_client import exchange_async, exchange_blocking, exchange_generator
 from workloads.http_fetch import LOCAL_SERVER, SERVER_WORKERS, calibrate_url, local_server_facts, url_facts
 from workloads.json_document import document, summarise
+from workloads.protocol import Calibration, Form, Params, RunContext, TaskGenerator, Workload, WrongAnswer
 
 WORKLOAD_NAME = "fetch_parse"
 #: Every form gives up on one request after this long.
@@ -134,10 +134,8 @@ def resolve(params: Params, context: RunContext) -> Params:
 
 def calibrate(params: Params, context: RunContext) -> Mapping[str, Any]:
     """One parse, timed in a fresh interpreter, and the document's URL (one request, the server's CPU)."""
-    from bench.calibrate import fresh_measure
-
     return {
-        parse_key(params): fresh_measure(WORKLOAD_NAME, int(params["body_bytes"])),
+        parse_key(params): context.fresh_measure(WORKLOAD_NAME, int(params["body_bytes"])),
         params["url"]: calibrate_url(params["url"], context, local=True),
     }
 

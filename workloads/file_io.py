@@ -31,7 +31,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from workloads._base import Calibration, Form, Params, Workload, WrongAnswer, fresh_calibration
+from workloads._base import fresh_calibration
+from workloads.protocol import Calibration, Form, Params, Workload, WrongAnswer
 
 WORKLOAD_NAME = "file_io"
 PAGE_CACHE = "warm"

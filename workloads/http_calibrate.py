@@ -23,10 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from bench.backends._limits import free_descriptors
-from workloads._base import WrongAnswer
+from workloads._process import free_descriptors
 from workloads.http_client import Response, exchange_async, exchange_blocking
 from workloads.http_fetch import UnreachableURL, urlopen_get
+from workloads.protocol import WrongAnswer
 from workloads.server_cpu import ServerCpu
 
 T = TypeVar("T")

@@ -31,7 +31,7 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from workloads._base import Readable, Wait, Writable, WrongAnswer
+from workloads.protocol import Readable, Wait, Writable, WrongAnswer
 
 _RECV = 65536
 #: The longest response head (status line and headers) the parser accepts.

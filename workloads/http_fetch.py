@@ -41,20 +41,20 @@ from urllib.parse import urlsplit
 # Imported here, not in the timed region of the first aiohttp round.
 import aiohttp
 
-from bench.options import Option
-from workloads._base import (
+from workloads.http_client import exchange_async, exchange_blocking, exchange_generator
+from workloads.protocol import (
     Calibration,
     CalibrationFailed,
     Environment,
     Form,
     Meter,
+    Option,
     Params,
     RunContext,
     TaskGenerator,
     Workload,
     WrongAnswer,
 )
-from workloads.http_client import exchange_async, exchange_blocking, exchange_generator
 from workloads.server_cpu import EXTERNAL_REASON, RoundMeter, ServerCpu, unmeasured
 
 WORKLOAD_NAME = "http_fetch"

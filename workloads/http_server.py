@@ -32,7 +32,7 @@ import time
 
 from aiohttp import web
 
-from bench.parent_watch import POLL_S, parent_gone
+from workloads._process import POLL_S, parent_gone
 from workloads.json_document import document
 
 HOST = "127.0.0.1"

@@ -12,7 +12,8 @@ import asyncio
 import time
 from typing import Any
 
-from workloads._base import Calibration, Params, Sleep, TaskGenerator, Workload, check_indices
+from workloads._base import check_indices
+from workloads.protocol import Calibration, Params, Sleep, TaskGenerator, Workload
 
 
 def sleep_blocking(i: int, params: Params) -> int:

@@ -30,11 +30,11 @@ import re
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
-from workloads._base import Workload
+from workloads.protocol import Workload
 
 #: The profiles a user workload gives parameters for.
 PROFILE_NAMES = ("smoke", "quick", "full")
@@ -139,7 +139,7 @@ def load_spec(spec: str, reserved: Mapping[str, object] | None = None) -> Worklo
     return found
 
 
-def register(spec: str, registry: dict[str, Workload], reserved: Mapping[str, object] | None = None) -> str:
+def register(spec: str, registry: MutableMapping[str, Workload], reserved: Mapping[str, object] | None = None) -> str:
     """Load ``spec`` into ``registry`` under its workload's name; return the name."""
     workload = load_spec(spec, reserved)
     registry[workload.name] = workload

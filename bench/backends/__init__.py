@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 
-from bench.backends._base import Backend, Task
+from bench.backends._base import WAITS, Backend, Task, Traits
 
 BACKENDS: dict[str, str] = {
     "sequential": "bench.backends.sequential:Sequential",
@@ -62,4 +62,4 @@ def load(name: str) -> type[Backend]:
     return cls
 
 
-__all__ = ["BACKENDS", "Backend", "Task", "load", "unavailable"]
+__all__ = ["BACKENDS", "WAITS", "Backend", "Task", "Traits", "load", "unavailable"]

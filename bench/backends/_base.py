@@ -4,17 +4,56 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import asdict, dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from bench.colours import stable_colour
-from bench.options import Option
-from workloads import Form
+from workloads.protocol import Form, Option
 
 if TYPE_CHECKING:
     from bench.micro.hooks import MicroHooks
 
 Task = Callable[[int], Any]
+
+#: How a model's tasks wait, as :attr:`Traits.waits` says it.
+WAITS: tuple[str, ...] = ("cooperative", "thread", "process", "none")
+
+
+@dataclass(frozen=True)
+class Traits:
+    """What a model is, in the terms the report's claims choose their models by.
+
+    A claim such as "coroutines overlap their waits" is about every model whose
+    tasks wait cooperatively in the parent process, not about a list of names: a
+    model added through the registry is checked by every claim its traits qualify
+    it for. The runner records the traits in ``run.json``'s ``models`` section.
+    """
+
+    #: How a task waits: ``cooperative`` (it yields to a loop, hub or scheduler in
+    #: its own thread), ``thread`` (an OS thread blocks and the OS switches),
+    #: ``process`` (it blocks in a process of its own or a worker process), or
+    #: ``none`` (one task after another: nothing else runs while it waits).
+    waits: str
+    #: Whether pure-Python CPU work of several tasks runs in parallel on several
+    #: cores (processes, interpreters with a GIL each), on a build with the GIL.
+    parallel_python: bool
+    #: Whether the tasks run inside the parent (benchmark) process.
+    in_parent: bool
+    #: Whether the tasks run on a pool of fixed size (by default one worker per
+    #: core), so at most that many wait at once.
+    fixed_pool: bool
+    #: Whether each task (or worker) runs in an interpreter of its own: a process,
+    #: or a subinterpreter with its own GIL.
+    own_interpreter: bool = False
+
+    def __post_init__(self) -> None:
+        if self.waits not in WAITS:
+            raise ValueError(f"Traits.waits is {self.waits!r}; valid: {', '.join(WAITS)}")
+
+    def as_record(self) -> dict[str, Any]:
+        """The traits as ``run.json`` records them."""
+        return asdict(self)
 
 
 class Backend:
@@ -43,6 +82,9 @@ class Backend:
     requires: ClassVar[tuple[str, ...]] = ()
     #: Distributions whose installed versions the machine info records.
     packages: ClassVar[tuple[str, ...]] = ()
+    #: What the model is, for the claims (see :class:`Traits`). A model that declares
+    #: none is in no claim that selects by trait.
+    traits: ClassVar[Traits | None] = None
 
     @classmethod
     def not_here(cls) -> str | None:

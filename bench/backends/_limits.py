@@ -6,13 +6,13 @@ import resource
 
 import psutil
 
+from workloads._process import FD_HEADROOM, free_descriptors
+
 #: Rough private memory of one child, by start method: a fork shares its parent's
 #: pages until written; spawn and forkserver start a fresh interpreter.
 CHILD_BYTES = {"fork": 8 * 2**20, "forkserver": 40 * 2**20, "spawn": 40 * 2**20}
 #: Each child holds a few descriptors open in the parent (sentinel, pipes).
 FDS_PER_CHILD = 3
-#: Descriptors a session needs besides its tasks' (logs, the loop, pipes, a pool).
-FD_HEADROOM = 64
 
 
 def raise_open_files_limit() -> int:
@@ -46,14 +46,6 @@ def limits_facts() -> dict[str, int | None]:
         "processes_soft": finite(resource.getrlimit(resource.RLIMIT_NPROC)[0]),
         "memory_available_bytes": int(psutil.virtual_memory().available),
     }
-
-
-def free_descriptors() -> int | None:
-    """How many more descriptors this process may open, keeping :data:`FD_HEADROOM`; None: no limit."""
-    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-    if soft == resource.RLIM_INFINITY:
-        return None
-    return max(0, soft - psutil.Process().num_fds() - FD_HEADROOM)
 
 
 def open_files_limit(n_fds: int) -> str | None:

@@ -44,7 +44,8 @@ from bench.micro._loop import (
     kill_all,
     new_process,
 )
-from bench.micro.hooks import MemoryHook, MicroHooks, MicroLoop, PerProfile
+from bench.micro.costs import IPC, MEMORY, SPAWN, SWITCH
+from bench.micro.hooks import Families, MemoryHook, MicroHooks, MicroLoop, PerProfile
 from bench.micro.placement import cpus, pin_process, pinned
 from bench.micro.switch_common import STOP, blocking_ping, common_loop, switch_loop
 
@@ -59,10 +60,13 @@ MICRO_START_METHODS: dict[str, tuple[str, ...]] = {
 }
 
 
-def micro_variants(profile: Profile, micro: str) -> tuple[str | None, ...]:
-    """The start methods ``micro`` runs with: all of the profile's for spawn and memory, else the default."""
-    if micro not in ("spawn", "memory"):
-        return (default_start_method(),)
+def default_method(profile: Profile) -> tuple[str | None, ...]:
+    """The start method the two-party micro-costs (switch, ipc) run with: this platform's default."""
+    return (default_start_method(),)
+
+
+def start_methods(profile: Profile) -> tuple[str | None, ...]:
+    """The start methods spawn and memory run with: all of the profile's, and its micro-cost extras."""
     wanted = dict.fromkeys([*profile.start_methods, *MICRO_START_METHODS.get(profile.name, ())])
     available = multiprocessing.get_all_start_methods()
     return tuple(method for method in wanted if method in available)
@@ -248,23 +252,28 @@ def micro_hooks() -> MicroHooks:
     from bench.backends._processes_ipc import CHANNELS
 
     return MicroHooks(
-        spawn=MicroLoop(
-            spawn_processes,
-            "multiprocessing.Process start + join, from a small helper",
-            PerProfile(quick=10),
-            ops_by_variant={"forkserver": PerProfile(quick=4), "spawn": PerProfile(quick=2)},
-        ),
-        switch=MicroLoop(switch_pipe, "multiprocessing.Pipe send/recv", PerProfile(quick=2_000)),
-        switch_common=MicroLoop(switch_os_pipes, "os.pipe, blocking read", PerProfile(quick=2_000)),
-        ipc=CHANNELS,
-        memory=MemoryHook(
-            holder,
-            "process waiting on multiprocessing.Event",
-            PerProfile(quick=20, smoke=4, full=200),
-            tasks_by_variant={"fork": PerProfile(quick=100, smoke=10, full=1_000)},
-            counts="unique set size (USS) per child; PSS beside it",
-            limit=memory_limit,
-        ),
+        {
+            SPAWN: MicroLoop(
+                spawn_processes,
+                "multiprocessing.Process start + join, from a small helper",
+                PerProfile(quick=10),
+                ops_by_variant={"forkserver": PerProfile(quick=4), "spawn": PerProfile(quick=2)},
+            ),
+            SWITCH: Families(
+                MicroLoop(switch_pipe, "multiprocessing.Pipe send/recv", PerProfile(quick=2_000)),
+                common=MicroLoop(switch_os_pipes, "os.pipe, blocking read", PerProfile(quick=2_000)),
+            ),
+            IPC: CHANNELS,
+            MEMORY: MemoryHook(
+                holder,
+                "process waiting on multiprocessing.Event",
+                PerProfile(quick=20, smoke=4, full=200),
+                tasks_by_variant={"fork": PerProfile(quick=100, smoke=10, full=1_000)},
+                counts="unique set size (USS) per child; PSS beside it",
+                limit=memory_limit,
+            ),
+        },
         placed=True,
-        variants=micro_variants,
+        variants=default_method,
+        variants_by_cost={SPAWN: start_methods, MEMORY: start_methods},
     )

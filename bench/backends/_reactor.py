@@ -13,7 +13,7 @@ import selectors
 import time
 from typing import Generic, TypeVar
 
-from workloads._base import Readable, Sleep, Wait, Writable
+from workloads.protocol import Readable, Sleep, Wait, Writable
 
 T = TypeVar("T")
 

@@ -32,7 +32,8 @@ from bench.backends.subinterpreters import executor_class, interpreters_module, 
 from bench.micro import MicroCase
 from bench.micro._held import Holder
 from bench.micro._loop import HOLD_TIMEOUT_S, JOIN_TIMEOUT_S, ROUND_TIMEOUT_S, Loop, counted
-from bench.micro.hooks import IpcChannel, MemoryHook, MicroHooks, MicroLoop, PerProfile
+from bench.micro.costs import IPC, MEMORY, SPAWN, SWITCH
+from bench.micro.hooks import Families, IpcChannel, MemoryHook, MicroHooks, MicroLoop, PerProfile
 from bench.micro.ipc import DISTINCT_PAYLOADS, Tally, Tamper, ipc_loop, prepare
 from bench.micro.sizes import PAYLOADS
 from bench.micro.switch_common import STOP, blocking_ping, common_loop, pipes, switch_loop
@@ -44,9 +45,9 @@ POOL = "pool"
 _RAN = pickle.dumps(1)
 
 
-def micro_variants(profile: Profile, micro: str) -> tuple[str | None, ...]:
-    """Spawn runs twice (a new interpreter, and a pool submit); every other micro-cost once."""
-    return (None, POOL) if micro == "spawn" else (None,)
+def spawn_variants(profile: Profile) -> tuple[str | None, ...]:
+    """Spawn runs twice: a new interpreter, and a pool submit (every other micro-cost once)."""
+    return (None, POOL)
 
 
 def _new(*, queues: bool = False, **shared: Any) -> Any:
@@ -274,27 +275,32 @@ def interpreter_holder(case: MicroCase, ballast: int) -> Iterator[Holder[HeldInt
 def micro_hooks() -> MicroHooks:
     """What the micro-costs run on the interpreters model."""
     return MicroHooks(
-        spawn=MicroLoop(
-            spawn_interpreters,
-            "interpreters.create + exec + close ([pool]: executor submit + result)",
-            PerProfile(quick=20, smoke=2),
-            ops_by_variant={POOL: PerProfile(quick=500)},
-        ),
-        switch=MicroLoop(switch_queues, "PEP 734 interpreters Queue (get polls every 10 ms)", PerProfile(quick=40)),
-        switch_common=MicroLoop(switch_pipes, "os.pipe, blocking read in a subinterpreter", PerProfile(quick=2_000)),
-        ipc=(
-            IpcChannel(
-                "interpreter_queue",
-                interpreter_queue,
-                "PEP 734 interpreters Queue put/get of bytes (copied between interpreters)",
-                dict.fromkeys(PAYLOADS, PerProfile(quick=2_000)),
+        {
+            SPAWN: MicroLoop(
+                spawn_interpreters,
+                "interpreters.create + exec + close ([pool]: executor submit + result)",
+                PerProfile(quick=20, smoke=2),
+                ops_by_variant={POOL: PerProfile(quick=500)},
             ),
-        ),
-        memory=MemoryHook(
-            interpreter_holder,
-            "interpreter waiting on a PEP 734 Queue in its own thread",
-            PerProfile(quick=20, smoke=4, full=100),
-            counts="resident set growth: each interpreter's own runtime, modules and GIL, plus the thread it waits in",
-        ),
-        variants=micro_variants,
+            SWITCH: Families(
+                MicroLoop(switch_queues, "PEP 734 interpreters Queue (get polls every 10 ms)", PerProfile(quick=40)),
+                common=MicroLoop(switch_pipes, "os.pipe, blocking read in a subinterpreter", PerProfile(quick=2_000)),
+            ),
+            IPC: (
+                IpcChannel(
+                    "interpreter_queue",
+                    interpreter_queue,
+                    "PEP 734 interpreters Queue put/get of bytes (copied between interpreters)",
+                    dict.fromkeys(PAYLOADS, PerProfile(quick=2_000)),
+                ),
+            ),
+            MEMORY: MemoryHook(
+                interpreter_holder,
+                "interpreter waiting on a PEP 734 Queue in its own thread",
+                PerProfile(quick=20, smoke=4, full=100),
+                counts="resident set growth: each interpreter's own runtime, modules and GIL, "
+                "plus the thread it waits in",
+            ),
+        },
+        variants_by_cost={SPAWN: spawn_variants},
     )

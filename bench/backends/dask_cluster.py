@@ -33,16 +33,16 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from typing import Any, ClassVar
 
-from bench.backends._base import Backend, Task
+from bench.backends._base import Backend, Task, Traits
 from bench.backends._by_value import packed, run_packed, send_by_value
 from bench.backends._skips import NO_LIVE_TASKS, NOT_IPC
 from bench.machine import cpu_count
 from bench.micro import MicroCase
 from bench.micro._children import ran
 from bench.micro._loop import Loop, counted
+from bench.micro.costs import IPC, MEMORY, SPAWN, SWITCH
 from bench.micro.hooks import MicroHooks, MicroLoop, PerProfile, Skip
-from bench.options import Option
-from workloads import Form
+from workloads.protocol import Form, Option
 
 #: How long connecting to a scheduler may take before it counts as unreachable.
 CONNECT_TIMEOUT_S = 5.0
@@ -180,6 +180,7 @@ class Dask(Backend):
     name = "dask"
     form = Form.BLOCKING
     summary = "dask.distributed Client.map + gather (embedded LocalCluster: a worker process per core, 1 thread)"
+    traits = Traits(waits="process", parallel_python=True, in_parent=False, fixed_pool=True, own_interpreter=True)
     colour = "#843c39"
     requires = ("distributed",)
     packages = ("dask", "distributed")
@@ -198,16 +199,18 @@ class Dask(Backend):
     @classmethod
     def micro_hooks(cls) -> MicroHooks:
         return MicroHooks(
-            spawn=MicroLoop(spawn_submits, "submit + result through the scheduler", PerProfile(quick=20)),
-            switch=Skip(
-                "a dask task cannot hand control to another task without blocking a worker; the hand-over between "
-                "two processes is processes' switch"
-            ),
-            ipc=Skip(NOT_IPC + "dask moves tasks and results between its processes over TCP"),
-            memory=Skip(
-                "dask " + NO_LIVE_TASKS + "a fixed set of workers runs the tasks and a queued task is a small item "
-                "in the scheduler; processes' memory is the cost of a process per task"
-            ),
+            {
+                SPAWN: MicroLoop(spawn_submits, "submit + result through the scheduler", PerProfile(quick=20)),
+                SWITCH: Skip(
+                    "a dask task cannot hand control to another task without blocking a worker; the hand-over between "
+                    "two processes is processes' switch"
+                ),
+                IPC: Skip(NOT_IPC + "dask moves tasks and results between its processes over TCP"),
+                MEMORY: Skip(
+                    "dask " + NO_LIVE_TASKS + "a fixed set of workers runs the tasks and a queued task is a small item "
+                    "in the scheduler; processes' memory is the cost of a process per task"
+                ),
+            }
         )
 
     @classmethod

@@ -15,16 +15,17 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from bench.backends._base import Backend, Task
+from bench.backends._base import Backend, Task, Traits
 from bench.backends._skips import NOT_IPC
 from bench.micro import MicroCase
 from bench.micro._held import Holder, event_loop_holder
 from bench.micro._loop import close_loop
-from bench.micro.hooks import HolderFactory, MemoryHook, MicroHooks, MicroLoop, PerProfile, Skip
+from bench.micro.costs import IPC, MEMORY, SPAWN, SWITCH
+from bench.micro.hooks import Families, HolderFactory, MemoryHook, MicroHooks, MicroLoop, PerProfile, Skip
 from bench.micro.spawn import event_loop_spawn
 from bench.micro.switch import event_loop_switch
 from bench.micro.switch_common import event_loop_common
-from workloads import Form
+from workloads.protocol import Form
 
 
 async def _gather(task: Task, n_tasks: int) -> list[Any]:
@@ -62,15 +63,19 @@ def _holder(new_loop: Callable[[], asyncio.AbstractEventLoop]) -> HolderFactory:
 def _micro_hooks(name: str, new_loop: Callable[[], asyncio.AbstractEventLoop]) -> MicroHooks:
     """The micro-cost hooks of an asyncio-style model whose loops ``new_loop`` makes."""
     return MicroHooks(
-        spawn=MicroLoop(
-            event_loop_spawn(new_loop), "create_task + await (through the event loop)", PerProfile(quick=5_000)
-        ),
-        switch=MicroLoop(event_loop_switch(new_loop), "asyncio.Queue via the event loop", PerProfile(quick=10_000)),
-        switch_common=MicroLoop(
-            event_loop_common(new_loop), "os.pipe via the loop's add_reader", PerProfile(quick=2_000)
-        ),
-        ipc=Skip(NOT_IPC + f"{name} tasks share one thread and pass values by reference"),
-        memory=MemoryHook(_holder(new_loop), "task awaiting a Future", PerProfile(quick=10_000, smoke=1_000)),
+        {
+            SPAWN: MicroLoop(
+                event_loop_spawn(new_loop), "create_task + await (through the event loop)", PerProfile(quick=5_000)
+            ),
+            SWITCH: Families(
+                MicroLoop(event_loop_switch(new_loop), "asyncio.Queue via the event loop", PerProfile(quick=10_000)),
+                common=MicroLoop(
+                    event_loop_common(new_loop), "os.pipe via the loop's add_reader", PerProfile(quick=2_000)
+                ),
+            ),
+            IPC: Skip(NOT_IPC + f"{name} tasks share one thread and pass values by reference"),
+            MEMORY: MemoryHook(_holder(new_loop), "task awaiting a Future", PerProfile(quick=10_000, smoke=1_000)),
+        }
     )
 
 
@@ -80,6 +85,7 @@ class Asyncio(Backend):
     name = "asyncio"
     form = Form.COROUTINE
     summary = "asyncio event loop: gather all coroutines"
+    traits = Traits(waits="cooperative", parallel_python=False, in_parent=True, fixed_pool=False)
     colour = "#9467bd"
 
     def __init__(self, variant: str | None = None) -> None:

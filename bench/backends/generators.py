@@ -19,16 +19,16 @@ from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from bench.backends._base import Backend, Task
+from bench.backends._base import Backend, Task, Traits
 from bench.backends._reactor import Reactor
 from bench.backends._skips import NOT_IPC
 from bench.micro import MicroCase
 from bench.micro._held import Holder, ballast_bytes
 from bench.micro._loop import Loop, WrongAnswer, counted
-from bench.micro.hooks import MemoryHook, MicroHooks, MicroLoop, PerProfile, Skip
+from bench.micro.costs import IPC, MEMORY, SPAWN, SWITCH
+from bench.micro.hooks import Families, MemoryHook, MicroHooks, MicroLoop, PerProfile, Skip
 from bench.micro.switch_common import common_loop, ping_task, pipes, pong_task, switch_loop
-from workloads import Form
-from workloads._base import TaskGenerator
+from workloads.protocol import Form, TaskGenerator
 
 _MISSING = object()
 
@@ -177,6 +177,7 @@ class Generators(Backend):
     name = "generators"
     form = Form.GENERATOR
     summary = "yield/send coroutines under a small scheduler (sleep deadlines, socket readiness)"
+    traits = Traits(waits="cooperative", parallel_python=False, in_parent=True, fixed_pool=False)
     colour = "#8c564b"
 
     def __init__(self, variant: str | None = None) -> None:
@@ -192,9 +193,15 @@ class Generators(Backend):
     @classmethod
     def micro_hooks(cls) -> MicroHooks:
         return MicroHooks(
-            spawn=MicroLoop(spawn_generators, "generator creation + next()", PerProfile(quick=100_000)),
-            switch=MicroLoop(switch_send, "generator.send", PerProfile(quick=200_000)),
-            switch_common=MicroLoop(switch_pipes, "os.pipe via the scheduler's selector", PerProfile(quick=2_000)),
-            ipc=Skip(NOT_IPC + "generator tasks share one thread and pass values with send()"),
-            memory=MemoryHook(generator_holder, "generator suspended at yield", PerProfile(quick=10_000, smoke=1_000)),
+            {
+                SPAWN: MicroLoop(spawn_generators, "generator creation + next()", PerProfile(quick=100_000)),
+                SWITCH: Families(
+                    MicroLoop(switch_send, "generator.send", PerProfile(quick=200_000)),
+                    common=MicroLoop(switch_pipes, "os.pipe via the scheduler's selector", PerProfile(quick=2_000)),
+                ),
+                IPC: Skip(NOT_IPC + "generator tasks share one thread and pass values with send()"),
+                MEMORY: MemoryHook(
+                    generator_holder, "generator suspended at yield", PerProfile(quick=10_000, smoke=1_000)
+                ),
+            }
         )

@@ -19,15 +19,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from bench.backends._base import Backend, Task
+from bench.backends._base import Backend, Task, Traits
 from bench.backends._skips import NOT_IPC
 from bench.micro import MicroCase
 from bench.micro._children import ran
 from bench.micro._held import Holder, ballast_bytes
 from bench.micro._loop import JOIN_TIMEOUT_S, ROUND_TIMEOUT_S, Loop, WrongAnswer, counted
-from bench.micro.hooks import MemoryHook, MicroHooks, MicroLoop, PerProfile, Skip
+from bench.micro.costs import IPC, MEMORY, SPAWN, SWITCH
+from bench.micro.hooks import Families, MemoryHook, MicroHooks, MicroLoop, PerProfile, Skip
 from bench.micro.switch_common import STOP, VALUE, common_loop, pipes, switch_loop
-from workloads import Form
+from workloads.protocol import Form
 
 # -- spawn ----------------------------------------------------------------------------
 
@@ -175,6 +176,7 @@ class Gevent(Backend):
     name = "gevent"
     form = Form.BLOCKING
     summary = "gevent.spawn + joinall over the blocking form, monkey-patched"
+    traits = Traits(waits="cooperative", parallel_python=False, in_parent=True, fixed_pool=False)
     colour = "#2ca02c"
     packages = ("gevent",)
     prelude = "bench.gevent_patch:patch_everything"
@@ -194,13 +196,19 @@ class Gevent(Backend):
     @classmethod
     def micro_hooks(cls) -> MicroHooks:
         return MicroHooks(
-            spawn=MicroLoop(spawn_greenlets, "gevent.spawn + get (through the hub)", PerProfile(quick=5_000)),
-            switch=MicroLoop(switch_queues, "gevent.queue.Queue via the hub", PerProfile(quick=10_000)),
-            switch_common=MicroLoop(
-                switch_pipes, "os.pipe via gevent's hub (gevent.os.nb_read)", PerProfile(quick=2_000)
-            ),
-            ipc=Skip(NOT_IPC + "gevent greenlets share one thread and pass values by reference"),
-            memory=MemoryHook(
-                gevent_holder, "gevent greenlet waiting on gevent.event.Event", PerProfile(quick=10_000, smoke=1_000)
-            ),
+            {
+                SPAWN: MicroLoop(spawn_greenlets, "gevent.spawn + get (through the hub)", PerProfile(quick=5_000)),
+                SWITCH: Families(
+                    MicroLoop(switch_queues, "gevent.queue.Queue via the hub", PerProfile(quick=10_000)),
+                    common=MicroLoop(
+                        switch_pipes, "os.pipe via gevent's hub (gevent.os.nb_read)", PerProfile(quick=2_000)
+                    ),
+                ),
+                IPC: Skip(NOT_IPC + "gevent greenlets share one thread and pass values by reference"),
+                MEMORY: MemoryHook(
+                    gevent_holder,
+                    "gevent greenlet waiting on gevent.event.Event",
+                    PerProfile(quick=10_000, smoke=1_000),
+                ),
+            }
         )

@@ -20,17 +20,17 @@ from typing import Any
 
 import greenlet
 
-from bench.backends._base import Backend, Task
+from bench.backends._base import Backend, Task, Traits
 from bench.backends._reactor import Reactor
 from bench.backends._skips import NOT_IPC
 from bench.micro import MicroCase, switch_common
 from bench.micro._children import ran
 from bench.micro._held import Holder, ballast_bytes
 from bench.micro._loop import Loop, counted
-from bench.micro.hooks import MemoryHook, MicroHooks, MicroLoop, PerProfile, Skip
+from bench.micro.costs import IPC, MEMORY, SPAWN, SWITCH
+from bench.micro.hooks import Families, MemoryHook, MicroHooks, MicroLoop, PerProfile, Skip
 from bench.micro.switch_common import common_loop, pipes, switch_loop
-from workloads import Form
-from workloads._base import Readable, Wait, drive
+from workloads.protocol import Form, Readable, Wait, drive
 
 _MISSING = object()
 
@@ -179,6 +179,7 @@ class Greenlet(Backend):
     name = "greenlet"
     form = Form.GENERATOR
     summary = "raw greenlet.switch() tasks under a small hub (sleep deadlines, socket readiness)"
+    traits = Traits(waits="cooperative", parallel_python=False, in_parent=True, fixed_pool=False)
     colour = "#bcbd22"
     packages = ("greenlet",)
 
@@ -196,9 +197,13 @@ class Greenlet(Backend):
     @classmethod
     def micro_hooks(cls) -> MicroHooks:
         return MicroHooks(
-            spawn=MicroLoop(spawn_greenlets, "greenlet creation + switch()", PerProfile(quick=5_000)),
-            switch=MicroLoop(switch_greenlets, "greenlet.switch", PerProfile(quick=100_000)),
-            switch_common=MicroLoop(switch_pipes, "os.pipe via the hub's selector", PerProfile(quick=2_000)),
-            ipc=Skip(NOT_IPC + "greenlets share one thread and pass values with switch()"),
-            memory=MemoryHook(greenlet_holder, "greenlet switched away", PerProfile(quick=10_000, smoke=1_000)),
+            {
+                SPAWN: MicroLoop(spawn_greenlets, "greenlet creation + switch()", PerProfile(quick=5_000)),
+                SWITCH: Families(
+                    MicroLoop(switch_greenlets, "greenlet.switch", PerProfile(quick=100_000)),
+                    common=MicroLoop(switch_pipes, "os.pipe via the hub's selector", PerProfile(quick=2_000)),
+                ),
+                IPC: Skip(NOT_IPC + "greenlets share one thread and pass values with switch()"),
+                MEMORY: MemoryHook(greenlet_holder, "greenlet switched away", PerProfile(quick=10_000, smoke=1_000)),
+            }
         )

@@ -22,15 +22,16 @@ from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-from bench.backends._base import Backend, Task
+from bench.backends._base import Backend, Task, Traits
 from bench.backends._by_value import send_by_value
 from bench.backends._skips import NO_LIVE_TASKS, NOT_IPC
 from bench.machine import cpu_count
 from bench.micro import MicroCase
 from bench.micro._children import ran
 from bench.micro._loop import Loop, counted
+from bench.micro.costs import IPC, MEMORY, SPAWN, SWITCH
 from bench.micro.hooks import MicroHooks, MicroLoop, PerProfile, Skip
-from workloads import Form
+from workloads.protocol import Form
 
 #: Longest a round may wait for its results before joblib gives up and the case fails.
 ROUND_TIMEOUT_S = 600.0
@@ -81,6 +82,7 @@ class Joblib(Backend):
     name = "joblib"
     form = Form.BLOCKING
     summary = "joblib.Parallel on loky (one worker per core, auto batches): one call per round"
+    traits = Traits(waits="process", parallel_python=True, in_parent=False, fixed_pool=True, own_interpreter=True)
 
     colour = "#393b79"
     requires = ("joblib",)
@@ -93,16 +95,20 @@ class Joblib(Backend):
     @classmethod
     def micro_hooks(cls) -> MicroHooks:
         return MicroHooks(
-            spawn=MicroLoop(spawn_calls, "one Parallel call of one task on a warm loky pool", PerProfile(quick=20)),
-            switch=Skip(
-                "a joblib task cannot hand control to another task without blocking a worker; the hand-over "
-                "between two processes is processes' switch"
-            ),
-            ipc=Skip(NOT_IPC + "joblib pickles each call's tasks and results through loky's queues"),
-            memory=Skip(
-                "joblib " + NO_LIVE_TASKS + "a fixed set of loky workers runs the tasks and a queued task is a "
-                "small work item; processes' memory is the cost of a process per task"
-            ),
+            {
+                SPAWN: MicroLoop(
+                    spawn_calls, "one Parallel call of one task on a warm loky pool", PerProfile(quick=20)
+                ),
+                SWITCH: Skip(
+                    "a joblib task cannot hand control to another task without blocking a worker; the hand-over "
+                    "between two processes is processes' switch"
+                ),
+                IPC: Skip(NOT_IPC + "joblib pickles each call's tasks and results through loky's queues"),
+                MEMORY: Skip(
+                    "joblib " + NO_LIVE_TASKS + "a fixed set of loky workers runs the tasks and a queued task is a "
+                    "small work item; processes' memory is the cost of a process per task"
+                ),
+            }
         )
 
     def __init__(self, variant: str | None = None) -> None:

@@ -15,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
-from bench.backends._base import Backend, Task
+from bench.backends._base import Backend, Task, Traits
 from bench.backends._limits import process_cap
 from bench.backends._pools import PROCESS_POOL_CAP, SizedPool, pool_label
 from bench.backends._skips import NO_LIVE_TASKS, NOT_IPC
@@ -24,8 +24,9 @@ from bench.machine import cpu_count
 from bench.micro import MicroCase
 from bench.micro._children import ran
 from bench.micro._loop import JOIN_TIMEOUT_S, Loop, counted
+from bench.micro.costs import IPC, MEMORY, SPAWN, SWITCH
 from bench.micro.hooks import MicroHooks, MicroLoop, PerProfile, Skip
-from workloads import Form
+from workloads.protocol import Form
 
 
 def _noop(_: int) -> None:
@@ -89,6 +90,7 @@ class ProcessPool(SizedPool, Backend):
     name = "process_pool"
     form = Form.BLOCKING
     summary = "ProcessPoolExecutor (one worker per core, and [all]: one per task; chunked map): submit all, wait"
+    traits = Traits(waits="process", parallel_python=True, in_parent=False, fixed_pool=True, own_interpreter=True)
     colour = "#ff7f0e"
 
     def __init__(self, variant: str | None = None) -> None:
@@ -134,14 +136,16 @@ class ProcessPool(SizedPool, Backend):
     @classmethod
     def micro_hooks(cls) -> MicroHooks:
         return MicroHooks(
-            spawn=MicroLoop(spawn_submits, "submit + result on a pool of one", PerProfile(quick=200)),
-            switch=Skip(
-                "a pool task cannot hand control to another task without blocking a pool worker; the "
-                "hand-over between two processes is processes' switch"
-            ),
-            ipc=Skip(NOT_IPC + "process_pool moves its tasks over the same multiprocessing pipes and queues"),
-            memory=Skip(
-                "process_pool " + NO_LIVE_TASKS + "a fixed set of workers runs the tasks and a queued "
-                "task is a small work item, not a process; processes' memory is the cost of a process per task"
-            ),
+            {
+                SPAWN: MicroLoop(spawn_submits, "submit + result on a pool of one", PerProfile(quick=200)),
+                SWITCH: Skip(
+                    "a pool task cannot hand control to another task without blocking a pool worker; the "
+                    "hand-over between two processes is processes' switch"
+                ),
+                IPC: Skip(NOT_IPC + "process_pool moves its tasks over the same multiprocessing pipes and queues"),
+                MEMORY: Skip(
+                    "process_pool " + NO_LIVE_TASKS + "a fixed set of workers runs the tasks and a queued "
+                    "task is a small work item, not a process; processes' memory is the cost of a process per task"
+                ),
+            }
         )

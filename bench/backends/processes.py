@@ -16,9 +16,9 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from bench.backends._base import Backend, Task
+from bench.backends._base import Backend, Task, Traits
 from bench.backends._limits import process_limit
-from workloads import Form
+from workloads.protocol import Form
 
 if TYPE_CHECKING:
     from bench.micro.hooks import MicroHooks
@@ -72,6 +72,7 @@ class Processes(Backend):
     name = "processes"
     form = Form.BLOCKING
     summary = "multiprocessing.Process per task (start method as variant): start all, join all"
+    traits = Traits(waits="process", parallel_python=True, in_parent=False, fixed_pool=False, own_interpreter=True)
     colour = "#d62728"
 
     def __init__(self, variant: str | None = None) -> None:

@@ -6,13 +6,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from bench.backends._base import Backend, Task
+from bench.backends._base import Backend, Task, Traits
 from bench.backends._skips import NO_LIVE_TASKS, NOT_IPC
 from bench.micro import MicroCase
 from bench.micro._children import ran
 from bench.micro._loop import Loop, counted
+from bench.micro.costs import IPC, MEMORY, SPAWN, SWITCH
 from bench.micro.hooks import MicroHooks, MicroLoop, PerProfile, Skip
-from workloads import Form
+from workloads.protocol import Form
 
 
 @contextmanager
@@ -34,6 +35,7 @@ class Sequential(Backend):
     name = "sequential"
     form = Form.BLOCKING
     summary = "one task after another (the baseline)"
+    traits = Traits(waits="none", parallel_python=False, in_parent=True, fixed_pool=False)
     colour = "#7f7f7f"
     baseline = True
 
@@ -46,11 +48,13 @@ class Sequential(Backend):
     @classmethod
     def micro_hooks(cls) -> MicroHooks:
         return MicroHooks(
-            spawn=MicroLoop(spawn_calls, "a plain call", PerProfile(quick=200_000)),
-            switch=Skip(
-                "sequential runs one task to its end before the next starts, so there is no second live "
-                "task to hand over to; its floor is spawn's plain call"
-            ),
-            ipc=Skip(NOT_IPC + "sequential tasks share one thread and pass values by return"),
-            memory=Skip("sequential " + NO_LIVE_TASKS + "it runs one task at a time, to its end"),
+            {
+                SPAWN: MicroLoop(spawn_calls, "a plain call", PerProfile(quick=200_000)),
+                SWITCH: Skip(
+                    "sequential runs one task to its end before the next starts, so there is no second live "
+                    "task to hand over to; its floor is spawn's plain call"
+                ),
+                IPC: Skip(NOT_IPC + "sequential tasks share one thread and pass values by return"),
+                MEMORY: Skip("sequential " + NO_LIVE_TASKS + "it runs one task at a time, to its end"),
+            }
         )

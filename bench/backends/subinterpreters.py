@@ -34,12 +34,12 @@ from concurrent.futures import Executor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
-from bench.backends._base import Backend, Task
+from bench.backends._base import Backend, Task, Traits
 from bench.backends._by_reference import call_by_reference, one, reference
 from bench.backends._pools import SizedPool, pool_label
 from bench.machine import cpu_count
 from bench.micro.hooks import MicroHooks
-from workloads import Form
+from workloads.protocol import Form
 
 #: The first Python with a GIL per interpreter (PEP 684).
 PER_INTERPRETER_GIL = (3, 12)
@@ -104,6 +104,7 @@ class Interpreters(SizedPool, Backend):
         "InterpreterPoolExecutor, an interpreter with its own GIL per worker (one per core, and [all]: "
         "one per task): submit all by importable reference, wait"
     )
+    traits = Traits(waits="thread", parallel_python=True, in_parent=True, fixed_pool=True, own_interpreter=True)
     colour = "#17a768"
     requires = () if sys.version_info >= STDLIB_EXECUTOR else (BACKPORT,)
     packages = () if sys.version_info >= STDLIB_EXECUTOR else (BACKPORT_DISTRIBUTION,)

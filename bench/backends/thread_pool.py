@@ -14,14 +14,15 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
-from bench.backends._base import Backend, Task
+from bench.backends._base import Backend, Task, Traits
 from bench.backends._pools import THREAD_POOL_CAP, SizedPool, pool_label
 from bench.backends._skips import NO_LIVE_TASKS, NOT_IPC
 from bench.micro import MicroCase
 from bench.micro._children import ran
 from bench.micro._loop import JOIN_TIMEOUT_S, Loop, counted
+from bench.micro.costs import IPC, MEMORY, SPAWN, SWITCH
 from bench.micro.hooks import MicroHooks, MicroLoop, PerProfile, Skip
-from workloads import Form
+from workloads.protocol import Form
 
 
 def default_pool_size() -> int:
@@ -53,6 +54,7 @@ class ThreadPool(SizedPool, Backend):
     name = "thread_pool"
     form = Form.BLOCKING
     summary = "ThreadPoolExecutor (default size, and [all]: one thread per task): submit all, wait"
+    traits = Traits(waits="thread", parallel_python=False, in_parent=True, fixed_pool=True)
     colour = "#17becf"
 
     def __init__(self, variant: str | None = None) -> None:
@@ -91,14 +93,16 @@ class ThreadPool(SizedPool, Backend):
     @classmethod
     def micro_hooks(cls) -> MicroHooks:
         return MicroHooks(
-            spawn=MicroLoop(spawn_submits, "submit + result on a pool of one", PerProfile(quick=1_000)),
-            switch=Skip(
-                "a pool task cannot hand control to another task without blocking a pool worker; the "
-                "hand-over between two threads is threads' switch"
-            ),
-            ipc=Skip(NOT_IPC + "thread_pool tasks share one process like threads"),
-            memory=Skip(
-                "thread_pool " + NO_LIVE_TASKS + "a fixed set of workers runs the tasks and a queued task "
-                "is a small work item, not a thread; threads' memory is the cost of a thread per task"
-            ),
+            {
+                SPAWN: MicroLoop(spawn_submits, "submit + result on a pool of one", PerProfile(quick=1_000)),
+                SWITCH: Skip(
+                    "a pool task cannot hand control to another task without blocking a pool worker; the "
+                    "hand-over between two threads is threads' switch"
+                ),
+                IPC: Skip(NOT_IPC + "thread_pool tasks share one process like threads"),
+                MEMORY: Skip(
+                    "thread_pool " + NO_LIVE_TASKS + "a fixed set of workers runs the tasks and a queued task "
+                    "is a small work item, not a thread; threads' memory is the cost of a thread per task"
+                ),
+            }
         )

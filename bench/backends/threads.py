@@ -21,17 +21,18 @@ from typing import Any
 
 import psutil
 
-from bench.backends._base import Backend, Task
+from bench.backends._base import Backend, Task, Traits
 from bench.micro import MicroCase
 from bench.micro._children import tally_rounds
 from bench.micro._held import Holder, ballast_bytes
 from bench.micro._loop import HOLD_TIMEOUT_S, JOIN_TIMEOUT_S, ROUND_TIMEOUT_S, Loop, counted
-from bench.micro.hooks import IpcChannel, MemoryHook, MicroHooks, MicroLoop, PerProfile
+from bench.micro.costs import IPC, MEMORY, SPAWN, SWITCH
+from bench.micro.hooks import Families, IpcChannel, MemoryHook, MicroHooks, MicroLoop, PerProfile
 from bench.micro.ipc import DISTINCT_PAYLOADS, Tally, Tamper, ipc_loop, prepare
 from bench.micro.placement import cpus, pin_this_thread, pinned
 from bench.micro.sizes import PAYLOADS
 from bench.micro.switch_common import STOP, VALUE, blocking_ping, common_loop, pipes, read_value, switch_loop
-from workloads import Form
+from workloads.protocol import Form
 
 _MISSING = object()
 
@@ -277,6 +278,7 @@ class Threads(Backend):
     name = "threads"
     form = Form.BLOCKING
     summary = "threading.Thread per task: start all, join all"
+    traits = Traits(waits="thread", parallel_python=False, in_parent=True, fixed_pool=False)
     colour = "#1f77b4"
 
     def run(self, task: Task, n_tasks: int) -> list[Any]:
@@ -285,25 +287,29 @@ class Threads(Backend):
     @classmethod
     def micro_hooks(cls) -> MicroHooks:
         return MicroHooks(
-            spawn=MicroLoop(spawn_threads, "threading.Thread start + join", PerProfile(quick=300)),
-            switch=MicroLoop(switch_queues, "queue.Queue", PerProfile(quick=2_000)),
-            switch_common=MicroLoop(switch_pipes, "os.pipe, blocking read", PerProfile(quick=2_000)),
-            ipc=(
-                IpcChannel(
-                    "thread_queue",
-                    thread_queue,
-                    "queue.Queue put/get (a reference moves)",
-                    # A reference moves whatever the size: the same count of each.
-                    dict.fromkeys(PAYLOADS, PerProfile(quick=20_000)),
+            {
+                SPAWN: MicroLoop(spawn_threads, "threading.Thread start + join", PerProfile(quick=300)),
+                SWITCH: Families(
+                    MicroLoop(switch_queues, "queue.Queue", PerProfile(quick=2_000)),
+                    common=MicroLoop(switch_pipes, "os.pipe, blocking read", PerProfile(quick=2_000)),
                 ),
-            ),
-            memory=MemoryHook(
-                thread_holder,
-                "thread waiting on threading.Event",
-                PerProfile(quick=1_000, smoke=100, full=10_000),
-                counts="resident set growth: each thread's touched stack pages and thread structures, "
-                "not the 8 MiB of stack it reserves",
-                limit=_memory_limit,
-            ),
+                IPC: (
+                    IpcChannel(
+                        "thread_queue",
+                        thread_queue,
+                        "queue.Queue put/get (a reference moves)",
+                        # A reference moves whatever the size: the same count of each.
+                        dict.fromkeys(PAYLOADS, PerProfile(quick=20_000)),
+                    ),
+                ),
+                MEMORY: MemoryHook(
+                    thread_holder,
+                    "thread waiting on threading.Event",
+                    PerProfile(quick=1_000, smoke=100, full=10_000),
+                    counts="resident set growth: each thread's touched stack pages and thread structures, "
+                    "not the 8 MiB of stack it reserves",
+                    limit=_memory_limit,
+                ),
+            },
             placed=True,
         )

@@ -22,14 +22,14 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from bench.backends._base import Backend, Task
+from bench.backends._base import Backend, Task, Traits
 from bench.backends._skips import NOT_IPC
 from bench.micro import MicroCase
 from bench.micro._loop import Loop, counted
-from bench.micro.hooks import MicroHooks, MicroLoop, PerProfile, Skip
+from bench.micro.costs import IPC, MEMORY, SPAWN, SWITCH
+from bench.micro.hooks import Families, MicroHooks, MicroLoop, PerProfile, Skip
 from bench.micro.switch_common import common_loop, ping_task, pipes, pong_task, switch_loop
-from workloads import Form
-from workloads._base import Readable, Sleep, TaskGenerator, Wait, Writable
+from workloads.protocol import Form, Readable, Sleep, TaskGenerator, Wait, Writable
 
 if sys.version_info < (3, 11):
     from exceptiongroup import BaseExceptionGroup
@@ -181,6 +181,7 @@ class Trio(Backend):
     name = "trio"
     form = Form.GENERATOR
     summary = "trio: a nursery per round, each task awaiting trio's sleep and socket waits"
+    traits = Traits(waits="cooperative", parallel_python=False, in_parent=True, fixed_pool=False)
 
     colour = "#637939"
     requires = ("trio",)
@@ -189,14 +190,18 @@ class Trio(Backend):
     @classmethod
     def micro_hooks(cls) -> MicroHooks:
         return MicroHooks(
-            spawn=MicroLoop(spawn_children, "nursery.start (one nursery per round)", PerProfile(quick=5_000)),
-            switch=MicroLoop(switch_channels, "trio memory channel (unbuffered)", PerProfile(quick=10_000)),
-            switch_common=MicroLoop(switch_pipes, "os.pipe via trio.lowlevel.wait_readable", PerProfile(quick=2_000)),
-            ipc=Skip(NOT_IPC + "trio tasks share one thread and pass values through memory channels"),
-            memory=Skip(
-                "not measured for trio: the memory holder reads a process's size while its tasks are parked, from "
-                "outside the model's loop, and trio's tasks exist only inside a trio.run call"
-            ),
+            {
+                SPAWN: MicroLoop(spawn_children, "nursery.start (one nursery per round)", PerProfile(quick=5_000)),
+                SWITCH: Families(
+                    MicroLoop(switch_channels, "trio memory channel (unbuffered)", PerProfile(quick=10_000)),
+                    common=MicroLoop(switch_pipes, "os.pipe via trio.lowlevel.wait_readable", PerProfile(quick=2_000)),
+                ),
+                IPC: Skip(NOT_IPC + "trio tasks share one thread and pass values through memory channels"),
+                MEMORY: Skip(
+                    "not measured for trio: the memory holder reads a process's size while its tasks are parked, from "
+                    "outside the model's loop, and trio's tasks exist only inside a trio.run call"
+                ),
+            }
         )
 
     def run(self, task: Task, n_tasks: int) -> list[Any]:

@@ -15,8 +15,10 @@
 Every row names its ``mechanism`` (what one operation goes through), and the two-thread
 and two-process cases run at an explicit CPU ``placement`` (:data:`PLACEMENTS`).
 
-This package's surface is the case list (:func:`micro_cases`, imported by the
-plugin of every session, so it stays free of heavy imports). Its own imports are
+Each micro-cost is one descriptor (:mod:`bench.micro.costs`): its operation, the
+shape of its cases, its rounds and its chart. This package's surface is the case
+list (:func:`micro_cases`, imported by the plugin of every session, so it stays free
+of heavy imports). Its own imports are
 the standard library's only: every ``spawn`` child of the micro-costs imports this
 package before its target, and that import is part of what ``spawn`` and
 ``memory`` measure, so the profiles (and the workloads they name) load lazily.
@@ -32,13 +34,12 @@ function, so the two timings can be compared.
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 if TYPE_CHECKING:
     from bench.profiles import Profile
-
-MICROS: tuple[str, ...] = ("spawn", "switch", "ipc", "memory")
 
 #: The switch families: each model's own hand-over, and one OS pipe for every model.
 SWITCH_FAMILIES: tuple[str, ...] = ("native", "common")
@@ -92,9 +93,10 @@ def default_start_method() -> str:
 
 def variants(profile: Profile, backend: str, micro: str) -> tuple[str | None, ...]:
     """The variants ``micro`` runs for ``backend`` in ``profile``, as its module states (``(None,)`` for most)."""
+    from bench.micro.costs import cost_named
     from bench.micro.hooks import hooks_of
 
-    return hooks_of(backend).variants(profile, micro)
+    return hooks_of(backend).variants_of(profile, cost_named(micro))
 
 
 def micro_cases(profile: Profile, backend: str, micros: list[str]) -> list[MicroCase]:
@@ -102,41 +104,52 @@ def micro_cases(profile: Profile, backend: str, micros: list[str]) -> list[Micro
 
     A micro-cost a backend cannot measure still gets a case, which skips with the
     reason when run, so every backend x micro-cost pair is on record. What the cases
-    are comes from the backend's module (:mod:`bench.micro.hooks`).
+    are comes from the micro-cost's descriptor (:mod:`bench.micro.costs`, their shape)
+    and the backend's module (:mod:`bench.micro.hooks`, what it measures).
     """
-    from bench.micro.hooks import MemoryHook, hooks_of
-    from bench.micro.sizes import sizes_for
+    from bench.micro.costs import cost_named
+    from bench.micro.hooks import hooks_of
 
-    sizes = sizes_for(profile)
     hooks = hooks_of(backend)
-    placements = PLACEMENTS if hooks.placed else (None,)
-    channels = [channel.name for channel in hooks.ipc] if isinstance(hooks.ipc, tuple) else []
-    families = SWITCH_FAMILIES if hooks.switch_common is not None else SWITCH_FAMILIES[:1]
     cases: list[MicroCase] = []
     for micro in micros:
-        for variant in variants(profile, backend, micro):
-            if micro == "ipc" and channels:
-                cases.extend(
-                    MicroCase(backend, variant, micro, payload_bytes=size, channel=channel, placement=placement)
-                    for channel in channels
-                    for size in sizes.payloads
-                    for placement in placements
-                    if placement in (None, "os") or size == PLACED_PAYLOAD
-                )
-            elif micro == "switch":
-                cases.extend(
-                    MicroCase(backend, variant, micro, family=family, placement=placement)
-                    for family in families
-                    for placement in placements
-                )
-            elif micro == "memory":
-                # A backend that holds no tasks gets no N: the case skips with the reason.
-                held = hooks.memory
-                n_tasks = held.n_tasks(profile.name, variant) if isinstance(held, MemoryHook) else None
-                cases.append(MicroCase(backend, variant, micro, n_tasks=n_tasks))
-            else:
-                cases.append(MicroCase(backend, variant, micro))
+        cost = cost_named(micro)
+        for variant in hooks.variants_of(profile, cost):
+            cases.extend(cost.cases(cost, hooks, profile, backend, variant))
     return cases
+
+
+class _MicroNames(Sequence[str]):
+    """The names of the registered micro-costs (:data:`bench.micro.costs.MICRO_COSTS`), in their order.
+
+    A live view: the registry is imported on first use, not with this package (every
+    ``spawn`` child imports the package, and that import is part of what it measures),
+    and a micro-cost registered later is in it.
+    """
+
+    def _names(self) -> tuple[str, ...]:
+        from bench.micro.costs import MICRO_COSTS
+
+        return tuple(MICRO_COSTS)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        return self._names()[index]
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __repr__(self) -> str:
+        return repr(self._names())
+
+
+#: The micro-cost names, in the order they run and are charted (a live view of the registry).
+MICROS: Sequence[str] = _MicroNames()
 
 
 __all__ = [

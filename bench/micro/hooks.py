@@ -1,12 +1,14 @@
-"""The micro-cost hooks: what a model's own module states about spawn, switch, ipc and memory.
+"""The micro-cost hooks: what a model's own module states about each micro-cost.
 
 A backend class answers :meth:`~bench.backends.Backend.micro_hooks` with one
-:class:`MicroHooks`. For each micro-cost it gives either a hook (a loop factory, the
-mechanism one operation goes through, and how many operations a round performs per
-profile) or a :class:`Skip` with the reason, which is used verbatim. A micro-cost the
-module leaves out (``None``) is skipped too, with a reason that names the model and
-the missing hook, so a new model needs nothing beyond its own module to be on record
-for every micro-cost.
+:class:`MicroHooks`: a mapping from micro-cost descriptor (:mod:`bench.micro.costs`)
+to what the model runs for it. For each micro-cost it gives either a hook (a loop
+factory, the mechanism one operation goes through, and how many operations a round
+performs per profile) or a :class:`Skip` with the reason, which is used verbatim. A
+micro-cost the module leaves out is skipped too, with a reason that names the model
+and the missing hook, so a new model needs nothing beyond its own module to be on
+record for every micro-cost, and a new micro-cost nothing beyond its descriptor and
+the hooks of the models that measure it.
 
 Sizes are per profile (:class:`PerProfile`): a module may state only ``quick``; then
 ``smoke`` is ``max(1, quick // 20)`` and ``full`` is ``quick``. A variant (a process
@@ -21,7 +23,7 @@ gevent, uvloop) stay inside those functions.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
     from bench.micro import MicroCase
     from bench.micro._held import Holder
     from bench.micro._loop import LoopFactory
+    from bench.micro.costs import MicroCost
     from bench.profiles import Profile
 
 #: The profiles a :class:`PerProfile` size answers for.
@@ -41,8 +44,8 @@ RSS_GROWTH = "resident set growth of a fresh process, tracemalloc off"
 Limit = Callable[["MicroCase"], "str | None"]
 #: Makes a model's :class:`~bench.micro._held.Holder` for a memory case: ``(case, ballast)``.
 HolderFactory = Callable[["MicroCase", int], AbstractContextManager["Holder[Any]"]]
-#: The variants a micro-cost runs on a model in a profile: ``(profile, micro) -> variants``.
-VariantRule = Callable[["Profile", str], "tuple[str | None, ...]"]
+#: The variants a micro-cost runs on a model in a profile: ``profile -> variants``.
+VariantRule = Callable[["Profile"], "tuple[str | None, ...]"]
 
 
 @dataclass(frozen=True)
@@ -140,31 +143,58 @@ class MemoryHook:
         return _sized(self.tasks, self.tasks_by_variant, profile, variant)
 
 
-def one_variant(profile: Profile, micro: str) -> tuple[str | None, ...]:
+def one_variant(profile: Profile) -> tuple[str | None, ...]:
     """The variants of a model without any: one run of every micro-cost."""
     return (None,)
 
 
 @dataclass(frozen=True)
-class MicroHooks:
-    """Everything the micro-costs learn from one model's module.
+class Families:
+    """A micro-cost measured in families (switch): the model's own hook, and the common one where it has it.
 
-    ``spawn``, ``switch`` (the native family) and ``memory``: a hook, a :class:`Skip`
-    or None (skipped, naming the missing hook). ``switch_common``: the hand-over
-    through one OS pipe, for models that can wait on a file descriptor; None means
-    the model has no row in that family. ``ipc``: the channels it measures, a
-    :class:`Skip`, or None. ``placed``: its two-party cases (switch, ipc) run at every
-    CPU placement, as they are two threads or two processes. ``variants``: which
-    variants a micro-cost runs (process start methods); one, ``None``, by default.
+    ``native``: the model's own hand-over, or a :class:`Skip`; ``common``: the
+    hand-over through one OS pipe, for models that can wait on a file descriptor
+    (None: the model has no row in that family).
     """
 
-    spawn: MicroLoop | Skip | None = None
-    switch: MicroLoop | Skip | None = None
-    switch_common: MicroLoop | None = None
-    ipc: tuple[IpcChannel, ...] | Skip | None = None
-    memory: MemoryHook | Skip | None = None
+    native: MicroLoop | Skip | None
+    common: MicroLoop | None = None
+
+
+#: What a model states for one micro-cost: a hook, the families of one, its channels, or a :class:`Skip`.
+Entry = MicroLoop | MemoryHook | Families | tuple[IpcChannel, ...] | Skip
+
+
+@dataclass(frozen=True)
+class MicroHooks(Mapping["MicroCost", Entry]):
+    """Everything the micro-costs learn from one model's module: a mapping from micro-cost to its entry.
+
+    ``hooks`` maps each micro-cost descriptor (:mod:`bench.micro.costs`) the module
+    speaks of to a hook, a :class:`Skip` with the reason, :class:`Families` (switch)
+    or a tuple of :class:`IpcChannel` (ipc); a micro-cost left out is skipped, naming
+    the missing hook. ``placed``: its two-party cases (switch, ipc) run at every CPU
+    placement, as they are two threads or two processes. ``variants``: which variants
+    (process start methods) every micro-cost runs, one (``None``) by default;
+    ``variants_by_cost`` overrides that for some micro-costs.
+    """
+
+    hooks: Mapping[MicroCost, Entry] = field(default_factory=dict)
     placed: bool = False
     variants: VariantRule = one_variant
+    variants_by_cost: Mapping[MicroCost, VariantRule] = field(default_factory=dict)
+
+    def __getitem__(self, cost: MicroCost) -> Entry:
+        return self.hooks[cost]
+
+    def __iter__(self) -> Iterator[MicroCost]:
+        return iter(self.hooks)
+
+    def __len__(self) -> int:
+        return len(self.hooks)
+
+    def variants_of(self, profile: Profile, cost: MicroCost) -> tuple[str | None, ...]:
+        """The variants ``cost`` runs on this model in ``profile``."""
+        return self.variants_by_cost.get(cost, self.variants)(profile)
 
 
 @functools.cache
@@ -184,29 +214,8 @@ Hook = MicroLoop | IpcChannel | MemoryHook | Skip
 
 
 def hook_for(case: MicroCase) -> Hook:
-    """The hook that runs ``case``, or the :class:`Skip` that says why nothing does."""
-    hooks = hooks_of(case.backend)
-    if case.micro == "ipc":
-        if hooks.ipc is None:
-            return missing(case.backend, "ipc")
-        if isinstance(hooks.ipc, Skip):
-            return hooks.ipc
-        for channel in hooks.ipc:
-            if channel.name == case.channel:
-                return channel
-        return Skip(
-            f"{case.backend}'s module gives no ipc channel {case.channel!r} "
-            f"(it gives: {', '.join(c.name for c in hooks.ipc)})"
-        )
-    if case.micro == "switch" and case.family == "common":
-        return hooks.switch_common or missing(case.backend, "switch common")
-    found: MicroLoop | MemoryHook | Skip | None
-    if case.micro == "spawn":
-        found = hooks.spawn
-    elif case.micro == "switch":
-        found = hooks.switch
-    elif case.micro == "memory":
-        found = hooks.memory
-    else:
-        raise ValueError(f"unknown micro-cost {case.micro!r}; valid: spawn, switch, ipc, memory")
-    return found if found is not None else missing(case.backend, case.micro)
+    """The hook that runs ``case``, or the :class:`Skip` that says why nothing does (its micro-cost decides)."""
+    from bench.micro.costs import cost_named
+
+    cost = cost_named(case.micro)
+    return cost.resolve(cost, hooks_of(case.backend).get(cost), case)

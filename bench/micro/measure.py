@@ -14,6 +14,7 @@ import pytest
 
 from bench.canary import CANARY_KEY, CanaryReadings
 from bench.micro import MicroCase
+from bench.micro.costs import cost_named
 from bench.micro.plan import extra_info, group, open_loop, rounds, why_not
 from bench.micro.sizes import sizes_for
 from bench.profiles import Profile
@@ -30,8 +31,8 @@ def run_micro(case: MicroCase, benchmark: Any, profile: Profile) -> None:
     with open_loop(case, sizes) as loop:
         benchmark.extra_info.update(extra_info(case, profile.name, loop))
         answers: list[Any] = []
-        # Memory cases read bytes, not seconds: no machine-speed reference beside them.
-        canary = CanaryReadings() if case.micro != "memory" else None
+        # A micro-cost whose figure is not seconds (memory) runs no machine-speed reference.
+        canary = CanaryReadings() if cost_named(case.micro).canary else None
 
         def one_round() -> None:
             answers.append(loop.round())

@@ -1,10 +1,11 @@
 """Which loop each micro-cost case runs, why a case is skipped, and what it records.
 
-Every answer comes from the case's model, through its hooks (:mod:`bench.micro.hooks`):
-this module names no model. Shared by the two ways of timing a loop: pytest-benchmark
-(:mod:`bench.micro.measure`) and the bare ``perf_counter`` loops
-(``python -m bench.bare_loops``), so both skip the same cases, size them the same way
-and run the very same round.
+Every answer comes from the case's micro-cost, through its descriptor
+(:mod:`bench.micro.costs`), and from the case's model, through its hooks
+(:mod:`bench.micro.hooks`): this module names no model and no micro-cost. Shared by the
+two ways of timing a loop: pytest-benchmark (:mod:`bench.micro.measure`) and the bare
+``perf_counter`` loops (``python -m bench.bare_loops``), so both skip the same cases,
+size them the same way and run the very same round.
 """
 
 from __future__ import annotations
@@ -16,12 +17,10 @@ from typing import Any
 from bench.backends import unavailable
 from bench.micro import MicroCase, placement
 from bench.micro._loop import Loop, nothing_left_behind
+from bench.micro.costs import cost_named
 from bench.micro.hooks import IpcChannel, MemoryHook, MicroLoop, Skip, hook_for
 from bench.micro.memory import holding
 from bench.micro.sizes import MicroSizes
-
-#: What one operation of each micro-cost is, in the user's words (per-op figures say "per ...").
-OPERATIONS: dict[str, str] = {"spawn": "task", "switch": "hand-over", "ipc": "message", "memory": "held task"}
 
 
 def why_not(case: MicroCase) -> str | None:
@@ -60,10 +59,8 @@ def ops_per_round(case: MicroCase, sizes: MicroSizes) -> int:
 
 
 def rounds(case: MicroCase, sizes: MicroSizes) -> tuple[int, int]:
-    """``(timed rounds, warmup rounds)`` of ``case``."""
-    if case.micro == "memory":
-        return sizes.memory_rounds, 0
-    return sizes.rounds, sizes.warmup_rounds
+    """``(timed rounds, warmup rounds)`` of ``case``, as its micro-cost states them."""
+    return cost_named(case.micro).rounds(sizes)
 
 
 def _factory(case: MicroCase, ops: int, sizes: MicroSizes) -> AbstractContextManager[Loop]:
@@ -82,10 +79,7 @@ def open_loop(case: MicroCase, sizes: MicroSizes) -> Iterator[Loop]:
 
 def group(case: MicroCase) -> str:
     """The pytest-benchmark group: cases whose per-op figures compare directly."""
-    operation = OPERATIONS[case.micro]
-    if case.micro == "ipc":
-        return f"ipc payload_bytes={case.payload_bytes} (per {operation})"
-    return f"{case.micro} (per {operation})"
+    return cost_named(case.micro).group(case)
 
 
 def extra_info(case: MicroCase, profile: str, loop: Loop) -> dict[str, Any]:
@@ -99,8 +93,7 @@ def extra_info(case: MicroCase, profile: str, loop: Loop) -> dict[str, Any]:
         "profile": profile,
         "ops_per_round": loop.ops_per_round,
     }
-    if case.micro == "ipc":
-        info.update(channel=case.channel, payload_bytes=case.payload_bytes)
+    info.update((name, getattr(case, name)) for name in cost_named(case.micro).records)
     if case.family:
         info["family"] = case.family
     if case.placement:
