@@ -11,6 +11,9 @@ FORMAT_VERSION = "2.6"
 READABLE_MAJORS = (1, 2)
 #: The key that holds the version in run.json, calibration.json and every benchmark file.
 FORMAT_KEY = "format_version"
+#: The model the speedups of format 1 and 2.0 divide by: runs before 2.1 declare no models,
+#: and the harness of those versions always took this one as the baseline.
+LEGACY_BASELINE = "sequential"
 
 
 def major(version: object) -> int | None:

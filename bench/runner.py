@@ -39,7 +39,7 @@ from bench.profiles import PROFILES, Profile, with_tasks
 from bench.progress import follow
 from bench.results_format import FORMAT_KEY, FORMAT_VERSION
 from bench.supervise import SupervisedSession, stop_group, supervise
-from workloads import CalibrationFailed
+from workloads import WORKLOADS, CalibrationFailed
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -158,6 +158,15 @@ def micro_costs_section(selection: Iterable[str]) -> dict[str, dict[str, Any]]:
         for order, (name, cost) in enumerate(MICRO_COSTS.items())
         if name in chosen
     }
+
+
+def workloads_section(names: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """``run.json``'s ``workloads``: what each workload of the run declares for its report, by name.
+
+    The reports take a workload's claims, readings and tables from here
+    (:mod:`workloads.report_spec`), never from a workload module of their own.
+    """
+    return {name: WORKLOADS[name].report.to_json() for name in names if name in WORKLOADS}
 
 
 def runner_identity() -> dict[str, Any]:
@@ -424,7 +433,9 @@ def execute(options: RunOptions) -> int:
         with prepare_run(options.profile, options.workloads, options.workload_options) as plan:
             for run in runs:
                 run.facts = dict(plan.facts)
-                run.manifest.data.update(load_avg_1m_at_start=load, environment=run.facts)
+                run.manifest.data.update(
+                    load_avg_1m_at_start=load, environment=run.facts, workloads=workloads_section(plan.workloads)
+                )
                 try:
                     calibration = plan.calibrate(python=run.python)
                 except CalibrationFailed as exc:

@@ -30,7 +30,7 @@ def machine_title(frame: pd.DataFrame) -> str:
 
 
 def case_title(case: str, config: str) -> str:
-    """Name a case configuration for a title: `sleep (sleep_s=0.01)`."""
+    """Name a case configuration for a title: `<workload> (latency_s=0.01)`."""
     return f"{case} ({config})" if config else case
 
 
@@ -42,7 +42,7 @@ def wrap(text: str, width: int = 80) -> str:
 
 
 def slug(*parts: str) -> str:
-    """Make a file-name-safe slug from parts: `sleep-sleep_s-0.01`."""
+    """Make a file-name-safe slug from parts: `<workload>-latency_s-0.01`."""
     text = "-".join(p for p in parts if p)
     return re.sub(r"[^A-Za-z0-9_.]+", "-", text).strip("-.").lower() or "chart"
 

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from reports import charts, http_readings, machine_speed, micro_charts, readings, workload_readings
+from reports import charts, machine_speed, micro_charts, readings, workload_readings
 from reports.answer import answer_markdown
 from reports.claims import check_claims, claims_markdown
 from reports.frames import (
@@ -391,13 +391,13 @@ def index_markdown(
     lines += ["## Answer", "", *answer_markdown(frame)]
     if heat is not None:
         lines += _section_markdown(heat, "##")
-    lines += ["## Claims checked", "", *claims_markdown(check_claims(run.frame)), ""]
+    verdicts = check_claims(run.frame, run.manifest)
+    lines += ["## Claims checked", "", *claims_markdown(verdicts), ""]
     if workload:
         lines += ["## Workloads", ""]
         for section in workload:
             lines += _section_markdown(section, "###")
-        lines += http_readings.http_markdown(run.frame)
-        lines += workload_readings.workload_readings_markdown(run.frame)
+        lines += workload_readings.workload_readings_markdown(run.frame, run.manifest)
     if micro:
         lines += ["## Micro-costs", ""]
         for section in micro:
@@ -509,7 +509,7 @@ def problems_markdown(run: RunData) -> list[str]:
 
 
 def _short_case(case: Mapping[str, Any]) -> str:
-    """Name a manifest case briefly: `sleep n=100`."""
+    """Name a manifest case briefly: `<workload> n=100`."""
     what = case.get("workload") or case.get("micro") or case.get("id") or "?"
     n = case.get("n_tasks")
     return f"{what} n={n}" if n is not None else str(what)

@@ -24,7 +24,7 @@ class PairedCase:
 
     ``family`` groups the cases whose times follow the machine's speed alike (one
     workload or micro-cost); ``group`` the cases that share a variance prior,
-    as a path from coarse to fine (``"workload/cpu_spin"``, see
+    as a path from coarse to fine (``"workload/<name>"``, see
     :func:`reports.stats.group_priors`).
     """
 

@@ -20,10 +20,13 @@ The frame's columns, in order:
   standard deviation of log figures, `unstable` whether the processes disagree far
   beyond their rounds' noise (`reports.stats`); `q1` to `rounds` describe all the
   rounds together;
-- the HTTP server and client of an http_fetch case (`SERVER_COLUMNS`): `http_library`,
-  `server_cpu_s` (the server's CPU per round, median), `server_busy_share` (that over the
-  round's wall time, in cores), `server_bound`, `server_workers` and
-  `server_cpu_reason` (why no CPU figure, for a server given by URL);
+- the HTTP server and client of a case that fetches from the run's local server
+  (`SERVER_COLUMNS`): `http_library`, `server_cpu_s` (the server's CPU per round,
+  median), `server_busy_share` (that over the round's wall time, in cores),
+  `server_bound`, `server_workers` and `server_cpu_reason` (why no CPU figure, for a
+  server given by URL);
+- the readings a workload declares in the run's manifest (its `workloads` section),
+  other than those above: `reading_<key>` each, a measurement, never a parameter;
 - context: the machine columns of `MACHINE_COLUMNS` (`packages`: the versions of the
   models' libraries, as text), the model columns of `reports.models.MODEL_COLUMNS` (the
   row's model's declared place, colour and whether it is the baseline), `name` (the pytest id), `source`
@@ -35,7 +38,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,8 +144,8 @@ _RESERVED_EXTRA = frozenset(
     | set(SERVER_COLUMNS)
 )
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-#: The path of the project's own local HTTP server: `/delay/<ms>/bytes/<n>`.
-_LOCAL_SERVER_PATH = re.compile(r"/delay/\d+/(bytes|json)/\d+")
+#: The column of a declared reading that is not one of the fixed columns: `reading_<key>`.
+READING_PREFIX = "reading_"
 #: Case parameters that always belong in a row's series name: what the figure goes
 #: through (`mechanism`), where its threads or processes ran (`placement`), and
 #: which pool size it used (`pool`).
@@ -171,8 +173,55 @@ class RunData:
 
 
 def param_columns(frame: pd.DataFrame) -> list[str]:
-    """Return the parameter columns of a tidy frame (every column not fixed above)."""
-    return [column for column in frame.columns if column not in FIXED_COLUMNS]
+    """Return the parameter columns of a tidy frame (every column not fixed above, nor a declared reading)."""
+    return [column for column in frame.columns if column not in FIXED_COLUMNS and not is_reading(column)]
+
+
+def is_reading(column: str) -> bool:
+    """Tell whether `column` holds a reading a workload declared (`reading_<key>`)."""
+    return column.startswith(READING_PREFIX)
+
+
+def reading_column(key: str) -> str:
+    """The frame's column of the declared reading `key`: its own where the format fixes it, else `reading_<key>`."""
+    return key if key in _RESERVED_EXTRA else READING_PREFIX + key
+
+
+def declared_workloads(manifest: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]] | None:
+    """The manifest's `workloads` section (what each workload declares for its report), or None.
+
+    None: the run predates the declarations (or has no manifest).
+    """
+    section = (manifest or {}).get("workloads")
+    if not isinstance(section, Mapping):
+        return None
+    return {str(name): spec for name, spec in section.items() if isinstance(spec, Mapping)}
+
+
+def declared_readings(manifest: Mapping[str, Any] | None) -> dict[str, frozenset[str]]:
+    """The keys of the readings each workload of the run declares, by workload."""
+    found: dict[str, frozenset[str]] = {}
+    for name, spec in (declared_workloads(manifest) or {}).items():
+        declared = spec.get("readings")
+        readings = declared if isinstance(declared, list) else []
+        found[name] = frozenset(
+            str(r["key"]) for r in readings if isinstance(r, Mapping) and isinstance(r.get("key"), str)
+        )
+    return found
+
+
+def own_bases(manifest: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """The base URLs of the servers the run started itself, as its manifest's `environment` records them."""
+    facts = (manifest or {}).get("environment")
+    if not isinstance(facts, Mapping):
+        return ()
+    return tuple(
+        value.rstrip("/")
+        for fact in facts.values()
+        if isinstance(fact, Mapping)
+        for value in fact.values()
+        if isinstance(value, str) and urlsplit(value).scheme in ("http", "https")
+    )
 
 
 def fmt_param(value: object) -> str:
@@ -182,28 +231,30 @@ def fmt_param(value: object) -> str:
     return str(value)
 
 
-def is_local_server(url: str) -> bool:
-    """Tell whether `url` is the project's own local HTTP server.
+def is_own_server(url: str, bases: Sequence[str] = ()) -> bool:
+    """Tell whether `url` is served by a server the run started itself.
 
-    That server listens on loopback and answers `/delay/<ms>/bytes/<n>` and
-    `/delay/<ms>/json/<n>` (no query); a
-    user's own server on loopback, on another path, is not it.
+    Such a URL is one of the run's `bases` (its environment's base URLs) plus a path
+    built from the case's parameters; recorded without its port (which changes every
+    run), it is a loopback URL with no port. A user's server keeps its port, so two
+    servers on one host stay two cases.
     """
+    if any(url == base or url.startswith(base + "/") for base in bases):
+        return True
     parts = urlsplit(url)
-    return (
-        parts.hostname in _LOOPBACK_HOSTS
-        and not parts.query
-        and not parts.fragment
-        and _LOCAL_SERVER_PATH.fullmatch(parts.path) is not None
-    )
+    try:
+        port = parts.port
+    except ValueError:
+        return False
+    return parts.hostname in _LOOPBACK_HOSTS and port is None and bool(parts.path.strip("/"))
 
 
 def _in_label(param: str, value: object) -> bool:
     """Whether a shared parameter belongs in the case's label.
 
-    The local server's URL only repeats latency_s and body_bytes.
+    A URL of the run's own server only repeats the case's other parameters.
     """
-    return not (param.endswith("url") and isinstance(value, str) and is_local_server(value))
+    return not (param.endswith("url") and isinstance(value, str) and is_own_server(value))
 
 
 def machine_summary(info: Mapping[str, Any]) -> dict[str, Any]:
@@ -363,6 +414,8 @@ def load_run(run_dir: Path | str) -> RunData:
         if isinstance(data.get("session"), dict) and data["session"].get("backend")
     ]
     known = known_names(manifest, sessions)
+    readings = declared_readings(manifest)
+    bases = own_bases(manifest)
     for file, data in parsed:
         info = data.get("machine_info") if isinstance(data.get("machine_info"), dict) else {}
         assert isinstance(info, dict)
@@ -372,7 +425,7 @@ def load_run(run_dir: Path | str) -> RunData:
             machine, machine_id = summary, str(file_machine_id)
         process = _process_index(data, file)
         for bench in data["benchmarks"]:
-            row, problem = _row(bench, file.name)
+            row, problem = _row(bench, file.name, readings, bases)
             if row is None:
                 ignored.append(f"{file.name}: {problem}")
                 continue
@@ -446,12 +499,12 @@ def _manifest_hint(manifest: Mapping[str, Any] | None) -> str:
     return "; run.json lists " + ("; ".join(parts) if parts else "no backend")
 
 
-def _normalise_param(key: str, value: Any) -> Any:
-    """Drop the port from the local server's URLs: it changes every run.
+def _normalise_param(key: str, value: Any, bases: Sequence[str]) -> Any:
+    """Drop the port from the URLs of the run's own server: it changes every run.
 
     Any other URL keeps its port, so two servers on one host stay two cases.
     """
-    if isinstance(value, str) and key.endswith("url") and is_local_server(value):
+    if isinstance(value, str) and key.endswith("url") and is_own_server(value, bases):
         parts = urlsplit(value)
         try:
             port = parts.port
@@ -470,8 +523,17 @@ def _number(value: Any) -> float:
     return float(value)
 
 
-def _row(bench: Any, file_name: str) -> tuple[dict[str, Any] | None, str]:
-    """Turn one benchmark entry into a row, or return (None, why it was left out)."""
+def _row(
+    bench: Any,
+    file_name: str,
+    readings: Mapping[str, frozenset[str]] | None = None,
+    bases: Sequence[str] = (),
+) -> tuple[dict[str, Any] | None, str]:
+    """Turn one benchmark entry into a row, or return (None, why it was left out).
+
+    `readings` are the keys each workload declares as readings: measurements, kept
+    out of the case's parameters; `bases` the base URLs of the run's own servers.
+    """
     if not isinstance(bench, dict):
         return None, "a benchmark entry is not an object"
     name = str(bench.get("name") or bench.get("fullname") or "?")
@@ -501,11 +563,15 @@ def _row(bench: Any, file_name: str) -> tuple[dict[str, Any] | None, str]:
         "profile": extra.get("profile"),
         "name": name,
     }
+    measured = (readings or {}).get(str(workload), frozenset()) if workload else frozenset()
     for key, value in extra.items():
         if key in _RESERVED_EXTRA or not (value is None or isinstance(value, (str, int, float, bool))):
             continue
-        column = f"param_{key}" if key in FIXED_COLUMNS else key
-        row[column] = _normalise_param(key, value)
+        if key in measured:
+            row[reading_column(key)] = value
+            continue
+        column = f"param_{key}" if key in FIXED_COLUMNS or is_reading(key) else key
+        row[column] = _normalise_param(key, value, bases)
     for key in STAT_COLUMNS:
         row[key] = _number(stats.get(key))
     ideal = _number(extra.get("ideal_s"))
@@ -541,12 +607,16 @@ def _row(bench: Any, file_name: str) -> tuple[dict[str, Any] | None, str]:
 def tidy_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """Build the frame from row dicts, with the columns in their documented order."""
     frame = pd.DataFrame(list(rows))
-    params = sorted(c for c in frame.columns if c not in FIXED_COLUMNS)
+    params = sorted(c for c in frame.columns if c not in FIXED_COLUMNS and not is_reading(c))
+    readings = sorted(c for c in frame.columns if is_reading(c))
     for column in (*ID_COLUMNS, *MEASURE_COLUMNS, *SERVER_COLUMNS, *MACHINE_COLUMNS, *MODEL_COLUMNS, *TAIL_COLUMNS):
         if column not in frame.columns:
             frame[column] = None
     frame["n_tasks"] = frame["n_tasks"].astype("Int64")
-    order = [*ID_COLUMNS, *params, *MEASURE_COLUMNS, *SERVER_COLUMNS, *MACHINE_COLUMNS, *MODEL_COLUMNS, *TAIL_COLUMNS]
+    order = [
+        *ID_COLUMNS, *params, *MEASURE_COLUMNS, *SERVER_COLUMNS, *readings, *MACHINE_COLUMNS, *MODEL_COLUMNS,
+        *TAIL_COLUMNS,
+    ]  # fmt: skip
     return frame[order]
 
 

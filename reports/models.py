@@ -24,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 from bench.colours import stable_colour
+from bench.results_format import LEGACY_BASELINE
 
 #: The traits a model declares (`bench.backends.Traits`), each a column `model_<trait>`.
 TRAITS: tuple[str, ...] = ("waits", "parallel_python", "in_parent", "fixed_pool", "own_interpreter")
@@ -109,10 +110,8 @@ def undeclared_models(names: Iterable[str]) -> dict[str, Model]:
     Order: by name; colours: the stable pick by name; baseline: the model those
     versions of the harness always divided by, when the run has it.
     """
-    # Runs written before models declared themselves: their one baseline was this model.
-    legacy_baseline = "sequential"
     return {
-        name: Model(name=name, order=order, colour=stable_colour(name), baseline=name == legacy_baseline)
+        name: Model(name=name, order=order, colour=stable_colour(name), baseline=name == LEGACY_BASELINE)
         for order, name in enumerate(sorted(set(names)))
     }
 

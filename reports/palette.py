@@ -54,7 +54,7 @@ def series_styles(rows: pd.DataFrame) -> dict[str, SeriesStyle]:
         by_backend.setdefault(backend, []).append(series)
     styles: dict[str, SeriesStyle] = {}
     for backend, names in by_backend.items():
-        # The plain backend sorts before its variants ("processes" < "processes[fork]").
+        # The plain model sorts before its variants ("m" < "m[fork]").
         for index, series in enumerate(sorted(names, key=lambda s: (s != backend, s))):
             styles[series] = SeriesStyle(
                 colour=tints[backend],

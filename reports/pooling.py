@@ -123,7 +123,7 @@ def _derive(row: dict[str, Any]) -> None:
 
 
 def _server_figures(members: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """An http_fetch case's server figures over its processes: medians, and a majority for the mark."""
+    """A served case's server figures over its processes: medians, and a majority for the mark."""
     shares = [m["server_busy_share"] for m in members if isinstance(m.get("server_busy_share"), float)]
     cpu = [m["server_cpu_s"] for m in members if isinstance(m.get("server_cpu_s"), float)]
     if not cpu:

@@ -32,7 +32,7 @@ RUN_SHARE = 0.4
 
 
 def case_id(name: str) -> str:
-    """The case id inside a pytest name: ``bench_workload[threads-sleep-n10]`` -> ``threads-sleep-n10``."""
+    """The case id inside a pytest name: ``bench_workload[threads-<workload>-n10]`` -> ``threads-<workload>-n10``."""
     return name[name.index("[") + 1 : name.rindex("]")] if "[" in name and name.endswith("]") else name
 
 

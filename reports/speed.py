@@ -2,7 +2,7 @@
 
 Every timed round is bracketed by the canary (:mod:`bench.canary`), a short fixed
 pure-Python loop. On a machine whose speed drifts, a CPU-bound round that ran in a
-slow second took longer, and so did the canary beside it; a sleep did not. Whether
+slow second took longer, and so did the canary beside it; a timed wait did not. Whether
 a family of cases (one workload or micro-cost, every model and size) follows the
 canary is decided from its own data, never from its name:
 

@@ -343,11 +343,11 @@ def group_priors(
 ) -> dict[str, tuple[float, float]]:
     """One variance prior per group of cases: each case's (variance, df) pairs, the usable ones fitted.
 
-    A group is a path, coarse to fine: ``"workload/cpu_spin"`` is the cpu_spin
+    A group is a path, coarse to fine: ``"workload/<name>"`` is one workload's
     family inside the workloads. Each group gets the prior of its finest level
     with at least :data:`MIN_GROUP_CASES` usable cases, else of the next coarser
     one, else of all cases together. A family's cases share how they are noisy (a
-    sleep is quiet, a process hand-over is not), so a prior per family moderates
+    timed wait is quiet, a process hand-over is not), so a prior per family moderates
     each case toward cases like it, where one prior for quiet and noisy families
     together would widen the quiet ones and narrow the noisy ones.
     """

@@ -1,192 +1,236 @@
-"""Readings across workloads: GIL-releasing C code beside pure Python, file reads, fetch then parse.
+"""The tables and readings the run's workloads declare, rendered from the tidy frame.
 
-Each reading puts two workloads (or two models) side by side at one task count they
-share, with the medians of the report's summary, so the numbers match the charts:
+A workload declares, as data (``workloads.report_spec``, recorded in ``run.json``'s
+``workloads`` section), the tables the report shows beside its charts. This module
+names no workload and no model; it knows the kinds of table:
 
-- ``cpu_release`` beside ``cpu_spin``: each model's speedup over the run's baseline
-  model on both (threads scale on the first, not on the second);
-- ``file_io``: what gevent does with a file read, and what it costs at N tasks;
-- ``fetch_parse`` beside ``http_fetch`` (minimal client) at the same N: what the
-  parse adds to each model.
+- ``note``: a paragraph;
+- ``pair``: each model's median with one parameter at two values, side by side, their
+  difference and ratio (:mod:`reports.case_tables`);
+- ``readings``: the measurements a workload records beside its time, per series
+  (:mod:`reports.case_tables`);
+- ``beside``: the workload beside another one at a task count both ran, each model's
+  medians (and their ratio) or speed-ups over the baseline model;
+- ``baseline``: the chosen models' medians and speed-ups over the baseline model.
+
+A workload that declares readings and no ``readings`` table gets one listing them all.
+Text may hold ``{n}`` and ``{baseline}``, filled in here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
 import pandas as pd
 
+from reports.case_tables import fill_text, pair_markdown, readings_markdown
+from reports.load import declared_workloads, fmt_param, param_columns
 from reports.markdown import table
+from reports.marks import BELOW_IDEAL, below_ideal
 from reports.models import baseline_name, ranks
+from reports.selection import NO_TRAITS, chosen
 from reports.units import fmt_ratio, fmt_seconds
-from reports.workload_claims import RELEASE_N, RELEASED_GAIN
+from reports.workload_claims import predates_markdown
+
+Spec = Mapping[str, Any]
 
 
-def _workload_rows(frame: pd.DataFrame, case: str) -> pd.DataFrame:
+def workload_rows(frame: pd.DataFrame, case: str) -> pd.DataFrame:
+    """The rows of workload ``case`` that have a task count and a median."""
     rows = frame[(frame["kind"] == "workload") & (frame["case"] == case)]
     return rows.dropna(subset=["n_tasks", "median"])
 
 
-def _medians(rows: pd.DataFrame) -> pd.DataFrame:
+def fill(text: object, rows: pd.DataFrame, n: int | None = None) -> str:
+    """A declared text with ``{n}`` and ``{baseline}`` filled in."""
+    return fill_text(text, n, baseline_name(rows) if not rows.empty else None)
+
+
+def _medians(rows: pd.DataFrame) -> pd.Series:
     """One median per (label, n_tasks): the first configuration of each."""
-    return rows.drop_duplicates(["label", "n_tasks"]).set_index(["label", "n_tasks"])["median"].to_frame()
+    return rows.drop_duplicates(["label", "n_tasks"]).set_index(["label", "n_tasks"])["median"]
 
 
-def _common_n(*tables: pd.DataFrame, need: tuple[str, ...] = (), at_most: int | None = None) -> int | None:
-    """The largest n_tasks (up to ``at_most``) at which every table has every label in ``need``."""
-    sizes = None
-    for found in tables:
+def _common_n(*medians: pd.Series, need: Sequence[str] = (), at_most: int | None = None) -> int | None:
+    """The largest n_tasks (up to ``at_most``) that every series has, with every label in ``need``."""
+    sizes: set[int] | None = None
+    for found in medians:
         here = {int(n) for _, n in found.index}
         for label in need:
             here &= {int(n) for lab, n in found.index if lab == label}
         sizes = here if sizes is None else sizes & here
     if sizes and at_most is not None:
-        sizes = {n for n in sizes if n <= at_most}
+        sizes = {n for n in sizes if n <= int(at_most)}
     return max(sizes) if sizes else None
 
 
-def _ordered(labels: list[str], rows: pd.DataFrame) -> list[str]:
+def _ordered(labels: set[str], rows: pd.DataFrame) -> list[str]:
     """Sort series labels of ``rows`` in their models' declared order."""
     rank = ranks(rows)
     backends = rows.drop_duplicates("label").set_index("label")["backend"]
     return sorted(labels, key=lambda label: (rank[str(backends[label])], label))
 
 
-def gil_release_markdown(frame: pd.DataFrame) -> list[str]:
-    """cpu_release beside cpu_spin: each model's speedup over the run's baseline model at one n_tasks."""
-    spin, release = _workload_rows(frame, "cpu_spin"), _workload_rows(frame, "cpu_release")
-    base = baseline_name(frame)
-    if spin.empty or release.empty or base is None:
+def _labels_at(n: int, *medians: pd.Series) -> set[str]:
+    found: set[str] | None = None
+    for series in medians:
+        here = {str(lab) for lab, m in series.index if m == n}
+        found = here if found is None else found & here
+    return found or set()
+
+
+def note_markdown(spec: Spec, rows: pd.DataFrame, frame: pd.DataFrame) -> list[str]:
+    """A declared paragraph under its title."""
+    return [f"#### {fill(spec.get('title'), rows)}", "", fill(spec.get("text"), rows), ""]
+
+
+def beside_markdown(spec: Spec, rows: pd.DataFrame, frame: pd.DataFrame) -> list[str]:
+    """The workload beside another at the largest task count both ran: medians and their ratio, or speed-ups."""
+    other = workload_rows(frame, str(spec.get("other")))
+    for parameter, value in spec.get("other_where") or []:
+        if parameter in other.columns:
+            other = other[other[parameter] == value]
+    if rows.empty or other.empty:
         return []
-    a, b = _medians(spin), _medians(release)
-    n = _common_n(a, b, need=(base,), at_most=RELEASE_N)
+    mine, theirs = _medians(rows), _medians(other)
+    speedup = spec.get("figure") == "speedup"
+    base = baseline_name(rows)
+    if speedup and base is None:
+        return []
+    n = _common_n(mine, theirs, need=(base,) if speedup and base else (), at_most=spec.get("at_most_n"))
     if n is None:
         return []
-    labels = sorted({lab for lab, m in a.index if m == n} & {lab for lab, m in b.index if m == n})
-    body = []
-    gains: dict[str, tuple[float, float]] = {}
-    for label in _ordered(labels, pd.concat([spin, release])):
-        gain_spin = a.loc[(base, n), "median"] / a.loc[(label, n), "median"]
-        gain_release = b.loc[(base, n), "median"] / b.loc[(label, n), "median"]
-        gains[label] = (gain_spin, gain_release)
-        body.append(
-            (
-                label,
-                fmt_seconds(a.loc[(label, n), "median"]),
-                fmt_ratio(gain_spin),
-                fmt_seconds(b.loc[(label, n), "median"]),
-                fmt_ratio(gain_release),
-            )
-        )
-    lines = [
-        f"### GIL-releasing C code beside pure Python, at {n} tasks",
-        "",
-        "`cpu_spin` is Python arithmetic, which holds the GIL; `cpu_release` hashes with sha256, which lets the "
-        f"GIL go while it hashes. Speedup is {base}'s median over the model's (above 1: faster), "
-        f"read at up to {RELEASE_N} tasks, where each task's share of the work outweighs starting it.",
-        "",
-        table(("model", "cpu_spin median", "cpu_spin speedup", "cpu_release median", "cpu_release speedup"), body),
-        "",
-    ]
-    if "threads" in gains:
-        spin_gain, release_gain = gains["threads"]
-        verdict = (
-            "threads run the hashing on several cores at once, which they cannot do with Python arithmetic"
-            if release_gain >= RELEASED_GAIN > spin_gain
-            else f"the GIL-releasing work did not gain {RELEASED_GAIN}x here; the claims table says whether "
-            "the difference clears the noise"
-        )
-        lines += [
-            f"**threads** run `cpu_release` at {fmt_ratio(release_gain)} the speed of {base} and `cpu_spin` "
-            f"at {fmt_ratio(spin_gain)}: {verdict}.",
-            "",
-        ]
-    return lines
-
-
-def file_io_markdown(frame: pd.DataFrame) -> list[str]:
-    """What gevent does with a file read, and its cost at the largest N it shares with the baseline model."""
-    rows = _workload_rows(frame, "file_io")
-    if rows.empty:
-        return []
-    medians = _medians(rows)
-    lines = [
-        "### File reads",
-        "",
-        "Every task reads its own file from the page cache (each file was read once before timing: "
-        "`page_cache=warm`; a cold disk is not measured). asyncio has no non-blocking file API: its form "
-        "is `asyncio.to_thread`, the loop's default thread pool. gevent's monkey-patching does not "
-        "make file reads cooperative: a read runs on the hub's own thread and blocks every other greenlet "
-        "until it returns, so N reads under gevent run one after another.",
-        "",
-    ]
-    base = baseline_name(frame)
-    n = _common_n(medians, need=(base, "gevent")) if base is not None else None
-    if n is None:
-        return lines
-    gevent, baseline = medians.loc[("gevent", n), "median"], medians.loc[(base, n), "median"]
-    text = (
-        f"At {n} tasks **gevent** takes {fmt_seconds(gevent)} against {base}'s {fmt_seconds(baseline)} "
-        f"({fmt_ratio(baseline / gevent)} the speed of {base})"
-    )
-    others = [
-        f"**{label}** {fmt_seconds(medians.loc[(label, n), 'median'])}"
-        for label in ("threads", "asyncio")
-        if (label, n) in medians.index
-    ]
-    if others:
-        text += "; " + ", ".join(others)
-    return [*lines, text + ".", ""]
-
-
-def fetch_parse_markdown(frame: pd.DataFrame) -> list[str]:
-    """fetch_parse beside http_fetch alone (minimal client): each model's two medians at one n_tasks."""
-    fetch = _workload_rows(frame, "http_fetch")
-    if "client" in fetch.columns:
-        fetch = fetch[fetch["client"] == "minimal"]
-    parse = _workload_rows(frame, "fetch_parse")
-    if fetch.empty or parse.empty:
-        return []
-    a, b = _medians(fetch), _medians(parse)
-    n = _common_n(a, b)
-    if n is None:
-        return []
-    labels = _ordered(
-        sorted({lab for lab, m in a.index if m == n} & {lab for lab, m in b.index if m == n}), pd.concat([fetch, parse])
-    )
+    labels = _ordered(_labels_at(n, mine, theirs), pd.concat([rows, other]))
     if not labels:
         return []
+    this, that = str(rows["case"].iloc[0]), str(other["case"].iloc[0])
+    body: list[tuple[str, ...]]
+    if speedup:
+        header: tuple[str, ...] = ("model", f"{that} median", f"{that} speedup", f"{this} median", f"{this} speedup")
+        body = [
+            (
+                label,
+                fmt_seconds(theirs[(label, n)]),
+                fmt_ratio(theirs[(base, n)] / theirs[(label, n)]),
+                fmt_seconds(mine[(label, n)]),
+                fmt_ratio(mine[(base, n)] / mine[(label, n)]),
+            )
+            for label in labels
+        ]
+    else:
+        header = ("model", that, this, f"{this} / {that}")
+        body = [
+            (
+                label,
+                fmt_seconds(theirs[(label, n)]),
+                fmt_seconds(mine[(label, n)]),
+                fmt_ratio(mine[(label, n)] / theirs[(label, n)]),
+            )
+            for label in labels
+        ]
+    title, text = fill(spec.get("title"), rows, n), fill(spec.get("text"), rows, n)
+    return [f"#### {title}", "", text, "", table(header, body), ""]
+
+
+def baseline_markdown(spec: Spec, rows: pd.DataFrame, frame: pd.DataFrame) -> list[str]:
+    """The chosen models' medians and speed-ups over the baseline model, at the largest task count they share."""
+    base = baseline_name(rows) if not rows.empty else None
+    if base is None:
+        return []
+    models = chosen(rows, spec.get("models"))
+    title = f"#### {fill(spec.get('title'), rows)}"
+    if models is None:
+        return [title, "", f"Not shown: {NO_TRAITS}.", ""]
+    medians = _medians(rows)
+    backends = rows.drop_duplicates("label").set_index("label")["backend"]
+    labels = {str(lab) for lab, _ in medians.index if str(backends[lab]) in models and lab != base}
+    sizes = [m for m in sorted({int(m) for _, m in medians.index}, reverse=True) if (base, m) in medians.index]
+    n = next((m for m in sizes if labels & _labels_at(m, medians)), None)
+    if n is None:
+        return []
+    shown = _ordered(labels & _labels_at(n, medians), rows)
     body = [
-        (
-            label,
-            fmt_seconds(a.loc[(label, n), "median"]),
-            fmt_seconds(b.loc[(label, n), "median"]),
-            fmt_ratio(b.loc[(label, n), "median"] / a.loc[(label, n), "median"]),
-        )
-        for label in labels
+        (label, fmt_seconds(medians[(label, n)]), fmt_ratio(medians[(base, n)] / medians[(label, n)]))
+        for label in [base, *shown]
     ]
-    ratios = {label: b.loc[(label, n), "median"] / a.loc[(label, n), "median"] for label in labels}
-    worst = max(ratios, key=lambda label: ratios[label])
-    sentence = ", ".join(
-        f"**{label}** {fmt_seconds(a.loc[(label, n), 'median'])} then {fmt_seconds(b.loc[(label, n), 'median'])}"
-        for label in labels
-    )
     return [
-        f"### Fetch then parse, beside the fetch alone, at {n} tasks",
+        f"#### {fill(spec.get('title'), rows, n)}",
         "",
-        "`http_fetch` with the minimal client, and `fetch_parse`: the same client fetching a JSON document, then "
-        "`json.loads` and a Python loop over it, which hold the GIL (and an event loop or a hub) while they run.",
+        fill(spec.get("text"), rows, n),
         "",
-        f"Medians, fetch alone then fetch and parse: {sentence}."
-        + (
-            f" The parse costs **{worst}** most: {fmt_ratio(ratios[worst])} the time of its fetch alone."
-            if ratios[worst] > 1
-            else ""
-        ),
-        "",
-        table(("model", "http_fetch (minimal)", "fetch_parse", "fetch_parse / http_fetch"), body),
+        table(("model", "median", f"speedup over {base}"), body),
         "",
     ]
 
 
-def workload_readings_markdown(frame: pd.DataFrame) -> list[str]:
-    """Every cross-workload reading the run has the figures for."""
-    return [*gil_release_markdown(frame), *file_io_markdown(frame), *fetch_parse_markdown(frame)]
+def below_ideal_markdown(rows: pd.DataFrame) -> list[str]:
+    """Name every case of the workload whose median is below its ideal by more than the noise.
+
+    Each case by its series, the parameters that tell the workload's cases apart, and its task count.
+    """
+    below = rows[below_ideal(rows)]
+    if below.empty:
+        return []
+    varying = [p for p in param_columns(rows) if rows[p].notna().all() and rows[p].nunique() > 1]
+    cases = ", ".join(
+        f"{r['series']}"
+        + (f" ({', '.join(f'{p}={fmt_param(r[p])}' for p in varying)})" if varying else "")
+        + f" at {r['n_tasks']}: {fmt_ratio(r['times_ideal'])}"
+        for _, r in below.iterrows()
+    )
+    return [f"{BELOW_IDEAL.capitalize()}: {cases} (the whole interquartile range is below the ideal).", ""]
+
+
+#: Each kind of table by the name the declarations record it under.
+KINDS: dict[str, Callable[[Spec, pd.DataFrame, pd.DataFrame], list[str]]] = {
+    "note": note_markdown,
+    "pair": lambda spec, rows, frame: pair_markdown(spec, rows),
+    "readings": lambda spec, rows, frame: readings_markdown(spec, rows),
+    "beside": beside_markdown,
+    "baseline": baseline_markdown,
+}
+
+
+def tables_of(spec: Spec) -> list[Spec]:
+    """The workload's declared tables, and a table of its readings where none lists them."""
+    tables = [t for t in spec.get("tables") or [] if isinstance(t, Mapping)]
+    readings = [r for r in spec.get("readings") or [] if isinstance(r, Mapping) and isinstance(r.get("key"), str)]
+    if readings and not any(t.get("kind") == "readings" for t in tables):
+        keys = [str(r["key"]) for r in readings]
+        tables.append({"kind": "readings", "title": "Readings at {n} tasks", "text": "", "readings": keys})
+    return [{**t, "reading_names": readings} for t in tables]
+
+
+def workload_markdown(name: str, spec: Spec, frame: pd.DataFrame) -> list[str]:
+    """One workload's declared tables, under one heading; nothing when none has figures in this run."""
+    rows = frame[(frame["kind"] == "workload") & (frame["case"] == name)]
+    if rows.empty:
+        return []
+    sized = rows.dropna(subset=["n_tasks", "median"])
+    body: list[str] = []
+    for table_spec in tables_of(spec):
+        render = KINDS.get(str(table_spec.get("kind")))
+        if render is None or sized.empty:
+            continue
+        try:
+            body += render(table_spec, sized, frame)
+        except (KeyError, TypeError, ValueError) as exc:
+            # A declaration is data from run.json, perhaps edited by hand: it costs its own table only.
+            body += [f"The `{table_spec.get('kind')}` table {name} declares cannot be read ({exc!r}).", ""]
+    if not body:
+        return []
+    body += below_ideal_markdown(rows.dropna(subset=["median"]))
+    heading = str(spec.get("heading") or "")
+    return [f"### {name}" + (f": {heading}" if heading else ""), "", *body]
+
+
+def workload_readings_markdown(frame: pd.DataFrame, manifest: Mapping[str, Any] | None) -> list[str]:
+    """Every table the run's workloads declare and have the figures for (one line for a run without declarations)."""
+    declared = declared_workloads(manifest)
+    if declared is None:
+        return predates_markdown(manifest) if (frame["kind"] == "workload").any() else []
+    lines: list[str] = []
+    for name, spec in declared.items():
+        lines += workload_markdown(name, spec, frame)
+    return lines

@@ -136,14 +136,17 @@ def test_no_workload_module_imports_bench(graph: dict[str, set[str]]) -> None:
     assert workloads_importing_bench(graph) == []
 
 
-def test_the_protocol_imports_only_the_standard_library() -> None:
-    tree = ast.parse((REPO / "workloads" / "protocol.py").read_text())
-    roots = {
-        name.split(".")[0]
-        for node in ast.walk(tree)
-        for name in _imported(node, "workloads.protocol", is_package=False)
-        if name
-    }
+#: The leaf modules: the protocol and the report declarations it carries. Each imports
+#: the standard library and, at most, the leaves before it.
+LEAVES = ("workloads.report_spec", "workloads.protocol")
+
+
+@pytest.mark.parametrize("leaf", LEAVES)
+def test_the_protocol_imports_only_the_standard_library(leaf: str) -> None:
+    tree = ast.parse((REPO / (leaf.replace(".", "/") + ".py")).read_text())
+    names = {name for node in ast.walk(tree) for name in _imported(node, leaf, is_package=False) if name}
+    allowed = LEAVES[: LEAVES.index(leaf)]
+    roots = {name.split(".")[0] for name in names if not any(name == a or name.startswith(f"{a}.") for a in allowed)}
     # ``from __future__ import annotations`` names ``__future__`` and ``__future__.annotations``.
     assert roots - {"__future__"} <= set(sys.stdlib_module_names)
 
@@ -191,7 +194,7 @@ def _loaded_by(statement: str) -> list[str]:
 def test_importing_the_protocol_loads_no_workload_and_no_aiohttp(statement: str) -> None:
     loaded = _loaded_by(statement)
     ours = [name for name in loaded if _package(name) in PACKAGES]
-    assert ours == ["workloads", "workloads.protocol"]
+    assert ours == ["workloads", *sorted(LEAVES)]
     assert not [name for name in loaded if _package(name) == "aiohttp"]
 
 

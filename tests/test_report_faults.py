@@ -486,13 +486,18 @@ def test_without_a_manifest_the_json_sessions_name_the_models(tmp_path: Path) ->
 # --- item: URLs of user servers on loopback keep their port ---------------------------------
 
 
-def _http_run(root: Path, run_id: str, url: str) -> Path:
-    """A run of sleep (shared) and http_fetch against `url`."""
+def _http_run(root: Path, run_id: str, url: str, own_base: str | None = None) -> Path:
+    """A run of sleep (shared) and http_fetch against `url`; `own_base`: the server the run started, as recorded."""
     benches = [*sleepers("sequential", SLEEP_S), *sleepers("threads", 0.0002, url=url)]
     for bench in benches[2:]:
         bench["extra_info"]["workload"] = "http_fetch"
         bench["name"] = bench["name"].replace("sleep", "http_fetch")
-    return write_run(root / MACHINE / run_id, benches)
+    run_dir = write_run(root / MACHINE / run_id, benches)
+    if own_base is not None:
+        manifest = json.loads((run_dir / "run.json").read_text())
+        manifest["environment"] = {"local_http_server": {"base": own_base, "pid": 1, "workers": 2}}
+        (run_dir / "run.json").write_text(json.dumps(manifest))
+    return run_dir
 
 
 def test_two_user_servers_on_loopback_stay_two_cases(tmp_path: Path) -> None:
@@ -509,9 +514,14 @@ def test_two_user_servers_on_loopback_stay_two_cases(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("route", ["bytes", "json"])
 def test_the_local_server_on_two_ports_is_one_case(tmp_path: Path, route: str) -> None:
-    # Both of its routes: http_fetch's bytes and fetch_parse's JSON document.
-    first = _http_run(tmp_path, "20261125T000000Z", f"http://127.0.0.1:40001/delay/50/{route}/1024")
-    second = _http_run(tmp_path, "20261125T010000Z", f"http://127.0.0.1:40002/delay/50/{route}/1024")
+    # Both of its routes: http_fetch's bytes and fetch_parse's JSON document. The run records
+    # the server it started (run.json's environment), so its port, new every run, splits nothing.
+    first = _http_run(
+        tmp_path, "20261125T000000Z", f"http://127.0.0.1:40001/delay/50/{route}/1024", "http://127.0.0.1:40001"
+    )
+    second = _http_run(
+        tmp_path, "20261125T010000Z", f"http://127.0.0.1:40002/delay/50/{route}/1024", "http://127.0.0.1:40002"
+    )
     out = tmp_path / "cmp"
     assert run_main(["compare", str(first), str(second), "--out", str(out)])[0] == 0
     ratios = pd.read_csv(out / "ratios.csv")

@@ -165,12 +165,25 @@ def test_load_treats_other_scalars_as_parameters(tmp_path: Path) -> None:
     extra = document["benchmarks"][0]["extra_info"]
     extra.update(url="http://127.0.0.1:49152/delay/50/bytes/1024", pool_size=8, tags=["a", "b"])
     path.write_text(json.dumps(document))
+    manifest = json.loads((run_dir / "run.json").read_text())
+    manifest["environment"] = {"local_http_server": {"base": "http://127.0.0.1:49152", "pid": 1, "workers": 2}}
+    (run_dir / "run.json").write_text(json.dumps(manifest))
     frame = load_run(run_dir).frame
     row = frame[frame["name"] == document["benchmarks"][0]["name"]].iloc[0]
-    # The local server's port changes every run; it must not split a case.
+    # The port of a server the run started changes every run; it must not split a case.
     assert row["url"] == "http://127.0.0.1/delay/50/bytes/1024"
     assert row["pool_size"] == 8
     assert "tags" not in frame.columns
+
+
+def test_a_url_of_a_server_the_run_did_not_start_keeps_its_port(tmp_path: Path) -> None:
+    run_dir = copy_run(COMPLETE, tmp_path)
+    path = run_dir / "threads.0.json"
+    document = json.loads(path.read_text())
+    document["benchmarks"][0]["extra_info"]["url"] = "http://127.0.0.1:8000/delay/50/bytes/1024"
+    path.write_text(json.dumps(document))
+    row = load_run(run_dir).frame.set_index("name").loc[document["benchmarks"][0]["name"]]
+    assert row["url"] == "http://127.0.0.1:8000/delay/50/bytes/1024"
 
 
 def test_load_malformed_json_names_the_file() -> None:

@@ -23,7 +23,7 @@ from bench.backends import subinterpreters as model
 from bench.backends._by_reference import NotImportable, call_by_reference, reference
 from bench.profiles import PROFILES
 from reports.claims import DOES_NOT_HOLD, HOLDS, NOT_MEASURED, Verdict, check_claims
-from tests.test_claims import physics, workload
+from tests.test_claims import MANIFEST, physics, workload
 from tests.test_user_workload import TEMPLATE, bench, benchmarks, only_run
 from workloads.cpu_spin import check, spin
 
@@ -32,7 +32,7 @@ needs_interpreters = pytest.mark.skipif(REASON is not None, reason=str(REASON))
 
 
 def by_id(rows: list[dict[str, Any]]) -> dict[str, Verdict]:
-    return {v.id: v for v in check_claims(pd.DataFrame(rows))}
+    return {v.id: v for v in check_claims(pd.DataFrame(rows), MANIFEST)}
 
 
 def test_the_model_is_registered_in_a_module_not_named_after_a_library() -> None:
@@ -148,11 +148,8 @@ def _without_interpreters(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def test_the_claims_are_not_measured_where_the_model_was_skipped() -> None:
     verdicts = by_id(_without_interpreters(physics()))
-    for claim_id in (
-        "subinterpreters_parallelise_python",
-        "interpreter_starts_between_thread_and_process",
-        "interpreter_memory_between_thread_and_process",
-    ):
+    assert verdicts["subinterpreters_parallelise_python"].outcome == NOT_MEASURED
+    for claim_id in ("interpreter_starts_between_thread_and_process", "interpreter_memory_between_thread_and_process"):
         assert verdicts[claim_id].outcome == NOT_MEASURED
         assert "needs Python 3.12+" in verdicts[claim_id].evidence
 
@@ -161,8 +158,9 @@ def test_the_claims_state_their_premise_and_hold_on_a_run_that_follows_the_physi
     rows = [{**r, "python_version": "3.13.0", "gil_enabled": True} for r in physics()]
     verdicts = by_id(rows)
     parallel = verdicts["subinterpreters_parallelise_python"]
-    assert parallel.outcome == HOLDS and "Python 3.13.0, a GIL per interpreter" in parallel.claim
+    assert parallel.outcome == HOLDS and "Subinterpreters (interpreters), a GIL each" in parallel.claim
     assert "process_pool" in parallel.evidence
+    assert "Python 3.13.0, a GIL per interpreter" in verdicts["interpreter_starts_between_thread_and_process"].claim
     assert verdicts["interpreter_starts_between_thread_and_process"].outcome == HOLDS
     assert verdicts["interpreter_memory_between_thread_and_process"].outcome == HOLDS
 
@@ -178,7 +176,7 @@ def test_on_a_free_threaded_build_the_claims_say_what_they_mean_there() -> None:
     rows = [{**r, "python_version": "3.13.0", "gil_enabled": False} for r in physics()]
     verdicts = by_id(rows)
     parallel = verdicts["subinterpreters_parallelise_python"]
-    assert "free-threaded, no GIL at all" in parallel.claim and "not a GIL escaped" in parallel.claim
+    assert "free-threaded build, no GIL at all" in parallel.claim and "not a GIL escaped" in parallel.claim
     assert parallel.outcome == HOLDS
     assert "free-threaded" in verdicts["interpreter_memory_between_thread_and_process"].claim
     assert verdicts["threads_do_not_parallelise_python"].claim.startswith("CPU-bound Python without the GIL")

@@ -131,3 +131,68 @@ def test_a_workload_file_runs_on_models_whose_workers_are_fresh_interpreters(tmp
     assert proc.returncode == 0, proc.stdout + proc.stderr
     ran = {(b["extra_info"]["backend"], b["extra_info"]["n_tasks"]) for b in benchmarks(only_run(results))}
     assert ran == {(m, n) for m in ("joblib", "dask") for n in (1, 10)}
+
+
+#: A workload file that records a reading of its own beside its time, and declares it for the report.
+WITH_READING = """
+from workloads import Workload, WrongAnswer
+from workloads.report_spec import Reading, ReportSpec
+
+
+class Widgets:
+    def __init__(self, params, context):
+        self.n_tasks, self.rounds = params["n_tasks"], 0
+
+    def before(self):
+        pass
+
+    def after(self):
+        self.rounds += 1
+
+    def extra_info(self):
+        return {"widgets": 1000 * self.n_tasks + self.rounds}
+
+
+def task(i, params):
+    return i * 2
+
+
+def check(results, n_tasks, params):
+    if results != [i * 2 for i in range(n_tasks)]:
+        raise WrongAnswer(f"widgets: got {results[:3]}")
+
+
+WORKLOAD = Workload(
+    name="widget_count", summary="returns twice its index and counts widgets", blocking=task, check=check,
+    params={"smoke": {}, "quick": {}, "full": {}}, meter=Widgets,
+    report=ReportSpec(heading="what the widgets say", readings=(Reading("widgets", "widgets made", "count"),)),
+)
+"""
+
+
+def test_a_workloads_declared_reading_shows_in_the_report_and_splits_no_chart(tmp_path: Path) -> None:
+    from reports import load_run
+
+    path = tmp_path / "widget_count.py"
+    path.write_text(WITH_READING)
+    results = tmp_path / "results"
+    proc = bench(
+        "--profile", "smoke", "--backends", "sequential,threads", "--workloads", str(path), "--results", str(results),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    run = only_run(results)
+    manifest = json.loads((run / "run.json").read_text())
+    assert manifest["workloads"]["widget_count"]["readings"] == [
+        {"key": "widgets", "name": "widgets made", "unit": "count"}
+    ]
+    frame = load_run(run).frame
+    assert frame["config"].nunique() == 1, "a reading that differs per case is not a parameter"
+    index = (run / "report" / "index.md").read_text()
+    assert "### widget_count: what the widgets say" in index
+    table = index.split("### widget_count: what the widgets say", 1)[1]
+    assert "| widgets made |" in table
+    at_ten = frame[frame["n_tasks"] == 10]
+    assert sorted(at_ten["backend"]) == ["sequential", "threads"]
+    for r in at_ten.itertuples():
+        line = next(line for line in table.splitlines() if line.startswith(f"| {r.series} |"))
+        assert f"| {r.reading_widgets:g} |" in line, line

@@ -13,6 +13,7 @@ from typing import Any
 
 from workloads._base import fresh_calibration
 from workloads.protocol import Calibration, Params, TaskGenerator, Workload, WrongAnswer
+from workloads.report_spec import PROCESS_POOLS, Claim, ReportSpec, Traits
 
 WORKLOAD_NAME = "cpu_spin"
 
@@ -104,6 +105,74 @@ def measure_single_process_s(work_units: int, repeats: int = 5) -> float:
     return statistics.median(times)
 
 
+#: OS threads of the parent process sharing one interpreter: the GIL runs one at a time.
+OS_THREADS = Traits(waits=("thread",), in_parent=True, own_interpreter=False)
+#: Interpreters of their own inside the parent process, a GIL each (PEP 684).
+SUBINTERPRETERS = Traits(in_parent=True, own_interpreter=True)
+#: The task count the parallel claims are read at (the largest that ran, up to it): enough tasks
+#: for every core, few enough that a pool's dispatch is not what is measured.
+PARALLEL_N = 10
+
+#: The tutorials' claims about CPU-bound Python: the GIL holds threads to one core, processes
+#: and interpreters of their own do not share it.
+REPORT = ReportSpec(
+    claims=(
+        Claim(
+            id="threads_do_not_parallelise_python",
+            sentence="CPU-bound Python with the GIL: OS threads ({models}) gain under {threshold}x over {baseline}",
+            models=OS_THREADS,
+            below=1.2,
+            also=PROCESS_POOLS,
+            without_gil=Claim(
+                id="threads_do_not_parallelise_python",
+                sentence=(
+                    "CPU-bound Python without the GIL (a free-threaded build, so the usual claim flips): OS threads "
+                    "({models}) gain at least {threshold}x over {baseline} on 2+ cores"
+                ),
+                models=OS_THREADS,
+                above=1.5,
+                min_cores=2,
+                also=PROCESS_POOLS,
+            ),
+        ),
+        Claim(
+            id="process_pools_parallelise_python",
+            sentence=(
+                "CPU-bound Python: process pools ({models}) gain at least {threshold}x over {baseline} on 2+ cores"
+            ),
+            models=PROCESS_POOLS,
+            above=1.5,
+            min_cores=2,
+            at_most_n=PARALLEL_N,
+        ),
+        Claim(
+            id="subinterpreters_parallelise_python",
+            sentence=(
+                "Subinterpreters ({models}), a GIL each, run pure-Python CPU in parallel in one process: at "
+                "least {threshold}x over {baseline} on 2+ cores"
+            ),
+            models=SUBINTERPRETERS,
+            above=1.5,
+            min_cores=2,
+            at_most_n=PARALLEL_N,
+            also=PROCESS_POOLS,
+            without_gil=Claim(
+                id="subinterpreters_parallelise_python",
+                sentence=(
+                    "Subinterpreters ({models}) on a free-threaded build, no GIL at all, run pure-Python CPU in "
+                    "parallel: at least {threshold}x over {baseline} on 2+ cores; here it shows isolated "
+                    "interpreters sharing nothing, not a GIL escaped"
+                ),
+                models=SUBINTERPRETERS,
+                above=1.5,
+                min_cores=2,
+                at_most_n=PARALLEL_N,
+                also=PROCESS_POOLS,
+            ),
+        ),
+    ),
+)
+
 WORKLOAD = Workload(
     name=WORKLOAD_NAME,
     summary="pure-Python arithmetic (holds the GIL); fixed total work split over N tasks",
@@ -114,6 +183,7 @@ WORKLOAD = Workload(
     ideal_s=ideal_s,
     task_s=task_s,
     params={"smoke": {"work_units": 20_000}, "quick": {"work_units": 1_500_000}, "full": {"work_units": 10_000_000}},
+    report=REPORT,
     calibrate=fresh_calibration(WORKLOAD_NAME, "work_units", single_key),
     measure=measure_single_process_s,
 )

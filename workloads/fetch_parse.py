@@ -28,6 +28,7 @@ from workloads.http_client import exchange_async, exchange_blocking, exchange_ge
 from workloads.http_fetch import LOCAL_SERVER, SERVER_WORKERS, calibrate_url, local_server_facts, url_facts
 from workloads.json_document import document, summarise
 from workloads.protocol import Calibration, Form, Params, RunContext, TaskGenerator, Workload, WrongAnswer
+from workloads.report_spec import MEDIAN, BesideTable, ReportSpec
 
 WORKLOAD_NAME = "fetch_parse"
 #: Every form gives up on one request after this long.
@@ -155,6 +156,21 @@ def measure_single_process_s(body_bytes: int, repeats: int = 21) -> float:
     return statistics.median(times)
 
 
+REPORT = ReportSpec(
+    heading="fetch then parse",
+    tables=(
+        BesideTable(
+            title="Fetch then parse, beside the fetch alone, at {n} tasks",
+            text="`http_fetch` with the minimal client, and `fetch_parse`: the same client fetching a JSON document, "
+            "then `json.loads` and a Python loop over it, which hold the GIL (and an event loop or a hub) while "
+            "they run.",
+            other="http_fetch",
+            figure=MEDIAN,
+            other_where=(("client", "minimal"),),
+        ),
+    ),
+)
+
 WORKLOAD = Workload(
     name=WORKLOAD_NAME,
     summary="HTTP GET of a JSON document, then json.loads and a Python loop over it (the minimal client)",
@@ -176,4 +192,5 @@ WORKLOAD = Workload(
     resolve=resolve,
     calibrate=calibrate,
     measure=measure_single_process_s,
+    report=REPORT,
 )

@@ -55,7 +55,17 @@ from workloads.protocol import (
     Workload,
     WrongAnswer,
 )
-from workloads.server_cpu import EXTERNAL_REASON, RoundMeter, ServerCpu, unmeasured
+from workloads.report_spec import (
+    A_WAIT_PER_TASK,
+    TIMES_IDEAL,
+    Claim,
+    PairTable,
+    Reading,
+    ReadingsTable,
+    ReportSpec,
+    Traits,
+)
+from workloads.server_cpu import EXTERNAL_REASON, SERVER_BOUND_SHARE, RoundMeter, ServerCpu, unmeasured
 
 WORKLOAD_NAME = "http_fetch"
 CLIENTS = ("minimal", "idiomatic")
@@ -415,6 +425,65 @@ def environment(options: Mapping[str, Any]) -> Environment | None:
     return None if options.get(HTTP_URL.dest) else LOCAL_SERVER
 
 
+#: What every case records of the server over its rounds (see :mod:`workloads.server_cpu`).
+SERVER_READINGS = (
+    Reading("server_cpu_s", "server CPU per round", "seconds"),
+    Reading("server_busy_share", "server busy (cores)", "cores"),
+    Reading("server_bound", "server-bound", "flag"),
+    Reading("server_workers", "server workers", "count"),
+    Reading("server_cpu_reason", "why no server CPU", "text"),
+)
+
+REPORT = ReportSpec(
+    heading="client library cost and server load",
+    claims=(
+        Claim(
+            id="http_fetch_waits_overlap",
+            sentence=(
+                "I/O (HTTP fetches from the local server, the client alike in every model; gevent switches on "
+                "I/O by itself once patched): {models}, each task a wait of its own, overlap {n} fetches, each "
+                "within {threshold}x ideal"
+            ),
+            models=A_WAIT_PER_TASK,
+            figure=TIMES_IDEAL,
+            below=3.0,
+            at_most_n=100,
+            also=Traits(waits=("none",)),
+        ),
+    ),
+    readings=SERVER_READINGS,
+    tables=(
+        PairTable(
+            title="Client library cost at {n} tasks",
+            text="Each model with the minimal client (one HTTP/1.1 exchange, the same bytes and parser in every "
+            "model) and with its idiomatic library; the difference is the **client library cost**, the "
+            "library's own work and its resolver path (urllib calls `getaddrinfo` on every request, which "
+            "gevent sends to a thread pool) included. A model with no HTTP library of its own runs the "
+            "minimal client in both columns.",
+            parameter="client",
+            first="minimal",
+            second="idiomatic",
+            difference="client library cost",
+            detail="http_library",
+            detail_name="idiomatic library",
+            dearest="The dearest library here is",
+            same_detail="minimal",
+        ),
+        ReadingsTable(
+            title="What the HTTP server took, at {n} tasks",
+            text="The local server runs on this machine and takes its CPU from the models it serves; every round "
+            "records the CPU it used (the median over rounds) and that over the round's wall time, in cores. "
+            f"A case is **server-bound** when the server kept at least {SERVER_BOUND_SHARE:g} of a core busy: "
+            "its clients then wait for the server, not for their model.",
+            readings=("server_cpu_s", "server_busy_share", "server_workers"),
+            parameters=("client",),
+            reason="server_cpu_reason",
+            flag="server_bound",
+            flag_name="server-bound",
+        ),
+    ),
+)
+
 WORKLOAD = Workload(
     name=WORKLOAD_NAME,
     summary="N concurrent HTTP GETs (a minimal client in every form, or urlopen / aiohttp)",
@@ -438,4 +507,5 @@ WORKLOAD = Workload(
     calibrate=calibrate,
     recorded=recorded,
     meter=meter,
+    report=REPORT,
 )

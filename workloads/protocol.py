@@ -30,6 +30,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from workloads.report_spec import ReportSpec
+
 Params = Mapping[str, Any]
 
 
@@ -256,6 +258,9 @@ class Workload:
     timing ``python -m bench.calibrate NAME SIZE`` runs in a fresh interpreter
     (a ``calibrate`` reaches it through ``RunContext.fresh_measure``); and
     ``meter``, something read over every timed round (a server's CPU).
+
+    ``report`` declares, as data, what the report says of the workload beyond its
+    charts (:mod:`workloads.report_spec`); the runner records it in ``run.json``.
     """
 
     name: str
@@ -287,6 +292,9 @@ class Workload:
     #: What a case records that calibration learnt (the body size of a URL given by the user).
     recorded: Callable[[Params, Calibration], Mapping[str, Any]] | None = None
     meter: Callable[[Params, RunContext], Meter] | None = None
+    # -- the report --
+    #: What the report says of it beyond its charts: its claims, readings and tables, as data.
+    report: ReportSpec = field(default_factory=ReportSpec)
 
     def profile_params(self, profile: str) -> Params:
         """The workload's parameters in ``profile`` (empty where it gives none)."""

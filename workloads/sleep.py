@@ -14,6 +14,7 @@ from typing import Any
 
 from workloads._base import check_indices
 from workloads.protocol import Calibration, Params, Sleep, TaskGenerator, Workload
+from workloads.report_spec import A_WAIT_PER_TASK, TIMES_IDEAL, Claim, ReportSpec, Traits
 
 
 def sleep_blocking(i: int, params: Params) -> int:
@@ -49,6 +50,24 @@ def task_s(n_tasks: int, params: Params, calibration: Calibration) -> float:
     return float(params["sleep_s"])
 
 
+#: The tutorials' claim about waiting: tasks that each wait on their own overlap their waits.
+REPORT = ReportSpec(
+    claims=(
+        Claim(
+            id="sleep_waits_overlap",
+            sentence=(
+                "Waiting: {models}, each task a wait of its own (on a loop, a hub or an OS thread), overlap "
+                "{n} waits, each within {threshold}x ideal"
+            ),
+            models=A_WAIT_PER_TASK,
+            figure=TIMES_IDEAL,
+            below=3.0,
+            at_most_n=100,
+            also=Traits(waits=("none",)),
+        ),
+    ),
+)
+
 WORKLOAD = Workload(
     name="sleep",
     summary="each task waits sleep_s seconds (time.sleep, asyncio.sleep, a yielded Sleep)",
@@ -60,4 +79,5 @@ WORKLOAD = Workload(
     task_s=task_s,
     waits=True,
     params={"smoke": {"sleep_s": 0.01}, "quick": {"sleep_s": 0.05}, "full": {"sleep_s": 0.1}},
+    report=REPORT,
 )
