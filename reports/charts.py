@@ -35,6 +35,18 @@ from reports.palette import IDEAL_COLOUR, series_styles
 from reports.units import fmt_ratio, fmt_seconds, tick_formatter
 
 FIGSIZE = (9.0, 5.2)
+#: The widest a series' label runs on one line, in characters, in a legend or beside a bar.
+LABEL_WIDTH = 30
+
+
+def series_label(series: str) -> str:
+    """A series' name as a chart shows it: wrapped onto lines of `LABEL_WIDTH` characters.
+
+    A model's series can carry the form of the work it ran (`<model> · <its own API, in
+    words>`); unwrapped, such a label would squeeze the plot and push its title off the
+    figure.
+    """
+    return textwrap.fill(series, LABEL_WIDTH, break_long_words=False, break_on_hyphens=False)
 
 
 def _ideal_line(ax: Axes, ideal: pd.Series) -> None:
@@ -105,7 +117,7 @@ def draw_scaling(ax: Axes, rows: pd.DataFrame, *, show_ideal: bool = True) -> No
             linestyle=style.linestyle,
             marker=style.marker,
             markersize=5,
-            label=series,
+            label=series_label(series),
         )
     if show_ideal:
         _ideal_line(ax, rows.dropna(subset=["n_tasks", "ideal_s"]).groupby("n_tasks")["ideal_s"].median())
@@ -149,7 +161,10 @@ def bars_figure(rows: pd.DataFrame) -> Figure:
     n = common_n(rows)
     at = at_n(rows, n).sort_values("median")
     styles = series_styles(at)
-    fig = Figure(figsize=(FIGSIZE[0], 1.6 + 0.45 * len(at)), layout="constrained")
+    labels = [series_label(s) for s in at["series"]]
+    # A bar is as tall as its longest label needs, so wrapped labels never overlap.
+    per_bar = 0.45 + 0.18 * (max((label.count("\n") for label in labels), default=0))
+    fig = Figure(figsize=(FIGSIZE[0], 1.6 + per_bar * len(at)), layout="constrained")
     ax = fig.add_subplot()
     y = np.arange(len(at))
     median = at["median"].to_numpy(dtype=float)
@@ -162,7 +177,7 @@ def bars_figure(rows: pd.DataFrame) -> Figure:
         capsize=3,
         error_kw={"elinewidth": 1, "ecolor": "#333333"},
     )
-    ax.set_yticks(y, list(at["series"]))
+    ax.set_yticks(y, labels)
     ax.invert_yaxis()
     ideal = at["ideal_s"].dropna()
     log = spans_decades(pd.concat([at["median"], ideal]))
@@ -301,7 +316,7 @@ def speedup_figure(rows: pd.DataFrame) -> Figure | None:
             linestyle=style.linestyle,
             marker=style.marker,
             markersize=5,
-            label=series,
+            label=series_label(series),
         )
     _ideal_line(ax, table.dropna(subset=["ideal_speedup"]).groupby("n_tasks")["ideal_speedup"].median())
     ax.axhline(1.0, color=baseline_colour(table), linewidth=1.5, label=f"{base} (1x)")

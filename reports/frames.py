@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
+from reports.load import SERIES_PARAMS, fmt_param, param_columns
 from reports.models import MODEL_COLUMNS, baseline_rows, ranks, with_models
 
 
@@ -29,7 +30,7 @@ def machine_title(frame: pd.DataFrame) -> str:
 
 
 def case_title(case: str, config: str) -> str:
-    """Name a case configuration for a title: `sleep (sleep_s=0.01)`."""
+    """Name a case configuration for a title: `<workload> (latency_s=0.01)`."""
     return f"{case} ({config})" if config else case
 
 
@@ -41,7 +42,7 @@ def wrap(text: str, width: int = 80) -> str:
 
 
 def slug(*parts: str) -> str:
-    """Make a file-name-safe slug from parts: `sleep-sleep_s-0.01`."""
+    """Make a file-name-safe slug from parts: `<workload>-latency_s-0.01`."""
     text = "-".join(p for p in parts if p)
     return re.sub(r"[^A-Za-z0-9_.]+", "-", text).strip("-.").lower() or "chart"
 
@@ -75,6 +76,77 @@ def case_groups(frame: pd.DataFrame, kind: str) -> Iterator[tuple[str, str, pd.D
         of_case = rows_of_kind[rows_of_kind["case"] == case]
         for config in sorted(of_case["config"].unique()):
             yield str(case), str(config), of_case[of_case["config"] == config]
+
+
+#: What joins a series and the form of the work its model ran: `<model> · <its own API>`.
+FORM_SEPARATOR = " · "
+#: What follows a parameter's name in a `config` where each model ran its own value: `file_api by model`.
+BY_MODEL = " by model"
+
+
+def by_question(frame: pd.DataFrame, kind: str = "workload", *, name_forms: bool = True) -> pd.DataFrame:
+    """The frame with each `kind` case's configurations joined where they answer one question.
+
+    A case parameter that every row has splits a case into configurations (one chart
+    each). When each model ran the case with one value of it and the models differ
+    (each model reads files through its own API, say), the value is the form of the
+    work that model needs, not a different question: the models belong on one chart.
+    Such a parameter reads "by model" in the rows' `config` (`file_api by model`); with
+    `name_forms` its value joins their `series` (`<model> · <its API>`), so a
+    chart's legend says what each model ran. A parameter with several values for one model (the HTTP
+    client, where every model ran both) still splits the case. Rows of other kinds
+    are returned as they are.
+    """
+    frame = frame.copy()
+    params = [p for p in param_columns(frame) if p not in SERIES_PARAMS]
+    of_kind = frame[frame["kind"] == kind]
+    for _, rows in of_kind.groupby("case", sort=False):
+        forms = [p for p in params if _is_form(rows, p)]
+        if not forms:
+            continue
+        kept, named = [], []
+        for _, row in rows.iterrows():
+            pieces = _config_pieces(row, params)
+            values = [fmt_param(row[p]) for p in forms if p in pieces]
+            kept.append(", ".join(f"{p}{BY_MODEL}" if p in forms else piece for p, piece in pieces.items()))
+            named.append(f"{row['series']}{FORM_SEPARATOR}{', '.join(values)}" if values else row["series"])
+        frame.loc[rows.index, "config"] = kept
+        if name_forms:
+            frame.loc[rows.index, "series"] = named
+    return frame
+
+
+def form_params(config: str) -> list[str]:
+    """The parameters that `by_question` marked as each model's own form in `config`."""
+    return [piece.removesuffix(BY_MODEL) for piece in config.split(", ") if piece.endswith(BY_MODEL)]
+
+
+def _is_form(rows: pd.DataFrame, param: str) -> bool:
+    """Whether `param` is the form of the work each model ran: one value per model, several in all."""
+    if param not in rows or not bool(rows[param].notna().all()) or rows[param].nunique() < 2:
+        return False
+    return bool((rows.groupby("label")[param].nunique() == 1).all())
+
+
+def _config_pieces(row: pd.Series, params: list[str]) -> dict[str, str]:
+    """The `param=value` pieces of a row's `config`, by parameter, in the order it names them."""
+    config = str(row["config"])
+    found = {p: f"{p}={fmt_param(row[p])}" for p in params if pd.notna(row.get(p))}
+    present = {p: piece for p, piece in found.items() if piece in config}
+    return dict(sorted(present.items(), key=lambda item: config.index(item[1])))
+
+
+def config_tags(configs: list[str]) -> dict[str, str]:
+    """A short tag per configuration of one case, for file names: the pieces the others lack.
+
+    One configuration gets no tag (`<workload>-scaling.png`); two HTTP clients get
+    `client=minimal` and `client=idiomatic` (`<workload>-client-minimal-scaling.png`).
+    """
+    if len(configs) < 2:
+        return {config: "" for config in configs}
+    split = {config: config.split(", ") for config in configs}
+    shared = set.intersection(*(set(pieces) for pieces in split.values()))
+    return {config: ", ".join(p for p in pieces if p not in shared) for config, pieces in split.items()}
 
 
 def ordered_series(rows: pd.DataFrame) -> list[str]:

@@ -17,28 +17,77 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from reports import charts, machine_speed, micro_charts, readings, workload_readings
+from reports.answer import answer_markdown
 from reports.claims import check_claims, claims_markdown
-from reports.frames import case_groups, case_title, chart_file, ordered_series, slug
+from reports.frames import (
+    by_question,
+    case_groups,
+    case_title,
+    chart_file,
+    config_tags,
+    machine_title,
+    ordered_series,
+    slug,
+)
 from reports.load import RunData, load_run
 from reports.markdown import machine_rows, pivot_table, table
 from reports.micro_costs import HELD_BYTES, PER_OP, PER_PAYLOAD, MicroCost, declared_micro_costs
 from reports.models import baseline_name
-from reports.noise import noise_markdown
+from reports.noise import noise_markdown, noise_summary
 from reports.output import save_figure, staged_dir
 from reports.units import fmt_bytes, fmt_seconds
 
 REPORT_DIR = "report"
 SUMMARY_NAME = "summary.csv"
 INDEX_NAME = "index.md"
+NOISE_HEADING = "Noise"
+PROBLEMS_HEADING = "Missing, failed and skipped"
+
+#: What to look for in each kind of chart, by its heading: one line under the chart.
+LOOK_FOR = {
+    "Wall time vs number of tasks": "Look for the line that stays lowest and flattest as the tasks grow, and how "
+    "far above the dashed ideal each line ends.",
+    "Models side by side": "Look for the shortest bar; a bar whose whisker overlaps the shortest one's is tied "
+    "with it.",
+    "Times ideal": "Look down a workload's column: green cells are near the ideal (1.0x), red ones far from it.",
+    "Cost per operation": "Look for the shortest bars: the cheapest models; whiskers that overlap cannot be told "
+    "apart.",
+    "Cost per message": "Look for how each channel's cost per message grows with the payload size.",
+    "Throughput": "Look for the channel whose line is highest at the payload size you move.",
+    "Memory per live task": "Look for the shortest bars: the models that hold the most tasks in the same memory.",
+    "Machine speed over the run": "Look for bursts away from 1.0x: rounds timed then ran on a faster or slower "
+    "machine.",
+}
+
+
+def look_for(heading: str) -> str:
+    """The line under a chart that says what to look for in it, by the chart's heading ("" if unknown)."""
+    if heading in LOOK_FOR:
+        return LOOK_FOR[heading]
+    # A micro-cost charted by payload names its own unit: "Cost per message", "Cost per write".
+    return (
+        LOOK_FOR["Cost per message"].replace("message", heading.removeprefix("Cost per "))
+        if heading.startswith("Cost per ")
+        else ""
+    )
+
+
+def speedup_look(baseline: str | None) -> str:
+    """What to look for on a speedup chart."""
+    return (
+        "Look for the lines nearest the dashed ideal: they gain all the machine allows; "
+        f"below the {baseline or 'baseline'} line at 1x a model is slower than {baseline or 'the baseline'}."
+    )
 
 
 @dataclass(frozen=True)
 class Chart:
-    """One rendered chart: its PNG file name, heading and reading."""
+    """One rendered chart: its PNG file name, heading, reading and what to look for in it."""
 
     file: str
     heading: str
     reading: str
+    look: str = ""
 
 
 @dataclass
@@ -58,15 +107,15 @@ class _Renderer:
         self.out = out
         self.used: set[str] = set()
 
-    def chart(self, fig: Figure, name: str, heading: str, reading: str) -> Chart:
-        """Save `fig` as `<name>.png` (made unique) and describe it."""
+    def chart(self, fig: Figure, name: str, heading: str, reading: str, look: str = "") -> Chart:
+        """Save `fig` as `<name>.png` (made unique) and describe it; `look` defaults to its heading's line."""
         file, suffix = chart_file(name), 1
         while file in self.used:
             suffix += 1
             file = chart_file(name, str(suffix))
         self.used.add(file)
         save_figure(fig, self.out / file)
-        return Chart(file=file, heading=heading, reading=reading)
+        return Chart(file=file, heading=heading, reading=reading, look=look or look_for(heading))
 
 
 def build_report(run_dir: Path | str) -> Path:
@@ -78,17 +127,35 @@ def build_report(run_dir: Path | str) -> Path:
     """
     run = load_run(run_dir)
     target = run.path / REPORT_DIR
+    # The workloads as the charts read them: a case's configurations joined where they
+    # answer one question (each model's own form of the work, named in its series).
+    questions = by_question(run.frame)
+    # The heatmap and the Answer keep each model's plain name: one row per model across workloads.
+    plain = by_question(run.frame, name_forms=False)
     with staged_dir(target, "report") as staging:
         renderer = _Renderer(staging)
-        workload = workload_sections(run.frame, renderer)
+        heat = heatmap_section(plain, renderer)
+        workload = workload_sections(questions, renderer)
         micro = micro_sections(run.frame, renderer, run.manifest)
         readings = machine_speed.timeline(run.frame, run.manifest)
         speed_chart = machine_speed.speed_figure(readings)
         speed_file = renderer.chart(speed_chart, "machine-speed", "", "").file if speed_chart is not None else None
-        speed_lines = machine_speed.speed_markdown(readings, run.speed_fits or {}, speed_file)
+        speed_lines = _with_look(machine_speed.speed_markdown(readings, run.speed_fits or {}, speed_file))
         summary_frame(run.frame).to_csv(staging / SUMMARY_NAME, index=False)
-        (staging / INDEX_NAME).write_text(index_markdown(run, workload, micro, speed_lines), encoding="utf-8")
+        (staging / INDEX_NAME).write_text(
+            index_markdown(run, workload, micro, speed_lines, heat=heat, questions=plain), encoding="utf-8"
+        )
     return target
+
+
+def _with_look(lines: list[str]) -> list[str]:
+    """The machine-speed lines with what to look for under its chart."""
+    out: list[str] = []
+    for line in lines:
+        out.append(line)
+        if line.startswith("![Machine speed over the run]"):
+            out += ["", LOOK_FOR["Machine speed over the run"]]
+    return out
 
 
 def summary_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -109,10 +176,20 @@ def summary_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def workload_sections(frame: pd.DataFrame, renderer: _Renderer) -> list[Section]:
-    """Render the workload charts (scaling, bars, speedup; then the heatmap)."""
+    """Render the workload charts: scaling, bars and speedup per question, named `<workload>-<chart>.png`.
+
+    `frame` has its configurations joined by question (`reports.frames.by_question`).
+    A case with several configurations adds what tells them apart to the file name
+    (`<workload>-client-minimal-scaling.png`); `chart_file` shortens a long one with a hash.
+    """
+    groups = list(case_groups(frame, "workload"))
+    configs: dict[str, list[str]] = {}
+    for case, config, _ in groups:
+        configs.setdefault(case, []).append(config)
+    tags = {case: config_tags(found) for case, found in configs.items()}
     sections = []
-    for case, config, rows in case_groups(frame, "workload"):
-        base = slug(case, config)
+    for case, config, rows in groups:
+        base = slug(case, tags[case][config])
         section = Section(title=case_title(case, config), table_title="Median wall time")
         section.charts.append(
             renderer.chart(
@@ -134,18 +211,32 @@ def workload_sections(frame: pd.DataFrame, renderer: _Renderer) -> list[Section]
         if speed is not None:
             section.charts.append(
                 renderer.chart(
-                    speed, f"{base}-speedup", f"Speedup over {baseline_name(rows)}", readings.speedup_reading(rows)
+                    speed,
+                    f"{base}-speedup",
+                    f"Speedup over {baseline_name(rows)}",
+                    readings.speedup_reading(rows),
+                    speedup_look(baseline_name(rows)),
                 )
             )
         section.table = pivot_table(rows, "median", fmt_seconds, order=ordered_series(rows))
         sections.append(section)
-    if sections:
-        heat = Section(title="Distance from ideal, all workloads")
-        heat.charts.append(
-            renderer.chart(charts.heatmap_figure(frame), "times-ideal", "Times ideal", readings.heatmap_reading(frame))
-        )
-        sections.append(heat)
     return sections
+
+
+def heatmap_section(frame: pd.DataFrame, renderer: _Renderer) -> Section | None:
+    """Render the heatmap of distance from ideal, models x workloads; None without workloads.
+
+    `frame` has its configurations joined by question with the series left as they
+    are (`by_question(frame, name_forms=False)`), so a model is one row across every
+    workload.
+    """
+    if not (frame["kind"] == "workload").any():
+        return None
+    heat = Section(title="Distance from ideal, all workloads")
+    heat.charts.append(
+        renderer.chart(charts.heatmap_figure(frame), "times-ideal", "Times ideal", readings.heatmap_reading(frame))
+    )
+    return heat
 
 
 def micro_sections(
@@ -258,41 +349,50 @@ def _section_markdown(section: Section, level: str) -> list[str]:
     """Render one section: a heading, its charts with readings, its table."""
     lines = [f"{level} {section.title}", ""]
     for chart in section.charts:
-        lines += [
-            f"{level}# {chart.heading}",
-            "",
-            f"![{section.title}: {chart.heading}]({chart.file})",
-            "",
-            chart.reading,
-            "",
-        ]
+        lines += [f"{level}# {chart.heading}", "", f"![{section.title}: {chart.heading}]({chart.file})", ""]
+        lines += [chart.look, ""] if chart.look else []
+        lines += [chart.reading, ""]
     if section.table:
         lines += [f"{level}# {section.table_title}", "", section.table, ""]
     return lines
 
 
 def index_markdown(
-    run: RunData, workload: list[Section], micro: list[Section], speed_lines: list[str] | None = None
+    run: RunData,
+    workload: list[Section],
+    micro: list[Section],
+    speed_lines: list[str] | None = None,
+    *,
+    heat: Section | None = None,
+    questions: pd.DataFrame | None = None,
 ) -> str:
-    """Write the report's index: run and machine, what is missing, every section."""
+    """Write the report's index: a two-line header, the answer, the heatmap, the claims, then the details.
+
+    The header's second line sums the run up (profile, machine, noise, what is
+    missing); the noise and load tables, the machine and the files come last.
+    `questions` is the frame the Answer reads, joined by question with the models' plain
+    names (`by_question(frame, name_forms=False)`); the run's own by default.
+    """
     manifest = run.manifest or {}
-    lines = [f"# concurrency-bench report: run `{run.run_id}` on `{run.machine_id}`", ""]
+    frame = questions if questions is not None else by_question(run.frame, name_forms=False)
     facts = [f"profile `{manifest.get('profile') or _first(run.frame, 'profile')}`"]
     if manifest.get("status"):
         facts.append(f"run status **{manifest['status']}**")
     if manifest.get("started_at"):
         facts.append(f"started {manifest['started_at']}, ended {manifest.get('ended_at') or 'never (interrupted)'}")
+    facts.append(f"on {machine_title(run.frame)}")
     summary = "; ".join(facts)
-    lines += [
-        summary[:1].upper() + summary[1:] + ".",
-        f"Built from {', '.join(f'`{f}`' for f in run.files)} by `python -m reports build`.",
-        "",
-    ]
-    lines += ["## Machine", "", table(("field", "value"), machine_rows(run.machine)), ""]
-    lines += ["## Noise", "", *noise_markdown(run.frame, run.manifest), *(speed_lines or [])]
+    noise = noise_summary(run.frame, run.manifest, f"#{_anchor(NOISE_HEADING)}")
+    header = f"{summary[:1].upper()}{summary[1:]}. {noise}"
+    problems = _problems_summary(run)
+    if problems:
+        header += f" {problems}"
+    lines = [f"# concurrency-bench report: run `{run.run_id}` on `{run.machine_id}`", "", header, ""]
+    lines += ["## Answer", "", *answer_markdown(frame)]
+    if heat is not None:
+        lines += _section_markdown(heat, "##")
     verdicts = check_claims(run.frame, run.manifest)
     lines += ["## Claims checked", "", *claims_markdown(verdicts), ""]
-    lines += ["## Missing, failed and skipped", "", *problems_markdown(run), ""]
     if workload:
         lines += ["## Workloads", ""]
         for section in workload:
@@ -302,14 +402,50 @@ def index_markdown(
         lines += ["## Micro-costs", ""]
         for section in micro:
             lines += _section_markdown(section, "###")
+    lines += [f"## {PROBLEMS_HEADING}", "", *problems_markdown(run), ""]
+    lines += ["## Machine", "", table(("field", "value"), machine_rows(run.machine)), ""]
+    lines += [f"## {NOISE_HEADING}", "", *noise_markdown(run.frame, run.manifest), *(speed_lines or [])]
     lines += [
         "## Files",
+        "",
+        f"Built from {', '.join(f'`{f}`' for f in run.files)} by `python -m reports build`.",
         "",
         f"- [`{SUMMARY_NAME}`]({SUMMARY_NAME}): one row per benchmark, every column of the "
         "tidy table but the raw samples (times in seconds).",
         "",
     ]
     return "\n".join(lines)
+
+
+def _anchor(heading: str) -> str:
+    """The link anchor a Markdown viewer gives a heading: `Missing, failed and skipped` -> `missing-failed-and-skipped`.
+
+    Lower case, punctuation dropped, spaces turned into hyphens (GitHub's rule).
+    """
+    return "-".join("".join(c for c in heading.lower() if c.isalnum() or c in " -_").split())
+
+
+def _problems_summary(run: RunData) -> str:
+    """One sentence for the header naming the models without results and the failed cases, or ""."""
+    backends: Mapping[str, Any] = (run.manifest or {}).get("backends") or {}
+    have = set(run.frame["backend"])
+    absent = [name for name, entry in backends.items() if isinstance(entry, Mapping) and name not in have]
+    failed = sum(
+        1
+        for entry in backends.values()
+        if isinstance(entry, Mapping)
+        for case in entry.get("cases") or []
+        if isinstance(case, Mapping) and case.get("outcome") in ("failed", "error")
+    )
+    parts = []
+    if absent:
+        parts.append(f"no results from {', '.join(absent)}")
+    if failed:
+        parts.append(f"{failed} failed {'case' if failed == 1 else 'cases'}")
+    if not parts:
+        return ""
+    text = "; ".join(parts)
+    return f"{text[:1].upper()}{text[1:]}: see [{PROBLEMS_HEADING}](#{_anchor(PROBLEMS_HEADING)})."
 
 
 def _first(frame: pd.DataFrame, column: str) -> str:

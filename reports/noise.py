@@ -2,7 +2,8 @@
 
 Every figure of a run comes from several fresh processes (``--processes``); how much
 those processes disagree is the noise a second run of the same code would meet. The
-index shows it before any figure, so a reader knows which differences mean anything.
+index sums it up in one line at its top, so a reader knows which differences mean
+anything, and gives the tables at its end.
 """
 
 from __future__ import annotations
@@ -64,6 +65,28 @@ def _load_rows(manifest: Mapping[str, Any]) -> list[list[object]]:
         if loads:
             rows.append([name, len(sessions), f"{min(loads):.2f}", f"{max(loads):.2f}"])
     return rows
+
+
+def noise_summary(frame: pd.DataFrame, manifest: Mapping[str, Any] | None, link: str = "#noise") -> str:
+    """The header's one line on noise: its floor, over how many processes, the unstable cases, the load.
+
+    It points to the Noise section at `link`, where the tables are.
+    """
+    processes = frame["processes"].dropna()
+    most = int(processes.max()) if not processes.empty else 0
+    if most < 2:
+        text = "Noise: every case ran in one process, so no figure has an interval"
+    else:
+        floor = noise_floor(frame)
+        unstable = int(frame["unstable"].fillna(False).astype(bool).sum())
+        floor_text = f"median ±{floor * 100:.1f}%" if math.isfinite(floor) else "no interval"
+        text = f"Noise: {floor_text} over {most} processes; " + (
+            f"{unstable} unstable {'case' if unstable == 1 else 'cases'}" if unstable else "no unstable case"
+        )
+    highest = [float(str(row[3])) for row in _load_rows(manifest or {})]
+    if highest:
+        text += f"; load average up to {max(highest):.2f}"
+    return text + f" (see [Noise]({link}) at the end)."
 
 
 def noise_markdown(frame: pd.DataFrame, manifest: Mapping[str, Any] | None) -> list[str]:

@@ -340,7 +340,7 @@ def test_workload_sentences_match_summary(
 
 
 def test_heatmap_sentence_matches_summary(sections: dict[str, str], summary: pd.DataFrame) -> None:
-    text = sections["Distance from ideal, all workloads"]
+    text = sections["Times ideal"]  # the heatmap, right after the Answer
     found = re.findall(
         r"On `(\w+)` \(([^)]*)\) at (\d+) tasks \*\*(.+?)\*\* is closest to ideal \(([\d.]+)x\) "
         r"and \*\*(.+?)\*\* furthest \(([\d.]+)x\)\.",

@@ -292,6 +292,7 @@ def test_the_run_builds_its_report_and_rebuilds_it_from_json(smoke_run: dict[str
     assert max(len(name) for name in pngs) <= 60, pngs
     assert (report / "summary.csv").stat().st_size > 0
     assert "## Claims checked" in index
+    assert index.splitlines().index("## Answer") < 15
     shutil.rmtree(report)
     rebuilt = subprocess.run(
         [sys.executable, "-m", "reports", "build", str(smoke_run["dir"])],
