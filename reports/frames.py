@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -156,20 +156,33 @@ def ordered_series(rows: pd.DataFrame) -> list[str]:
     return [s for s, _ in sorted(zip(pairs["series"], pairs["backend"], strict=True), key=lambda p: (rank[p[1]], p[0]))]
 
 
-def common_n(rows: pd.DataFrame) -> int | None:
-    """Return the largest n_tasks that most series share, or None without n_tasks.
+def common_n(
+    rows: pd.DataFrame, by: str = "series", every: Iterable[str] | None = None, at_most: int | None = None
+) -> int | None:
+    """Return the largest n_tasks (up to `at_most`) that the groups of `rows` by column `by` share; None if none.
 
-    "Most" is a majority of the series present (all of them when there are two or
-    fewer), so one model that skipped the biggest size does not pull the comparison
-    down to a smaller one, while a size only one or two models reached is not used.
+    The one rule for "the task count to compare at". By default most groups share it:
+    a majority of those present (all of them when there are two or fewer), so one model
+    that skipped the biggest size does not pull the comparison down to a smaller one,
+    while a size only one or two models reached is not used. With `every`, each of
+    those groups must have it (a group without rows shares none): what a claim about
+    named models reads.
     """
     sized = rows.dropna(subset=["n_tasks"])
+    if at_most is not None:
+        sized = sized[sized["n_tasks"] <= at_most]
+    if every is not None:
+        wanted = {str(g) for g in every}
+        sized = sized[sized[by].astype(str).isin(wanted)]
+        if not wanted or set(sized[by].astype(str)) != wanted:
+            return None
     if sized.empty:
         return None
-    counts = sized.groupby("n_tasks")["series"].nunique()
-    total = sized["series"].nunique()
-    need = min(total // 2 + 1, int(counts.max()))
-    return int(counts[counts >= need].index.max())
+    counts = sized.groupby("n_tasks")[by].nunique()
+    total = sized[by].nunique()
+    need = total if every is not None else min(total // 2 + 1, int(counts.max()))
+    shared = counts[counts >= need]
+    return int(shared.index.max()) if not shared.empty else None
 
 
 def at_n(rows: pd.DataFrame, n_tasks: int | None) -> pd.DataFrame:

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
+from bench.layout import RunLayout
 from reports import charts, machine_speed, micro_charts, readings, workload_readings
 from reports.answer import answer_markdown
 from reports.claims import check_claims, claims_markdown
@@ -37,7 +38,6 @@ from reports.noise import noise_markdown, noise_summary
 from reports.output import save_figure, staged_dir
 from reports.units import fmt_bytes, fmt_seconds
 
-REPORT_DIR = "report"
 SUMMARY_NAME = "summary.csv"
 INDEX_NAME = "index.md"
 NOISE_HEADING = "Noise"
@@ -126,7 +126,7 @@ def build_report(run_dir: Path | str) -> Path:
     tool did not write (`reports.output.not_replaceable`).
     """
     run = load_run(run_dir)
-    target = run.path / REPORT_DIR
+    target = RunLayout(run.path).report
     # The workloads as the charts read them: a case's configurations joined where they
     # answer one question (each model's own form of the work, named in its series).
     questions = by_question(run.frame)

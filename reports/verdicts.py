@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from reports.frames import common_n
 from reports.models import baseline_name
 from reports.selection import chosen
 from reports.units import fmt_ratio
@@ -158,12 +159,8 @@ def row_at(frame: pd.DataFrame, workload: str, backend: str, n_tasks: int) -> pd
 def largest_common_n(
     frame: pd.DataFrame, workload: str, backends: Sequence[str], at_most: int | None = None
 ) -> int | None:
-    rows = rows_of(frame, "workload", workload)
-    sizes = [set(rows.loc[rows["backend"] == b, "n_tasks"].dropna()) for b in backends]
-    common = {int(n) for n in set.intersection(*sizes)} if sizes else set()
-    if at_most is not None:
-        common = {n for n in common if n <= at_most}
-    return max(common) if common else None
+    """The largest n_tasks (up to ``at_most``) at which every model of ``backends`` ran ``workload``."""
+    return common_n(rows_of(frame, "workload", workload), by="backend", every=backends, at_most=at_most)
 
 
 #: The value of the ``client`` parameter of the client that is alike in every model.

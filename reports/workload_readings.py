@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from reports.case_tables import fill_text, pair_markdown, readings_markdown
+from reports.frames import common_n
 from reports.load import declared_workloads, fmt_param, param_columns
 from reports.markdown import table
 from reports.marks import BELOW_IDEAL, below_ideal
@@ -53,16 +54,17 @@ def _medians(rows: pd.DataFrame) -> pd.Series:
 
 
 def _common_n(*medians: pd.Series, need: Sequence[str] = (), at_most: int | None = None) -> int | None:
-    """The largest n_tasks (up to ``at_most``) that every series has, with every label in ``need``."""
-    sizes: set[int] | None = None
-    for found in medians:
-        here = {int(n) for _, n in found.index}
-        for label in need:
-            here &= {int(n) for lab, n in found.index if lab == label}
-        sizes = here if sizes is None else sizes & here
-    if sizes and at_most is not None:
-        sizes = {n for n in sizes if n <= int(at_most)}
-    return max(sizes) if sizes else None
+    """The largest n_tasks (up to ``at_most``) that every table has, with every label in ``need``."""
+    groups = [
+        (f"{i}:{label}", n)
+        for i, found in enumerate(medians)
+        for lab, n in found.index
+        for label in ("", *need)
+        if not label or lab == label
+    ]
+    every = [f"{i}:{label}" for i in range(len(medians)) for label in ("", *need)]
+    sizes = pd.DataFrame(groups, columns=["group", "n_tasks"])
+    return common_n(sizes, by="group", every=every, at_most=at_most)
 
 
 def _ordered(labels: set[str], rows: pd.DataFrame) -> list[str]:

@@ -652,3 +652,19 @@ def test_a_chart_file_name_stays_readable_short_and_distinct() -> None:
     assert len(one) <= MAX_FILE_NAME and len(other) <= MAX_FILE_NAME
     assert one != other and one.startswith("file_io-file_api-asyncio.to_thread") and one.endswith(".png")
     assert chart_file(long, "models") == one  # the same chart, the same file, run after run
+
+
+def test_one_rule_for_the_task_count_to_compare_at() -> None:
+    from reports.frames import common_n
+
+    rows = pd.DataFrame(
+        {
+            "series": ["a", "a", "a", "b", "b", "c", "c", "c"],
+            "n_tasks": [1, 10, 100, 1, 10, 1, 10, 100],
+        }
+    )
+    assert common_n(rows) == 100  # a and c, a majority of three
+    assert common_n(rows, every=["a", "b"]) == 10
+    assert common_n(rows, every=["a", "c"], at_most=50) == 10
+    assert common_n(rows, every=["a", "d"]) is None  # d never ran
+    assert common_n(rows.iloc[:0]) is None
