@@ -58,7 +58,7 @@ def claim_text(claim: Mapping[str, Any], frame: pd.DataFrame, models: Sequence[s
     filled = str(claim.get("sentence", "")).replace(
         "{threshold}", _number(float(threshold)) if threshold is not None else "?"
     )
-    filled = filled.replace("{models}", ", ".join(models) or "the models it is about")
+    filled = filled.replace("{models}", ", ".join(models) or "none of this run's models")
     filled = filled.replace("{n}", str(n) if n is not None else "N")
     return filled.replace("{baseline}", base or "the baseline model")
 
