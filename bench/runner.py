@@ -34,7 +34,7 @@ from bench.atomic import NotWritable, write_text_atomic
 from bench.backends import BACKENDS, load, unavailable
 from bench.layout import MANIFEST, RunLayout, mark_abandoned, new_run_dir
 from bench.machine import cpu_count, interpreter_facts, machine_id
-from bench.prepare import prepare_run
+from bench.prepare import RunPlan, prepare_run
 from bench.profiles import PROFILES, Profile, with_tasks
 from bench.progress import follow
 from bench.results_format import FORMAT_KEY, FORMAT_VERSION
@@ -413,46 +413,17 @@ def execute(options: RunOptions) -> int:
     for stale in mark_abandoned(options.results):
         print(f"note: {stale} was left running by a runner that is gone; marked aborted", flush=True)
     started = time.monotonic()
-    processes = options.processes or profile.processes
-    runs = [
-        _new_run(options, profile, python, processes, paired=len(options.pythons) > 1)
-        for python in (options.pythons or [sys.executable])
-    ]
-    if len(runs) > 1:
-        for run, other in ((runs[0], runs[1]), (runs[1], runs[0])):
-            run.manifest.data["pair"] = {"with": other.run_dir.name, "role": "A" if run is runs[0] else "B"}
-            run.manifest.write()
+    runs = _new_runs(options, profile)
     # SIGTERM ends a run like Ctrl-C: sessions stopped, manifest finished, server gone.
     signal.signal(signal.SIGTERM, _interrupt)
-    for run in runs:
-        print(f"run {run.run_dir} (profile {profile.name}, {len(options.backends)} backends, {run.python})", flush=True)
     load = load_1m()
     if load is not None and load > 0.5 * cpu_count():
         print(f"  note: the machine is busy (load {load} on {cpu_count()} cores): expect noisy figures", flush=True)
     try:
         with prepare_run(options.profile, options.workloads, options.workload_options) as plan:
-            for run in runs:
-                run.facts = dict(plan.facts)
-                run.manifest.data.update(
-                    load_avg_1m_at_start=load, environment=run.facts, workloads=workloads_section(plan.workloads)
-                )
-                try:
-                    calibration = plan.calibrate(python=run.python)
-                except CalibrationFailed as exc:
-                    for each in runs:
-                        each.manifest.finish("error", str(exc))
-                    print(f"error: {exc}; nothing was timed (see {run.manifest.path})", file=sys.stderr)
-                    return 2
-                calibrate.save(calibration, RunLayout(run.run_dir).calibration)
-            # Round-robin (A B C ... A B C ...): a drift of the machine spreads over every model.
-            for process in range(processes):
-                for backend in options.backends:
-                    for run in runs:
-                        run.session(backend, process)
-            if options.processes is None:
-                from bench.adaptive import add_processes
-
-                add_processes(runs, started)
+            if not _calibrated(runs, plan, load):
+                return 2
+            _measure(runs, options, started)
     except KeyboardInterrupt:
         why, code = _stopped_by()
         for run in runs:
@@ -463,6 +434,58 @@ def execute(options: RunOptions) -> int:
         kept = ", ".join(str(run.run_dir) for run in runs)
         print(f"error: {exc}; what was written is kept in {kept}", file=sys.stderr)
         return 1
+    return _finish(runs, options)
+
+
+def _new_runs(options: RunOptions, profile: Profile) -> list[Run]:
+    """One run (directory and manifest) per interpreter; a pair's manifests name each other."""
+    processes = options.processes or profile.processes
+    runs = [
+        _new_run(options, profile, python, processes, paired=len(options.pythons) > 1)
+        for python in (options.pythons or [sys.executable])
+    ]
+    if len(runs) > 1:
+        for run, other in ((runs[0], runs[1]), (runs[1], runs[0])):
+            run.manifest.data["pair"] = {"with": other.run_dir.name, "role": "A" if run is runs[0] else "B"}
+            run.manifest.write()
+    for run in runs:
+        print(f"run {run.run_dir} (profile {profile.name}, {len(options.backends)} backends, {run.python})", flush=True)
+    return runs
+
+
+def _calibrated(runs: list[Run], plan: RunPlan, load: float | None) -> bool:
+    """Record the prepared run in each manifest and calibrate each run's ideals; False (said why) if one failed."""
+    for run in runs:
+        run.facts = dict(plan.facts)
+        run.manifest.data.update(
+            load_avg_1m_at_start=load, environment=run.facts, workloads=workloads_section(plan.workloads)
+        )
+        try:
+            calibration = plan.calibrate(python=run.python)
+        except CalibrationFailed as exc:
+            for each in runs:
+                each.manifest.finish("error", str(exc))
+            print(f"error: {exc}; nothing was timed (see {run.manifest.path})", file=sys.stderr)
+            return False
+        calibrate.save(calibration, RunLayout(run.run_dir).calibration)
+    return True
+
+
+def _measure(runs: list[Run], options: RunOptions, started: float) -> None:
+    """Every backend's sessions, round-robin; then more processes for the noisy cases (unless fixed)."""
+    # Round-robin (A B C ... A B C ...): a drift of the machine spreads over every model.
+    for process in range(runs[0].processes):
+        for backend in options.backends:
+            for run in runs:
+                run.session(backend, process)
+    if options.processes is None:
+        from bench.adaptive import add_processes
+
+        add_processes(runs, started)
+
+
+def _finish(runs: list[Run], options: RunOptions) -> int:
+    """Finish each manifest by its backends' statuses, build the reports (and a pair's comparison)."""
     all_ok = True
     for run in runs:
         statuses = [b["status"] for b in run.manifest.data["backends"].values()]
