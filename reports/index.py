@@ -8,7 +8,7 @@ from what it has; the index names what is missing and why.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,6 +118,22 @@ class _Renderer:
         return Chart(file=file, heading=heading, reading=reading, look=look or look_for(heading))
 
 
+@dataclass
+class Prepared:
+    """One run, prepared once for every section of its report.
+
+    ``questions`` is the tidy frame with each case's configurations joined where they
+    answer one question and each model's own form of the work named in its series (the
+    charts read it); ``plain`` the same with the models' plain names (one row per model
+    across workloads: the Answer and the heatmap read it).
+    """
+
+    run: RunData
+    questions: pd.DataFrame
+    plain: pd.DataFrame
+    renderer: _Renderer
+
+
 def build_report(run_dir: Path | str) -> Path:
     """Build `run_dir/report/` from the run's JSON and return its path.
 
@@ -127,24 +143,15 @@ def build_report(run_dir: Path | str) -> Path:
     """
     run = load_run(run_dir)
     target = RunLayout(run.path).report
-    # The workloads as the charts read them: a case's configurations joined where they
-    # answer one question (each model's own form of the work, named in its series).
-    questions = by_question(run.frame)
-    # The heatmap and the Answer keep each model's plain name: one row per model across workloads.
-    plain = by_question(run.frame, name_forms=False)
     with staged_dir(target, "report") as staging:
-        renderer = _Renderer(staging)
-        heat = heatmap_section(plain, renderer)
-        workload = workload_sections(questions, renderer)
-        micro = micro_sections(run.frame, renderer, run.manifest)
-        readings = machine_speed.timeline(run.frame, run.manifest)
-        speed_chart = machine_speed.speed_figure(readings)
-        speed_file = renderer.chart(speed_chart, "machine-speed", "", "").file if speed_chart is not None else None
-        speed_lines = _with_look(machine_speed.speed_markdown(readings, run.speed_fits or {}, speed_file))
-        summary_frame(run.frame).to_csv(staging / SUMMARY_NAME, index=False)
-        (staging / INDEX_NAME).write_text(
-            index_markdown(run, workload, micro, speed_lines, heat=heat, questions=plain), encoding="utf-8"
+        prepared = Prepared(
+            run=run,
+            questions=by_question(run.frame),
+            plain=by_question(run.frame, name_forms=False),
+            renderer=_Renderer(staging),
         )
+        summary_frame(run.frame).to_csv(staging / SUMMARY_NAME, index=False)
+        (staging / INDEX_NAME).write_text(index_markdown(prepared), encoding="utf-8")
     return target
 
 
@@ -357,24 +364,9 @@ def _section_markdown(section: Section, level: str) -> list[str]:
     return lines
 
 
-def index_markdown(
-    run: RunData,
-    workload: list[Section],
-    micro: list[Section],
-    speed_lines: list[str] | None = None,
-    *,
-    heat: Section | None = None,
-    questions: pd.DataFrame | None = None,
-) -> str:
-    """Write the report's index: a two-line header, the answer, the heatmap, the claims, then the details.
-
-    The header's second line sums the run up (profile, machine, noise, what is
-    missing); the noise and load tables, the machine and the files come last.
-    `questions` is the frame the Answer reads, joined by question with the models' plain
-    names (`by_question(frame, name_forms=False)`); the run's own by default.
-    """
+def header_markdown(run: RunData) -> list[str]:
+    """The report's two-line header: the run, then what it was (profile, machine, noise, what is missing)."""
     manifest = run.manifest or {}
-    frame = questions if questions is not None else by_question(run.frame, name_forms=False)
     facts = [f"profile `{manifest.get('profile') or _first(run.frame, 'profile')}`"]
     if manifest.get("status"):
         facts.append(f"run status **{manifest['status']}**")
@@ -387,33 +379,96 @@ def index_markdown(
     problems = _problems_summary(run)
     if problems:
         header += f" {problems}"
-    lines = [f"# concurrency-bench report: run `{run.run_id}` on `{run.machine_id}`", "", header, ""]
-    lines += ["## Answer", "", *answer_markdown(frame)]
-    if heat is not None:
-        lines += _section_markdown(heat, "##")
-    verdicts = check_claims(run.frame, run.manifest)
-    lines += ["## Claims checked", "", *claims_markdown(verdicts), ""]
-    if workload:
-        lines += ["## Workloads", ""]
-        for section in workload:
-            lines += _section_markdown(section, "###")
-        lines += workload_readings.workload_readings_markdown(run.frame, run.manifest)
-    if micro:
-        lines += ["## Micro-costs", ""]
-        for section in micro:
-            lines += _section_markdown(section, "###")
-    lines += [f"## {PROBLEMS_HEADING}", "", *problems_markdown(run), ""]
-    lines += ["## Machine", "", table(("field", "value"), machine_rows(run.machine)), ""]
-    lines += [f"## {NOISE_HEADING}", "", *noise_markdown(run.frame, run.manifest), *(speed_lines or [])]
-    lines += [
+    return [f"# concurrency-bench report: run `{run.run_id}` on `{run.machine_id}`", "", header, ""]
+
+
+def answer_section(p: Prepared) -> list[str]:
+    """Per workload and task count, the fastest model and those tied with it."""
+    return ["## Answer", "", *answer_markdown(p.plain)]
+
+
+def distance_section(p: Prepared) -> list[str]:
+    """The heatmap of distance from ideal, models x workloads."""
+    heat = heatmap_section(p.plain, p.renderer)
+    return _section_markdown(heat, "##") if heat is not None else []
+
+
+def claims_section(p: Prepared) -> list[str]:
+    """The tutorials' claims, checked against the run's figures."""
+    return ["## Claims checked", "", *claims_markdown(check_claims(p.run.frame, p.run.manifest)), ""]
+
+
+def workloads_section(p: Prepared) -> list[str]:
+    """Each workload's charts and table, then what the workloads declare (readings, tables)."""
+    found = workload_sections(p.questions, p.renderer)
+    if not found:
+        return []
+    lines = ["## Workloads", ""]
+    for section in found:
+        lines += _section_markdown(section, "###")
+    return lines + workload_readings.workload_readings_markdown(p.run.frame, p.run.manifest)
+
+
+def micro_costs_section(p: Prepared) -> list[str]:
+    """Each micro-cost's charts and table, as the run's manifest declares them."""
+    found = micro_sections(p.run.frame, p.renderer, p.run.manifest)
+    if not found:
+        return []
+    lines = ["## Micro-costs", ""]
+    for section in found:
+        lines += _section_markdown(section, "###")
+    return lines
+
+
+def problems_section(p: Prepared) -> list[str]:
+    """What is missing, failed or was skipped, and why."""
+    return [f"## {PROBLEMS_HEADING}", "", *problems_markdown(p.run), ""]
+
+
+def machine_section(p: Prepared) -> list[str]:
+    return ["## Machine", "", table(("field", "value"), machine_rows(p.run.machine)), ""]
+
+
+def noise_section(p: Prepared) -> list[str]:
+    """How much the processes disagree, the load, and the machine's speed over the run."""
+    readings_ = machine_speed.timeline(p.run.frame, p.run.manifest)
+    speed_chart = machine_speed.speed_figure(readings_)
+    speed_file = p.renderer.chart(speed_chart, "machine-speed", "", "").file if speed_chart is not None else None
+    speed_lines = _with_look(machine_speed.speed_markdown(readings_, p.run.speed_fits or {}, speed_file))
+    return [f"## {NOISE_HEADING}", "", *noise_markdown(p.run.frame, p.run.manifest), *speed_lines]
+
+
+def files_section(p: Prepared) -> list[str]:
+    return [
         "## Files",
         "",
-        f"Built from {', '.join(f'`{f}`' for f in run.files)} by `python -m reports build`.",
+        f"Built from {', '.join(f'`{f}`' for f in p.run.files)} by `python -m reports build`.",
         "",
         f"- [`{SUMMARY_NAME}`]({SUMMARY_NAME}): one row per benchmark, every column of the "
         "tidy table but the raw samples (times in seconds).",
         "",
     ]
+
+
+#: The report's sections, in the order `index.md` shows them: the answer first, the details after.
+SECTIONS: tuple[Callable[[Prepared], list[str]], ...] = (
+    answer_section,
+    distance_section,
+    claims_section,
+    workloads_section,
+    micro_costs_section,
+    problems_section,
+    machine_section,
+    noise_section,
+    files_section,
+)
+
+
+def index_markdown(p: Prepared) -> str:
+    """The report's index: the two-line header, then every section of :data:`SECTIONS` in order."""
+    lines = header_markdown(p.run)
+    for section in SECTIONS:
+        lines += section(p)
     return "\n".join(lines)
 
 
