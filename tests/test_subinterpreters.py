@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from bench.backends import BACKENDS, load, unavailable
-from bench.backends import subinterpreters as model
+from bench.backends import interpreters as model
 from bench.backends._by_reference import NotImportable, call_by_reference, reference
 from bench.profiles import PROFILES
 from reports.claims import DOES_NOT_HOLD, HOLDS, NOT_MEASURED, Verdict, check_claims
@@ -36,7 +36,7 @@ def by_id(rows: list[dict[str, Any]]) -> dict[str, Verdict]:
 
 
 def test_the_model_is_registered_in_a_module_not_named_after_a_library() -> None:
-    assert BACKENDS["interpreters"] == "bench.backends.subinterpreters:Interpreters"
+    assert BACKENDS["interpreters"] == "bench.backends.interpreters:Interpreters"
     assert load("interpreters").name == "interpreters"
 
 
