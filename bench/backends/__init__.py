@@ -24,7 +24,7 @@ BACKENDS: dict[str, str] = {
     "greenlet": "bench.backends.greenlet:Greenlet",
     "gevent": "bench.backends.gevent:Gevent",
     "asyncio": "bench.backends.asyncio:Asyncio",
-    "uvloop": "bench.backends.asyncio:Uvloop",
+    "uvloop": "bench.backends.uvloop:Uvloop",
     "trio": "bench.backends.trio:Trio",
     "joblib": "bench.backends.joblib:Joblib",
     "dask": "bench.backends.dask:Dask",
