@@ -21,7 +21,6 @@ import _thread
 import os
 import signal
 import socket
-import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -209,17 +208,23 @@ def thread_starter_module() -> str | None:
 
 
 def isolation_facts() -> dict[str, Any]:
-    """What this interpreter's socket and threading modules are: patched or not."""
-    return {
+    """What this interpreter's socket and threading modules are (patched or not), and every model's own facts.
+
+    A model that patches the standard library declares what shows its patching
+    (:meth:`~bench.backends.Backend.isolation_facts`); every registered model's
+    declaration is merged here, in the registry's order, so that each session records
+    whether any model's patching reached it.
+    """
+    facts: dict[str, Any] = {
         "pid": os.getpid(),
         "socket.socket": f"{socket.socket.__module__}.{socket.socket.__qualname__}",
         "threading.Thread.start": threading.Thread.start.__module__,
         "threading.thread_starter": thread_starter_module(),
         "_thread.start_new_thread": _thread.start_new_thread.__module__,
-        "gevent_imported": "gevent" in sys.modules,
-        "gevent_patched": "gevent.monkey" in sys.modules
-        and bool(sys.modules["gevent.monkey"].is_module_patched("socket")),
     }
+    for key in BACKENDS:
+        facts.update(load(key).isolation_facts())
+    return facts
 
 
 def _cached_machine_info(config: pytest.Config) -> dict[str, Any]:

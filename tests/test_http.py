@@ -16,7 +16,7 @@ import psutil
 import pytest
 
 from bench.backends.generators import run_generators
-from bench.backends.greenlet_hub import Greenlet
+from bench.backends.greenlet import Greenlet
 from workloads import WrongAnswer, http_calibrate, http_fetch
 
 REPO = Path(__file__).resolve().parent.parent

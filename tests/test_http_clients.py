@@ -18,7 +18,7 @@ import uvloop
 
 from bench.backends._reactor import Reactor
 from bench.backends.generators import run_generators
-from bench.backends.greenlet_hub import Greenlet
+from bench.backends.greenlet import Greenlet
 from tests._hostile import CHUNKED, CLOSE_DELIMITED, MID_BODY_CLOSE, NOT_HTTP, REDIRECT, hostile_server
 from workloads import Calibration, WrongAnswer, http_calibrate, http_fetch
 from workloads._base import Readable, Sleep, drive

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import sysconfig
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import pandas as pd
 import pytest
 
 from bench import machine, matrix, runner
+from bench.backends import BACKENDS, Backend
 from bench.interpreter import Interpreter, _requirement_name, required_distributions
 from bench.plugin import isolation_facts, thread_starter_module
 from reports.__main__ import main as reports_main
@@ -26,6 +28,7 @@ from reports.claims import Verdict, check_claims, claims_markdown
 from reports.compare import fingerprint, interpreter_of, label_runs
 from reports.load import load_run
 from tests.test_claims import MANIFEST, physics, workload
+from workloads.protocol import Form
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -65,6 +68,29 @@ def test_isolation_facts_see_gevent_patching_of_thread_start(patched: bool) -> N
         assert facts[key] is not None, key
         assert facts[key].startswith("gevent") is patched, (key, facts[key])
     assert facts["socket.socket"].startswith("gevent") is patched
+    # gevent's own declaration, merged in by the plugin: same keys as the results format names.
+    assert facts["gevent_imported"] is patched and facts["gevent_patched"] is patched
+
+
+class Patcher(Backend):
+    """A model that declares one isolation fact of its own."""
+
+    name = "patcher"
+    form = Form.BLOCKING
+    summary = "declares what shows its patching"
+
+    @classmethod
+    def isolation_facts(cls) -> Mapping[str, Any]:
+        return {"patcher_patched": "patcher_library" in sys.modules}
+
+
+def test_isolation_facts_merge_the_declaration_of_every_registered_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(BACKENDS, "patcher", f"{__name__}:Patcher")
+    facts = isolation_facts()
+    assert facts["patcher_patched"] is False
+    monkeypatch.setitem(sys.modules, "patcher_library", sys)
+    assert isolation_facts()["patcher_patched"] is True
+    assert {"gevent_imported", "gevent_patched", "socket.socket", "_thread.start_new_thread"} <= set(facts)
 
 
 def test_thread_starter_is_none_when_threading_has_no_known_name(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,8 +22,9 @@ import psutil
 import pytest
 
 from bench import calibrate
-from bench.backends import BACKENDS, greenlet_hub
+from bench.backends import BACKENDS
 from bench.backends import generators as generators_backend
+from bench.backends import greenlet as greenlet_backend
 from bench.backends._pools import PROCESS_POOL_CAP, THREAD_POOL_CAP
 from bench.backends.process_pool import ProcessPool
 from bench.backends.thread_pool import ThreadPool, default_pool_size
@@ -303,11 +304,11 @@ class _CountingReactor(generators_backend.Reactor):  # type: ignore[type-arg]
         type(self).made += 1
 
 
-@pytest.mark.parametrize("module", [generators_backend, greenlet_hub])
+@pytest.mark.parametrize("module", [generators_backend, greenlet_backend])
 def test_the_scheduler_and_hub_make_their_selector_once_per_case(module: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     _CountingReactor.made = 0
     monkeypatch.setattr(module, "Reactor", _CountingReactor)
-    cls = generators_backend.Generators if module is generators_backend else greenlet_hub.Greenlet
+    cls = generators_backend.Generators if module is generators_backend else greenlet_backend.Greenlet
     form = WORKLOADS["sleep"].generator
     assert form is not None
     with cls() as backend:

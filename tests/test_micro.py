@@ -21,8 +21,10 @@ from typing import Any
 import pytest
 
 from bench import bare_loops
-from bench.backends import BACKENDS, Backend, generators, greenlet_hub, threads
-from bench.backends import _processes_ipc as processes_ipc
+from bench.backends import BACKENDS, Backend, generators, threads
+from bench.backends import asyncio as asyncio_model
+from bench.backends import greenlet as greenlet_model
+from bench.backends.processes import _ipc as processes_ipc
 from bench.description import write_description
 from bench.micro import (
     MICROS,
@@ -32,7 +34,6 @@ from bench.micro import (
     hooks,
     ipc,
     micro_cases,
-    switch,
 )
 from bench.micro._children import ran
 from bench.micro._loop import Loop, WrongAnswer, counted, nothing_left_behind
@@ -260,8 +261,8 @@ def test_spawn_loops_of_process_models_count_every_task(backend: str) -> None:
 
 def test_producer_consumer_and_greenlet_ping_pong_pass_every_value() -> None:
     assert generators.produce(1000) == sum(range(1000))
-    assert greenlet_hub.ping_pong_greenlets(1000) == sum(range(1000))
-    assert asyncio.run(switch.ping_pong_tasks(1000)) == sum(range(1000))
+    assert greenlet_model.ping_pong_greenlets(1000) == sum(range(1000))
+    assert asyncio.run(asyncio_model.ping_pong_tasks(1000)) == sum(range(1000))
 
 
 @pytest.mark.timeout(60)

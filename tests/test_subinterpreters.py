@@ -8,6 +8,7 @@ them on 3.12 and 3.13.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 import pickle
 import sys
@@ -19,7 +20,7 @@ import pandas as pd
 import pytest
 
 from bench.backends import BACKENDS, load, unavailable
-from bench.backends import subinterpreters as model
+from bench.backends import interpreters as model
 from bench.backends._by_reference import NotImportable, call_by_reference, reference
 from bench.profiles import PROFILES
 from reports.claims import DOES_NOT_HOLD, HOLDS, NOT_MEASURED, Verdict, check_claims
@@ -35,9 +36,18 @@ def by_id(rows: list[dict[str, Any]]) -> dict[str, Verdict]:
     return {v.id: v for v in check_claims(pd.DataFrame(rows), MANIFEST)}
 
 
-def test_the_model_is_registered_in_a_module_not_named_after_a_library() -> None:
-    assert BACKENDS["interpreters"] == "bench.backends.subinterpreters:Interpreters"
+def test_the_model_lives_in_the_package_named_by_its_key() -> None:
+    """Every model lives in ``bench.backends.<key>``, this one a package with its micro-costs.
+
+    It once lived in a module named ``subinterpreters`` so that no module shared a name
+    with a library. Every import in the project is absolute, so a model module named
+    like a library (``interpreters`` here, ``asyncio``) never shadows it; the rule is
+    now the one that lets a reader find a model from its key.
+    """
+    assert BACKENDS["interpreters"] == "bench.backends.interpreters:Interpreters"
     assert load("interpreters").name == "interpreters"
+    assert model.__spec__ is not None and model.__spec__.submodule_search_locations is not None  # a package
+    assert importlib.util.find_spec("bench.backends.interpreters._micro") is not None
 
 
 def test_before_3_12_the_model_is_skipped_with_the_reason(monkeypatch: pytest.MonkeyPatch) -> None:

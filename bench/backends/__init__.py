@@ -1,8 +1,10 @@
-"""Backends: HOW tasks are run, one module per concurrency model, one registry.
+"""Backends: HOW tasks are run, one module (or package) per concurrency model, one registry.
 
 The registry maps each key (also its pytest id and chart label) to where its class
-lives, and imports it only when asked: gevent and uvloop must not be imported into
-another model's interpreter.
+lives (always ``bench.backends.<key>``, a module or a package), and imports it only
+when asked: gevent and uvloop must not be imported into another model's interpreter.
+A module named after its model's library is safe: every import is absolute, so
+``import asyncio`` inside :mod:`bench.backends.asyncio` is the standard library's.
 """
 
 from __future__ import annotations
@@ -19,14 +21,14 @@ BACKENDS: dict[str, str] = {
     "processes": "bench.backends.processes:Processes",
     "process_pool": "bench.backends.process_pool:ProcessPool",
     "generators": "bench.backends.generators:Generators",
-    "greenlet": "bench.backends.greenlet_hub:Greenlet",
-    "gevent": "bench.backends.gevent_pool:Gevent",
-    "asyncio": "bench.backends.event_loop:Asyncio",
-    "uvloop": "bench.backends.event_loop:Uvloop",
-    "trio": "bench.backends.trio_nursery:Trio",
-    "joblib": "bench.backends.joblib_loky:Joblib",
-    "dask": "bench.backends.dask_cluster:Dask",
-    "interpreters": "bench.backends.subinterpreters:Interpreters",
+    "greenlet": "bench.backends.greenlet:Greenlet",
+    "gevent": "bench.backends.gevent:Gevent",
+    "asyncio": "bench.backends.asyncio:Asyncio",
+    "uvloop": "bench.backends.uvloop:Uvloop",
+    "trio": "bench.backends.trio:Trio",
+    "joblib": "bench.backends.joblib:Joblib",
+    "dask": "bench.backends.dask:Dask",
+    "interpreters": "bench.backends.interpreters:Interpreters",
 }
 
 

@@ -208,6 +208,16 @@ class Backend:
         return backend
 
     @classmethod
+    def isolation_facts(cls) -> Mapping[str, Any]:
+        """What this interpreter shows of this model's patching, read without importing its library.
+
+        Every session records the facts of every model (``isolation`` in its JSON), so
+        that a run proves no other model's interpreter imported or patched what this
+        model patches. A model that patches nothing shows nothing: the default.
+        """
+        return {}
+
+    @classmethod
     def machine_info(cls, state: Any) -> Mapping[str, Any]:
         """Facts merged into the session's ``machine_info`` (a cluster's workers and cores)."""
         return {}

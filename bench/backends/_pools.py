@@ -63,7 +63,7 @@ class SizedPool:
     """
 
     variant: str | None
-    #: What one worker is, in the reason a too-large ``all`` pool is skipped ("threads").
+    #: What one worker is, in the reason a too-large ``all`` pool is skipped (threads, say).
     worker_noun = "workers"
 
     def default_size(self) -> int:

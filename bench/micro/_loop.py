@@ -9,7 +9,6 @@ the ``with`` block ends, also after an error. Whoever times the loop (pytest thr
 
 from __future__ import annotations
 
-import asyncio
 import multiprocessing
 import threading
 from collections.abc import Callable, Iterator
@@ -114,17 +113,6 @@ def kill_all(procs: list[BaseProcess]) -> None:
             proc.close()
         except ValueError:
             pass  # already closed
-
-
-def close_loop(loop: asyncio.AbstractEventLoop) -> None:
-    """Cancel what is still pending on ``loop`` (a failed round's tasks), wait for it, close the loop."""
-    pending = asyncio.all_tasks(loop)
-    for task in pending:
-        task.cancel()
-    if pending:
-        loop.run_until_complete(asyncio.wait(pending, timeout=JOIN_TIMEOUT_S))
-    loop.run_until_complete(loop.shutdown_asyncgens())
-    loop.close()
 
 
 _HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")

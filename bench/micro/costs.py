@@ -205,6 +205,10 @@ def cost_named(name: str) -> MicroCost:
         raise ValueError(f"unknown micro-cost {name!r}; valid: {', '.join(MICRO_COSTS)}") from None
 
 
+#: spawn: create a task that does nothing, wait for it to finish; K times a round. One
+#: operation is one task's whole life in the model's own terms, one after another (never
+#: overlapped: the cost of a task, not a throughput); a plain call is the floor. Every
+#: task returns 1 (or exits with 0) and a round's answer is their sum.
 SPAWN = register(
     MicroCost(
         "spawn",
@@ -212,6 +216,12 @@ SPAWN = register(
         chart=MicroChart("per_op", "task created and finished"),
     )
 )
+#: switch: hand control back and forth between two tasks; K hand-overs a round (a round
+#: trip is two). Ping sends 0, 1, 2, ... and a round's answer is their sum. The native
+#: family is each model's own hand-over (a bare switch, or a queue and a hub); the common
+#: family hands every model over through the same OS pipe
+#: (:mod:`bench.micro.switch_common`), so that only the model differs. A partner thread
+#: or process is started once, untimed, since making one is what spawn measures.
 SWITCH = register(
     MicroCost(
         "switch",

@@ -10,22 +10,20 @@ module (its ``switch_common`` hook, :mod:`bench.micro.hooks`): blocked in
 
 The answer is the same checksum as the native family: the sum of every value that
 made the round trip. A negative value tells pong to stop. What is here is shared:
-the pipes, the blocking ping, the two sides as generator tasks that yield
-``Readable(fd)`` (for a scheduler or hub that waits in a selector), and the two
-sides as asyncio-style tasks.
+the pipes, the blocking ping, and the two sides as generator tasks that yield
+``Readable(fd)`` (for a scheduler or hub that waits in a selector). The two sides as
+asyncio-style tasks are the event loop's, in :mod:`bench.backends.asyncio`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import struct
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from bench.micro import MicroCase
-from bench.micro._loop import ROUND_TIMEOUT_S, Loop, LoopFactory, WrongAnswer, close_loop, counted
+from bench.micro._loop import Loop, WrongAnswer, counted
 from workloads._base import Readable
 
 VALUE = struct.Struct("<q")
@@ -101,69 +99,3 @@ def pong_task(recv_fd: int, send_fd: int) -> Generator[Readable, None, int]:
         if n < 0:
             return 0
         os.write(send_fd, VALUE.pack(n))
-
-
-async def _readable(loop: asyncio.AbstractEventLoop, fd: int) -> None:
-    """Wait until ``fd`` is readable, through ``loop.add_reader``."""
-    ready: asyncio.Future[None] = loop.create_future()
-
-    def wake() -> None:
-        loop.remove_reader(fd)
-        ready.set_result(None)
-
-    loop.add_reader(fd, wake)
-    try:
-        await ready
-    finally:
-        loop.remove_reader(fd)
-
-
-async def ping_pong_pipe(round_trips: int, fds: tuple[int, int, int, int]) -> int:
-    """Two asyncio tasks handing values over through two pipes; return ping's total."""
-    to_pong_r, to_pong_w, to_ping_r, to_ping_w = fds
-    loop = asyncio.get_running_loop()
-
-    async def ping() -> int:
-        total = 0
-        for i in range(round_trips):
-            os.write(to_pong_w, VALUE.pack(i))
-            await _readable(loop, to_ping_r)
-            total += read_value(to_ping_r)
-        os.write(to_pong_w, STOP)
-        return total
-
-    async def pong() -> int:
-        while True:
-            await _readable(loop, to_pong_r)
-            n = read_value(to_pong_r)
-            if n < 0:
-                return 0
-            os.write(to_ping_w, VALUE.pack(n))
-
-    tasks = (asyncio.create_task(ping()), asyncio.create_task(pong()))
-    try:
-        total, _ = await asyncio.gather(*tasks)
-    finally:
-        for task in tasks:
-            task.cancel()
-    return int(total)
-
-
-def event_loop_common(new_loop: Callable[[], asyncio.AbstractEventLoop]) -> LoopFactory:
-    """The common switch loop of an asyncio-style event loop made by ``new_loop``."""
-
-    @contextmanager
-    def factory(case: MicroCase, k: int) -> Iterator[Loop]:
-        """Two tasks woken by ``add_reader`` on two pipes, on a loop made outside timing."""
-        loop = new_loop()
-        try:
-            with pipes() as fds:
-                yield common_loop(
-                    lambda: loop.run_until_complete(asyncio.wait_for(ping_pong_pipe(k // 2, fds), ROUND_TIMEOUT_S)),
-                    k,
-                    case.backend,
-                )
-        finally:
-            close_loop(loop)
-
-    return factory

@@ -4,8 +4,8 @@ The start method (``fork``, ``forkserver``, ``spawn``) is the variant. Process
 creation is inside the timed region: it is what this model costs.
 
 Its micro-cost loops (a process per spawn, a partner child for switch, three ipc
-channels, held children for memory) are in :mod:`._processes_micro` and
-:mod:`._processes_ipc`, imported when :meth:`Processes.micro_hooks` is asked.
+channels, held children for memory) are in :mod:`._micro` and
+:mod:`._ipc`, imported when :meth:`Processes.micro_hooks` is asked.
 """
 
 from __future__ import annotations
@@ -128,6 +128,6 @@ class Processes(Backend):
 
     @classmethod
     def micro_hooks(cls) -> MicroHooks:
-        from bench.backends._processes_micro import micro_hooks
+        from bench.backends.processes._micro import micro_hooks
 
         return micro_hooks()

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.backends._by_reference import call_by_reference, one, reference
-from bench.backends.subinterpreters import executor_class, interpreters_module, queues_module_name, results_of
+from bench.backends.interpreters import executor_class, interpreters_module, queues_module_name, results_of
 from bench.micro import MicroCase
 from bench.micro._held import Holder
 from bench.micro._loop import HOLD_TIMEOUT_S, JOIN_TIMEOUT_S, ROUND_TIMEOUT_S, Loop, counted

@@ -20,7 +20,7 @@ support (psutil, numpy before 2.x) fails with the import error as its reason.
 
 On a free-threaded build (3.13t, 3.14t) there is no GIL to escape; the interpreters
 still run in parallel, and what the model adds over threads is isolation, not cores.
-Its micro-costs are in :mod:`bench.backends._subinterpreters_micro`.
+Its micro-costs are in :mod:`bench.backends.interpreters._micro`.
 """
 
 from __future__ import annotations
@@ -175,7 +175,7 @@ class Interpreters(SizedPool, Backend):
 
     @classmethod
     def micro_hooks(cls) -> MicroHooks:
-        from bench.backends._subinterpreters_micro import micro_hooks
+        from bench.backends.interpreters._micro import micro_hooks
 
         return micro_hooks()
 

@@ -15,7 +15,8 @@ through the hub, as every gevent wait does) or two OS pipes with
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -180,6 +181,15 @@ class Gevent(Backend):
     colour = "#2ca02c"
     packages = ("gevent",)
     prelude = "bench.gevent_patch:patch_everything"
+
+    @classmethod
+    def isolation_facts(cls) -> Mapping[str, Any]:
+        """Whether this interpreter imported gevent, and whether gevent patched its sockets."""
+        monkey = sys.modules.get("gevent.monkey")
+        return {
+            "gevent_imported": "gevent" in sys.modules,
+            "gevent_patched": monkey is not None and bool(monkey.is_module_patched("socket")),
+        }
 
     def __init__(self, variant: str | None = None) -> None:
         import gevent

@@ -1,4 +1,4 @@
-"""The micro-costs of ``processes``: spawn, switch and memory (ipc in :mod:`._processes_ipc`).
+"""The micro-costs of ``processes``: spawn, switch and memory (ipc in :mod:`._ipc`).
 
 - spawn: create, ``start`` and ``join`` a ``multiprocessing.Process``, once per start
   method (the variant), from a small helper interpreter (see :func:`spawn_processes`);
@@ -249,7 +249,7 @@ def memory_limit(case: MicroCase) -> str | None:
 
 def micro_hooks() -> MicroHooks:
     """The micro-cost hooks of ``processes``."""
-    from bench.backends._processes_ipc import CHANNELS
+    from bench.backends.processes._ipc import CHANNELS
 
     return MicroHooks(
         {
