@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -60,6 +61,18 @@ def _ideal_line(ax: Axes, ideal: pd.Series) -> None:
             linewidth=1.2,
             label="ideal",
         )
+
+
+def tasks_axes(ax: Axes, fmt: Callable[[float], str], ylabel: str | None = None) -> None:
+    """Log-log axes over the number of tasks, the y ticks written with `fmt`, a light grid."""
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    tick_formatter(fmt, ax.yaxis)
+    ax.set_xlabel("tasks (n_tasks), log scale")
+    if ylabel is not None:
+        ax.set_ylabel(ylabel)
+    ax.grid(True, which="major", alpha=0.35)
+    ax.grid(True, which="minor", alpha=0.12)
 
 
 def legend_outside(ax: Axes, **kwargs: Any) -> None:
@@ -121,12 +134,7 @@ def draw_scaling(ax: Axes, rows: pd.DataFrame, *, show_ideal: bool = True) -> No
         )
     if show_ideal:
         _ideal_line(ax, rows.dropna(subset=["n_tasks", "ideal_s"]).groupby("n_tasks")["ideal_s"].median())
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    tick_formatter(fmt_seconds, ax.yaxis)
-    ax.set_xlabel("tasks (n_tasks), log scale")
-    ax.grid(True, which="major", alpha=0.35)
-    ax.grid(True, which="minor", alpha=0.12)
+    tasks_axes(ax, fmt_seconds)
 
 
 def scaling_figure(rows: pd.DataFrame) -> Figure:
@@ -320,13 +328,7 @@ def speedup_figure(rows: pd.DataFrame) -> Figure | None:
         )
     _ideal_line(ax, table.dropna(subset=["ideal_speedup"]).groupby("n_tasks")["ideal_speedup"].median())
     ax.axhline(1.0, color=baseline_colour(table), linewidth=1.5, label=f"{base} (1x)")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    tick_formatter(fmt_ratio, ax.yaxis)
-    ax.set_xlabel("tasks (n_tasks), log scale")
-    ax.set_ylabel(f"speedup over {base} (x), log scale; higher is better")
-    ax.grid(True, which="major", alpha=0.35)
-    ax.grid(True, which="minor", alpha=0.12)
+    tasks_axes(ax, fmt_ratio, f"speedup over {base} (x), log scale; higher is better")
     case, config = rows["case"].iloc[0], rows["config"].iloc[0]
     ax.set_title(wrap(f"{case_title(case, config)}: speedup over {base} vs number of tasks\n{machine_title(rows)}"))
     legend_outside(ax, title="model")

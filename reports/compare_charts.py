@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from reports.charts import draw_scaling, legend_outside, whiskers
+from reports.charts import draw_scaling, legend_outside, tasks_axes, whiskers
 from reports.frames import case_title, machine_title, ordered_series, wrap
 from reports.models import baseline_colour, baseline_name, baseline_rows, colours
 from reports.palette import RUN_HATCHES, RUN_LINESTYLES, RUN_MARKERS, series_styles
@@ -160,13 +160,7 @@ def normalised_figure(rows: pd.DataFrame) -> Figure | None:
                 markersize=5,
             )
     ax.axhline(1.0, color=baseline_colour(rows), linewidth=1.5)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    tick_formatter(fmt_ratio, ax.yaxis)
-    ax.set_xlabel("tasks (n_tasks), log scale")
-    ax.set_ylabel(f"median / same run's {name} median (x), log scale\nbelow 1: faster than {name}")
-    ax.grid(True, which="major", alpha=0.35)
-    ax.grid(True, which="minor", alpha=0.12)
+    tasks_axes(ax, fmt_ratio, f"median / same run's {name} median (x), log scale\nbelow 1: faster than {name}")
     handles = [Line2D([], [], color=styles[s].colour, linewidth=3, label=s) for s in ordered_series(merged)]
     handles.append(Line2D([], [], color=baseline_colour(rows), linewidth=1.5, label=f"{name} (1x)"))
     handles += [

@@ -53,28 +53,25 @@ def check_manifest(path: Path, data: Mapping[str, Any]) -> None:
     options = data.get("options")
     if options is not None and not isinstance(options, Mapping):
         raise ResultFileError(path, f"'options' is {_json_type(options)}; expected an object")
-    models = data.get("models")
-    if models is not None:
-        if not isinstance(models, Mapping):
-            raise ResultFileError(
-                path, f"'models' is {_json_type(models)}; expected an object mapping each model to what it declares"
-            )
-        for name, entry in models.items():
-            if not isinstance(entry, Mapping):
-                raise ResultFileError(path, f"models.{name} is {_json_type(entry)}; expected an object")
-    backends = data.get("backends")
-    if backends is None:
-        return
-    if not isinstance(backends, Mapping):
-        raise ResultFileError(
-            path, f"'backends' is {_json_type(backends)}; expected an object mapping each backend to its status"
-        )
+    _objects_by_name(path, data, "models", "each model to what it declares")
+    backends = _objects_by_name(path, data, "backends", "each backend to its status")
     for name, entry in backends.items():
-        if not isinstance(entry, Mapping):
-            raise ResultFileError(path, f"backends.{name} is {_json_type(entry)}; expected an object")
         cases = entry.get("cases")
         if cases is not None and not (isinstance(cases, list) and all(isinstance(c, Mapping) for c in cases)):
             raise ResultFileError(path, f"backends.{name}.cases is not a list of objects")
+
+
+def _objects_by_name(path: Path, data: Mapping[str, Any], key: str, what: str) -> Mapping[str, Mapping[str, Any]]:
+    """``data[key]`` when it is an object mapping names to objects (empty when absent); else the file's error."""
+    found = data.get(key)
+    if found is None:
+        return {}
+    if not isinstance(found, Mapping):
+        raise ResultFileError(path, f"'{key}' is {_json_type(found)}; expected an object mapping {what}")
+    for name, entry in found.items():
+        if not isinstance(entry, Mapping):
+            raise ResultFileError(path, f"{key}.{name} is {_json_type(entry)}; expected an object")
+    return found
 
 
 def _json_type(value: object) -> str:
