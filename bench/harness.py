@@ -23,6 +23,7 @@ from bench.backends import Backend, load, unavailable
 from bench.backends._limits import open_files_limit
 from bench.canary import CANARY_KEY, CanaryReadings
 from bench.profiles import PROFILES, Profile
+from bench.results_format import add_measured
 from workloads import WORKLOADS, Calibration, Meter, RunContext
 
 
@@ -172,8 +173,9 @@ def run_case(
             predicted,
             meter,
         )
-        if meter is not None:
-            benchmark.extra_info.update(meter.extra_info())
+        readings = dict(meter.extra_info()) if meter is not None else {}
+        benchmark.extra_info.update(readings)
+        add_measured(benchmark.extra_info, "ideal_s", CANARY_KEY, *readings)
 
 
 def checked_ideal(workload: str, ideal_s: float | None) -> float | None:

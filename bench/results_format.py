@@ -6,14 +6,30 @@ Files without a version are format 1: one pytest-benchmark file per backend, one
 process each. Kept free of imports: gevent's interpreter imports it before patching.
 """
 
-FORMAT_VERSION = "2.6"
+from __future__ import annotations
+
+#: 3.0: each benchmark's extra_info lists its measurements (`MEASURED_KEY`); a 2.x reader
+#: would take a new measurement for a case parameter, hence the major.
+FORMAT_VERSION = "3.0"
 #: The major versions this checkout's reports read.
-READABLE_MAJORS = (1, 2)
+READABLE_MAJORS = (1, 2, 3)
 #: The key that holds the version in run.json, calibration.json and every benchmark file.
 FORMAT_KEY = "format_version"
 #: The model the speedups of format 1 and 2.0 divide by: runs before 2.1 declare no models,
 #: and the harness of those versions always took this one as the baseline.
 LEGACY_BASELINE = "sequential"
+#: The extra_info key (3.0) that lists, sorted, which of a benchmark's other keys are
+#: measurements; every key not listed that is not the case's identity is a parameter.
+MEASURED_KEY = "measured"
+#: The first major version whose benchmarks list their measurements.
+MEASURED_SINCE = 3
+
+
+def add_measured(extra: dict[str, object], *keys: str) -> None:
+    """List those of ``keys`` that ``extra`` holds in its ``measured`` list, kept sorted."""
+    listed = extra.get(MEASURED_KEY)
+    known = [str(key) for key in listed] if isinstance(listed, list) else []
+    extra[MEASURED_KEY] = sorted({*known, *(key for key in keys if key in extra)})
 
 
 def major(version: object) -> int | None:

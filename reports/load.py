@@ -26,7 +26,8 @@ The frame's columns, in order:
   `server_bound`, `server_workers` and `server_cpu_reason` (why no CPU figure, for a
   server given by URL);
 - the readings a workload declares in the run's manifest (its `workloads` section),
-  other than those above: `reading_<key>` each, a measurement, never a parameter;
+  and (format 3) the keys a benchmark lists in its `extra_info["measured"]`, other than
+  those above: `reading_<key>` each, a measurement, never a parameter;
 - context: the machine columns of `MACHINE_COLUMNS` (`packages`: the versions of the
   models' libraries, as text), the model columns of `reports.models.MODEL_COLUMNS` (the
   row's model's declared place, colour and whether it is the baseline), `name` (the pytest id), `source`
@@ -48,7 +49,7 @@ import pandas as pd
 
 from bench.canary import CANARY_KEY
 from bench.layout import RunLayout, runner_gone
-from bench.results_format import FORMAT_KEY, READABLE_MAJORS, major
+from bench.results_format import FORMAT_KEY, MEASURED_KEY, MEASURED_SINCE, READABLE_MAJORS, major
 from reports.errors import ResultFileError, RunDirError
 from reports.models import MODEL_COLUMNS, Model, declared_models
 from reports.pooling import POOLED_COLUMNS, PROCESS_COLUMNS, SPEED_COLUMNS, merge_processes, speed_adjust
@@ -126,7 +127,8 @@ FIXED_COLUMNS: frozenset[str] = frozenset(
     )
 )
 
-# extra_info keys with a fixed meaning; every other scalar key is a case parameter.
+# extra_info keys with a fixed meaning; every other scalar key is a measurement (`_measurements`)
+# or a case parameter.
 _RESERVED_EXTRA = frozenset(
     {
         "backend",
@@ -424,8 +426,9 @@ def load_run(run_dir: Path | str) -> RunData:
         if machine is None:
             machine, machine_id = summary, str(file_machine_id)
         process = _process_index(data, file)
+        version = major(data.get(FORMAT_KEY)) or 1
         for bench in data["benchmarks"]:
-            row, problem = _row(bench, file.name, readings, bases)
+            row, problem = _row(bench, file.name, readings, bases, version)
             if row is None:
                 ignored.append(f"{file.name}: {problem}")
                 continue
@@ -528,11 +531,13 @@ def _row(
     file_name: str,
     readings: Mapping[str, frozenset[str]] | None = None,
     bases: Sequence[str] = (),
+    version: int = MEASURED_SINCE,
 ) -> tuple[dict[str, Any] | None, str]:
     """Turn one benchmark entry into a row, or return (None, why it was left out).
 
-    `readings` are the keys each workload declares as readings: measurements, kept
-    out of the case's parameters; `bases` the base URLs of the run's own servers.
+    `readings` are the keys each workload declares as readings, `version` the major
+    version of the file it comes from (`_measurements` tells its measurements from its
+    parameters); `bases` the base URLs of the run's own servers.
     """
     if not isinstance(bench, dict):
         return None, "a benchmark entry is not an object"
@@ -563,7 +568,8 @@ def _row(
         "profile": extra.get("profile"),
         "name": name,
     }
-    measured = (readings or {}).get(str(workload), frozenset()) if workload else frozenset()
+    declared = (readings or {}).get(str(workload), frozenset()) if workload else frozenset()
+    measured = _measurements(extra, declared, version)
     for key, value in extra.items():
         if key in _RESERVED_EXTRA or not (value is None or isinstance(value, (str, int, float, bool))):
             continue
@@ -602,6 +608,17 @@ def _row(
         else []
     )
     return row, ""
+
+
+def _measurements(extra: Mapping[str, Any], declared: frozenset[str], version: int) -> frozenset[str]:
+    """The keys of one benchmark's `extra_info` that are measurements, never case parameters.
+
+    `declared`: the readings its workload declares in the run's manifest. From format 3
+    the benchmark also lists its measurements itself (`measured`), so a reading no
+    workload declares is still one; a 1.x or 2.x file has only the declarations.
+    """
+    listed = extra.get(MEASURED_KEY) if version >= MEASURED_SINCE else None
+    return declared | frozenset(str(key) for key in listed) if isinstance(listed, list) else declared
 
 
 def tidy_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:

@@ -164,6 +164,11 @@ def test_machine_info_and_extra_info_keys(smoke_run: dict[str, Any]) -> None:
                 assert WORKLOAD_KEYS | WORKLOAD_PARAMS[info["workload"]] <= set(info), info
             else:
                 assert {"backend", "micro", "ops_per_round", "ideal_s", "profile"} <= set(info), info
+            # Format 3: the case lists its measurements, and only keys it holds.
+            measured = info["measured"]
+            assert measured == sorted(measured) and "ideal_s" in measured and set(measured) <= set(info), info
+            figures = {"canary_s", "bytes_per_task", "memory", "server_cpu_s", "server_cpu_s_rounds"}
+            assert figures & set(info) <= set(measured), info
 
 
 def test_gevent_is_patched_only_in_its_own_interpreter(smoke_run: dict[str, Any]) -> None:

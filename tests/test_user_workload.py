@@ -196,3 +196,68 @@ def test_a_workloads_declared_reading_shows_in_the_report_and_splits_no_chart(tm
     for r in at_ten.itertuples():
         line = next(line for line in table.splitlines() if line.startswith(f"| {r.series} |"))
         assert f"| {r.reading_widgets:g} |" in line, line
+
+
+#: A workload file whose meter records a per-round reading that no workload declares;
+#: ``{name}`` names it, ``{meter}`` is ``Gadgets`` or ``None``.
+UNDECLARED_READING = """
+from workloads import Workload, WrongAnswer
+
+
+class Gadgets:
+    def __init__(self, params, context):
+        self.n_tasks, self.rounds = params["n_tasks"], 0
+
+    def before(self):
+        pass
+
+    def after(self):
+        self.rounds += 1
+
+    def extra_info(self):
+        return {{"gadgets": 1000 * self.n_tasks + self.rounds}}
+
+
+def task(i, params):
+    return i * 2
+
+
+def check(results, n_tasks, params):
+    if results != [i * 2 for i in range(n_tasks)]:
+        raise WrongAnswer(f"gadgets: got {{results[:3]}}")
+
+
+WORKLOAD = Workload(
+    name="{name}", summary="returns twice its index", blocking=task, check=check,
+    params={{"smoke": {{}}, "quick": {{}}, "full": {{}}}}, meter={meter},
+)
+"""
+
+
+def test_a_reading_no_workload_declares_is_a_measurement_and_splits_no_chart(tmp_path: Path) -> None:
+    from reports import load_run
+    from reports.load import param_columns
+
+    metered, plain = tmp_path / "gadget_count.py", tmp_path / "no_gadgets.py"
+    metered.write_text(UNDECLARED_READING.format(name="gadget_count", meter="Gadgets"))
+    plain.write_text(UNDECLARED_READING.format(name="no_gadgets", meter="None"))
+    results = tmp_path / "results"
+    proc = bench(
+        "--profile", "smoke", "--backends", "sequential", "--workloads", f"{metered},{plain}",
+        "--results", str(results),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    run = only_run(results)
+    manifest = json.loads((run / "run.json").read_text())
+    assert manifest["workloads"]["gadget_count"]["readings"] == []
+    recorded = [b["extra_info"] for b in benchmarks(run) if b["extra_info"]["workload"] == "gadget_count"]
+    assert recorded and all("gadgets" in info["measured"] for info in recorded)
+    frame = load_run(run).frame
+    ours = frame[frame["workload"] == "gadget_count"]
+    assert "gadgets" not in param_columns(frame)
+    assert ours["reading_gadgets"].notna().all() and ours["reading_gadgets"].nunique() == len(ours)
+    assert ours["config"].nunique() == 1, "a reading that differs per case is not a parameter"
+    charts = sorted(p.name for p in (run / "report").glob("*.png"))
+    with_reading = [name.removeprefix("gadget_count") for name in charts if name.startswith("gadget_count")]
+    without = [name.removeprefix("no_gadgets") for name in charts if name.startswith("no_gadgets")]
+    assert with_reading and with_reading == without, charts

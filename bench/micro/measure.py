@@ -18,6 +18,7 @@ from bench.micro.costs import cost_named
 from bench.micro.plan import extra_info, group, open_loop, rounds, why_not
 from bench.micro.sizes import sizes_for
 from bench.profiles import Profile
+from bench.results_format import add_measured
 
 
 def run_micro(case: MicroCase, benchmark: Any, profile: Profile) -> None:
@@ -51,6 +52,7 @@ def run_micro(case: MicroCase, benchmark: Any, profile: Profile) -> None:
         )
         if canary is not None:
             benchmark.extra_info[CANARY_KEY] = canary.timed(warmup)
+            add_measured(benchmark.extra_info, CANARY_KEY)
         # With --benchmark-disable, pedantic runs the round once and skips the teardown.
         while answers:
             check_round()

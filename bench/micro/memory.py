@@ -42,6 +42,7 @@ from bench.micro import MicroCase
 from bench.micro._held import H, Holder
 from bench.micro._loop import Loop, expect
 from bench.micro.hooks import MemoryHook, Skip, hook_for
+from bench.results_format import MEASURED_KEY
 
 
 def rss_bytes() -> int:
@@ -113,7 +114,7 @@ def _memory_loop(case: MicroCase, holder: Holder[H], n: int, holds: int) -> Iter
 
     try:
         measured = summary(case, fresh_holds(case, n, holds))
-        yield Loop(one_round, check, n, {**measured, **holder.recorded})
+        yield Loop(one_round, check, n, {**measured, **holder.recorded, MEASURED_KEY: sorted(measured)})
     finally:
         for tasks in outstanding:
             holder.release(tasks)

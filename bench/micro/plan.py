@@ -21,6 +21,7 @@ from bench.micro.costs import cost_named
 from bench.micro.hooks import IpcChannel, MemoryHook, MicroLoop, Skip, hook_for
 from bench.micro.memory import holding
 from bench.micro.sizes import MicroSizes
+from bench.results_format import add_measured
 
 
 def why_not(case: MicroCase) -> str | None:
@@ -100,4 +101,5 @@ def extra_info(case: MicroCase, profile: str, loop: Loop) -> dict[str, Any]:
         info["placement"] = case.placement
     info["mechanism"] = _runnable(case).mechanism
     info.update(loop.recorded)
+    add_measured(info, "ideal_s")
     return info
