@@ -304,7 +304,7 @@ def test_a_model_declared_cooperative_is_in_the_waiting_and_io_claims(tmp_path: 
     results = tmp_path / "results"
     proc = subprocess.run(
         [sys.executable, "-m", "bench", "--profile", "smoke", "--backends", "sequential,gatherer",
-         "--workloads", "sleep,http_fetch", "--processes", "2", "--results", str(results)],
+         "--workloads", "sleep,http_fetch", "--processes", "1", "--results", str(results)],
         cwd=REPO, env={**os.environ, "PYTHONPATH": path}, capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
