@@ -9,6 +9,7 @@ answer is checked against the closed form, so a lost or wrong task fails the cas
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 from workloads._base import fresh_calibration
@@ -113,6 +114,21 @@ SUBINTERPRETERS = Traits(in_parent=True, own_interpreter=True)
 #: for every core, few enough that a pool's dispatch is not what is measured.
 PARALLEL_N = 10
 
+#: Subinterpreters run pure Python in parallel; on a free-threaded build the same claim
+#: says what it shows there (its ``without_gil`` twin, a change of sentence only).
+SUBINTERPRETERS_PARALLEL = Claim(
+    id="subinterpreters_parallelise_python",
+    sentence=(
+        "Subinterpreters ({models}), a GIL each, run pure-Python CPU in parallel in one process: at "
+        "least {threshold}x over {baseline} on 2+ cores"
+    ),
+    models=SUBINTERPRETERS,
+    above=1.5,
+    min_cores=2,
+    at_most_n=PARALLEL_N,
+    also=PROCESS_POOLS,
+)
+
 #: The tutorials' claims about CPU-bound Python: the GIL holds threads to one core, processes
 #: and interpreters of their own do not share it.
 REPORT = ReportSpec(
@@ -145,29 +161,15 @@ REPORT = ReportSpec(
             min_cores=2,
             at_most_n=PARALLEL_N,
         ),
-        Claim(
-            id="subinterpreters_parallelise_python",
-            sentence=(
-                "Subinterpreters ({models}), a GIL each, run pure-Python CPU in parallel in one process: at "
-                "least {threshold}x over {baseline} on 2+ cores"
-            ),
-            models=SUBINTERPRETERS,
-            above=1.5,
-            min_cores=2,
-            at_most_n=PARALLEL_N,
-            also=PROCESS_POOLS,
-            without_gil=Claim(
-                id="subinterpreters_parallelise_python",
+        replace(
+            SUBINTERPRETERS_PARALLEL,
+            without_gil=replace(
+                SUBINTERPRETERS_PARALLEL,
                 sentence=(
                     "Subinterpreters ({models}) on a free-threaded build, no GIL at all, run pure-Python CPU in "
                     "parallel: at least {threshold}x over {baseline} on 2+ cores; here it shows isolated "
                     "interpreters sharing nothing, not a GIL escaped"
                 ),
-                models=SUBINTERPRETERS,
-                above=1.5,
-                min_cores=2,
-                at_most_n=PARALLEL_N,
-                also=PROCESS_POOLS,
             ),
         ),
     ),

@@ -10,14 +10,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from bench.colours import stable_colour
 from workloads.protocol import Form, Option
+from workloads.report_spec import WAITS
 
 if TYPE_CHECKING:
     from bench.micro.hooks import MicroHooks
 
 Task = Callable[[int], Any]
-
-#: How a model's tasks wait, as :attr:`Traits.waits` says it.
-WAITS: tuple[str, ...] = ("cooperative", "thread", "process", "none")
 
 
 @dataclass(frozen=True)
