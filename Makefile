@@ -106,7 +106,7 @@ test: $(VENV)/.installed
 
 # The suite on every CPython 3.10+ found (PATH, pyenv), each in its own .venv-3.X.
 test-matrix:
-	$(PYTHON) -m bench.matrix $(value MATRIX_ARGS)
+	$(PYTHON) -m bench.python_matrix $(value MATRIX_ARGS)
 
 venv: $(VENV)/.installed
 

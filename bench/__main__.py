@@ -1,7 +1,7 @@
-"""``python -m bench``: run the suite, one fresh interpreter per backend.
+"""``python -m bench``: run the suite, one fresh interpreter per model.
 
-Options mirror the make variables: ``--profile`` (PROFILE), ``--backends``
-(BACKENDS), ``--workloads`` (WORKLOADS, workloads and micro-costs), ``--results``
+Options mirror the make variables: ``--profile`` (PROFILE), ``--models``
+(MODELS), ``--workloads`` (WORKLOADS, workloads and micro-costs), ``--results``
 (RESULTS), ``--processes`` (PROCESSES), and the options the workloads and models
 declare in their own modules (``--http-url``, HTTP_URL; ``--http-server-workers``,
 HTTP_SERVER_WORKERS; a model's, with its environment variable as the default).
@@ -27,9 +27,9 @@ from typing import Any
 
 from bench import options as declared
 from bench.atomic import NotWritable
-from bench.backends import BACKENDS, load, unavailable
 from bench.interpreter import REPO, InterpreterError, check_runnable, same_interpreter
 from bench.micro import MICROS
+from bench.models import MODELS, load, unavailable
 from bench.profiles import DEFAULT_PROFILE, PROFILES, parse_tasks
 from bench.runner import RunOptions, execute, stopped
 from workloads import WORKLOADS
@@ -139,7 +139,7 @@ def _precision(text: str) -> float:
     return value / 100
 
 
-#: More fresh interpreters per backend than this adds time, not knowledge.
+#: More fresh interpreters per model than this adds time, not knowledge.
 MAX_PROCESSES = 50
 
 
@@ -170,9 +170,9 @@ def workload_options() -> list[declared.Option]:
     return declared.distinct(option for workload in WORKLOADS.values() for option in workload.options)
 
 
-def backend_options() -> dict[str, tuple[declared.Option, ...]]:
+def model_options() -> dict[str, tuple[declared.Option, ...]]:
     """The options each registered model declares (a model not installed here declares none)."""
-    return {name: () if unavailable(name) else load(name).options for name in BACKENDS}
+    return {name: () if unavailable(name) else load(name).options for name in MODELS}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -182,10 +182,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--models",
         "--backends",
-        dest="backends",
-        type=_choices("model", list(BACKENDS)),
-        default=list(BACKENDS),
-        help="comma-separated models (--backends is the same option)",
+        dest="models",
+        type=_choices("model", list(MODELS)),
+        default=list(MODELS),
+        help="comma-separated models (--models is the same option)",
     )
     valid = [*WORKLOADS, *MICROS]
     p.add_argument(
@@ -201,7 +201,7 @@ def parser() -> argparse.ArgumentParser:
         "--processes",
         type=_processes,
         default=None,
-        help="fresh interpreters per backend, run round-robin (default: the profile's, smoke 1, quick 2, full 5, "
+        help="fresh interpreters per model, run round-robin (default: the profile's, smoke 1, quick 2, full 5, "
         "and more for the noisy cases)",
     )
     p.add_argument(
@@ -221,7 +221,7 @@ def parser() -> argparse.ArgumentParser:
         "(default: the profile's, 5)",
     )
     declared.add_to(p, workload_options())
-    declared.add_to(p, declared.distinct(o for options in backend_options().values() for o in options))
+    declared.add_to(p, declared.distinct(o for options in model_options().values() for o in options))
     p.add_argument("--no-report", action="store_true", help="do not build the report after the run")
     p.add_argument(
         "--python",
@@ -291,11 +291,11 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (os.getcwd(), os.environ.get("PYTHONPATH")) if p)
     options = RunOptions(
         profile=args.profile,
-        backends=args.backends,
+        models=args.models,
         workloads=args.workloads,
         results=args.results,
         workload_options=declared.values(args, workload_options()),
-        backend_options={name: declared.values(args, opts) for name, opts in backend_options().items()},
+        model_options={name: declared.values(args, opts) for name, opts in model_options().items()},
         processes=args.processes,
         precision=args.precision,
         tasks=args.tasks,

@@ -3,7 +3,7 @@
 After the profile's processes, the runner asks which cases' figures are still
 wider than the precision target allows (``python -m reports precision``, so this
 layer imports nothing of the reports), and gives those cases, and only those,
-another fresh interpreter per backend, interleaved across models as before,
+another fresh interpreter per model, interleaved across models as before,
 until every case is precise enough, has the profile's ``max_processes``, or the
 run has spent its ``budget_s``. This is Kalibera and Jones' dimensioning at the
 level where the variance is: the process.
@@ -27,7 +27,7 @@ def add_processes(runs: list[Run], started: float) -> None:
 
     Each wave asks the reports which cases are imprecise (``python -m reports
     precision``), predicts the wave's time from those cases' durations so far plus
-    each session's start-up, and runs one more session per backend for just those
+    each session's start-up, and runs one more session per model for just those
     cases, round-robin as before. It stops when no case needs more, the profile's
     ``max_processes`` is reached, or the next wave would overrun ``budget_s``
     (then the widest cases that fit go first).
@@ -43,11 +43,11 @@ def add_processes(runs: list[Run], started: float) -> None:
         wanted: dict[str, list[str]] = {}
         needed: dict[str, int] = {}
         for run in runs:
-            for backend, cases in imprecise_cases(run.run_dir, precision).items():
-                wanted.setdefault(backend, [])
+            for model, cases in imprecise_cases(run.run_dir, precision).items():
+                wanted.setdefault(model, [])
                 for case_id, processes in cases:
-                    if case_id not in wanted[backend]:
-                        wanted[backend].append(case_id)
+                    if case_id not in wanted[model]:
+                        wanted[model].append(case_id)
                     needed[case_id] = min(needed.get(case_id, processes), processes)
         left = (profile.budget_s - (time.monotonic() - started)) / len(runs)
         plan = plan_wave(wanted, first.sessions, left, needed)
@@ -59,15 +59,15 @@ def add_processes(runs: list[Run], started: float) -> None:
         if not plan:
             break
         print(f"  adding process {process + 1} for {sum(len(c) for c in plan.values())} imprecise cases", flush=True)
-        for backend in first.options.backends:
+        for model in first.options.models:
             for run in runs:
                 run.processes = process + 1
-                if backend in plan:
-                    run.session(backend, process, tuple(plan[backend]))
+                if model in plan:
+                    run.session(model, process, tuple(plan[model]))
 
 
 def imprecise_cases(run_dir: Path, precision: float) -> dict[str, list[tuple[str, int]]]:
-    """The cases, by backend, whose figures are still wider than ``precision`` allows.
+    """The cases, by model, whose figures are still wider than ``precision`` allows.
 
     Each is its id and the processes it would need to reach the target, nearest first.
     """
@@ -82,7 +82,7 @@ def imprecise_cases(run_dir: Path, precision: float) -> dict[str, list[tuple[str
         print(f"  note: could not judge the cases' precision ({done.stderr.strip()[-300:]}); no process added")
         return {}
     found = json.loads(done.stdout or "{}")
-    return {backend: [(c["id"], int(c.get("needed") or 0)) for c in cases] for backend, cases in found.items()}
+    return {model: [(c["id"], int(c.get("needed") or 0)) for c in cases] for model, cases in found.items()}
 
 
 #: Seconds a session takes beyond its cases (interpreter, pytest, a model's pool or cluster), when unknown.
@@ -97,35 +97,35 @@ def plan_wave(
 ) -> dict[str, list[str]]:
     """The cases of the next wave that fit ``left_s``, nearest to the precision target first.
 
-    A case's cost is the longest it took in any session so far; a backend's session
+    A case's cost is the longest it took in any session so far; a model's session
     costs its start-up (its first session's time beyond its cases) plus its cases.
     Cases are taken in order of the processes they still need (``needed``, fewest
-    first; ties and unknowns in each backend's order), across all backends, so the
+    first; ties and unknowns in each model's order), across all models, so the
     budget goes where it resolves cases rather than to whichever model runs first;
     a case that does not fit is passed over for cheaper ones.
     """
-    order = [(backend, case_id) for backend, cases in wanted.items() for case_id in cases]
+    order = [(model, case_id) for model, cases in wanted.items() for case_id in cases]
     if needed:
         order.sort(key=lambda item: needed.get(item[1], 0))
     cost: dict[str, float] = {}
     overhead: dict[str, float] = {}
-    for backend in wanted:
-        history = sessions.get(backend, [])
+    for model in wanted:
+        history = sessions.get(model, [])
         for session in history:
             for case in session.get("cases", []):
                 duration = float(case.get("duration_s") or 0.0)
                 cost[case["id"]] = max(cost.get(case["id"], 0.0), duration)
         first = history[0] if history else {}
-        overhead[backend] = max(SESSION_OVERHEAD_S, float(first.get("duration_s") or 0.0) - _cases_s(first))
+        overhead[model] = max(SESSION_OVERHEAD_S, float(first.get("duration_s") or 0.0) - _cases_s(first))
     plan: dict[str, list[str]] = {}
     spent = 0.0
-    for backend, case_id in order:
-        extra = cost.get(case_id, 1.0) + (0.0 if backend in plan else overhead[backend])
+    for model, case_id in order:
+        extra = cost.get(case_id, 1.0) + (0.0 if model in plan else overhead[model])
         if spent + extra > left_s:
             continue
-        plan.setdefault(backend, []).append(case_id)
+        plan.setdefault(model, []).append(case_id)
         spent += extra
-    return {backend: plan[backend] for backend in wanted if backend in plan}
+    return {model: plan[model] for model in wanted if model in plan}
 
 
 def _cases_s(session: Mapping[str, Any]) -> float:

@@ -1,9 +1,9 @@
 """Time the micro-cost loops bare, outside pytest, and compare them with a run.
 
-``python -m bench.bare_loops [--profile quick] [--backends a,b] [--micros spawn,switch]
+``python -m bench.bare_loops [--profile quick] [--models a,b] [--micros spawn,switch]
 [--compare RUN_DIR] [--threshold 15]``
 
-Each backend's loops run in a fresh interpreter of their own, which times every
+Each model's loops run in a fresh interpreter of their own, which times every
 round with ``time.perf_counter`` around ``loop.round()``: the very round function,
 sizes, warmup and round counts that ``bench/bench_micro.py`` gives
 ``benchmark.pedantic``. What differs is only what is around the loop: no pytest, no
@@ -11,8 +11,8 @@ plugins, a smaller process. So where the harness and the bare loop disagree, the
 harness (or the process it runs in) is what costs the difference.
 
 It prints seconds per operation for every (micro-cost, model, channel/payload).
-With ``--compare RUN_DIR`` it reads the run's ``<backend>.json`` files (their
-profile, unless ``--profile`` is given, and their backends, unless ``--backends``
+With ``--compare RUN_DIR`` it reads the run's ``<model>.json`` files (their
+profile, unless ``--profile`` is given, and their models, unless ``--models``
 is) and prints harness and bare figures side by side with the difference, flagging
 every row beyond ``--threshold`` percent; it exits 1 if a spawn or switch row is
 flagged, as those two must agree. The comparison is made on each side's fastest
@@ -41,10 +41,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.backends import BACKENDS
 from bench.micro import MICROS, MicroCase, micro_cases
 from bench.micro.plan import open_loop, rounds, why_not
 from bench.micro.sizes import sizes_for
+from bench.models import MODELS
 from bench.profiles import DEFAULT_PROFILE, PROFILES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,7 +62,7 @@ def _row(case: MicroCase) -> dict[str, Any]:
     return {
         "id": case.id,
         "micro": case.micro,
-        "backend": case.backend,
+        "backend": case.model,
         "variant": case.variant,
         "family": case.family,
         "placement": case.placement,
@@ -101,22 +101,22 @@ def time_case(case: MicroCase, profile: str) -> dict[str, Any]:
 
 
 def child(argv: Sequence[str]) -> int:
-    """Entry point of one backend's interpreter: ``BACKEND PROFILE MICROS OUT``."""
-    backend, profile, micros, out = argv
-    cases = micro_cases(PROFILES[profile], backend, micros.split(","))
+    """Entry point of one model's interpreter: ``MODEL PROFILE MICROS OUT``."""
+    model, profile, micros, out = argv
+    cases = micro_cases(PROFILES[profile], model, micros.split(","))
     rows = [time_case(case, profile) for case in cases]
     Path(out).write_text(json.dumps(rows))
     return 0
 
 
-def run_backend(backend: str, profile: str, micros: list[str]) -> list[dict[str, Any]]:
-    """Run ``backend``'s loops in a fresh interpreter; return its rows (raises if it failed)."""
+def run_model(model: str, profile: str, micros: list[str]) -> list[dict[str, Any]]:
+    """Run ``model``'s loops in a fresh interpreter; return its rows (raises if it failed)."""
     with tempfile.TemporaryDirectory(prefix="bare-loops-") as tmp:
-        out = Path(tmp) / f"{backend}.json"
+        out = Path(tmp) / f"{model}.json"
         # ``python -c`` rather than ``-m``: children started with ``spawn`` then re-import no main module.
         code = "import sys; from bench.bare_loops import child; sys.exit(child(sys.argv[1:]))"
         done = subprocess.run(
-            [sys.executable, "-c", code, backend, profile, ",".join(micros), str(out)],
+            [sys.executable, "-c", code, model, profile, ",".join(micros), str(out)],
             cwd=ROOT,
             timeout=PROFILES[profile].session_timeout_s,
             capture_output=True,
@@ -124,7 +124,7 @@ def run_backend(backend: str, profile: str, micros: list[str]) -> list[dict[str,
         )
         if done.returncode != 0 or not out.exists():
             tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
-            raise RuntimeError(f"{backend}: the bare loops exited with {done.returncode}:\n{tail}")
+            raise RuntimeError(f"{model}: the bare loops exited with {done.returncode}:\n{tail}")
         rows: list[dict[str, Any]] = json.loads(out.read_text())
         return rows
 
@@ -133,10 +133,10 @@ def run_backend(backend: str, profile: str, micros: list[str]) -> list[dict[str,
 
 
 class HarnessFileError(Exception):
-    """Raise when a run's ``<backend>.json`` cannot be read as pytest-benchmark output."""
+    """Raise when a run's ``<model>.json`` cannot be read as pytest-benchmark output."""
 
     def __init__(self, path: Path, problem: str) -> None:
-        super().__init__(f"{path}: {problem}; run that backend again or move the file out of the run")
+        super().__init__(f"{path}: {problem}; run that model again or move the file out of the run")
 
 
 def _positive(value: Any) -> bool:
@@ -157,7 +157,7 @@ def _read_benchmarks(path: Path) -> list[Any]:
 
 
 def harness_rows(run_dir: Path) -> tuple[list[dict[str, Any]], set[str]]:
-    """The micro-cost rows of a run's ``<backend>.<process>.json`` files, and the profiles they used.
+    """The micro-cost rows of a run's ``<model>.<process>.json`` files, and the profiles they used.
 
     Raises `HarnessFileError` naming the file if one is not valid pytest-benchmark JSON
     or a micro-cost entry in it has no positive, finite median and min.
@@ -165,8 +165,8 @@ def harness_rows(run_dir: Path) -> tuple[list[dict[str, Any]], set[str]]:
     rows: list[dict[str, Any]] = []
     profiles: set[str] = set()
     for path in sorted(run_dir.glob("*.json")):
-        # One file per process of a backend: ``threads.0.json``, ``threads.1.json``...
-        if path.name.split(".")[0] not in BACKENDS:
+        # One file per process of a model: ``threads.0.json``, ``threads.1.json``...
+        if path.name.split(".")[0] not in MODELS:
             continue
         for bench in _read_benchmarks(path):
             extra = bench.get("extra_info") if isinstance(bench, dict) else None
@@ -295,21 +295,21 @@ def _usage_error(message: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse the options, run every backend's bare loops, print (and compare)."""
+    """Parse the options, run every model's bare loops, print (and compare)."""
     parser = argparse.ArgumentParser(prog="python -m bench.bare_loops", description=__doc__.splitlines()[0])
     parser.add_argument("--profile", choices=sorted(PROFILES), help=f"default: the run's, else {DEFAULT_PROFILE}")
-    parser.add_argument("--backends", help="comma-separated; default: the run's, else all")
+    parser.add_argument("--models", "--backends", dest="models", help="comma-separated; default: the run's, else all")
     parser.add_argument("--micros", default=",".join(MICROS), help="comma-separated micro-costs")
-    parser.add_argument("--compare", type=Path, metavar="RUN_DIR", help="a run directory with <backend>.json files")
+    parser.add_argument("--compare", type=Path, metavar="RUN_DIR", help="a run directory with <model>.json files")
     parser.add_argument("--threshold", type=float, default=15.0, help="flag differences beyond this percent")
     args = parser.parse_args(argv)
-    backends = _choices(args.backends, list(BACKENDS), "backends")
+    models = _choices(args.models, list(MODELS), "models")
     micros = _choices(args.micros, MICROS, "micro-costs") or list(MICROS)
     harness: list[dict[str, Any]] = []
     profile = args.profile
     if args.compare:
         if not args.compare.is_dir():
-            return _usage_error(f"{args.compare} is not a directory; give a run directory holding <backend>.json files")
+            return _usage_error(f"{args.compare} is not a directory; give a run directory holding <model>.json files")
         try:
             harness, profiles = harness_rows(args.compare)
         except HarnessFileError as exc:
@@ -317,7 +317,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not harness:
             return _usage_error(
                 f"{args.compare} holds no micro-cost results; make a run with some, e.g. python -m bench "
-                "--backends threads --workloads spawn,switch,ipc,memory"
+                "--models threads --workloads spawn,switch,ipc,memory"
             )
         if profile is None and len(profiles) > 1:
             return _usage_error(f"{args.compare} mixes profiles {sorted(profiles)}; choose one with --profile")
@@ -328,14 +328,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "that agree",
                 file=sys.stderr,
             )
-        backends = backends or sorted({str(row["backend"]) for row in harness}, key=list(BACKENDS).index)
+        models = models or sorted({str(row["backend"]) for row in harness}, key=list(MODELS).index)
     profile = profile or DEFAULT_PROFILE
     failed = 0
     bare: list[dict[str, Any]] = []
-    for backend in backends or list(BACKENDS):
-        print(f"timing {backend} ({profile})...", file=sys.stderr, flush=True)
+    for model in models or list(MODELS):
+        print(f"timing {model} ({profile})...", file=sys.stderr, flush=True)
         try:
-            bare.extend(run_backend(backend, profile, micros))
+            bare.extend(run_model(model, profile, micros))
         except (RuntimeError, subprocess.TimeoutExpired) as exc:
             print(exc, file=sys.stderr)
             failed += 1

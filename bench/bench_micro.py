@@ -1,8 +1,8 @@
-"""Micro-cost benchmarks: every backend x micro-cost (spawn, switch, ipc, memory).
+"""Micro-cost benchmarks: every model x micro-cost (spawn, switch, ipc, memory).
 
 Parametrised by ``bench.plugin``'s ``pytest_generate_tests`` from the session's
-description (backend, profile, selection: ``--workloads`` takes micro-cost names
-too); run one backend per interpreter through ``python -m bench``. A micro-cost a backend cannot measure is
+description (model, profile, selection: ``--workloads`` takes micro-cost names
+too); run one model per interpreter through ``python -m bench``. A micro-cost a model cannot measure is
 still a case, skipped with the reason.
 """
 
@@ -14,5 +14,5 @@ from bench.profiles import Profile
 
 
 def bench_micro(micro_case: MicroCase, benchmark: object, profile: Profile) -> None:
-    """Time K operations of one micro-cost per round on one backend; every round is checked."""
+    """Time K operations of one micro-cost per round on one model; every round is checked."""
     run_micro(micro_case, benchmark, profile)

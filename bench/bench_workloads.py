@@ -1,7 +1,7 @@
-"""Workload benchmarks: every backend x workload x n_tasks, under pytest-benchmark.
+"""Workload benchmarks: every model x workload x n_tasks, under pytest-benchmark.
 
 Parametrised by ``bench.plugin``'s ``pytest_generate_tests`` from the session's
-description (backend, profile, workloads); run one backend per interpreter through
+description (model, profile, workloads); run one model per interpreter through
 ``python -m bench``.
 """
 
@@ -21,5 +21,5 @@ def bench_workload(
     run_context: RunContext,
     model_session: SessionState,
 ) -> None:
-    """Time N tasks of one workload on one backend; every round's answer is checked."""
+    """Time N tasks of one workload on one model; every round's answer is checked."""
     run_case(workload_case, benchmark, profile, calibration, run_context, model_session.state, model_session.cores)

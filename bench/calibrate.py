@@ -1,7 +1,7 @@
 """Measure, once per run and before any timing, the facts that ideals depend on.
 
 The runner calibrates in its own process and hands the same file to every
-backend's interpreter, so every model is held against the same ideal. What is
+model's interpreter, so every model is held against the same ideal. What is
 measured is each workload's own business (its ``calibrate``); this module runs
 them, stores what they return under each workload's name, and times a workload's
 reference work in a fresh interpreter (``python -m bench.calibrate WORKLOAD SIZE``).
@@ -34,7 +34,7 @@ CANARY_READINGS: dict[str, float] = {}
 def fresh_measure(workload: str, size: int) -> float:
     """The seconds ``WORKLOADS[workload].measure(size)`` gives in a fresh interpreter.
 
-    The results come from fresh interpreters, one per backend, so the ideal is timed
+    The results come from fresh interpreters, one per model, so the ideal is timed
     in one too: not in the runner, whose heap and caches differ.
     """
     done = subprocess.run(

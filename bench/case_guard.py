@@ -1,6 +1,6 @@
 """Nothing a case starts outlives it, and a task's interrupt fails only its own case.
 
-A user's task may be buggy in ways no backend guards against. :class:`CaseGuard`,
+A user's task may be buggy in ways no model guards against. :class:`CaseGuard`,
 a pytest plugin of every session, looks after each case's call:
 
 - **Processes.** Before the call it notes the session's processes: its

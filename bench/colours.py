@@ -1,6 +1,6 @@
 """A model's colour when it declares none: a stable pick from a spare palette.
 
-Kept free of imports beyond the standard library: the backend protocol uses it for
+Kept free of imports beyond the standard library: the model protocol uses it for
 its default, and the reports use it for runs whose manifest declares no colours.
 """
 

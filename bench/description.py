@@ -1,6 +1,6 @@
-"""The session description: everything one backend's session needs, in one JSON file.
+"""The session description: everything one model's session needs, in one JSON file.
 
-The runner writes ``<run>/logs/<backend>.<i>.session.json`` and starts
+The runner writes ``<run>/logs/<model>.<i>.session.json`` and starts
 ``python -m bench.session --session FILE``; the session (and its pytest plugin,
 ``bench.plugin``) reads every setting from it, so an option is declared once, on
 the command line of ``python -m bench``, and never parsed again. A session can also
@@ -23,12 +23,12 @@ SUFFIX = ".session.json"
 
 @dataclass(frozen=True)
 class SessionDescription:
-    """One session: which backend, profile and selection, and what the run learnt before it.
+    """One session: which model, profile and selection, and what the run learnt before it.
 
     ``selection`` holds built-in workload and micro-cost names and user workload
     specs (a file's absolute path, or ``module:attribute``). ``workload_options``
-    and ``backend_options`` are the values of the options the workloads and this
-    backend declare, by dest. ``environment`` maps an environment's key to the facts
+    and ``model_options`` are the values of the options the workloads and this
+    model declare, by dest. ``environment`` maps an environment's key to the facts
     it yielded (a local server's base URL, pid, workers); a workload whose
     environment is missing there gets one started by the session itself.
     ``calibration`` is the run's calibration file (None: the session calibrates).
@@ -38,11 +38,11 @@ class SessionDescription:
     for the cases a dead or stopped one did not reach.
     """
 
-    backend: str
+    model: str
     profile: str
     selection: tuple[str, ...]
     workload_options: Mapping[str, Any] = field(default_factory=dict)
-    backend_options: Mapping[str, Any] = field(default_factory=dict)
+    model_options: Mapping[str, Any] = field(default_factory=dict)
     environment: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     calibration: str | None = None
     outcomes: str | None = None
@@ -50,7 +50,7 @@ class SessionDescription:
     processes: int = 1
     case_timeout_s: float | None = None
     runner_pid: int | None = None
-    #: The backend's :attr:`~bench.backends.Backend.prelude`, run first by the session.
+    #: The model's :attr:`~bench.models.Model.prelude`, run first by the session.
     prelude: str | None = None
     #: Run only these case ids (None: every case of the selection): a process added for
     #: noisy cases, or a fresh session for the cases a dead or stopped one did not reach.
@@ -61,17 +61,25 @@ class SessionDescription:
     n_tasks: tuple[int, ...] | None = None
 
 
+#: The file's names for the fields whose names it kept from format 1.0 (a model was a
+#: "backend" there), so that every stored description still reads.
+FILE_NAMES = {"model": "backend", "model_options": "backend_options"}
+
+
 def save(description: SessionDescription, path: Path) -> None:
-    """Write ``description`` to ``path`` as JSON."""
-    data = {FORMAT_KEY: FORMAT_VERSION, **asdict(description)}
+    """Write ``description`` to ``path`` as JSON, under the file's names."""
+    fields = {FILE_NAMES.get(name, name): value for name, value in asdict(description).items()}
+    data = {FORMAT_KEY: FORMAT_VERSION, **fields}
     path.write_text(json.dumps(data, indent=2))
 
 
 def load(path: Path) -> SessionDescription:
     """Read a description written by :func:`save`; raise ValueError naming the file when it is not one."""
     try:
-        data = json.loads(path.read_text())
-        data.pop(FORMAT_KEY, None)
+        stored = json.loads(path.read_text())
+        stored.pop(FORMAT_KEY, None)
+        field_of = {file_name: name for name, file_name in FILE_NAMES.items()}
+        data = {field_of.get(key, key): value for key, value in stored.items()}
         data["selection"] = tuple(data["selection"])
         for key in ("cases", "n_tasks"):
             if data.get(key) is not None:
@@ -81,11 +89,11 @@ def load(path: Path) -> SessionDescription:
         raise ValueError(f"{path} is not a session description ({type(exc).__name__}: {exc})") from None
 
 
-def write_description(path: Path, backend: str, profile: str, selection: list[str] | str, **settings: Any) -> Path:
+def write_description(path: Path, model: str, profile: str, selection: list[str] | str, **settings: Any) -> Path:
     """Write a description for a session run alone (tests): the rest defaults, so the session calibrates itself."""
-    from bench.backends import load
+    from bench.models import load
 
     names = selection.split(",") if isinstance(selection, str) else selection
-    settings.setdefault("prelude", load(backend).prelude)
-    save(SessionDescription(backend=backend, profile=profile, selection=tuple(names), **settings), path)
+    settings.setdefault("prelude", load(model).prelude)
+    save(SessionDescription(model=model, profile=profile, selection=tuple(names), **settings), path)
     return path

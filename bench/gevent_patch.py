@@ -5,7 +5,7 @@ It is the gevent model's ``prelude``: only interpreters that run gevent cases ca
 ``bench/micro/footprint.py``), before anything else is imported; no other model's
 interpreter imports gevent at all.
 It is a module of its own, not a function of the model's module
-(``bench/backends/gevent.py``), because that module imports the harness,
+(``bench/models/gevent.py``), because that module imports the harness,
 which imports modules gevent patches (``socket``, ``ssl``, ``threading``); this one
 imports nothing before gevent. Importing this module patches nothing.
 """

@@ -1,4 +1,4 @@
-"""Run one backend x workload x n_tasks case under pytest-benchmark.
+"""Run one model x workload x n_tasks case under pytest-benchmark.
 
 The harness builds the task, skips what this machine or profile cannot run (with
 the reason), records every parameter in ``extra_info``, times whole rounds with
@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from bench.backends import Backend, load, unavailable
-from bench.backends._limits import open_files_limit
 from bench.canary import CANARY_KEY, CanaryReadings
+from bench.models import Model, load, unavailable
+from bench.models._limits import open_files_limit
 from bench.profiles import PROFILES, Profile
 from bench.results_format import add_measured
 from workloads import WORKLOADS, Calibration, Meter, RunContext
@@ -29,9 +29,9 @@ from workloads import WORKLOADS, Calibration, Meter, RunContext
 
 @dataclass(frozen=True)
 class WorkloadCase:
-    """One backend (and variant) running one workload at one task count."""
+    """One model (and variant) running one workload at one task count."""
 
-    backend: str
+    model: str
     variant: str | None
     workload: str
     n_tasks: int
@@ -42,7 +42,7 @@ class WorkloadCase:
     @property
     def label(self) -> str:
         """The model's label: its key, with the variant in brackets."""
-        return f"{self.backend}[{self.variant}]" if self.variant else self.backend
+        return f"{self.model}[{self.variant}]" if self.variant else self.model
 
     @property
     def id(self) -> str:
@@ -60,16 +60,16 @@ def profile_params(profile: Profile, workload: str) -> Mapping[str, Any]:
     return WORKLOADS[workload].profile_params(profile.name)
 
 
-def workload_cases(profile: Profile, backend: str, workloads: list[str]) -> list[WorkloadCase]:
-    """Every case of ``backend`` on ``workloads`` in ``profile``."""
-    backend_cls = None if unavailable(backend) else load(backend)
-    variants = backend_cls.variants(profile.start_methods) if backend_cls else (None,)
+def workload_cases(profile: Profile, model: str, workloads: list[str]) -> list[WorkloadCase]:
+    """Every case of ``model`` on ``workloads`` in ``profile``."""
+    model_cls = None if unavailable(model) else load(model)
+    variants = model_cls.variants(profile.start_methods) if model_cls else (None,)
     return [
-        WorkloadCase(backend, variant, workload, n, choices)
+        WorkloadCase(model, variant, workload, n, choices)
         for workload in workloads
         for choices in grid(profile_params(profile, workload))
         for variant in variants
-        if backend_cls is None or backend_cls.applies(variant, workload)
+        if model_cls is None or model_cls.applies(variant, workload)
         for n in profile.n_tasks
     ]
 
@@ -92,10 +92,10 @@ def rounds_for(profile: Profile, probe_s: float) -> int:
     return max(profile.min_rounds, min(profile.max_rounds, math.ceil(profile.target_case_s / probe_s)))
 
 
-def predicted_round_s(backend: Backend, case: WorkloadCase, params: dict[str, Any], calibration: Calibration) -> float:
+def predicted_round_s(model: Model, case: WorkloadCase, params: dict[str, Any], calibration: Calibration) -> float:
     """A round's likely length: waves of ``capacity`` tasks, each one task long."""
     workload = WORKLOADS[case.workload]
-    capacity = backend.capacity(case.n_tasks) or case.n_tasks
+    capacity = model.capacity(case.n_tasks) or case.n_tasks
     return math.ceil(case.n_tasks / capacity) * workload.task_s(case.n_tasks, params, calibration)
 
 
@@ -112,62 +112,62 @@ def run_case(
 
     ``context`` gives the workload the run's options and environment facts, from
     which it resolves its parameters (a URL, say). ``session_state`` is what the
-    backend's ``session`` yielded; ``session_cores``, when given, replaces the
+    model's ``session`` yielded; ``session_cores``, when given, replaces the
     machine's cores in the ideal (a cluster's cores).
     """
-    reason = unavailable(case.backend)
+    reason = unavailable(case.model)
     if reason:
         pytest.skip(reason)
-    backend_cls = load(case.backend)
+    model_cls = load(case.model)
     workload = WORKLOADS[case.workload]
-    form = workload.form(backend_cls.form)
+    form = workload.form(model_cls.form)
     if form is None:
-        pytest.skip(f"{case.workload} has no {backend_cls.form.value} form, which {case.backend} needs")
+        pytest.skip(f"{case.workload} has no {model_cls.form.value} form, which {case.model} needs")
     params = dict(workload.resolve(case.params(profile), context))
     if session_cores is not None:
         calibration = replace(calibration, cpu_count=session_cores)
     with ExitStack() as stack:
-        backend = stack.enter_context(backend_cls.for_session(case.variant, session_state))
+        model = stack.enter_context(model_cls.for_session(case.variant, session_state))
         reason = (
-            backend.limit(case.n_tasks)
-            or open_files_limit((backend.capacity(case.n_tasks) or case.n_tasks) * workload.fds_per_task)
-            or _process_budget(backend, case, profile)
+            model.limit(case.n_tasks)
+            or open_files_limit((model.capacity(case.n_tasks) or case.n_tasks) * workload.fds_per_task)
+            or _process_budget(model, case, profile)
         )
         if reason:
             pytest.skip(reason)
-        predicted = predicted_round_s(backend, case, params, calibration)
+        predicted = predicted_round_s(model, case, params, calibration)
         if predicted > profile.max_round_s:
             pytest.skip(
                 f"{case.label} would take ~{predicted:.1f} s a round at {case.n_tasks} tasks "
-                f"(waves of {backend.capacity(case.n_tasks)}), over the {profile.name} profile's "
+                f"(waves of {model.capacity(case.n_tasks)}), over the {profile.name} profile's "
                 f"{profile.max_round_s:.0f} s per round (PROFILE=full allows {PROFILES['full'].max_round_s:.0f} s)"
             )
         # Files or data the tasks need are made here, untimed and before a pool
         # forks its workers, and removed after the case.
         run_params = {**params, **stack.enter_context(workload.prepare(params))}
-        backend.setup(case.n_tasks)
+        model.setup(case.n_tasks)
         recorded = {k: v for k, v in params.items() if k != "n_tasks"}
         if workload.recorded is not None:
             recorded.update(workload.recorded(params, calibration))
         benchmark.group = f"{case.workload} n_tasks={case.n_tasks}"
         benchmark.extra_info.update(
             {
-                "backend": case.backend,
+                "backend": case.model,
                 "variant": case.variant,
                 "workload": case.workload,
                 "n_tasks": case.n_tasks,
                 "ideal_s": checked_ideal(case.workload, workload.ideal_s(case.n_tasks, params, calibration)),
                 "profile": profile.name,
                 **recorded,
-                **(workload.describe(backend_cls.form, params) if workload.describe else {}),
-                **backend.parameters(),
+                **(workload.describe(model_cls.form, params) if workload.describe else {}),
+                **model.parameters(),
             }
         )
         meter = workload.meter(params, context) if workload.meter else None
         task = partial(form, params=run_params)
         timed_and_checked(
             benchmark,
-            lambda: backend.run(task, case.n_tasks),
+            lambda: model.run(task, case.n_tasks),
             lambda results: workload.check(results, case.n_tasks, run_params),
             profile,
             predicted,
@@ -194,9 +194,9 @@ def checked_ideal(workload: str, ideal_s: float | None) -> float | None:
     return float(ideal_s)
 
 
-def _process_budget(backend: Backend, case: WorkloadCase, profile: Profile) -> str | None:
+def _process_budget(model: Model, case: WorkloadCase, profile: Profile) -> str | None:
     """Why a round starting this many processes is over the profile's time budget, or None."""
-    started = backend.processes_started(case.n_tasks)
+    started = model.processes_started(case.n_tasks)
     if profile.max_started_processes is None or started <= profile.max_started_processes:
         return None
     return (

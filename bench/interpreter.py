@@ -5,7 +5,7 @@ report) under PATH, from this checkout: the interpreter is an axis of the result
 PATH must be a Python 3.10+ that has the project's dependencies (a venv made with
 it); :func:`probe` asks it, in a subprocess, before anything is created.
 
-Standard library only: ``python -m bench.matrix`` imports this module with whatever
+Standard library only: ``python -m bench.python_matrix`` imports this module with whatever
 ``python3`` is on the machine, before any venv exists.
 """
 

@@ -25,7 +25,7 @@ import psutil
 
 MANIFEST = "run.json"
 CALIBRATION = "calibration.json"
-#: Files in a run directory that are not a backend's pytest-benchmark JSON.
+#: Files in a run directory that are not a model's pytest-benchmark JSON.
 NOT_BENCHMARKS = {MANIFEST, CALIBRATION}
 #: The directory under a results root that holds comparisons, not a machine's runs.
 COMPARE_DIR = "compare"
@@ -35,7 +35,7 @@ COMPARE_DIR = "compare"
 class RunLayout:
     """The files of one run directory.
 
-    ``run.json`` (the manifest), ``calibration.json``, one ``<backend>.<i>.json`` per
+    ``run.json`` (the manifest), ``calibration.json``, one ``<model>.<i>.json`` per
     session process (pytest-benchmark's JSON, the measurements), and under ``logs/``
     each session's description, log and case outcomes.
     """
@@ -60,7 +60,7 @@ class RunLayout:
         return self.path / "report"
 
     def benchmark(self, stem: str) -> Path:
-        """The measurements of session ``stem`` (``<backend>.<i>``)."""
+        """The measurements of session ``stem`` (``<model>.<i>``)."""
         return self.path / f"{stem}.json"
 
     def description(self, stem: str) -> Path:
@@ -140,7 +140,7 @@ def run_dirs(results: Path) -> list[Path]:
 def newest_run(results: Path) -> Path | None:
     """The newest usable run under ``results``, across machines, or None.
 
-    Usable: at least one backend JSON holds a measured case, so a run that failed or
+    Usable: at least one model JSON holds a measured case, so a run that failed or
     was stopped before measuring anything does not hide the one before it.
     """
     for run_dir in reversed(run_dirs(results)):
@@ -150,7 +150,7 @@ def newest_run(results: Path) -> Path | None:
 
 
 def is_usable(run_dir: Path) -> bool:
-    """Whether any backend JSON in ``run_dir`` holds at least one benchmark."""
+    """Whether any model JSON in ``run_dir`` holds at least one benchmark."""
     for path in RunLayout(run_dir).benchmark_files():
         try:
             data = json.loads(path.read_text())

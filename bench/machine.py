@@ -52,9 +52,9 @@ def model_packages() -> dict[str, str]:
     it runs) and each version from package metadata; a distribution that is not
     installed is left out.
     """
-    from bench.backends import BACKENDS, load
+    from bench.models import MODELS, load
 
-    names = sorted({package for backend in BACKENDS for package in load(backend).packages})
+    names = sorted({package for model in MODELS for package in load(model).packages})
     return {name: version for name in names if (version := version_of(name)) is not None}
 
 

@@ -1,13 +1,13 @@
 """The pytest plugin of a benchmark session: cases, fixtures and pytest-benchmark hooks.
 
 Loaded by ``python -m bench.session`` with ``-p bench.plugin``. One pytest session
-measures one backend, in its own interpreter started by ``python -m bench``; every
+measures one model, in its own interpreter started by ``python -m bench``; every
 setting comes from the session description (``--session FILE``, see
 :mod:`bench.description`). The plugin prepares the run as the runner did
 (:func:`bench.prepare.prepare_run`: the same workloads, the runner's environments and
 calibration, or its own when a session runs alone), enters the model's ``session``
 once before any case (a cluster, say), records the machine in
-``machine_info`` (with what the backend adds), the session's isolation facts in
+``machine_info`` (with what the model adds), the session's isolation facts in
 the JSON, and every case's outcome (passed, skipped with its reason, failed) in an
 outcomes file the runner folds into the run's manifest (:mod:`bench.outcomes`).
 Each case is saved as it completes (:mod:`bench.case_saving`), what it leaves
@@ -30,13 +30,13 @@ from typing import Any
 import pytest
 
 from bench import description
-from bench.backends import BACKENDS, load, unavailable
-from bench.backends._limits import limits_facts
 from bench.case_guard import CaseGuard, mark_real_interrupts
 from bench.case_saving import CaseSaver
 from bench.description import SessionDescription
 from bench.harness import workload_cases
 from bench.micro import micro_cases
+from bench.models import MODELS, load, unavailable
+from bench.models._limits import limits_facts
 from bench.outcomes import OutcomeRecorder
 from bench.prepare import RunPlan, UnknownSelection, prepare_run, registered
 from bench.profiles import PROFILES, Profile, with_tasks
@@ -66,8 +66,8 @@ def session_description(config: pytest.Config) -> SessionDescription:
         found = description.load(Path(path))
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
-    if found.backend not in BACKENDS:
-        raise pytest.UsageError(f"unknown backend {found.backend!r} in {path}; valid: {', '.join(BACKENDS)}")
+    if found.model not in MODELS:
+        raise pytest.UsageError(f"unknown model {found.model!r} in {path}; valid: {', '.join(MODELS)}")
     if found.profile not in PROFILES:
         raise pytest.UsageError(f"unknown profile {found.profile!r} in {path}; valid: {', '.join(PROFILES)}")
     config.stash[DESCRIPTION] = found
@@ -122,12 +122,12 @@ def _case_id(item: pytest.Item) -> str | None:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     config = metafunc.config
-    backend = session_description(config).backend
+    model = session_description(config).model
     if "workload_case" in metafunc.fixturenames:
-        cases = workload_cases(_profile(config), backend, _workloads(config))
+        cases = workload_cases(_profile(config), model, _workloads(config))
         metafunc.parametrize("workload_case", cases, ids=[c.id for c in cases])
     if "micro_case" in metafunc.fixturenames:
-        micro = micro_cases(_profile(config), backend, _micros(config))
+        micro = micro_cases(_profile(config), model, _micros(config))
         metafunc.parametrize("micro_case", micro, ids=[c.id for c in micro])
 
 
@@ -169,13 +169,13 @@ class SessionState:
 def model_session(pytestconfig: pytest.Config) -> Iterator[SessionState]:
     """Enter the model's ``session(options)`` once, before any case; record its machine info."""
     session = session_description(pytestconfig)
-    if unavailable(session.backend):
+    if unavailable(session.model):
         yield SessionState(None, None)
         return
-    backend_cls = load(session.backend)
-    with backend_cls.session(session.backend_options) as state:
-        pytestconfig.stash[MODEL_MACHINE_INFO] = dict(backend_cls.machine_info(state))
-        yield SessionState(state, backend_cls.cores(state))
+    model_cls = load(session.model)
+    with model_cls.session(session.model_options) as state:
+        pytestconfig.stash[MODEL_MACHINE_INFO] = dict(model_cls.machine_info(state))
+        yield SessionState(state, model_cls.cores(state))
 
 
 # -- pytest-benchmark hooks --------------------------------------------------------
@@ -211,7 +211,7 @@ def isolation_facts() -> dict[str, Any]:
     """What this interpreter's socket and threading modules are (patched or not), and every model's own facts.
 
     A model that patches the standard library declares what shows its patching
-    (:meth:`~bench.backends.Backend.isolation_facts`); every registered model's
+    (:meth:`~bench.models.Model.isolation_facts`); every registered model's
     declaration is merged here, in the registry's order, so that each session records
     whether any model's patching reached it.
     """
@@ -222,7 +222,7 @@ def isolation_facts() -> dict[str, Any]:
         "threading.thread_starter": thread_starter_module(),
         "_thread.start_new_thread": _thread.start_new_thread.__module__,
     }
-    for key in BACKENDS:
+    for key in MODELS:
         facts.update(load(key).isolation_facts())
     return facts
 
@@ -281,7 +281,7 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks: Any, output_
     session = session_description(config)
     output_json[FORMAT_KEY] = FORMAT_VERSION
     output_json["session"] = {
-        "backend": session.backend,
+        "backend": session.model,
         "profile": session.profile,
         "process": session.process_index,
         "processes": session.processes,

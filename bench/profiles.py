@@ -4,7 +4,7 @@ A workload's own parameters in each profile live in its module (``Workload.param
 a profile holds only what is not a workload's: the ``n_tasks`` grid, the process
 start methods, the rounds and the time budgets.
 
-Every backend runs in ``processes`` fresh interpreters, and every figure is judged
+Every model runs in ``processes`` fresh interpreters, and every figure is judged
 against the spread between them (``reports/stats.py``); the round budget below is
 per process. In each process a case runs one warmup round (checked, untimed) when
 ``warmup`` is set, then as many timed rounds as fit ``target_case_s``, within

@@ -1,4 +1,4 @@
-"""Progress while a backend's session runs: case i of n, time elapsed, time left.
+"""Progress while a model's session runs: case i of n, time elapsed, time left.
 
 A session writes each case's outcome to its outcomes file as soon as it is known
 (``OutcomeRecorder`` in ``bench/outcomes.py``); :func:`follow` reads that file from a

@@ -2,7 +2,7 @@
 
 A reader refuses a file whose major version it does not know, naming the file and the
 versions it reads; a minor version only adds keys, which every reader may ignore.
-Files without a version are format 1: one pytest-benchmark file per backend, one
+Files without a version are format 1: one pytest-benchmark file per model, one
 process each. Kept free of imports: gevent's interpreter imports it before patching.
 """
 

@@ -1,15 +1,15 @@
-"""The run: one fresh interpreter per backend, a manifest, then the report.
+"""The run: one fresh interpreter per model, a manifest, then the report.
 
 Before any session the runner asks every selected model's ``preflight`` (a fatal
 error exits 2), starts the environments the selected workloads need (a local
-server, once for the whole run) and calibrates. Each backend's pytest session then
+server, once for the whole run) and calibrates. Each model's pytest session then
 runs as ``python -m bench.session --session FILE`` in a new process group, bounded
 by the profile's session timeout; FILE is its session description
 (:mod:`bench.description`). A session that dies or hangs fails only the case it
 was running, and a fresh one runs the rest (:mod:`bench.supervise`). Whatever
-happens to one backend (failed cases, a crash, a timeout) is written to
+happens to one model (failed cases, a crash, a timeout) is written to
 ``run.json`` and the run goes on; the manifest is rewritten atomically after every
-backend, so an interrupted run still says what it measured.
+model, so an interrupted run still says what it measured.
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ import psutil
 
 from bench import calibrate, description
 from bench.atomic import NotWritable, write_text_atomic
-from bench.backends import BACKENDS, load, unavailable
 from bench.layout import MANIFEST, RunLayout, mark_abandoned, new_run_dir
 from bench.machine import cpu_count, interpreter_facts, machine_id
+from bench.models import MODELS, load, unavailable
 from bench.prepare import RunPlan, prepare_run
 from bench.profiles import PROFILES, Profile, with_tasks
 from bench.progress import follow
@@ -49,13 +49,13 @@ class RunOptions:
     """What the user asked for, already validated."""
 
     profile: str
-    backends: list[str]
+    models: list[str]
     workloads: list[str]
     results: Path
     #: The values of the options workloads declare, by dest (``http_url``).
     workload_options: dict[str, Any] = field(default_factory=dict)
-    #: Each backend's values of the options it declares, by dest.
-    backend_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Each model's values of the options it declares, by dest.
+    model_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     processes: int | None = None
     #: The change a comparison of two such runs should resolve (0.05: ±5%); None: the profile's.
     precision: float | None = None
@@ -72,7 +72,7 @@ def _now() -> str:
 
 
 class Manifest:
-    """``run.json``: the run's options and each backend's status, kept on disk."""
+    """``run.json``: the run's options and each model's status, kept on disk."""
 
     def __init__(self, run_dir: Path, options: RunOptions, interpreter: Mapping[str, Any] | None = None) -> None:
         self.path = run_dir / MANIFEST
@@ -82,16 +82,16 @@ class Manifest:
             "machine_id": run_dir.parent.name,
             "profile": options.profile,
             "options": {
-                "backends": options.backends,
+                "backends": options.models,
                 "workloads": options.workloads,
                 **options.workload_options,
                 "processes": options.processes,
                 "tasks": list(options.tasks) if options.tasks else None,
                 "results": str(options.results),
-                "backend_options": {name: values for name, values in options.backend_options.items() if values},
+                "backend_options": {name: values for name, values in options.model_options.items() if values},
             },
             "interpreter": dict(interpreter) if interpreter is not None else interpreter_facts(),
-            "models": models_section(options.backends),
+            "models": models_section(options.models),
             "micro_costs": micro_costs_section(options.workloads),
             "started_at": _now(),
             "ended_at": None,
@@ -121,16 +121,16 @@ class Manifest:
         self.write()
 
 
-def models_section(backends: Iterable[str]) -> dict[str, dict[str, Any]]:
+def models_section(models: Iterable[str]) -> dict[str, dict[str, Any]]:
     """``run.json``'s ``models``: what each model of the run declares, in registry order.
 
     Reports take the models' order, colours and baseline from here, never from a list
     of their own. ``order`` is the model's place in the registry, so runs of different
     subsets of models still agree on it.
     """
-    chosen = set(backends)
+    chosen = set(models)
     section: dict[str, dict[str, Any]] = {}
-    for order, name in enumerate(BACKENDS):
+    for order, name in enumerate(MODELS):
         if name in chosen:
             cls = load(name)
             section[name] = {
@@ -175,7 +175,7 @@ def runner_identity() -> dict[str, Any]:
 
 
 def session_command(session_file: Path, json_file: Path, options: RunOptions, python: str | None = None) -> list[str]:
-    """The command line of one backend's session under ``python`` (this one by default)."""
+    """The command line of one model's session under ``python`` (this one by default)."""
     return [
         python or sys.executable,
         "-m",
@@ -190,7 +190,7 @@ def session_command(session_file: Path, json_file: Path, options: RunOptions, py
 
 
 def write_session(
-    backend: str,
+    model: str,
     options: RunOptions,
     profile: Profile,
     run_dir: Path,
@@ -199,19 +199,19 @@ def write_session(
     processes: int = 1,
     cases: tuple[str, ...] | None = None,
 ) -> Path:
-    """Write the description of process ``process`` of ``processes`` of ``backend``; return its path.
+    """Write the description of process ``process`` of ``processes`` of ``model``; return its path.
 
     ``cases``, when given, restricts the session to those case ids.
     """
-    stem = session_stem(backend, process)
+    stem = session_stem(model, process)
     layout = RunLayout(run_dir)
     path = layout.description(stem)
     session = description.SessionDescription(
-        backend=backend,
+        model=model,
         profile=options.profile,
         selection=tuple(options.workloads),
         workload_options=options.workload_options,
-        backend_options=options.backend_options.get(backend, {}),
+        model_options=options.model_options.get(model, {}),
         environment=facts,
         calibration=str(layout.calibration),
         outcomes=str(layout.outcomes(stem)),
@@ -219,7 +219,7 @@ def write_session(
         processes=processes,
         case_timeout_s=profile.case_timeout_s,
         runner_pid=os.getpid(),
-        prelude=load(backend).prelude,
+        prelude=load(model).prelude,
         cases=cases,
         n_tasks=options.tasks,
     )
@@ -227,9 +227,9 @@ def write_session(
     return path
 
 
-def session_stem(backend: str, process: int) -> str:
+def session_stem(model: str, process: int) -> str:
     """The file stem of one session's outputs: ``threads.0`` for the first process of threads."""
-    return f"{backend}.{process}"
+    return f"{model}.{process}"
 
 
 #: Stop a session's process group: SIGINT (pytest then saves), then SIGKILL if it lingers.
@@ -251,14 +251,14 @@ def _summary(cases: list[dict[str, Any]]) -> str:
     return ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "no cases"
 
 
-#: A backend's status over its sessions is the most severe of theirs.
+#: A model's status over its sessions is the most severe of theirs.
 _STATUS_SEVERITY = ("ok", "failed", "timeout", "crashed", "interrupted")
 #: A case's outcome over the processes: a failure anywhere fails it; one timed process makes it passed.
 _OUTCOME_PRIORITY = ("failed", "error", "passed", "skipped", "not run")
 
 
 def merge_sessions(sessions: list[dict[str, Any]]) -> dict[str, Any]:
-    """Fold one backend's per-process session entries into its manifest entry."""
+    """Fold one model's per-process session entries into its manifest entry."""
     status = max((s["status"] for s in sessions), key=_STATUS_SEVERITY.index)
     cases: dict[str, dict[str, Any]] = {}
     for session in sessions:
@@ -279,13 +279,13 @@ def merge_sessions(sessions: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def preflight(options: RunOptions) -> str | None:
-    """The first selected model's reason not to run with its options, as ``backend: reason``; None if all can."""
-    for backend in options.backends:
-        if unavailable(backend):
+    """The first selected model's reason not to run with its options, as ``model: reason``; None if all can."""
+    for model in options.models:
+        if unavailable(model):
             continue
-        reason = load(backend).preflight(options.backend_options.get(backend, {}))
+        reason = load(model).preflight(options.model_options.get(model, {}))
         if reason:
-            return f"{backend}: {reason}"
+            return f"{model}: {reason}"
     return None
 
 
@@ -327,18 +327,18 @@ class Run:
     #: The interpreter its sessions run under.
     python: str = sys.executable
 
-    def session(self, backend: str, process: int, cases: tuple[str, ...] | None = None) -> None:
-        """Run process ``process`` of ``backend`` (only ``cases``, if given) and record it in the manifest.
+    def session(self, model: str, process: int, cases: tuple[str, ...] | None = None) -> None:
+        """Run process ``process`` of ``model`` (only ``cases``, if given) and record it in the manifest.
 
         Raises KeyboardInterrupt when the session was interrupted.
         """
-        stem = session_stem(backend, process)
+        stem = session_stem(model, process)
         load, started = load_1m(), _now()
         layout = RunLayout(self.run_dir)
         log_path = layout.log(stem)
-        label = f"{backend} {process + 1}/{self.processes}" + (f" ({len(cases)} noisy cases)" if cases else "")
+        label = f"{model} {process + 1}/{self.processes}" + (f" ({len(cases)} noisy cases)" if cases else "")
         with follow(label, layout.outcomes(stem)):
-            supervised = self.supervised(backend, process, cases)
+            supervised = self.supervised(model, process, cases)
         status, returncode, elapsed = supervised.status, supervised.returncode, supervised.duration_s
         outcomes = _read_outcomes(layout.outcomes(stem))
         json_file = layout.benchmark(stem)
@@ -346,7 +346,7 @@ class Run:
         if status != "ok":
             tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
             error = f"{status} (exit {returncode}) after {elapsed:.1f} s: " + " | ".join(tail)
-        self.sessions[backend].append(
+        self.sessions[model].append(
             {
                 "process": process,
                 "started_at": started,
@@ -363,25 +363,25 @@ class Run:
                 "attempts": [attempt.as_dict() for attempt in supervised.attempts],
             }
         )
-        self.manifest.data["backends"][backend] = merge_sessions(self.sessions[backend])
+        self.manifest.data["backends"][model] = merge_sessions(self.sessions[model])
         self.manifest.write()
         print(
-            f"  {backend:<13} {process + 1}/{self.processes} {status:<8} {_summary(outcomes)} ({elapsed:.1f} s)",
+            f"  {model:<13} {process + 1}/{self.processes} {status:<8} {_summary(outcomes)} ({elapsed:.1f} s)",
             flush=True,
         )
         if status == "interrupted":
             raise KeyboardInterrupt
 
-    def supervised(self, backend: str, process: int, cases: tuple[str, ...] | None) -> SupervisedSession:
+    def supervised(self, model: str, process: int, cases: tuple[str, ...] | None) -> SupervisedSession:
         """Run the session, and fresh ones for the cases a dead, hung or recycled one left (:mod:`bench.supervise`)."""
-        stem = session_stem(backend, process)
+        stem = session_stem(model, process)
         layout = RunLayout(self.run_dir)
 
         def command_for(restart: tuple[str, ...] | None) -> list[str]:
             only = cases if restart is None else restart
             try:
                 session_file = write_session(
-                    backend, self.options, self.profile, self.run_dir, self.facts, process, self.processes, only
+                    model, self.options, self.profile, self.run_dir, self.facts, process, self.processes, only
                 )
             except OSError as exc:
                 raise NotWritable(f"cannot write the description of session {stem}: {exc.strerror or exc}") from None
@@ -398,9 +398,9 @@ class Run:
 
 
 def execute(options: RunOptions) -> int:
-    """Run every selected backend; return the process exit code (0, 1, 2, 130 or 143).
+    """Run every selected model; return the process exit code (0, 1, 2, 130 or 143).
 
-    1 means a backend did not finish cleanly or the report could not be built. With
+    1 means a model did not finish cleanly or the report could not be built. With
     two interpreters in ``options.pythons`` the run is a pair: one run directory per
     interpreter, their sessions alternating process by process (A B A B ...), so a
     drift of the machine lands on both sides, then a comparison of the two as pairs.
@@ -449,7 +449,7 @@ def _new_runs(options: RunOptions, profile: Profile) -> list[Run]:
             run.manifest.data["pair"] = {"with": other.run_dir.name, "role": "A" if run is runs[0] else "B"}
             run.manifest.write()
     for run in runs:
-        print(f"run {run.run_dir} (profile {profile.name}, {len(options.backends)} backends, {run.python})", flush=True)
+        print(f"run {run.run_dir} (profile {profile.name}, {len(options.models)} models, {run.python})", flush=True)
     return runs
 
 
@@ -472,12 +472,12 @@ def _calibrated(runs: list[Run], plan: RunPlan, load: float | None) -> bool:
 
 
 def _measure(runs: list[Run], options: RunOptions, started: float) -> None:
-    """Every backend's sessions, round-robin; then more processes for the noisy cases (unless fixed)."""
+    """Every model's sessions, round-robin; then more processes for the noisy cases (unless fixed)."""
     # Round-robin (A B C ... A B C ...): a drift of the machine spreads over every model.
     for process in range(runs[0].processes):
-        for backend in options.backends:
+        for model in options.models:
             for run in runs:
-                run.session(backend, process)
+                run.session(model, process)
     if options.processes is None:
         from bench.adaptive import add_processes
 
@@ -485,7 +485,7 @@ def _measure(runs: list[Run], options: RunOptions, started: float) -> None:
 
 
 def _finish(runs: list[Run], options: RunOptions) -> int:
-    """Finish each manifest by its backends' statuses, build the reports (and a pair's comparison)."""
+    """Finish each manifest by its models' statuses, build the reports (and a pair's comparison)."""
     all_ok = True
     for run in runs:
         statuses = [b["status"] for b in run.manifest.data["backends"].values()]
@@ -507,7 +507,7 @@ def _new_run(options: RunOptions, profile: Profile, python: str, processes: int,
     run_dir = new_run_dir(options.results, machine_id(), f"{options.profile}-{tag}" if paired else options.profile)
     RunLayout(run_dir).logs.mkdir()
     manifest = Manifest(run_dir, options, interpreter)
-    return Run(options, profile, run_dir, manifest, {}, processes, {b: [] for b in options.backends}, python)
+    return Run(options, profile, run_dir, manifest, {}, processes, {b: [] for b in options.models}, python)
 
 
 def interpreter_facts_of(python: str) -> dict[str, Any]:

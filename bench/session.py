@@ -1,12 +1,12 @@
-"""One backend's pytest session, in a fresh interpreter of its own.
+"""One model's pytest session, in a fresh interpreter of its own.
 
 ``python -m bench.session --session FILE [pytest options...]``: FILE is the session
-description the runner wrote (:mod:`bench.description`), which names the backend,
+description the runner wrote (:mod:`bench.description`), which names the model,
 the profile, the selection and everything else; the pytest plugin
-(:mod:`bench.plugin`, loaded with ``-p``) reads it too. A backend's ``prelude``
+(:mod:`bench.plugin`, loaded with ``-p``) reads it too. A model's ``prelude``
 (gevent's monkey-patching, ``bench.gevent_patch``) runs here, and it runs first,
 before pytest, the harness or any module it patches is imported; every other
-backend's interpreter never imports gevent at all.
+model's interpreter never imports gevent at all.
 """
 
 import sys
@@ -93,7 +93,7 @@ def main(argv: list[str]) -> int:
     import pytest
 
     from bench import description
-    from bench.backends._limits import raise_open_files_limit
+    from bench.models._limits import raise_open_files_limit
 
     path = _option(argv, "--session")
     if path is None:

@@ -1,4 +1,4 @@
-"""One session of one backend and process index, restarted until every case has an outcome.
+"""One session of one model and process index, restarted until every case has an outcome.
 
 A user's task may kill its session (``os._exit``, a signal), hang it where no case
 time-out can reach (a C call, a hub that swallows the alarm) or leave a thread that
@@ -44,7 +44,7 @@ from bench.case_guard import RECYCLE_EXIT
 PYTEST_OK, PYTEST_TESTS_FAILED, PYTEST_NO_TESTS = 0, 1, 5
 #: How long a session may take to reach its first case (start, imports, collection).
 STARTUP_S = 120.0
-#: The most fresh sessions one backend and process index may get after its first.
+#: The most fresh sessions one model and process index may get after its first.
 MAX_RESTARTS = 25
 #: Outcomes that mean a case is over, whatever its result.
 FINISHED = frozenset({"passed", "failed", "error", "skipped"})

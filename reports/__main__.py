@@ -23,7 +23,7 @@ from typing import Any
 
 import matplotlib
 
-# Files only, never a window: choose the backend before anything imports pyplot.
+# Files only, never a window: choose the model before anything imports pyplot.
 matplotlib.use("Agg")
 
 from bench.options import OneLineErrors

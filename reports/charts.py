@@ -2,7 +2,7 @@
 
 The figures are built with `matplotlib.figure.Figure` directly, not through pyplot, so
 no global figure registry holds them: a figure is freed as soon as the caller drops
-it. The entry point picks the Agg backend; these functions never draw to a screen.
+it. The entry point picks the Agg model; these functions never draw to a screen.
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ def grouped_bars_figure(rows: pd.DataFrame) -> Figure:
     fig = Figure(figsize=(max(9.0, 4.5 + 0.4 * len(series) * len(runs)), 1.4 + 2.6 * len(ns)), layout="constrained")
     axes = fig.subplots(len(ns), 1, squeeze=False)[:, 0]
     width = 0.8 / len(runs)
-    backends = dict(zip(rows["series"], rows["backend"], strict=True))
+    models = dict(zip(rows["series"], rows["backend"], strict=True))
     tints = colours(rows)
     for ax, n in zip(axes, ns, strict=True):
         at = rows[rows["n_tasks"] == n]
@@ -61,7 +61,7 @@ def grouped_bars_figure(rows: pd.DataFrame) -> Figure:
                 width=width * 0.95,
                 yerr=err,
                 capsize=2,
-                color=[tints[backends[s]] for s in present],
+                color=[tints[models[s]] for s in present],
                 hatch=RUN_HATCHES[k % len(RUN_HATCHES)],
                 edgecolor="white",
                 linewidth=0.5,

@@ -152,7 +152,7 @@ def label_runs(runs: Sequence[RunData], base: RunData) -> list[Compared]:
 def combined_frame(compared: Sequence[Compared]) -> pd.DataFrame:
     """Stack the runs' tidy frames with `run`, `run_order` and `case_key` columns.
 
-    `case_key` identifies a case across runs: backend, variant, case, n_tasks and every
+    `case_key` identifies a case across runs: model, variant, case, n_tasks and every
     parameter that is set. `config` and `series` are recomputed over all runs, and a
     model keeps the order and colour of the first run that has it
     (`reports.models.unify_models`).

@@ -1,6 +1,6 @@
 """A comparison's statistics: every case of every run aligned with the baseline's and judged.
 
-Cases are aligned on (backend, variant, case, n_tasks, parameters). Every run is
+Cases are aligned on (model, variant, case, n_tasks, parameters). Every run is
 compared with the baseline process by process (`reports.judge`, `reports.stats`):
 each run's cases form one family, tested against a practical margin and corrected
 together. The result is the ratio table that `reports.compare_render` shows.
@@ -178,8 +178,8 @@ def ratio_table(
     cases_seen = list(frame["case"].drop_duplicates())
     rank = ranks(frame)
     table["_order"] = [
-        (kind != "workload", cases_seen.index(case), config, rank[backend], series, -1 if pd.isna(n) else n)
-        for kind, case, config, backend, series, n in zip(
+        (kind != "workload", cases_seen.index(case), config, rank[model], series, -1 if pd.isna(n) else n)
+        for kind, case, config, model, series, n in zip(
             table["kind"],
             table["case"],
             table["config"],

@@ -201,7 +201,7 @@ def largest_n_each(rows: pd.DataFrame) -> pd.DataFrame:
 def speedups(rows: pd.DataFrame) -> pd.DataFrame:
     """Return each series' speedup over the run's baseline model at each n_tasks of `rows`.
 
-    Columns: `series, backend, n_tasks, median, speedup` (baseline median / median),
+    Columns: `series, model, n_tasks, median, speedup` (baseline median / median),
     `ideal_speedup` (baseline median / ideal_s) and the model columns
     (`reports.models.MODEL_COLUMNS`). Empty without baseline rows.
     """

@@ -2,7 +2,7 @@
 
 `build_report` reads the run first (so an unreadable run changes nothing), then
 renders every chart and the index into a staging directory beside `report/` and swaps
-it in (`reports.output.staged_dir`). A run with backends missing or failed is reported
+it in (`reports.output.staged_dir`). A run with models missing or failed is reported
 from what it has; the index names what is missing and why.
 """
 
@@ -482,12 +482,12 @@ def _anchor(heading: str) -> str:
 
 def _problems_summary(run: RunData) -> str:
     """One sentence for the header naming the models without results and the failed cases, or ""."""
-    backends: Mapping[str, Any] = (run.manifest or {}).get("backends") or {}
+    models: Mapping[str, Any] = (run.manifest or {}).get("backends") or {}
     have = set(run.frame["backend"])
-    absent = [name for name, entry in backends.items() if isinstance(entry, Mapping) and name not in have]
+    absent = [name for name, entry in models.items() if isinstance(entry, Mapping) and name not in have]
     failed = sum(
         1
-        for entry in backends.values()
+        for entry in models.values()
         if isinstance(entry, Mapping)
         for case in entry.get("cases") or []
         if isinstance(case, Mapping) and case.get("outcome") in ("failed", "error")
@@ -510,13 +510,13 @@ def _first(frame: pd.DataFrame, column: str) -> str:
 
 
 def problems_markdown(run: RunData) -> list[str]:
-    """List backends without results, models not run, failed and skipped cases."""
-    backends: Mapping[str, Any] = (run.manifest or {}).get("backends") or {}
+    """List models without results, models not run, failed and skipped cases."""
+    models: Mapping[str, Any] = (run.manifest or {}).get("backends") or {}
     have = set(run.frame["backend"])
     lines: list[str] = []
     if not run.manifest:
         lines.append("This run has no `run.json`, so its failures and skips are unknown.")
-    for name, entry in backends.items():
+    for name, entry in models.items():
         if not isinstance(entry, Mapping):
             continue
         status = entry.get("status", "unknown")
@@ -531,7 +531,7 @@ def problems_markdown(run: RunData) -> list[str]:
     lines += [f"- Unknown, not charted: {note}." for note in run.unknown]
     cases = [
         (name, case)
-        for name, entry in backends.items()
+        for name, entry in models.items()
         if isinstance(entry, Mapping)
         for case in entry.get("cases") or []
         if isinstance(case, Mapping)
@@ -542,7 +542,7 @@ def problems_markdown(run: RunData) -> list[str]:
         if c.get("outcome") in ("failed", "error")
     ]
     if failed:
-        lines += ["", "Failed cases (not timed):", "", table(("backend", "case", "outcome", "reason"), failed)]
+        lines += ["", "Failed cases (not timed):", "", table(("model", "case", "outcome", "reason"), failed)]
     not_run = [f"{name}: {_short_case(c)}" for name, c in cases if c.get("outcome") == "not run"]
     if not_run:
         lines += ["", f"Not run (the session ended first): {', '.join(not_run)}."]
@@ -556,11 +556,11 @@ def problems_markdown(run: RunData) -> list[str]:
             "Skipped cases:",
             "",
             table(
-                ("backend", "reason", "cases"),
+                ("model", "reason", "cases"),
                 [(name, reason, ", ".join(ids)) for (name, reason), ids in skipped.items()],
             ),
         ]
-    return lines or ["Every backend ran and every case passed."]
+    return lines or ["Every model ran and every case passed."]
 
 
 def _short_case(case: Mapping[str, Any]) -> str:

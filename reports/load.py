@@ -1,16 +1,16 @@
 """Read a run directory into one tidy pandas DataFrame, one row per benchmark.
 
 A run directory (`results/<machine-id>/<run-id>/`) holds one pytest-benchmark JSON per
-backend session and a `run.json` manifest. `load_run` reads them all and returns a
+model session and a `run.json` manifest. `load_run` reads them all and returns a
 `RunData`: the tidy frame, the machine it ran on and the manifest. Everything the
 reports draw or write is computed from that frame, never from the JSON again.
 
 The frame's columns, in order:
 
-- identity: `run_id, machine_id, backend, variant, label, kind, workload, micro, case,
+- identity: `run_id, machine_id, model, variant, label, kind, workload, micro, case,
   n_tasks, profile`, then one column per case parameter (see `param_columns`), then
   `config` (the parameters every row of the case has, as text) and `series` (the label
-  a chart uses: `label`, plus any per-backend parameter that tells two rows apart);
+  a chart uses: `label`, plus any per-model parameter that tells two rows apart);
 - measurements (seconds unless named otherwise): `ideal_s, median, q1, q3, iqr, mean,
   min, max, stddev, rounds, ops_per_round, per_op_s, times_ideal, bytes_per_task`,
   then `ci_low, ci_high, processes, spread, unstable`. A case measured in several
@@ -51,8 +51,8 @@ from bench.canary import CANARY_KEY
 from bench.layout import RunLayout, runner_gone
 from bench.results_format import FORMAT_KEY, MEASURED_KEY, MEASURED_SINCE, READABLE_MAJORS, major
 from reports.errors import ResultFileError, RunDirError
+from reports.fold_processes import POOLED_COLUMNS, PROCESS_COLUMNS, SPEED_COLUMNS, merge_processes, speed_adjust
 from reports.models import MODEL_COLUMNS, Model, declared_models
-from reports.pooling import POOLED_COLUMNS, PROCESS_COLUMNS, SPEED_COLUMNS, merge_processes, speed_adjust
 from reports.speed import SpeedFit
 from reports.validate import check_manifest, known_names, statistics_problem
 
@@ -318,7 +318,7 @@ def read_json(path: Path) -> Any:
         raise ResultFileError(
             path,
             f"is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}), so not a results file; "
-            "run that backend again or move the file out of the run",
+            "run that model again or move the file out of the run",
         ) from None
     try:
         data = json.loads(text)
@@ -326,12 +326,12 @@ def read_json(path: Path) -> Any:
         raise ResultFileError(
             path,
             f"is not valid JSON (truncated or corrupt: {exc.msg} at line {exc.lineno}, "
-            f"column {exc.colno}); run that backend again or move the file out of the run",
+            f"column {exc.colno}); run that model again or move the file out of the run",
         ) from exc
     except RecursionError:
         # No results file nests more than a few levels; this one is not one.
         raise ResultFileError(
-            path, "nests too deeply to be a results file; run that backend again or move the file out of the run"
+            path, "nests too deeply to be a results file; run that model again or move the file out of the run"
         ) from None
     if isinstance(data, dict):
         version = data.get(FORMAT_KEY)
@@ -482,7 +482,7 @@ def calibration_canaries(run_dir: Path) -> dict[str, float]:
 
 
 def _process_index(data: Mapping[str, Any], file: Path) -> int:
-    """Which of its backend's processes wrote ``file``: the session's record, else the name's suffix."""
+    """Which of its model's processes wrote ``file``: the session's record, else the name's suffix."""
     session = data.get("session")
     if isinstance(session, Mapping) and isinstance(session.get("process"), int):
         return int(session["process"])
@@ -491,7 +491,7 @@ def _process_index(data: Mapping[str, Any], file: Path) -> int:
 
 
 def _manifest_hint(manifest: Mapping[str, Any] | None) -> str:
-    """Say what run.json reports about the backends, for a run without results."""
+    """Say what run.json reports about the models, for a run without results."""
     if not manifest or not isinstance(manifest.get("backends"), Mapping):
         return " (and no run.json says why); run `python -m bench` to make one"
     parts = [
@@ -499,7 +499,7 @@ def _manifest_hint(manifest: Mapping[str, Any] | None) -> str:
         for name, entry in manifest["backends"].items()
         if isinstance(entry, Mapping)
     ]
-    return "; run.json lists " + ("; ".join(parts) if parts else "no backend")
+    return "; run.json lists " + ("; ".join(parts) if parts else "no model")
 
 
 def _normalise_param(key: str, value: Any, bases: Sequence[str]) -> Any:
@@ -553,13 +553,13 @@ def _row(
     problem = statistics_problem(stats, extra)
     if problem:
         return None, f"{name}: {problem}"
-    backend = str(extra.get("backend") or Path(file_name).stem)
+    model = str(extra.get("backend") or Path(file_name).stem)
     variant = extra.get("variant")
     variant = None if variant is None else str(variant)
     row: dict[str, Any] = {
-        "backend": backend,
+        "backend": model,
         "variant": variant,
-        "label": backend if variant is None else f"{backend}[{variant}]",
+        "label": model if variant is None else f"{model}[{variant}]",
         "kind": "workload" if workload else "micro",
         "workload": str(workload) if workload else None,
         "micro": None if workload else str(micro),
@@ -642,7 +642,7 @@ def add_case_columns(frame: pd.DataFrame) -> pd.DataFrame:
 
     Within one case, a parameter every row has (`sleep_s`, `channel`) describes the
     case's configuration: rows with different values are different charts. A parameter
-    only some backends have (`pool_size`, `start_method`) belongs to the model: if it
+    only some models have (`pool_size`, `start_method`) belongs to the model: if it
     tells apart two rows of the same label, configuration and n_tasks, it is appended
     to the series name, e.g. `thread_pool(pool_size=4)`. The parameters of
     `SERIES_PARAMS` (what a row's figure goes through and where it ran) always name
@@ -654,7 +654,7 @@ def add_case_columns(frame: pd.DataFrame) -> pd.DataFrame:
     frame["series"] = frame["label"]
     for _, rows in frame.groupby("case", sort=False):
         shared = [p for p in params if rows[p].notna().all() and p not in SERIES_PARAMS]
-        per_backend = [p for p in params if p not in shared and rows[p].notna().any()]
+        per_model = [p for p in params if p not in shared and rows[p].notna().any()]
         frame.loc[rows.index, "config"] = [
             ", ".join(f"{p}={fmt_param(value)}" for p, value in zip(shared, values, strict=True) if _in_label(p, value))
             # Built row by row: with no shared parameter, pandas < 3 yields no tuples at all.
@@ -662,7 +662,7 @@ def add_case_columns(frame: pd.DataFrame) -> pd.DataFrame:
         ]
         keyed = rows.assign(config=frame.loc[rows.index, "config"])
         groups = keyed.groupby(["label", "config", "n_tasks"], dropna=False)
-        varying = [p for p in per_backend if p in SERIES_PARAMS or bool((groups[p].nunique(dropna=False) > 1).any())]
+        varying = [p for p in per_model if p in SERIES_PARAMS or bool((groups[p].nunique(dropna=False) > 1).any())]
         if varying:
             suffixes = [
                 ", ".join(_series_part(p, v) for p, v in zip(varying, values, strict=True) if pd.notna(v))

@@ -38,9 +38,9 @@ def timeline(frame: pd.DataFrame, manifest: Mapping[str, Any] | None) -> pd.Data
     ran. Without the manifest's session times, readings are numbered instead.
     """
     sessions: dict[tuple[str, int], tuple[float, float]] = {}
-    backends = (manifest or {}).get("backends")
-    if isinstance(backends, Mapping):
-        for name, entry in backends.items():
+    models = (manifest or {}).get("backends")
+    if isinstance(models, Mapping):
+        for name, entry in models.items():
             for s in entry.get("sessions", []) if isinstance(entry, Mapping) else []:
                 start = _when(s.get("started_at")) if isinstance(s, Mapping) else None
                 if start is not None and isinstance(s.get("duration_s"), (int, float)):

@@ -80,7 +80,7 @@ def micro_cost_figure(rows: pd.DataFrame, operation: str = "operation") -> Figur
 
 
 def _ipc_lines(rows: pd.DataFrame) -> list[tuple[str, str, str, pd.DataFrame]]:
-    """Split ipc rows into `(series, backend, channel, rows by payload)`, one per line.
+    """Split ipc rows into `(series, model, channel, rows by payload)`, one per line.
 
     Where a series measured a payload at several n_tasks, the largest is kept.
     """

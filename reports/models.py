@@ -26,7 +26,7 @@ import pandas as pd
 from bench.colours import stable_colour
 from bench.results_format import LEGACY_BASELINE
 
-#: The traits a model declares (`bench.backends.Traits`), each a column `model_<trait>`.
+#: The traits a model declares (`bench.models.Traits`), each a column `model_<trait>`.
 TRAITS: tuple[str, ...] = ("waits", "parallel_python", "in_parent", "fixed_pool", "own_interpreter")
 #: What a model's `waits` trait may say.
 WAITS: tuple[str, ...] = ("cooperative", "thread", "process", "none")
@@ -117,10 +117,10 @@ def undeclared_models(names: Iterable[str]) -> dict[str, Model]:
 
 
 def add_model_columns(frame: pd.DataFrame, models: Mapping[str, Model]) -> pd.DataFrame:
-    """Return `frame` with `MODEL_COLUMNS` filled from `models` by each row's backend."""
-    backends = frame["backend"].astype(str)
-    fallback = undeclared_models(backends)
-    chosen = [(models.get(b) or fallback[b]).columns() for b in backends]
+    """Return `frame` with `MODEL_COLUMNS` filled from `models` by each row's model."""
+    keys = frame["backend"].astype(str)
+    fallback = undeclared_models(keys)
+    chosen = [(models.get(key) or fallback[key]).columns() for key in keys]
     return frame.assign(**{column: [c[column] for c in chosen] for column in MODEL_COLUMNS})
 
 
@@ -145,13 +145,13 @@ def with_models(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def colours(rows: pd.DataFrame) -> dict[str, str]:
-    """Map each backend of `rows` to its colour."""
+    """Map each model of `rows` to its colour."""
     first = with_models(rows).drop_duplicates("backend")
     return dict(zip(first["backend"].astype(str), first["model_colour"].astype(str), strict=True))
 
 
 def ranks(rows: pd.DataFrame) -> dict[str, tuple[int, str]]:
-    """Map each backend of `rows` to a sort key that lists the models in their declared order."""
+    """Map each model of `rows` to a sort key that lists the models in their declared order."""
     first = with_models(rows).drop_duplicates("backend")
     return {str(b): (int(o), str(b)) for b, o in zip(first["backend"], first["model_order"], strict=True)}
 

@@ -46,12 +46,12 @@ def _case_name(row: Any) -> str:
 
 
 def _load_rows(manifest: Mapping[str, Any]) -> list[list[object]]:
-    """One row per backend: its sessions' 1-minute load averages, before and after each."""
+    """One row per model: its sessions' 1-minute load averages, before and after each."""
     rows: list[list[object]] = []
-    backends = manifest.get("backends")
-    if not isinstance(backends, Mapping):
+    models = manifest.get("backends")
+    if not isinstance(models, Mapping):
         return rows
-    for name, entry in backends.items():
+    for name, entry in models.items():
         sessions = entry.get("sessions") if isinstance(entry, Mapping) else None
         if not isinstance(sessions, list):
             continue
@@ -103,7 +103,7 @@ def noise_markdown(frame: pd.DataFrame, manifest: Mapping[str, Any] | None) -> l
         ]
     else:
         lines += [
-            f"Each backend ran in {most} fresh interpreters, interleaved with the other backends. A figure is the "
+            f"Each model ran in {most} fresh interpreters, interleaved with the other models. A figure is the "
             "geometric mean of its processes' medians; its 95% interval (bars and bands on the charts) is a "
             "t-interval over those processes, so it includes process-to-process noise, which on a small machine "
             "dwarfs the round-to-round kind.",
@@ -131,10 +131,10 @@ def noise_markdown(frame: pd.DataFrame, manifest: Mapping[str, Any] | None) -> l
     load_rows = _load_rows(manifest or {})
     if load_rows:
         lines += [
-            "Load average (1 minute) around each backend's sessions; a value near or above the core count means "
+            "Load average (1 minute) around each model's sessions; a value near or above the core count means "
             "something else competed for the CPU:",
             "",
-            table(("backend", "sessions", "lowest", "highest"), load_rows),
+            table(("model", "sessions", "lowest", "highest"), load_rows),
             "",
         ]
     return lines

@@ -2,8 +2,8 @@
 
 A model keeps its colour in every chart of every report, so a reader who learned a
 model's colour never has to check the legend again. The colour is the model's own
-declaration, recorded in the run's manifest (`reports.models`); a variant of a backend
-(e.g. `processes[spawn]`) keeps the backend's colour and gets its own line style and
+declaration, recorded in the run's manifest (`reports.models`); a variant of a model
+(e.g. `processes[spawn]`) keeps the model's colour and gets its own line style and
 marker. Runs in a comparison are told apart by hatch (bars) or line style (lines),
 never by colour.
 """
@@ -44,20 +44,20 @@ class SeriesStyle:
 def series_styles(rows: pd.DataFrame) -> dict[str, SeriesStyle]:
     """Map each series of `rows` (tidy-frame rows) to its style.
 
-    The colour is the series' model's. The first series of a backend (in name order,
-    the plain backend first) gets a solid line and a circle, its other variants the
+    The colour is the series' model's. The first series of a model (in name order,
+    the plain model first) gets a solid line and a circle, its other variants the
     next line styles and markers.
     """
     tints = colours(rows)
-    by_backend: dict[str, list[str]] = {}
-    for series, backend in sorted(set(zip(rows["series"].astype(str), rows["backend"].astype(str), strict=True))):
-        by_backend.setdefault(backend, []).append(series)
+    by_model: dict[str, list[str]] = {}
+    for series, model in sorted(set(zip(rows["series"].astype(str), rows["backend"].astype(str), strict=True))):
+        by_model.setdefault(model, []).append(series)
     styles: dict[str, SeriesStyle] = {}
-    for backend, names in by_backend.items():
+    for model, names in by_model.items():
         # The plain model sorts before its variants ("m" < "m[fork]").
-        for index, series in enumerate(sorted(names, key=lambda s: (s != backend, s))):
+        for index, series in enumerate(sorted(names, key=lambda s: (s != model, s))):
             styles[series] = SeriesStyle(
-                colour=tints[backend],
+                colour=tints[model],
                 linestyle=VARIANT_LINESTYLES[index % len(VARIANT_LINESTYLES)],
                 marker=VARIANT_MARKERS[index % len(VARIANT_MARKERS)],
             )

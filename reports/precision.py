@@ -88,7 +88,7 @@ def processes_needed(half_width: float, processes: int, limit: float) -> int:
 
 
 def imprecise(run_dir: Path, target: float) -> dict[str, list[dict[str, Any]]]:
-    """The cases wider than ``RUN_SHARE * target``, by backend, nearest to the target first.
+    """The cases wider than ``RUN_SHARE * target``, by model, nearest to the target first.
 
     Each has its id, half-width, processes, and the processes it would need to
     reach the target (:func:`processes_needed`): a run whose time is short spends

@@ -34,7 +34,7 @@ def _matches(value: Any, wanted: Any) -> bool:
 
 
 def chosen(frame: pd.DataFrame, choice: Mapping[str, Any] | None) -> list[str] | None:
-    """The backends of ``frame`` that ``choice`` selects, in the models' declared order.
+    """The models of ``frame`` that ``choice`` selects, in the models' declared order.
 
     None when ``choice`` selects by traits and the frame has no trait columns.
     """

@@ -2,7 +2,7 @@
 
 Three checks, each applied where a run is read (`reports.load`):
 
-- `check_manifest`: `run.json` has the shape the runner writes (`backends` an object of
+- `check_manifest`: `run.json` has the shape the runner writes (`models` an object of
   objects, each one's `cases` a list). A manifest of another shape is refused with a
   `ResultFileError` naming the file, because every line the report says about failures
   and skips comes from it.
@@ -46,7 +46,7 @@ MAX_ROUND_S = 1e6
 def check_manifest(path: Path, data: Mapping[str, Any]) -> None:
     """Raise `ResultFileError` naming `path` if the manifest `data` has the wrong shape.
 
-    `backends` must be an object mapping each backend to an object; a backend's `cases`
+    `models` must be an object mapping each model to an object; a model's `cases`
     (if present) a list of objects; `options` (if present) an object; `models` (if
     present) an object mapping each model to an object.
     """
@@ -54,11 +54,11 @@ def check_manifest(path: Path, data: Mapping[str, Any]) -> None:
     if options is not None and not isinstance(options, Mapping):
         raise ResultFileError(path, f"'options' is {_json_type(options)}; expected an object")
     _objects_by_name(path, data, "models", "each model to what it declares")
-    backends = _objects_by_name(path, data, "backends", "each backend to its status")
-    for name, entry in backends.items():
+    models = _objects_by_name(path, data, "backends", "each model to its status")
+    for name, entry in models.items():
         cases = entry.get("cases")
         if cases is not None and not (isinstance(cases, list) and all(isinstance(c, Mapping) for c in cases)):
-            raise ResultFileError(path, f"backends.{name}.cases is not a list of objects")
+            raise ResultFileError(path, f"models.{name}.cases is not a list of objects")
 
 
 def _objects_by_name(path: Path, data: Mapping[str, Any], key: str, what: str) -> Mapping[str, Mapping[str, Any]]:
@@ -142,13 +142,13 @@ class KnownNames:
     the names are not checked.
     """
 
-    backends: frozenset[str] | None
+    models: frozenset[str] | None
     cases: frozenset[str] | None
 
-    def problem(self, backend: str, case: str) -> str | None:
-        """Say why `backend` running `case` is not a model and workload of this run, or None."""
-        if self.backends is not None and backend not in self.backends:
-            return f"model '{backend}' is not one this run recorded ({_listed(self.backends)})"
+    def problem(self, model: str, case: str) -> str | None:
+        """Say why `model` running `case` is not a model and workload of this run, or None."""
+        if self.models is not None and model not in self.models:
+            return f"model '{model}' is not one this run recorded ({_listed(self.models)})"
         if self.cases is not None and case not in self.cases:
             return f"workload '{case}' is not one this run recorded ({_listed(self.cases)})"
         return None
@@ -161,16 +161,16 @@ def _listed(names: Iterable[str]) -> str:
 def known_names(manifest: Mapping[str, Any] | None, sessions: Iterable[str]) -> KnownNames:
     """Collect the names a run recorded: from its manifest, else from its JSON sessions.
 
-    Models: the manifest's `backends` and `options.backends`; without them, the backend
+    Models: the manifest's `models` and `options.models`; without them, the model
     each JSON file's `session` says it ran. Workloads: every case's `workload` or
     `micro` in the manifest, and `options.workloads`.
     """
-    backends: set[str] = set()
+    models: set[str] = set()
     cases: set[str] = set()
     if manifest:
         recorded = manifest.get("backends")
         if isinstance(recorded, Mapping):
-            backends.update(str(name) for name in recorded)
+            models.update(str(name) for name in recorded)
             entries = [entry for entry in recorded.values() if isinstance(entry, Mapping)]
             for case in (case for entry in entries for case in entry.get("cases") or []):
                 for key in ("workload", "micro"):
@@ -178,12 +178,12 @@ def known_names(manifest: Mapping[str, Any] | None, sessions: Iterable[str]) -> 
                         cases.add(str(case[key]))
         options = manifest.get("options")
         if isinstance(options, Mapping):
-            for key, found in (("backends", backends), ("workloads", cases)):
+            for key, found in (("backends", models), ("workloads", cases)):
                 if isinstance(options.get(key), list):
                     found.update(str(name) for name in options[key])
-    if not backends:
-        backends.update(sessions)
+    if not models:
+        models.update(sessions)
     return KnownNames(
-        backends=frozenset(backends) if backends else None,
+        models=frozenset(models) if models else None,
         cases=frozenset(cases) if cases else None,
     )

@@ -130,10 +130,10 @@ def per_op(frame: pd.DataFrame, micro: str, label: str) -> Figure | None:
     return figure(rows.sort_values("n_tasks", na_position="first").iloc[-1], "per_op_s")
 
 
-def first_label(frame: pd.DataFrame, backend: str) -> str:
-    """The label of ``backend``'s default variant in this run (processes[fork], say)."""
-    labels = frame.loc[frame["backend"] == backend, "label"].dropna().unique()
-    return str(sorted(labels, key=len)[0]) if len(labels) else backend
+def first_label(frame: pd.DataFrame, model: str) -> str:
+    """The label of ``model``'s default variant in this run (processes[fork], say)."""
+    labels = frame.loc[frame["backend"] == model, "label"].dropna().unique()
+    return str(sorted(labels, key=len)[0]) if len(labels) else model
 
 
 def interval_text(ratio: Figure) -> str:
@@ -146,9 +146,9 @@ def kib(n_bytes: float) -> str:
     return f"{n_bytes / 1024:.1f} KiB" if n_bytes < 2**20 else f"{n_bytes / 2**20:.2f} MiB"
 
 
-def row_at(frame: pd.DataFrame, workload: str, backend: str, n_tasks: int) -> pd.Series | None:
+def row_at(frame: pd.DataFrame, workload: str, model: str, n_tasks: int) -> pd.Series | None:
     rows = rows_of(frame, "workload", workload)
-    rows = rows[(rows["backend"] == backend) & (rows["n_tasks"] == n_tasks)].dropna(subset=["times_ideal"])
+    rows = rows[(rows["backend"] == model) & (rows["n_tasks"] == n_tasks)].dropna(subset=["times_ideal"])
     # Where the HTTP client is a parameter, the claim reads the minimal client: the same bytes
     # and parser in every model, so the model is not blamed for a library's cost.
     if "client" in rows and (rows["client"] == MINIMAL_CLIENT).any():
@@ -157,10 +157,10 @@ def row_at(frame: pd.DataFrame, workload: str, backend: str, n_tasks: int) -> pd
 
 
 def largest_common_n(
-    frame: pd.DataFrame, workload: str, backends: Sequence[str], at_most: int | None = None
+    frame: pd.DataFrame, workload: str, models: Sequence[str], at_most: int | None = None
 ) -> int | None:
-    """The largest n_tasks (up to ``at_most``) at which every model of ``backends`` ran ``workload``."""
-    return common_n(rows_of(frame, "workload", workload), by="backend", every=backends, at_most=at_most)
+    """The largest n_tasks (up to ``at_most``) at which every model of ``models`` ran ``workload``."""
+    return common_n(rows_of(frame, "workload", workload), by="backend", every=models, at_most=at_most)
 
 
 #: The value of the ``client`` parameter of the client that is alike in every model.

@@ -63,9 +63,9 @@ def claim_text(claim: Mapping[str, Any], frame: pd.DataFrame, models: Sequence[s
     return filled.replace("{baseline}", base or "the baseline model")
 
 
-def _figure_of(frame: pd.DataFrame, workload: str, backend: str, n: int, kind: str, base: str | None) -> Figure | None:
-    """``backend``'s figure on ``workload`` at ``n``: its speed-up over ``base``, or times ideal."""
-    row = row_at(frame, workload, backend, n)
+def _figure_of(frame: pd.DataFrame, workload: str, model: str, n: int, kind: str, base: str | None) -> Figure | None:
+    """``model``'s figure on ``workload`` at ``n``: its speed-up over ``base``, or times ideal."""
+    row = row_at(frame, workload, model, n)
     if row is None:
         return None
     if kind == TIMES_IDEAL:
@@ -74,13 +74,13 @@ def _figure_of(frame: pd.DataFrame, workload: str, backend: str, n: int, kind: s
     return None if reference is None else figure(reference, "median") / figure(row, "median")
 
 
-def _listed(frame: pd.DataFrame, workload: str, backends: Sequence[str], n: int, kind: str, base: str | None) -> str:
-    """``model figure`` for every backend with a figure, joined by commas."""
+def _listed(frame: pd.DataFrame, workload: str, models: Sequence[str], n: int, kind: str, base: str | None) -> str:
+    """``model figure`` for every model with a figure, joined by commas."""
     parts = []
-    for backend in backends:
-        found = _figure_of(frame, workload, backend, n, kind, base)
+    for model in models:
+        found = _figure_of(frame, workload, model, n, kind, base)
         if found is not None:
-            parts.append(f"{backend} {interval_text(found)}")
+            parts.append(f"{model} {interval_text(found)}")
     return ", ".join(parts)
 
 
@@ -144,8 +144,8 @@ def _with_gil(rows: pd.DataFrame, models: Sequence[str]) -> bool:
     return all(bool(state) for state in rows.loc[rows["backend"].isin(models), "gil_enabled"].dropna())
 
 
-def _median_text(frame: pd.DataFrame, workload: str, backend: str | None, n: int) -> str:
-    row = row_at(frame, workload, backend, n) if backend is not None else None
+def _median_text(frame: pd.DataFrame, workload: str, model: str | None, n: int) -> str:
+    row = row_at(frame, workload, model, n) if model is not None else None
     return fmt_seconds(float(row["median"])) if row is not None else "?"
 
 

@@ -70,8 +70,8 @@ def _common_n(*medians: pd.Series, need: Sequence[str] = (), at_most: int | None
 def _ordered(labels: set[str], rows: pd.DataFrame) -> list[str]:
     """Sort series labels of ``rows`` in their models' declared order."""
     rank = ranks(rows)
-    backends = rows.drop_duplicates("label").set_index("label")["backend"]
-    return sorted(labels, key=lambda label: (rank[str(backends[label])], label))
+    model_of = rows.drop_duplicates("label").set_index("label")["backend"]
+    return sorted(labels, key=lambda label: (rank[str(model_of[label])], label))
 
 
 def _labels_at(n: int, *medians: pd.Series) -> set[str]:
@@ -145,8 +145,8 @@ def baseline_markdown(spec: Spec, rows: pd.DataFrame, frame: pd.DataFrame) -> li
     if models is None:
         return [title, "", f"Not shown: {NO_TRAITS}.", ""]
     medians = _medians(rows)
-    backends = rows.drop_duplicates("label").set_index("label")["backend"]
-    labels = {str(lab) for lab, _ in medians.index if str(backends[lab]) in models and lab != base}
+    model_of = rows.drop_duplicates("label").set_index("label")["backend"]
+    labels = {str(lab) for lab, _ in medians.index if str(model_of[lab]) in models and lab != base}
     sizes = [m for m in sorted({int(m) for _, m in medians.index}, reverse=True) if (base, m) in medians.index]
     n = next((m for m in sizes if labels & _labels_at(m, medians)), None)
     if n is None:

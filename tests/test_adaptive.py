@@ -70,7 +70,7 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **options: Any) -> list
     code = execute(
         RunOptions(
             profile="smoke",
-            backends=["sequential", "threads"],
+            models=["sequential", "threads"],
             workloads=["sleep"],
             results=tmp_path,
             report=False,

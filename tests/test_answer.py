@@ -33,13 +33,13 @@ COMPLETE = FIXTURES / "runs" / "amd-epyc-7b13-2c-3f9a1c" / "20261121T090000Z"
 ORDER = ("alpha", "beta", "gamma", "delta")
 
 
-def _row(backend: str, n: int, median: float, half: float | None, **params: Any) -> dict[str, Any]:
+def _row(model: str, n: int, median: float, half: float | None, **params: Any) -> dict[str, Any]:
     """One workload row of case `wait`: `median` seconds, its interval ±`half` (none if None), ideal 1 s."""
     low, high = (math.nan, math.nan) if half is None else (median - half, median + half)
     return {
-        "backend": backend,
+        "backend": model,
         "variant": None,
-        "label": backend,
+        "label": model,
         "kind": "workload",
         "workload": "wait",
         "micro": None,
@@ -51,7 +51,7 @@ def _row(backend: str, n: int, median: float, half: float | None, **params: Any)
         "ci_high": high,
         "ideal_s": 1.0,
         "times_ideal": median,
-        "model_order": ORDER.index(backend),
+        "model_order": ORDER.index(model),
         "model_colour": "#000000",
         "model_baseline": False,
         **params,

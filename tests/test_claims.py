@@ -46,25 +46,25 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def declared(backend: str) -> dict[str, Any]:
-    """The model columns a run's manifest gives ``backend``'s rows: what the registered model declares."""
-    return declared_models({"models": models_section([backend])}, [backend])[backend].columns()
+def declared(model: str) -> dict[str, Any]:
+    """The model columns a run's manifest gives ``model``'s rows: what the registered model declares."""
+    return declared_models({"models": models_section([model])}, [model])[model].columns()
 
 
-def row(kind: str, case: str, backend: str, spread: float = SPREAD, **values: Any) -> dict[str, Any]:
+def row(kind: str, case: str, model: str, spread: float = SPREAD, **values: Any) -> dict[str, Any]:
     variant = values.get("variant")
-    label = f"{backend}[{variant}]" if variant else backend
-    values = {**DEFAULTS, "kind": kind, "case": case, "backend": backend, "label": label, **declared(backend), **values}
+    label = f"{model}[{variant}]" if variant else model
+    values = {**DEFAULTS, "kind": kind, "case": case, "backend": model, "label": label, **declared(model), **values}
     own = values["bytes_per_task"] if case == "memory" else values["median"]
     return {**values, "ci_low": own * (1 - spread), "ci_high": own * (1 + spread)}
 
 
-def micro(case: str, backend: str, per_op_s: float, ops: int = 1000, **values: Any) -> dict[str, Any]:
-    return row("micro", case, backend, per_op_s=per_op_s, median=per_op_s * ops, **values)
+def micro(case: str, model: str, per_op_s: float, ops: int = 1000, **values: Any) -> dict[str, Any]:
+    return row("micro", case, model, per_op_s=per_op_s, median=per_op_s * ops, **values)
 
 
-def workload(case: str, backend: str, n: int, median: float, ideal: float, **values: Any) -> dict[str, Any]:
-    return row("workload", case, backend, n_tasks=n, median=median, times_ideal=median / ideal, **values)
+def workload(case: str, model: str, n: int, median: float, ideal: float, **values: Any) -> dict[str, Any]:
+    return row("workload", case, model, n_tasks=n, median=median, times_ideal=median / ideal, **values)
 
 
 def physics() -> list[dict[str, Any]]:
@@ -76,8 +76,8 @@ def physics() -> list[dict[str, Any]]:
         micro("switch", "processes", 40e-6, variant="fork", family="native", placement="os", mechanism="Pipe"),
         micro("switch", "threads", 20e-6, family="native", placement="os", mechanism="queue.Queue"),
         *(
-            micro("switch", backend, per_op, variant=variant, family="common", placement="same-core", mechanism="pipe")
-            for backend, variant, per_op in (("processes", "fork", 40e-6), ("threads", None, 15e-6))
+            micro("switch", model, per_op, variant=variant, family="common", placement="same-core", mechanism="pipe")
+            for model, variant, per_op in (("processes", "fork", 40e-6), ("threads", None, 15e-6))
         ),
         micro("switch", "greenlet", 0.2e-6, family="native", mechanism="greenlet.switch"),
         micro("ipc", "processes", 2e-6, variant="fork", channel="pipe", payload_bytes=64),

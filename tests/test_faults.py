@@ -65,9 +65,9 @@ def read_json(path: Path) -> Any:
     return json.loads(path.read_text())
 
 
-def outcomes(results: Path, backend: str) -> list[dict[str, Any]]:
+def outcomes(results: Path, model: str) -> list[dict[str, Any]]:
     """The outcomes a running session has written so far (empty when none yet)."""
-    for path in results.rglob(f"{backend}*outcomes.json"):
+    for path in results.rglob(f"{model}*outcomes.json"):
         try:
             found: list[dict[str, Any]] = json.loads(path.read_text())
         except ValueError:
@@ -85,14 +85,14 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
     pytest.fail(f"timed out after {timeout} s waiting for {what}")
 
 
-def passed(results: Path, backend: str, case_id: str) -> bool:
-    return any(c["id"] == case_id and c["outcome"] == "passed" for c in outcomes(results, backend))
+def passed(results: Path, model: str, case_id: str) -> bool:
+    return any(c["id"] == case_id and c["outcome"] == "passed" for c in outcomes(results, model))
 
 
-def saved_cases(run_dir: Path, backend: str) -> set[str]:
-    """The workload cases (as ``workload-nN``) with samples in the backend's JSON files."""
+def saved_cases(run_dir: Path, model: str) -> set[str]:
+    """The workload cases (as ``workload-nN``) with samples in the model's JSON files."""
     found = set()
-    for path in run_dir.glob(f"{backend}*.json"):
+    for path in run_dir.glob(f"{model}*.json"):
         for entry in read_json(path)["benchmarks"]:
             info = entry["extra_info"]
             if entry["stats"]["data"]:
@@ -267,8 +267,8 @@ def _response(status: str, body: bytes, length: int | None = None, extra: str = 
     return head.encode() + body
 
 
-def _run_against(tmp_path: Path, backend: str, workloads: str, after_calibration: bytes) -> subprocess.Popen[str]:
-    """A smoke run of ``backend`` against a server that answers well until calibration is over.
+def _run_against(tmp_path: Path, model: str, workloads: str, after_calibration: bytes) -> subprocess.Popen[str]:
+    """A smoke run of ``model`` against a server that answers well until calibration is over.
 
     Calibration must pass (it refuses a bad server before anything is timed); from
     then on every request gets ``after_calibration``.
@@ -276,7 +276,7 @@ def _run_against(tmp_path: Path, backend: str, workloads: str, after_calibration
     calibrated = threading.Event()
     good = _response("200 OK", b"abc")
     with http_server(lambda n: after_calibration if calibrated.is_set() else good) as url:
-        proc = start(cli("--profile", "smoke", "--backends", backend, "--workloads", workloads,
+        proc = start(cli("--profile", "smoke", "--backends", model, "--workloads", workloads,
                          "--http-url", url, "--results", str(tmp_path), "--no-report"))  # fmt: skip
         # The runner writes calibration.json before it starts the first session.
         wait_until(lambda: any(tmp_path.glob("*/*/calibration.json")) or proc.poll() is not None, 120, "calibration")
@@ -285,11 +285,11 @@ def _run_against(tmp_path: Path, backend: str, workloads: str, after_calibration
     return proc
 
 
-@pytest.mark.parametrize("backend", ["asyncio", "uvloop"])
-def test_one_failing_task_in_an_event_loop_fails_the_case_and_the_session_goes_on(tmp_path: Path, backend: str) -> None:
+@pytest.mark.parametrize("model", ["asyncio", "uvloop"])
+def test_one_failing_task_in_an_event_loop_fails_the_case_and_the_session_goes_on(tmp_path: Path, model: str) -> None:
     short_body = _response("200 OK", b"abc", length=30)
-    _run_against(tmp_path, backend, "http_fetch,sleep", after_calibration=short_body)
-    entry = read_json(the_run(tmp_path) / "run.json")["backends"][backend]
+    _run_against(tmp_path, model, "http_fetch,sleep", after_calibration=short_body)
+    entry = read_json(the_run(tmp_path) / "run.json")["backends"][model]
     assert entry["status"] == "failed", entry
     outcomes_of = {w: {c["outcome"] for c in entry["cases"] if c["workload"] == w} for w in ("http_fetch", "sleep")}
     assert outcomes_of["http_fetch"] == {"failed"}, entry["cases"]
@@ -323,14 +323,14 @@ def test_a_low_open_files_limit_skips_what_needs_more_with_the_reason(tmp_path: 
                      "--results", str(tmp_path), "--no-report"), preexec_fn=_low_open_files_limit)  # fmt: skip
     out, err = finish(proc)
     run_dir = the_run(tmp_path)
-    for backend in ("asyncio", "gevent"):
-        entry = read_json(run_dir / "run.json")["backends"][backend]
+    for model in ("asyncio", "gevent"):
+        entry = read_json(run_dir / "run.json")["backends"][model]
         assert entry["status"] == "ok", (entry, out, err)
         by_n = {c["n_tasks"]: c for c in entry["cases"]}
         assert by_n[1000]["outcome"] == "skipped", by_n[1000]
         assert "open-files limit" in by_n[1000]["reason"] and str(LOW_OPEN_FILES) in by_n[1000]["reason"]
         assert by_n[100]["outcome"] == "passed", by_n[100]
-        assert {"http_fetch-n1", "http_fetch-n10", "http_fetch-n100"} <= saved_cases(run_dir, backend)
+        assert {"http_fetch-n1", "http_fetch-n10", "http_fetch-n100"} <= saved_cases(run_dir, model)
 
 
 # -- SIGKILL of the runner -----------------------------------------------------
@@ -343,15 +343,15 @@ def _alive(pid: int) -> bool:
         return False
 
 
-@pytest.mark.parametrize("backend", ["process_pool", "gevent"])
-def test_sigkill_of_the_runner_leaves_no_process_and_the_run_reads_as_aborted(tmp_path: Path, backend: str) -> None:
+@pytest.mark.parametrize("model", ["process_pool", "gevent"])
+def test_sigkill_of_the_runner_leaves_no_process_and_the_run_reads_as_aborted(tmp_path: Path, model: str) -> None:
     # process_pool: the session has children of its own; gevent: the session is monkey-patched.
-    proc = start(cli("--profile", "quick", "--processes", "1", "--backends", f"{backend},threads",
+    proc = start(cli("--profile", "quick", "--processes", "1", "--backends", f"{model},threads",
                      "--workloads", "sleep,http_fetch",
                      "--results", str(tmp_path), "--no-report"))  # fmt: skip
     try:
-        wait_until(lambda: passed(tmp_path, backend, f"{backend}-sleep-n1"), 120, "a first case to pass")
-        if backend == "process_pool":
+        wait_until(lambda: passed(tmp_path, model, f"{model}-sleep-n1"), 120, "a first case to pass")
+        if model == "process_pool":
             # A pool lives for one case: catch the session while the next one holds its workers.
             wait_until(lambda: _session_has_children(proc.pid), 60, "the pool's workers")
         family = psutil.Process(proc.pid).children(recursive=True)
@@ -371,7 +371,7 @@ def test_sigkill_of_the_runner_leaves_no_process_and_the_run_reads_as_aborted(tm
     assert left == [] and in_groups == [], "processes of the run outlived its runner by 5 s"
     run_dir = the_run(tmp_path)
     assert read_json(run_dir / "run.json")["status"] == "running", "nobody was left to finish the manifest"
-    assert "sleep-n1" in saved_cases(run_dir, backend), "the orphaned session saves what it measured"
+    assert "sleep-n1" in saved_cases(run_dir, model), "the orphaned session saves what it measured"
     # The next look at the results sees that the runner is gone.
     newest = subprocess.run([sys.executable, "-m", "bench.layout", "newest", str(tmp_path)],
                             cwd=REPO, capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
@@ -429,7 +429,7 @@ def test_names_given_twice_run_once_in_their_first_order() -> None:
     from bench.__main__ import parser
 
     args = parser().parse_args(["--backends", "threads,sequential,threads", "--workloads", "sleep,cpu_spin,sleep"])
-    assert args.backends == ["threads", "sequential"]
+    assert args.models == ["threads", "sequential"]
     assert args.workloads == ["sleep", "cpu_spin"]
 
 
@@ -462,7 +462,7 @@ def test_make_passes_urls_and_paths_with_shell_characters_intact(tmp_path: Path)
     url = "http://127.0.0.1:8000/x?a=1&b=2"
     results = str(tmp_path / "my results")
     proc = subprocess.run(["make", "--no-print-directory", "bench", f"VENV={venv}", f"HTTP_URL={url}",
-                           f"RESULTS={results}", "BACKENDS=threads"],
+                           f"RESULTS={results}", "MODELS=threads"],
                           cwd=REPO, capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     argv = argv_file.read_text().splitlines()
@@ -536,12 +536,12 @@ def test_progress_is_live_on_a_terminal(tmp_path: Path) -> None:
     assert "\x1b[" in stream.getvalue(), "a terminal gets a live (redrawn) line"
 
 
-@pytest.mark.parametrize("backend", ["asyncio", "uvloop"])
-def test_a_failing_task_in_an_event_loop_leaves_no_other_task_behind(backend: str) -> None:
-    from bench.backends import load, unavailable
+@pytest.mark.parametrize("model", ["asyncio", "uvloop"])
+def test_a_failing_task_in_an_event_loop_leaves_no_other_task_behind(model: str) -> None:
+    from bench.models import load, unavailable
 
-    if unavailable(backend):
-        pytest.skip(str(unavailable(backend)))
+    if unavailable(model):
+        pytest.skip(str(unavailable(model)))
 
     async def task(i: int) -> int:
         if i == 0:
@@ -549,10 +549,10 @@ def test_a_failing_task_in_an_event_loop_leaves_no_other_task_behind(backend: st
         await asyncio.sleep(30)
         return i
 
-    with load(backend)() as model:
+    with load(model)() as running:
         start_s = time.monotonic()
         with pytest.raises(ValueError, match="task 0 failed"):
-            model.run(task, 10)
+            running.run(task, 10)
         assert time.monotonic() - start_s < 10, "the failure must end the round at once"
-        loop = model.loop  # type: ignore[attr-defined]
+        loop = running.loop  # type: ignore[attr-defined]
         assert [t for t in asyncio.all_tasks(loop) if not t.done()] == []

@@ -15,8 +15,8 @@ from typing import Any
 import psutil
 import pytest
 
-from bench.backends.generators import run_generators
-from bench.backends.greenlet import Greenlet
+from bench.models.generators import run_generators
+from bench.models.greenlet import Greenlet
 from workloads import WrongAnswer, http_calibrate, http_fetch
 
 REPO = Path(__file__).resolve().parent.parent
@@ -110,8 +110,8 @@ def test_greenlet_hub_overlaps_requests(server: str) -> None:
     n_tasks, latency_s = 20, 0.2
     params = params_for(server, n_tasks, latency_s=latency_s)
     start = time.perf_counter()
-    with Greenlet() as backend:
-        results = backend.run(partial(http_fetch.fetch_generator, params=params), n_tasks)
+    with Greenlet() as model:
+        results = model.run(partial(http_fetch.fetch_generator, params=params), n_tasks)
     elapsed = time.perf_counter() - start
     http_fetch.check(results, n_tasks, params)
     assert elapsed < n_tasks * latency_s / 2
@@ -149,10 +149,10 @@ def test_fetches_from_a_server_we_did_not_write(tmp_path: Path) -> None:
         server.terminate()
         server.wait(timeout=10)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    for backend in ("threads", "generators", "asyncio"):
-        data = json.loads(next(results.glob(f"*/*/{backend}.0.json")).read_text())
+    for model in ("threads", "generators", "asyncio"):
+        data = json.loads(next(results.glob(f"*/*/{model}.0.json")).read_text())
         infos = [b["extra_info"] for b in data["benchmarks"]]
-        assert infos, backend
+        assert infos, model
         assert all(info["url"] == url and info["body_bytes"] == 12_345 for info in infos), infos
         assert {info["client"] for info in infos} == set(http_fetch.CLIENTS)
         assert all(info["server_cpu_s"] is None and info["server_cpu_reason"] for info in infos), infos

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 import uvloop
 
-from bench.backends._reactor import Reactor
-from bench.backends.generators import run_generators
-from bench.backends.greenlet import Greenlet
+from bench.models._reactor import Reactor
+from bench.models.generators import run_generators
+from bench.models.greenlet import Greenlet
 from tests._hostile import CHUNKED, CLOSE_DELIMITED, MID_BODY_CLOSE, NOT_HTTP, REDIRECT, hostile_server
 from workloads import Calibration, WrongAnswer, http_calibrate, http_fetch
 from workloads._base import Readable, Sleep, drive
@@ -360,18 +360,18 @@ def test_server_workers_must_be_a_count(tmp_path: Path) -> None:
 
 
 def test_a_run_records_both_clients_and_plausible_server_cpu(tmp_path: Path) -> None:
-    backends = ("threads", "generators", "asyncio")
+    models = ("threads", "generators", "asyncio")
     proc = bench(
-        "--profile", "smoke", "--workloads", "http_fetch", "--backends", ",".join(backends),
+        "--profile", "smoke", "--workloads", "http_fetch", "--backends", ",".join(models),
         "--http-server-workers", "2", "--results", str(tmp_path), "--no-report",
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
     run_dir = next(tmp_path.glob("*/*/run.json")).parent
     cores = json.loads((run_dir / "calibration.json").read_text())["cpu_count"]
-    for backend in backends:
-        data = json.loads((run_dir / f"{backend}.0.json").read_text())
+    for model in models:
+        data = json.loads((run_dir / f"{model}.0.json").read_text())
         benchmarks = data["benchmarks"]
-        assert {b["extra_info"]["client"] for b in benchmarks} == set(http_fetch.CLIENTS), backend
+        assert {b["extra_info"]["client"] for b in benchmarks} == set(http_fetch.CLIENTS), model
         for bench_ in benchmarks:
             info, stats = bench_["extra_info"], bench_["stats"]
             assert info["http_library"], info
@@ -379,7 +379,7 @@ def test_a_run_records_both_clients_and_plausible_server_cpu(tmp_path: Path) -> 
             rounds = info["server_cpu_s_rounds"]
             assert len(rounds) == stats["rounds"]
             for cpu, wall in zip(rounds, stats["data"], strict=True):
-                assert 0 < cpu <= wall * cores * 1.1 + 0.005, (backend, info)
+                assert 0 < cpu <= wall * cores * 1.1 + 0.005, (model, info)
             assert 0 < info["server_busy_share"] <= cores * 1.1
             assert isinstance(info["server_bound"], bool)
             assert info["ideal_s"] > 0
@@ -397,17 +397,17 @@ def test_a_run_records_both_clients_and_plausible_server_cpu(tmp_path: Path) -> 
 # -- the report's marks, on synthetic runs with known answers ----------------------
 
 
-def _benchmark(backend: str, client: str, n: int, median: float, ideal: float, **extra: Any) -> dict[str, Any]:
+def _benchmark(model: str, client: str, n: int, median: float, ideal: float, **extra: Any) -> dict[str, Any]:
     data = [median * 0.98, median, median * 1.02]
-    library = {"threads": "urllib.request.urlopen", "asyncio": "aiohttp.ClientSession"}.get(backend, "minimal client")
+    library = {"threads": "urllib.request.urlopen", "asyncio": "aiohttp.ClientSession"}.get(model, "minimal client")
     return {
-        "name": f"bench_workload[{backend}-http_fetch-{client}-n{n}]",
+        "name": f"bench_workload[{model}-http_fetch-{client}-n{n}]",
         "stats": {
             "median": median, "q1": data[0], "q3": data[2], "iqr": data[2] - data[0], "mean": median,
             "min": data[0], "max": data[2], "stddev": 0.01 * median, "rounds": 3, "data": data,
         },
         "extra_info": {
-            "backend": backend, "variant": None, "workload": "http_fetch", "n_tasks": n, "ideal_s": ideal,
+            "backend": model, "variant": None, "workload": "http_fetch", "n_tasks": n, "ideal_s": ideal,
             "profile": "quick", "latency_s": 0.05, "body_bytes": 16384, "client": client,
             "url": "http://127.0.0.1:5000/delay/50/bytes/16384",
             "http_library": library if client == "idiomatic" else "minimal client",
@@ -421,11 +421,11 @@ def _write_run(tmp_path: Path, benchmarks: list[dict[str, Any]]) -> Path:
     run_dir = tmp_path / "machine-x" / "20261125T000000Z"
     run_dir.mkdir(parents=True)
     machine = {"machine_id": "machine-x", "cpu_model": "Test CPU", "cpu_count": 2}
-    by_backend: dict[str, list[dict[str, Any]]] = {}
+    by_model: dict[str, list[dict[str, Any]]] = {}
     for item in benchmarks:
-        by_backend.setdefault(item["extra_info"]["backend"], []).append(item)
-    for backend, items in by_backend.items():
-        (run_dir / f"{backend}.json").write_text(json.dumps({"machine_info": machine, "benchmarks": items}))
+        by_model.setdefault(item["extra_info"]["backend"], []).append(item)
+    for model, items in by_model.items():
+        (run_dir / f"{model}.json").write_text(json.dumps({"machine_info": machine, "benchmarks": items}))
     return run_dir
 
 

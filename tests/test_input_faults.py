@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.backends import unavailable
+from bench.models import unavailable
 from tests._hostile import hostile_server
 
 REPO = Path(__file__).resolve().parent.parent
@@ -64,7 +64,7 @@ def test_make_refuses_a_value_holding_a_command_in_one_line_and_runs_nothing(
 def test_make_passes_dollar_signs_and_escaped_commas_as_written(tmp_path: Path) -> None:
     venv, argv_file = _fake_venv(tmp_path)
     workloads = "my$x.py,dir\\,1/w$$.py"
-    proc = _make("bench", f"VENV={venv}", f"WORKLOADS={workloads}", "BACKENDS=threads")
+    proc = _make("bench", f"VENV={venv}", f"WORKLOADS={workloads}", "MODELS=threads")
     assert proc.returncode == 0, proc.stderr
     argv = argv_file.read_text().splitlines()
     assert argv[argv.index("--workloads") + 1] == workloads

@@ -19,9 +19,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from bench import machine, matrix, runner
-from bench.backends import BACKENDS, Backend
+from bench import machine, python_matrix, runner
 from bench.interpreter import Interpreter, _requirement_name, required_distributions
+from bench.models import MODELS, Model
 from bench.plugin import isolation_facts, thread_starter_module
 from reports.__main__ import main as reports_main
 from reports.claims import Verdict, check_claims, claims_markdown
@@ -72,7 +72,7 @@ def test_isolation_facts_see_gevent_patching_of_thread_start(patched: bool) -> N
     assert facts["gevent_imported"] is patched and facts["gevent_patched"] is patched
 
 
-class Patcher(Backend):
+class Patcher(Model):
     """A model that declares one isolation fact of its own."""
 
     name = "patcher"
@@ -85,7 +85,7 @@ class Patcher(Backend):
 
 
 def test_isolation_facts_merge_the_declaration_of_every_registered_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(BACKENDS, "patcher", f"{__name__}:Patcher")
+    monkeypatch.setitem(MODELS, "patcher", f"{__name__}:Patcher")
     facts = isolation_facts()
     assert facts["patcher_patched"] is False
     monkeypatch.setitem(sys.modules, "patcher_library", sys)
@@ -230,7 +230,7 @@ def test_a_report_that_cannot_be_built_fails_the_run_and_keeps_it(
         return real_popen(command, **kwargs)
 
     monkeypatch.setattr(runner.subprocess, "Popen", failing_report)
-    options = runner.RunOptions(profile="smoke", backends=["sequential"], workloads=["sleep"], results=tmp_path)
+    options = runner.RunOptions(profile="smoke", models=["sequential"], workloads=["sleep"], results=tmp_path)
     previous = signal.getsignal(signal.SIGTERM)
     try:
         code = runner.execute(options)
@@ -343,13 +343,13 @@ def _found(version: str, free: bool = False, implementation: str = "CPython") ->
 def test_the_claimed_versions_come_from_pyproject() -> None:
     text = '[project]\nrequires-python = ">=3.10"\nclassifiers = [\n'
     text += "".join(f'  "Programming Language :: Python :: 3.{m}",\n' for m in (9, 10, 12))
-    assert matrix.claimed_minors(text + "]\n") == [(3, 10), (3, 12)]
-    assert matrix.claimed_minors('requires-python = ">=3.11"\n') == [(3, 11)]
-    assert matrix.claimed_minors((REPO / "pyproject.toml").read_text()) == [(3, 10), (3, 11), (3, 12), (3, 13)]
+    assert python_matrix.claimed_minors(text + "]\n") == [(3, 10), (3, 12)]
+    assert python_matrix.claimed_minors('requires-python = ">=3.11"\n') == [(3, 11)]
+    assert python_matrix.claimed_minors((REPO / "pyproject.toml").read_text()) == [(3, 10), (3, 11), (3, 12), (3, 13)]
 
 
 def test_the_matrix_keeps_the_newest_cpython_of_each_minor_and_builds_apart() -> None:
-    chosen = matrix.select(
+    chosen = python_matrix.select(
         [
             _found("3.11.4"), _found("3.11.7"), _found("3.9.18"), _found("3.10.13", implementation="PyPy"),
             _found("3.13.0"), _found("3.13.0", free=True), _found("3.12.1"),
@@ -361,13 +361,13 @@ def test_the_matrix_keeps_the_newest_cpython_of_each_minor_and_builds_apart() ->
 
 def test_a_claimed_version_not_found_is_named_missing() -> None:
     found = [_found("3.11.7"), _found("3.13.0", free=True)]
-    assert matrix.missing_claims([(3, 10), (3, 11), (3, 13)], found) == ["3.10", "3.13"]
+    assert python_matrix.missing_claims([(3, 10), (3, 11), (3, 13)], found) == ["3.10", "3.13"]
 
 
 def test_the_matrix_prints_missing_claims(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(matrix, "discover", lambda paths: {"3.11": _found("3.11.7")})
-    assert matrix.main(["--list"]) == 0
-    assert matrix.main(["--list", "--strict"]) == 1
+    monkeypatch.setattr(python_matrix, "discover", lambda paths: {"3.11": _found("3.11.7")})
+    assert python_matrix.main(["--list"]) == 0
+    assert python_matrix.main(["--list", "--strict"]) == 1
     out = capsys.readouterr().out
     for tag in ("3.10", "3.12", "3.13"):
         assert f"{tag:<6} MISSING: no CPython {tag}" in out
@@ -380,7 +380,7 @@ def test_the_matrix_finds_pyenv_versions(tmp_path: Path) -> None:
         python.parent.mkdir(parents=True)
         python.write_text("#!/bin/sh\n")
         python.chmod(0o755)
-    found = matrix.candidates(path_env=str(tmp_path / "empty"), pyenv_root=tmp_path)
+    found = python_matrix.candidates(path_env=str(tmp_path / "empty"), pyenv_root=tmp_path)
     assert found == [str(tmp_path / "versions" / v / "bin" / "python3") for v in ("3.10.13", "3.12.1")]
 
 
@@ -393,15 +393,15 @@ def test_the_matrix_finds_pyenv_versions(tmp_path: Path) -> None:
     ],
 )
 def test_pytest_summary_is_read(output: str, counts: dict[str, int]) -> None:
-    assert matrix.parse_counts(output) == counts
+    assert python_matrix.parse_counts(output) == counts
 
 
 def test_a_failed_or_countless_run_is_not_ok(tmp_path: Path) -> None:
     found = _found("3.12.1")
-    assert matrix.Outcome(found, 0, {"passed": 3}, 1.0, tmp_path).ok
-    assert not matrix.Outcome(found, 0, {"passed": 3, "failed": 1}, 1.0, tmp_path).ok
-    assert not matrix.Outcome(found, 2, {}, 1.0, tmp_path).ok
-    line = matrix.outcome_line(matrix.Outcome(found, 2, {}, 1.0, tmp_path))
+    assert python_matrix.Outcome(found, 0, {"passed": 3}, 1.0, tmp_path).ok
+    assert not python_matrix.Outcome(found, 0, {"passed": 3, "failed": 1}, 1.0, tmp_path).ok
+    assert not python_matrix.Outcome(found, 2, {}, 1.0, tmp_path).ok
+    line = python_matrix.outcome_line(python_matrix.Outcome(found, 2, {}, 1.0, tmp_path))
     assert "3.12" in line and "FAILED (exit 2" in line
 
 
@@ -422,3 +422,21 @@ def test_make_python_picks_a_venv_of_its_own_and_refuses_a_non_python(tmp_path: 
     )  # fmt: skip
     assert bad.returncode == 2
     assert f"PYTHON={tmp_path / 'nope'} is not a Python 3.10 or newer" in bad.stderr
+
+
+def test_a_failed_runs_failing_tests_and_their_messages_are_printed() -> None:
+    log = "\n".join(
+        [
+            "....F.",
+            "    def test_x():",
+            ">       assert 1 == 2",
+            "E       assert 1 == 2",
+            "",
+            "FAILED tests/test_a.py::test_x - assert 1 == 2",
+        ]
+        + [f"E   line {i}" for i in range(50)]
+    )
+    lines = python_matrix.failure_lines(log, most=5)
+    assert lines[:2] == ["E       assert 1 == 2", "FAILED tests/test_a.py::test_x - assert 1 == 2"]
+    assert len(lines) == 6 and lines[-1] == "... 47 more lines in the log"
+    assert python_matrix.failure_lines("12 passed in 3.0s") == []

@@ -22,12 +22,6 @@ import psutil
 import pytest
 
 from bench import calibrate
-from bench.backends import BACKENDS
-from bench.backends import generators as generators_backend
-from bench.backends import greenlet as greenlet_backend
-from bench.backends._pools import PROCESS_POOL_CAP, THREAD_POOL_CAP
-from bench.backends.process_pool import ProcessPool
-from bench.backends.thread_pool import ThreadPool, default_pool_size
 from bench.harness import workload_cases
 from bench.micro import PLACEMENTS, MicroCase, micro_cases, placement
 from bench.micro._loop import WrongAnswer, nothing_left_behind
@@ -36,10 +30,16 @@ from bench.micro.hooks import Families, Skip, hook_for, hooks_of
 from bench.micro.memory import fresh_holds, summary
 from bench.micro.plan import extra_info, open_loop, why_not
 from bench.micro.sizes import sizes_for
+from bench.models import MODELS
+from bench.models import generators as generators_model
+from bench.models import greenlet as greenlet_model
+from bench.models._pools import PROCESS_POOL_CAP, THREAD_POOL_CAP
+from bench.models.process_pool import ProcessPool
+from bench.models.thread_pool import ThreadPool, default_pool_size
 from bench.profiles import PROFILES
 from reports.claims import CLAIMS, DOES_NOT_HOLD, NOT_MEASURED, Verdict
+from reports.fold_processes import merge_processes
 from reports.load import add_case_columns
-from reports.pooling import merge_processes
 from tests.test_claims import declared
 from workloads import WORKLOADS, Calibration, cpu_spin
 
@@ -58,29 +58,29 @@ PLACED = ("threads", "processes")
 # -- switch: two families, every row names its mechanism -------------------------------
 
 
-def _has_common_switch(backend: str) -> bool:
-    """Tell whether ``backend``'s module gives a switch in the common family."""
-    entry = hooks_of(backend).get(SWITCH)
+def _has_common_switch(model: str) -> bool:
+    """Tell whether ``model``'s module gives a switch in the common family."""
+    entry = hooks_of(model).get(SWITCH)
     return isinstance(entry, Families) and entry.common is not None
 
 
 def test_switch_has_native_and_common_cases_and_placements_for_two_threads_or_processes() -> None:
-    common = {backend for backend in BACKENDS if _has_common_switch(backend)}
-    placed = {backend for backend in BACKENDS if hooks_of(backend).placed}
+    common = {model for model in MODELS if _has_common_switch(model)}
+    placed = {model for model in MODELS if hooks_of(model).placed}
     assert common >= set(SWITCH_COMMON) and placed >= set(PLACED)
     assert "sequential" not in common and "sequential" not in placed
-    for backend in common:
-        cases = micro_cases(PROFILES["quick"], backend, ["switch"])
+    for model in common:
+        cases = micro_cases(PROFILES["quick"], model, ["switch"])
         assert {case.family for case in cases} == {"native", "common"}
         placements = {case.placement for case in cases}
-        assert placements == (set(PLACEMENTS) if backend in placed else {None})
+        assert placements == (set(PLACEMENTS) if model in placed else {None})
     sequential = micro_cases(PROFILES["quick"], "sequential", ["switch"])
     assert [case.family for case in sequential] == ["native"]
 
 
-@pytest.mark.parametrize("backend", ["threads", "processes", "generators", "greenlet", "asyncio", "uvloop"])
-def test_common_switch_goes_through_a_pipe_and_checks_its_sum(backend: str) -> None:
-    case = MicroCase(backend, FORK if backend == "processes" else None, "switch", family="common", placement="os")
+@pytest.mark.parametrize("model", ["threads", "processes", "generators", "greenlet", "asyncio", "uvloop"])
+def test_common_switch_goes_through_a_pipe_and_checks_its_sum(model: str) -> None:
+    case = MicroCase(model, FORK if model == "processes" else None, "switch", family="common", placement="os")
     if why_not(case):
         pytest.skip(why_not(case) or "")
     sizes = sizes_for("smoke")
@@ -106,8 +106,8 @@ def test_native_and_common_rows_name_different_mechanisms() -> None:
 
 def test_every_micro_hook_names_a_mechanism_for_every_case_it_runs() -> None:
     channels = set()
-    for backend in BACKENDS:
-        for case in micro_cases(PROFILES["quick"], backend, ["spawn", "switch", "ipc", "memory"]):
+    for model in MODELS:
+        for case in micro_cases(PROFILES["quick"], model, ["spawn", "switch", "ipc", "memory"]):
             hook = hook_for(case)
             if not isinstance(hook, Skip):
                 assert hook.mechanism.strip(), case.id
@@ -183,16 +183,16 @@ def test_cross_core_is_skipped_with_a_reason_on_one_cpu(monkeypatch: pytest.Monk
 
 
 @pytest.mark.timeout(120)
-@pytest.mark.parametrize("backend", ["greenlet", "asyncio", "threads", "generators"])
-def test_a_task_holding_one_mib_shows_at_least_one_mib(backend: str) -> None:
-    results = fresh_holds(MicroCase(backend, None, "memory", n_tasks=20), 20, holds=1, ballast=MIB)
+@pytest.mark.parametrize("model", ["greenlet", "asyncio", "threads", "generators"])
+def test_a_task_holding_one_mib_shows_at_least_one_mib(model: str) -> None:
+    results = fresh_holds(MicroCase(model, None, "memory", n_tasks=20), 20, holds=1, ballast=MIB)
     assert results[0]["bytes_per_task"] >= MIB, results
 
 
 @pytest.mark.timeout(120)
-@pytest.mark.parametrize("backend", ["greenlet", "asyncio"])
-def test_a_task_holding_nothing_shows_a_few_kib_at_most(backend: str) -> None:
-    results = fresh_holds(MicroCase(backend, None, "memory", n_tasks=2000), 2000, holds=1)
+@pytest.mark.parametrize("model", ["greenlet", "asyncio"])
+def test_a_task_holding_nothing_shows_a_few_kib_at_most(model: str) -> None:
+    results = fresh_holds(MicroCase(model, None, "memory", n_tasks=2000), 2000, holds=1)
     assert 0 < results[0]["bytes_per_task"] < FEW_KIB, results
     assert 0 < results[0]["python_objects"] < FEW_KIB, results
 
@@ -253,8 +253,8 @@ def test_calibrate_refuses_bad_input_in_one_line() -> None:
 
 
 def test_pools_run_all_only_on_waiting_workloads() -> None:
-    for backend in ("thread_pool", "process_pool"):
-        cases = workload_cases(PROFILES["quick"], backend, ["cpu_spin", "sleep", "http_fetch"])
+    for model in ("thread_pool", "process_pool"):
+        cases = workload_cases(PROFILES["quick"], model, ["cpu_spin", "sleep", "http_fetch"])
         assert {(c.workload, c.variant) for c in cases} == {
             ("cpu_spin", None),
             ("sleep", None),
@@ -296,7 +296,7 @@ def test_an_all_pool_overlaps_every_sleeper_that_the_default_pool_queues() -> No
 # -- set-up out of the timed region ------------------------------------------------------
 
 
-class _CountingReactor(generators_backend.Reactor):  # type: ignore[type-arg]
+class _CountingReactor(generators_model.Reactor):  # type: ignore[type-arg]
     made = 0
 
     def __init__(self) -> None:
@@ -304,16 +304,16 @@ class _CountingReactor(generators_backend.Reactor):  # type: ignore[type-arg]
         type(self).made += 1
 
 
-@pytest.mark.parametrize("module", [generators_backend, greenlet_backend])
+@pytest.mark.parametrize("module", [generators_model, greenlet_model])
 def test_the_scheduler_and_hub_make_their_selector_once_per_case(module: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     _CountingReactor.made = 0
     monkeypatch.setattr(module, "Reactor", _CountingReactor)
-    cls = generators_backend.Generators if module is generators_backend else greenlet_backend.Greenlet
+    cls = generators_model.Generators if module is generators_model else greenlet_model.Greenlet
     form = WORKLOADS["sleep"].generator
     assert form is not None
-    with cls() as backend:
+    with cls() as model:
         for _ in range(3):
-            backend.run(partial(form, params={"sleep_s": 0.001, "n_tasks": 3}), 3)
+            model.run(partial(form, params={"sleep_s": 0.001, "n_tasks": 3}), 3)
     assert _CountingReactor.made == 1
 
 
@@ -321,12 +321,12 @@ def test_the_scheduler_and_hub_make_their_selector_once_per_case(module: Any, mo
 
 
 def _switch_row(label: str, family: str, mechanism: str, where: str | None, per_op: float) -> dict[str, Any]:
-    backend = label.split("[")[0]
+    model = label.split("[")[0]
     return {
         "kind": "micro",
         "case": "switch",
-        "backend": backend,
-        "variant": label[len(backend) + 1 : -1] or None,
+        "backend": model,
+        "variant": label[len(model) + 1 : -1] or None,
         "label": label,
         "n_tasks": None,
         "profile": "quick",
@@ -337,7 +337,7 @@ def _switch_row(label: str, family: str, mechanism: str, where: str | None, per_
         "median": per_op,
         "ci_low": per_op * 0.95,
         "ci_high": per_op * 1.05,
-        **declared(backend),
+        **declared(model),
     }
 
 

@@ -21,10 +21,6 @@ from typing import Any
 import pytest
 
 from bench import bare_loops
-from bench.backends import BACKENDS, Backend, generators, threads
-from bench.backends import asyncio as asyncio_model
-from bench.backends import greenlet as greenlet_model
-from bench.backends.processes import _ipc as processes_ipc
 from bench.description import write_description
 from bench.micro import (
     MICROS,
@@ -51,6 +47,10 @@ from bench.micro.hooks import (
 from bench.micro.measure import run_micro
 from bench.micro.plan import open_loop, ops_per_round, why_not
 from bench.micro.sizes import SIZES, sizes_for
+from bench.models import MODELS, Model, generators, threads
+from bench.models import asyncio as asyncio_model
+from bench.models import greenlet as greenlet_model
+from bench.models.processes import _ipc as processes_ipc
 from bench.profiles import PROFILES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,7 +98,7 @@ class FakeBenchmark:
             self.rounds_run += 1
 
 
-# -- the hooks: every backend states a loop or a reason --------------------------------
+# -- the hooks: every model states a loop or a reason --------------------------------
 
 
 def _loop_of(case: MicroCase) -> Any:
@@ -114,10 +114,10 @@ def _open_channel(case: MicroCase, messages: int, tamper: ipc.Tamper | None = No
 
 
 @pytest.mark.parametrize("micro", MICROS)
-def test_every_backend_has_a_loop_or_a_reason(micro: str) -> None:
-    for backend in BACKENDS:
-        cases = [case for case in micro_cases(PROFILES["quick"], backend, [micro]) if case.micro == micro]
-        assert cases, backend
+def test_every_model_has_a_loop_or_a_reason(micro: str) -> None:
+    for model in MODELS:
+        cases = [case for case in micro_cases(PROFILES["quick"], model, [micro]) if case.micro == micro]
+        assert cases, model
         for case in cases:
             hook = hook_for(case)
             if isinstance(hook, Skip):
@@ -127,13 +127,13 @@ def test_every_backend_has_a_loop_or_a_reason(micro: str) -> None:
                 assert isinstance(hook, MemoryHook) == (micro == "memory"), case.id
 
 
-class Hookless(Backend):
+class Hookless(Model):
     """A model whose module states no micro-cost hooks at all."""
 
     name = "hookless"
 
 
-class SpawnOnly(Backend):
+class SpawnOnly(Model):
     """A model that states a spawn loop, its own reason for switch, and nothing else."""
 
     name = "spawn_only"
@@ -155,9 +155,9 @@ def _spawn_calls(case: MicroCase, k: int) -> Iterator[Loop]:
 
 @pytest.fixture
 def toy_models(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Register :class:`Hookless` and :class:`SpawnOnly` as backends for the test."""
-    monkeypatch.setitem(BACKENDS, "hookless", f"{__name__}:Hookless")
-    monkeypatch.setitem(BACKENDS, "spawn_only", f"{__name__}:SpawnOnly")
+    """Register :class:`Hookless` and :class:`SpawnOnly` as models for the test."""
+    monkeypatch.setitem(MODELS, "hookless", f"{__name__}:Hookless")
+    monkeypatch.setitem(MODELS, "spawn_only", f"{__name__}:SpawnOnly")
     hooks_of.cache_clear()
     yield
     hooks_of.cache_clear()
@@ -199,10 +199,10 @@ def test_an_unknown_ipc_channel_is_a_skip_naming_the_channels_the_model_gives() 
 
 
 @pytest.mark.parametrize("profile", sorted(PROFILES))
-def test_every_backend_gets_a_case_of_every_micro_with_a_size(profile: str) -> None:
+def test_every_model_gets_a_case_of_every_micro_with_a_size(profile: str) -> None:
     sizes = sizes_for(profile)
-    for backend in BACKENDS:
-        cases = micro_cases(PROFILES[profile], backend, list(MICROS))
+    for model in MODELS:
+        cases = micro_cases(PROFILES[profile], model, list(MICROS))
         assert {case.micro for case in cases} == set(MICROS)
         assert len({case.id for case in cases}) == len(cases)
         for case in cases:
@@ -238,9 +238,9 @@ def test_a_profile_without_sizes_is_an_error_that_names_the_table() -> None:
 IN_PROCESS = ["sequential", "generators", "greenlet", "asyncio", "threads", "thread_pool"]
 
 
-@pytest.mark.parametrize("backend", IN_PROCESS)
-def test_spawn_loops_count_every_task(backend: str) -> None:
-    case = MicroCase(backend, None, "spawn")
+@pytest.mark.parametrize("model", IN_PROCESS)
+def test_spawn_loops_count_every_task(model: str) -> None:
+    case = MicroCase(model, None, "spawn")
     with nothing_left_behind("spawn"), _loop_of(case)(case, 50) as loop:
         assert loop.ops_per_round == 50
         assert loop.round() == 50
@@ -250,10 +250,10 @@ def test_spawn_loops_count_every_task(backend: str) -> None:
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("backend", ["process_pool", "processes"])
-def test_spawn_loops_of_process_models_count_every_task(backend: str) -> None:
-    variant = FORK if backend == "processes" else None
-    case = MicroCase(backend, variant, "spawn")
+@pytest.mark.parametrize("model", ["process_pool", "processes"])
+def test_spawn_loops_of_process_models_count_every_task(model: str) -> None:
+    variant = FORK if model == "processes" else None
+    case = MicroCase(model, variant, "spawn")
     with nothing_left_behind("spawn"), _loop_of(case)(case, 3) as loop:
         assert loop.round() == 3
     _no_children_left()
@@ -266,9 +266,9 @@ def test_producer_consumer_and_greenlet_ping_pong_pass_every_value() -> None:
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("backend", ["generators", "greenlet", "asyncio", "threads", "processes"])
-def test_switch_loops_check_their_checksum(backend: str) -> None:
-    case = MicroCase(backend, FORK if backend == "processes" else None, "switch")
+@pytest.mark.parametrize("model", ["generators", "greenlet", "asyncio", "threads", "processes"])
+def test_switch_loops_check_their_checksum(model: str) -> None:
+    case = MicroCase(model, FORK if model == "processes" else None, "switch")
     with nothing_left_behind("switch"), _loop_of(case)(case, 201) as loop:
         assert loop.ops_per_round == 200  # whole round trips only
         answer = loop.round()
@@ -284,16 +284,16 @@ def test_switch_loops_check_their_checksum(backend: str) -> None:
 CHANNEL_CASES = [("processes", channel) for channel in PROCESS_CHANNELS] + [("threads", "thread_queue")]
 
 
-def _ipc_case(backend: str, channel: str, size: int) -> MicroCase:
-    variant = FORK if backend == "processes" else None
-    return MicroCase(backend, variant, "ipc", payload_bytes=size, channel=channel)
+def _ipc_case(model: str, channel: str, size: int) -> MicroCase:
+    variant = FORK if model == "processes" else None
+    return MicroCase(model, variant, "ipc", payload_bytes=size, channel=channel)
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize(("backend", "channel"), CHANNEL_CASES)
-def test_ipc_channels_deliver_every_byte(backend: str, channel: str) -> None:
+@pytest.mark.parametrize(("model", "channel"), CHANNEL_CASES)
+def test_ipc_channels_deliver_every_byte(model: str, channel: str) -> None:
     for size in (64, 65536):
-        case = _ipc_case(backend, channel, size)
+        case = _ipc_case(model, channel, size)
         with nothing_left_behind(case.id), _open_channel(case, 20) as loop:
             answer = loop.round()
             assert answer == (20, 20 * size)
@@ -307,17 +307,17 @@ def _truncate(payload: bytes) -> bytes:
 
 # A shared-memory slot always holds a whole payload: there is nothing to truncate.
 TAMPER_CASES = [
-    (backend, channel, tamper)
-    for backend, channel in CHANNEL_CASES
+    (model, channel, tamper)
+    for model, channel in CHANNEL_CASES
     for tamper in (_flip_middle_byte, _truncate)
     if not (channel == "shared_memory" and tamper is _truncate)
 ]
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize(("backend", "channel", "tamper"), TAMPER_CASES)
-def test_ipc_corrupted_payloads_fail_the_check(backend: str, channel: str, tamper: ipc.Tamper) -> None:
-    case = _ipc_case(backend, channel, 4096)
+@pytest.mark.parametrize(("model", "channel", "tamper"), TAMPER_CASES)
+def test_ipc_corrupted_payloads_fail_the_check(model: str, channel: str, tamper: ipc.Tamper) -> None:
+    case = _ipc_case(model, channel, 4096)
     with pytest.raises(WrongAnswer, match="arrived altered"), _open_channel(case, 10, tamper=tamper) as loop:
         loop.check(loop.round())
     _no_children_left()
@@ -345,7 +345,7 @@ def test_a_corrupted_ipc_case_fails_under_the_harness(monkeypatch: pytest.Monkey
     real = hooks_of("processes")
     pipe = IpcChannel("pipe", tampered, "a tampered pipe", processes_ipc.MESSAGES)
     tampered_hooks = dataclasses.replace(real, hooks={**real.hooks, IPC: (pipe,)})
-    monkeypatch.setattr(hooks, "hooks_of", lambda backend: tampered_hooks)
+    monkeypatch.setattr(hooks, "hooks_of", lambda model: tampered_hooks)
     benchmark = FakeBenchmark()
     with pytest.raises(WrongAnswer):
         run_micro(_ipc_case("processes", "pipe", 64), benchmark, PROFILES["smoke"])
@@ -385,9 +385,9 @@ def test_greenlet_memory_is_positive_and_every_greenlet_is_released() -> None:
         assert all(task.dead for task in held)
 
 
-@pytest.mark.parametrize("backend", ["generators", "asyncio", "threads"])
-def test_memory_loops_hold_and_release_every_task(backend: str) -> None:
-    case = MicroCase(backend, None, "memory", n_tasks=50)
+@pytest.mark.parametrize("model", ["generators", "asyncio", "threads"])
+def test_memory_loops_hold_and_release_every_task(model: str) -> None:
+    case = MicroCase(model, None, "memory", n_tasks=50)
     with open_loop(case, sizes_for("smoke")) as loop:
         assert isinstance(loop.recorded["bytes_per_task"], float)
         _run_rounds(loop)
@@ -455,33 +455,33 @@ def test_bare_loops_refuse_a_missing_run_dir(tmp_path: Path) -> None:
     assert bare_loops.main(["--compare", str(tmp_path / "missing")]) == 2
 
 
-# -- end to end: a session per backend, every micro passed or skipped with a reason ----
+# -- end to end: a session per model, every micro passed or skipped with a reason ----
 
 
 @pytest.fixture(scope="module")
 def smoke_sessions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[int, list[Any], Any]]]:
     out = tmp_path_factory.mktemp("micro-sessions")
     results: dict[str, tuple[int, list[Any], Any]] = {}
-    for backend in ("processes", "threads", "gevent"):
-        outcomes, data = out / f"{backend}.outcomes.json", out / f"{backend}.json"
+    for model in ("processes", "threads", "gevent"):
+        outcomes, data = out / f"{model}.outcomes.json", out / f"{model}.json"
         session = write_description(
-            out / f"{backend}.session.json", backend, "smoke", list(MICROS), outcomes=str(outcomes), case_timeout_s=120
+            out / f"{model}.session.json", model, "smoke", list(MICROS), outcomes=str(outcomes), case_timeout_s=120
         )
         done = subprocess.run(
             [sys.executable, "-m", "bench.session", "--session", str(session), "--benchmark-json", str(data), "-q"],
             cwd=ROOT, capture_output=True, text=True, timeout=180,
         )  # fmt: skip
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-        results[backend] = (done.returncode, json.loads(outcomes.read_text()), json.loads(data.read_text()))
+        results[model] = (done.returncode, json.loads(outcomes.read_text()), json.loads(data.read_text()))
     yield results
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.parametrize("backend", ["processes", "threads", "gevent"])
+@pytest.mark.parametrize("model", ["processes", "threads", "gevent"])
 def test_a_smoke_session_runs_or_skips_every_micro_with_a_reason(
-    smoke_sessions: dict[str, tuple[int, list[Any], Any]], backend: str
+    smoke_sessions: dict[str, tuple[int, list[Any], Any]], model: str
 ) -> None:
-    _, outcomes, data = smoke_sessions[backend]
+    _, outcomes, data = smoke_sessions[model]
     micro = [entry for entry in outcomes if entry.get("micro")]
     assert {entry["micro"] for entry in micro} == set(MICROS)
     for entry in micro:
@@ -490,6 +490,6 @@ def test_a_smoke_session_runs_or_skips_every_micro_with_a_reason(
             assert entry["reason"] and entry["reason"].strip()
     for bench in data["benchmarks"]:
         info = bench["extra_info"]
-        assert info["backend"] == backend and info["ops_per_round"] > 0 and info["ideal_s"] is None
+        assert info["backend"] == model and info["ops_per_round"] > 0 and info["ideal_s"] is None
         assert info["micro"] != "memory" or info["bytes_per_task"] is not None
-        assert backend != "processes" or info["start_method"] == info["variant"]
+        assert model != "processes" or info["start_method"] == info["variant"]

@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 MODULE = """
 from contextlib import contextmanager
 
-from bench.backends.sequential import Sequential
+from bench.models.sequential import Sequential
 from bench.micro._children import ran
 from bench.micro._loop import Loop, counted
 from bench.micro.costs import MicroChart, MicroCost, register
@@ -51,8 +51,8 @@ class SequentialWithCall(Sequential):
 
 SITECUSTOMIZE = """
 import throwaway_micro
-from bench.backends import BACKENDS
-BACKENDS["sequential"] = "throwaway_micro:SequentialWithCall"
+from bench.models import MODELS
+MODELS["sequential"] = "throwaway_micro:SequentialWithCall"
 """
 
 
@@ -74,8 +74,8 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return run
 
 
-def _outcomes(run: Path, backend: str) -> dict[str, dict[str, Any]]:
-    cases = json.loads((run / "logs" / f"{backend}.0.outcomes.json").read_text())
+def _outcomes(run: Path, model: str) -> dict[str, dict[str, Any]]:
+    cases = json.loads((run / "logs" / f"{model}.0.outcomes.json").read_text())
     return {case["id"]: case for case in cases}
 
 

@@ -1,9 +1,9 @@
 """A model is one module plus one registry line: a throwaway model runs a whole smoke session and its report.
 
 The model below is one file in a temporary directory. Its registry line
-(``BACKENDS[name] = "module:Class"``) runs in every interpreter of the run through a
+(``MODELS[name] = "module:Class"``) runs in every interpreter of the run through a
 ``sitecustomize`` module on ``PYTHONPATH``, as the line in
-``bench/backends/__init__.py`` would. Nothing else is edited: the workloads, the
+``bench/models/__init__.py`` would. Nothing else is edited: the workloads, the
 micro-costs, the manifest and the report learn the model from its module.
 """
 
@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from bench.backends import BACKENDS, load
+from bench.models import MODELS, load
 
 REPO = Path(__file__).resolve().parent.parent
 ROOTS = ("bench", "reports", "workloads")
@@ -32,7 +32,7 @@ MODULE = """
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
-from bench.backends import Backend
+from bench.models import Model
 from bench.micro._children import ran
 from bench.micro._loop import Loop, counted
 from bench.micro.costs import SPAWN, SWITCH
@@ -49,7 +49,7 @@ def spawn_submits(case, k):
         yield Loop(one_round, counted(k, "spawn: throwaway tasks finished"), k)
 
 
-class Throwaway(Backend):
+class Throwaway(Model):
     name = "throwaway"
     form = Form.BLOCKING
     summary = "a pool of three threads of its own"
@@ -80,8 +80,8 @@ class Throwaway(Backend):
 """
 
 REGISTRY_LINE = """
-from bench.backends import BACKENDS
-BACKENDS["throwaway"] = "throwaway_model:Throwaway"
+from bench.models import MODELS
+MODELS["throwaway"] = "throwaway_model:Throwaway"
 """
 
 
@@ -103,8 +103,8 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return run
 
 
-def _outcomes(run: Path, backend: str) -> dict[str, dict[str, Any]]:
-    cases = json.loads((run / "logs" / f"{backend}.0.outcomes.json").read_text())
+def _outcomes(run: Path, model: str) -> dict[str, dict[str, Any]]:
+    cases = json.loads((run / "logs" / f"{model}.0.outcomes.json").read_text())
     return {case["id"]: case for case in cases}
 
 
@@ -159,7 +159,7 @@ NAMED_ELSEWHERE: dict[tuple[str, str], str] = {
     ("sequential", "bench/results_format.py"): (
         "the results format's rule for files before 2.1, which declare no baseline: it was always this model"
     ),
-    ("threads", "bench/backends/thread_pool.py"): "the noun for a thread pool's workers in its skip reason",
+    ("threads", "bench/models/thread_pool.py"): "the noun for a thread pool's workers in its skip reason",
     **{
         ("processes", path): "the number of fresh interpreters per model (an option, a JSON key, a column)"
         for path in (
@@ -168,7 +168,7 @@ NAMED_ELSEWHERE: dict[tuple[str, str], str] = {
             "reports/compare_render.py",
             "reports/index.py",
             "reports/noise.py",
-            "reports/pooling.py",
+            "reports/fold_processes.py",
             "reports/precision.py",
         )
     },
@@ -185,8 +185,8 @@ def _own_files(key: str) -> set[str]:
     """The files where model ``key`` may be named: its module or package, and the registry."""
     package = REPO / "bench" / "backends" / key
     return {
-        f"bench/backends/{key}.py",
-        "bench/backends/__init__.py",
+        f"bench/models/{key}.py",
+        "bench/models/__init__.py",
         *(path.relative_to(REPO).as_posix() for path in package.rglob("*.py")),
     }
 
@@ -197,19 +197,19 @@ def named_outside(key: str, sources: dict[str, str]) -> set[str]:
     return {path for path, text in sources.items() if quoted.search(text)} - _own_files(key)
 
 
-@pytest.mark.parametrize("key", sorted(BACKENDS))
+@pytest.mark.parametrize("key", sorted(MODELS))
 def test_every_model_key_is_named_only_in_its_module_and_the_registry(key: str) -> None:
     # The allow-list must match exactly, so that an entry no longer needed fails too.
     sources = _sources()
     assert named_outside(key, sources) == {path for named, path in NAMED_ELSEWHERE if named == key}
-    assert f'"{key}": "bench.backends.{key}:' in sources["bench/backends/__init__.py"]
+    assert f'"{key}": "bench.models.{key}:' in sources["bench/models/__init__.py"]
 
 
 def test_the_seam_check_finds_a_model_key_named_outside_its_module() -> None:
     sources = {
         "reports/index.py": "if model == 'trio':",
         "bench/runner.py": 'ids = ["gevent[x]"]',
-        "bench/backends/trio.py": 'name = "trio"',
+        "bench/models/trio.py": 'name = "trio"',
         "workloads/sleep.py": "# trio's sleep, 'trio_like'",
     }
     assert named_outside("trio", sources) == {"reports/index.py"}
@@ -224,30 +224,30 @@ NEW_MODELS = ("dask", "joblib", "trio")
 def test_a_model_added_through_the_seams_is_named_only_in_its_module_and_the_registry(key: str) -> None:
     pattern = re.compile(rf"\b{key}\b")
     found = {path for path, text in _sources().items() if pattern.search(text)}
-    assert found == {f"bench/backends/{key}.py", "bench/backends/__init__.py"}
+    assert found == {f"bench/models/{key}.py", "bench/models/__init__.py"}
 
 
-@pytest.mark.parametrize("key", sorted(BACKENDS))
+@pytest.mark.parametrize("key", sorted(MODELS))
 def test_every_model_lives_in_the_module_named_by_its_key(key: str) -> None:
-    module, _, _ = BACKENDS[key].partition(":")
-    assert module == f"bench.backends.{key}"
+    module, _, _ = MODELS[key].partition(":")
+    assert module == f"bench.models.{key}"
     assert load(key).__module__ == module and load(key).name == key
 
 
 def test_a_module_named_after_its_library_imports_the_library_not_itself() -> None:
-    """Absolute imports make ``bench/backends/asyncio.py`` safe: ``import asyncio`` in it is the standard library.
+    """Absolute imports make ``bench/models/asyncio.py`` safe: ``import asyncio`` in it is the standard library.
 
     Every model module named after the library it runs is imported, then the library by
     its own name: each is the real library, from outside this project, and where the
     module holds it at its top (asyncio, greenlet) it holds that same library.
     """
-    keys = [key for key in sorted(BACKENDS) if importlib.util.find_spec(key) is not None]
+    keys = [key for key in sorted(MODELS) if importlib.util.find_spec(key) is not None]
     assert {"asyncio", "greenlet"} <= set(keys)
     code = (
         "import importlib, json, sys\n"
         "found = {}\n"
         f"for key in {keys!r}:\n"
-        "    model = importlib.import_module('bench.backends.' + key)\n"
+        "    model = importlib.import_module('bench.models.' + key)\n"
         "    library = importlib.import_module(key)\n"
         "    found[key] = [library.__name__, library.__file__, getattr(model, key, library) is library]\n"
         "print(json.dumps(found))\n"
@@ -258,8 +258,8 @@ def test_a_module_named_after_its_library_imports_the_library_not_itself() -> No
     for key, (name, path, same) in found.items():
         assert name == key and same, key
         assert not Path(path).resolve().is_relative_to(REPO / "bench"), (key, path)
-    from bench.backends import asyncio as asyncio_model
-    from bench.backends import greenlet as greenlet_model
+    from bench.models import asyncio as asyncio_model
+    from bench.models import greenlet as greenlet_model
 
     assert asyncio_model.asyncio is asyncio and greenlet_model.greenlet.__name__ == "greenlet"
 
@@ -268,11 +268,11 @@ def test_a_module_named_after_its_library_imports_the_library_not_itself() -> No
 COOPERATIVE_MODULE = """
 import asyncio
 
-from bench.backends import Backend, Traits
+from bench.models import Model, Traits
 from workloads import Form
 
 
-class Gatherer(Backend):
+class Gatherer(Model):
     name = "gatherer"
     form = Form.COROUTINE
     summary = "a loop of its own per case, gathering every coroutine"
@@ -298,7 +298,7 @@ def test_a_model_declared_cooperative_is_in_the_waiting_and_io_claims(tmp_path: 
     """No project file names the model: its traits alone put it in the overlap claims, with its figures."""
     (tmp_path / "gatherer_model.py").write_text(COOPERATIVE_MODULE)
     (tmp_path / "sitecustomize.py").write_text(
-        'from bench.backends import BACKENDS\nBACKENDS["gatherer"] = "gatherer_model:Gatherer"\n'
+        'from bench.models import MODELS\nMODELS["gatherer"] = "gatherer_model:Gatherer"\n'
     )
     path = os.pathsep.join(p for p in (str(tmp_path), str(REPO), os.environ.get("PYTHONPATH")) if p)
     results = tmp_path / "results"

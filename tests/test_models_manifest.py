@@ -1,7 +1,7 @@
 """Models declare themselves; run.json records them; the reports learn them from there.
 
 A model's colour, its place in the charts and whether it is the baseline come from its
-class (`bench.backends.Backend`), through the `models` section of `run.json`, into
+class (`bench.models.Model`), through the `models` section of `run.json`, into
 every chart; `unavailable()` reads what a model `requires`. A run written before that
 section existed falls back to a guess made in one place (`reports.models`).
 """
@@ -27,8 +27,8 @@ from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
 from bench import machine
-from bench.backends import BACKENDS, WAITS, Backend, Traits, load, unavailable
 from bench.colours import SPARE_COLOURS, stable_colour
+from bench.models import MODELS, WAITS, Model, Traits, load, unavailable
 from bench.results_format import FORMAT_VERSION
 from bench.runner import models_section
 from reports import charts, load_run
@@ -44,7 +44,7 @@ NEWCOMER = "quokka"
 NEWCOMER_COLOUR = "#123456"
 
 
-class Ghost(Backend):
+class Ghost(Model):
     """A model that needs a module no machine has."""
 
     name = "ghost"
@@ -54,7 +54,7 @@ class Ghost(Backend):
     packages = ("no-such-distribution-for-concurrency-bench", "pytest")
 
 
-class Present(Backend):
+class Present(Model):
     """A model whose requirement is the standard library: always available."""
 
     name = "present"
@@ -63,7 +63,7 @@ class Present(Backend):
     requires = ("json",)
 
 
-class Undeclared(Backend):
+class Undeclared(Model):
     """A model that declares no colour."""
 
     name = "undeclared"
@@ -191,8 +191,8 @@ def test_a_run_without_a_models_section_falls_back_to_names_and_stable_colours(t
 
 
 def test_unavailable_names_a_required_module_that_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(BACKENDS, "ghost", f"{__name__}:Ghost")
-    monkeypatch.setitem(BACKENDS, "present", f"{__name__}:Present")
+    monkeypatch.setitem(MODELS, "ghost", f"{__name__}:Ghost")
+    monkeypatch.setitem(MODELS, "present", f"{__name__}:Present")
     reason = unavailable("ghost")
     assert reason is not None
     assert "no_such_module_for_concurrency_bench" in reason and "not installed" in reason
@@ -201,7 +201,7 @@ def test_unavailable_names_a_required_module_that_is_missing(monkeypatch: pytest
 
 def test_a_dotted_requirement_whose_package_is_missing_is_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Ghost, "requires", ("no_such_package_for_concurrency_bench.sub",))
-    monkeypatch.setitem(BACKENDS, "ghost", f"{__name__}:Ghost")
+    monkeypatch.setitem(MODELS, "ghost", f"{__name__}:Ghost")
     reason = unavailable("ghost")
     assert reason is not None and "no_such_package_for_concurrency_bench.sub" in reason
 
@@ -215,7 +215,7 @@ def test_a_model_without_a_colour_gets_its_own_stable_one() -> None:
 
 
 def test_registered_models_declare_distinct_colours_and_one_baseline() -> None:
-    classes = [load(name) for name in BACKENDS]
+    classes = [load(name) for name in MODELS]
     assert len({cls.colour for cls in classes}) == len(classes)
     # A model that declares no colour gets a spare one: none of them is a built-in model's.
     assert not {cls.colour for cls in classes} & set(SPARE_COLOURS)
@@ -223,7 +223,7 @@ def test_registered_models_declare_distinct_colours_and_one_baseline() -> None:
 
 
 def test_models_section_follows_the_registry_order() -> None:
-    names = list(BACKENDS)
+    names = list(MODELS)
     section = models_section(reversed(names[:3]))
     assert list(section) == names[:3]
     assert [entry["order"] for entry in section.values()] == [0, 1, 2]
@@ -240,7 +240,7 @@ def test_models_section_follows_the_registry_order() -> None:
 
 
 def test_every_registered_model_declares_its_traits() -> None:
-    for name in BACKENDS:
+    for name in MODELS:
         traits = load(name).traits
         assert isinstance(traits, Traits), f"{name} declares no traits"
         assert traits.waits in WAITS
@@ -268,11 +268,11 @@ def test_malformed_traits_in_a_manifest_are_left_out() -> None:
 
 
 def test_machine_info_records_the_installed_packages_every_model_declares(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(BACKENDS, "ghost", f"{__name__}:Ghost")
+    monkeypatch.setitem(MODELS, "ghost", f"{__name__}:Ghost")
     packages = machine.model_packages()
     assert packages["pytest"] == metadata.version("pytest")
     assert "no-such-distribution-for-concurrency-bench" not in packages
-    for name in BACKENDS:
+    for name in MODELS:
         for package in load(name).packages:
             assert (package in packages) == (machine.version_of(package) is not None)
 

@@ -49,15 +49,15 @@ BAD_RATIO = re.compile(r"(?<![\w.])(-\d[\d.]*x|0(\.0+)?x)(?!\w)")
 # --- synthetic runs ----------------------------------------------------------------------
 
 
-def entry(backend: str, case: str, n_tasks: int, samples: list[float], **params: Any) -> dict[str, Any]:
+def entry(model: str, case: str, n_tasks: int, samples: list[float], **params: Any) -> dict[str, Any]:
     """One pytest-benchmark entry of a workload case with the given per-round samples."""
     ordered = sorted(samples)
     series = pd.Series(ordered)
     q1, q3 = float(series.quantile(0.25)), float(series.quantile(0.75))
     return {
-        "name": f"test_workload[{case}-{backend}-{n_tasks}]",
+        "name": f"test_workload[{case}-{model}-{n_tasks}]",
         "extra_info": {
-            "backend": backend,
+            "backend": model,
             "variant": None,
             "profile": "quick",
             "n_tasks": n_tasks,
@@ -80,27 +80,27 @@ def entry(backend: str, case: str, n_tasks: int, samples: list[float], **params:
     }
 
 
-def sleepers(backend: str, per_task_s: float, **params: Any) -> list[dict[str, Any]]:
+def sleepers(model: str, per_task_s: float, **params: Any) -> list[dict[str, Any]]:
     """`sleep` entries at 1 and 10 tasks: a model that takes `per_task_s` more per task."""
     return [
-        entry(backend, "sleep", n, [SLEEP_S + n * per_task_s * (1 + k / 100) for k in range(5)], **params)
+        entry(model, "sleep", n, [SLEEP_S + n * per_task_s * (1 + k / 100) for k in range(5)], **params)
         for n in (1, 10)
     ]
 
 
 def write_run(run_dir: Path, entries: Iterable[dict[str, Any]], manifest: bool = True) -> Path:
-    """Write `entries` as a run: one `<backend>.json` per backend and a run.json recording them."""
+    """Write `entries` as a run: one `<model>.json` per model and a run.json recording them."""
     run_dir.mkdir(parents=True)
-    by_backend: dict[str, list[dict[str, Any]]] = {}
+    by_model: dict[str, list[dict[str, Any]]] = {}
     for bench in entries:
-        by_backend.setdefault(bench["extra_info"]["backend"], []).append(bench)
+        by_model.setdefault(bench["extra_info"]["backend"], []).append(bench)
     info = {"machine_id": run_dir.parent.name, "cpu_model": "Test CPU", "cpu_count": 2, "memory_bytes": 2**33}
-    for backend, benchmarks in by_backend.items():
-        document = {"machine_info": info, "benchmarks": benchmarks, "session": {"backend": backend}}
-        (run_dir / f"{backend}.json").write_text(json.dumps(document), encoding="utf-8")
+    for model, benchmarks in by_model.items():
+        document = {"machine_info": info, "benchmarks": benchmarks, "session": {"backend": model}}
+        (run_dir / f"{model}.json").write_text(json.dumps(document), encoding="utf-8")
     if manifest:
-        backends = {
-            backend: {
+        models = {
+            model: {
                 "status": "ok",
                 "cases": [
                     {
@@ -114,10 +114,10 @@ def write_run(run_dir: Path, entries: Iterable[dict[str, Any]], manifest: bool =
                     for b in benchmarks
                 ],
             }
-            for backend, benchmarks in by_backend.items()
+            for model, benchmarks in by_model.items()
         }
         document = {"run_id": run_dir.name, "machine_id": run_dir.parent.name, "status": "complete"}
-        (run_dir / "run.json").write_text(json.dumps({**document, "backends": backends}), encoding="utf-8")
+        (run_dir / "run.json").write_text(json.dumps({**document, "backends": models}), encoding="utf-8")
     return run_dir
 
 
@@ -310,14 +310,14 @@ def test_build_refuses_a_report_dir_holding_a_file_it_did_not_write(tmp_path: Pa
 # --- item: reports build gives one-line errors, never a traceback --------------------------
 
 
-def test_run_json_with_backends_as_a_list_is_one_line_naming_it(tmp_path: Path) -> None:
+def test_run_json_with_models_as_a_list_is_one_line_naming_it(tmp_path: Path) -> None:
     run = small_run(tmp_path)
     manifest = json.loads((run / "run.json").read_text())
     manifest["backends"] = list(manifest["backends"])
     (run / "run.json").write_text(json.dumps(manifest))
     code, _, err = run_main(["build", str(run)])
     assert code == 2
-    one_line_error(err, "run.json", "'backends' is a list")
+    one_line_error(err, "run.json", "'models' is a list")
     assert not (run / "report").exists()
 
 

@@ -2,7 +2,7 @@
 
 Each test runs the real command (`python -m reports`, or `python -m bench` in its
 report phase) and stops or starves it for real: SIGTERM and SIGINT sent to its
-process, SIGKILL to leave a staging directory behind, a backend JSON that is not
+process, SIGKILL to leave a staging directory behind, a model JSON that is not
 UTF-8 or nests 100,000 deep, a disk that fills while the PNGs are written (a small
 tmpfs where this machine lets a user namespace mount one, an injected ENOSPC
 otherwise), a runner that died without finishing its manifest.
@@ -148,7 +148,7 @@ ODD_FILES = {
 
 @pytest.mark.parametrize("command", ["build", "compare"])
 @pytest.mark.parametrize("content", ODD_FILES.values(), ids=ODD_FILES.keys())
-def test_a_backend_json_that_is_no_results_file_is_one_line_naming_it(
+def test_a_model_json_that_is_no_results_file_is_one_line_naming_it(
     tmp_path: Path, command: str, content: bytes
 ) -> None:
     run = small_run(tmp_path / "results")

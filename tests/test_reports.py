@@ -1,7 +1,7 @@
 """Tests of `python -m reports build` on the stored runs in tests/fixtures/.
 
 The fixtures are written by tests/fixtures/make_fixtures.py: a complete run of five
-backends (one with two variants), a run whose gevent session crashed, and a run with
+models (one with two variants), a run whose gevent session crashed, and a run with
 a truncated JSON file. Reports are built into copies under tmp_path, never into the
 fixtures themselves.
 """
@@ -89,7 +89,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def built_partial(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The run with a crashed backend and a failed case, copied and built once."""
+    """The run with a crashed model and a failed case, copied and built once."""
     run_dir = copy_run(PARTIAL, tmp_path_factory.mktemp("partial"))
     assert main(["build", str(run_dir)]) == 0
     return run_dir
@@ -152,8 +152,8 @@ def test_load_keeps_raw_samples_per_process() -> None:
     for file, bench in fixture_benchmarks(COMPLETE):
         stats = bench["stats"]
         assert isinstance(stats, dict)
-        backend, process, _ = file.split(".")
-        row = frame.loc[(backend, bench["name"])]
+        model, process, _ = file.split(".")
+        row = frame.loc[(model, bench["name"])]
         assert row["process_samples"][int(process)] == stats["data"]
         assert row["rounds"] == sum(len(p) for p in row["process_samples"])
 

@@ -1,6 +1,6 @@
 """End to end: ``python -m bench --profile smoke`` as a user runs it.
 
-One smoke run of every backend x workload x micro-cost is shared by the tests of
+One smoke run of every model x workload x micro-cost is shared by the tests of
 this module: the manifest, the JSON keys, gevent's isolation, every pair accounted
 for, and nothing left running afterwards.
 """
@@ -18,8 +18,8 @@ from typing import Any
 import psutil
 import pytest
 
-from bench.backends import BACKENDS, unavailable
 from bench.micro import MICROS
+from bench.models import MODELS, unavailable
 from reports.load import load_run, param_columns
 from workloads import WORKLOADS
 
@@ -71,23 +71,23 @@ def load_json(path: Path) -> dict[str, Any]:
     return data
 
 
-def test_run_writes_manifest_and_one_json_per_backend(smoke_run: dict[str, Any]) -> None:
+def test_run_writes_manifest_and_one_json_per_model(smoke_run: dict[str, Any]) -> None:
     run_dir: Path = smoke_run["dir"]
     manifest = load_json(run_dir / "run.json")
     assert manifest["status"] == "complete"
     assert manifest["profile"] == "smoke"
     assert manifest["ended_at"] is not None
-    assert set(manifest["backends"]) == set(BACKENDS)
-    for backend in BACKENDS:
-        entry = manifest["backends"][backend]
+    assert set(manifest["backends"]) == set(MODELS)
+    for model in MODELS:
+        entry = manifest["backends"][model]
         assert entry["status"] == "ok", entry
-        reason = unavailable(backend)
+        reason = unavailable(model)
         if reason is not None:  # every case skipped with the model's reason, nothing measured
-            assert entry["cases"] and all(c["reason"] == reason for c in entry["cases"]), backend
+            assert entry["cases"] and all(c["reason"] == reason for c in entry["cases"]), model
             continue
-        data = load_json(run_dir / f"{backend}.0.json")
+        data = load_json(run_dir / f"{model}.0.json")
         workloads = {b["extra_info"].get("workload") for b in data["benchmarks"]}
-        assert {"cpu_spin", "sleep", "http_fetch"} <= workloads, backend
+        assert {"cpu_spin", "sleep", "http_fetch"} <= workloads, model
 
 
 def test_processes_run_round_robin_each_in_its_own_interpreter(tmp_path: Path) -> None:
@@ -104,8 +104,8 @@ def test_processes_run_round_robin_each_in_its_own_interpreter(tmp_path: Path) -
     order = [(s["json"].split(".")[0], s["process"]) for s in sessions]
     assert order == [("sequential", 0), ("threads", 0), ("sequential", 1), ("threads", 1)]
     pids = set()
-    for backend, process in order:
-        data = load_json(run_dir / f"{backend}.{process}.json")
+    for model, process in order:
+        data = load_json(run_dir / f"{model}.{process}.json")
         assert data["session"]["process"] == process and data["session"]["processes"] == 2
         pids.add(data["session"]["isolation"]["pid"])
     assert len(pids) == 4
@@ -173,37 +173,37 @@ def test_machine_info_and_extra_info_keys(smoke_run: dict[str, Any]) -> None:
 
 def test_gevent_is_patched_only_in_its_own_interpreter(smoke_run: dict[str, Any]) -> None:
     facts = {
-        backend: load_json(smoke_run["dir"] / f"{backend}.0.json")["session"]["isolation"]
-        for backend in ("threads", "processes", "asyncio", "gevent")
+        model: load_json(smoke_run["dir"] / f"{model}.0.json")["session"]["isolation"]
+        for model in ("threads", "processes", "asyncio", "gevent")
     }
-    for backend in ("threads", "processes", "asyncio"):
-        assert facts[backend]["socket.socket"] == "socket.socket", backend
-        assert facts[backend]["threading.thread_starter"] == "_thread", backend
-        assert facts[backend]["_thread.start_new_thread"] == "_thread", backend
-        assert facts[backend]["gevent_imported"] is False, backend
+    for model in ("threads", "processes", "asyncio"):
+        assert facts[model]["socket.socket"] == "socket.socket", model
+        assert facts[model]["threading.thread_starter"] == "_thread", model
+        assert facts[model]["_thread.start_new_thread"] == "_thread", model
+        assert facts[model]["gevent_imported"] is False, model
     assert facts["gevent"]["socket.socket"].startswith("gevent."), facts["gevent"]
     assert facts["gevent"]["threading.thread_starter"].startswith("gevent"), facts["gevent"]
     assert facts["gevent"]["_thread.start_new_thread"].startswith("gevent"), facts["gevent"]
     assert facts["gevent"]["gevent_patched"] is True
     pids = {f["pid"] for f in facts.values()}
-    assert len(pids) == len(facts), "each backend must run in its own interpreter"
+    assert len(pids) == len(facts), "each model must run in its own interpreter"
 
 
 def test_every_pair_ran_or_was_skipped_with_a_reason(smoke_run: dict[str, Any]) -> None:
     manifest = load_json(smoke_run["dir"] / "run.json")
     unaccounted = []
-    for backend in BACKENDS:
-        cases = manifest["backends"][backend]["cases"]
+    for model in MODELS:
+        cases = manifest["backends"][model]["cases"]
         for name in [*WORKLOADS, *MICROS]:
             mine = [c for c in cases if name in (c.get("workload"), c.get("micro"))]
             if not mine:
-                unaccounted.append(f"{backend} x {name}: no case")
+                unaccounted.append(f"{model} x {name}: no case")
             for case in mine:
                 if case["outcome"] == "passed":
                     continue
                 if case["outcome"] == "skipped" and (case["reason"] or "").strip():
                     continue
-                unaccounted.append(f"{backend} x {name}: {case['id']} {case['outcome']} {case['reason']!r}")
+                unaccounted.append(f"{model} x {name}: {case['id']} {case['outcome']} {case['reason']!r}")
     assert unaccounted == []
 
 
@@ -314,11 +314,11 @@ def test_a_fixture_run_and_a_real_smoke_run_load_into_the_same_columns(smoke_run
     fixture = load_run(FIXTURE_RUN).frame
     real_params, fixture_params = set(param_columns(real)), set(param_columns(fixture))
     assert set(real.columns) - real_params == set(fixture.columns) - fixture_params
-    for (case, backend), rows in fixture.groupby(["case", "backend"]):
-        theirs = real[(real["case"] == case) & (real["backend"] == backend)]
-        assert not theirs.empty, (case, backend)
+    for (case, model), rows in fixture.groupby(["case", "backend"]):
+        theirs = real[(real["case"] == case) & (real["backend"] == model)]
+        assert not theirs.empty, (case, model)
         used = {c for c in real_params if theirs[c].notna().any()}
-        assert used == {c for c in fixture_params if rows[c].notna().any()}, (case, backend)
+        assert used == {c for c in fixture_params if rows[c].notna().any()}, (case, model)
 
 
 def test_prepare_run_names_the_valid_choices_and_loads_a_users_workload_once(tmp_path: Path) -> None:
@@ -347,8 +347,8 @@ def test_prepare_run_names_the_valid_choices_and_loads_a_users_workload_once(tmp
         _LOADED.pop(str(spec), None)
 
 
-def test_models_is_the_option_and_backends_its_older_name() -> None:
+def test_models_is_the_option_and_models_its_older_name() -> None:
     from bench.__main__ import parser
 
-    assert parser().parse_args(["--models", "threads,asyncio"]).backends == ["threads", "asyncio"]
-    assert parser().parse_args(["--backends", "threads"]).backends == ["threads"]
+    assert parser().parse_args(["--models", "threads,asyncio"]).models == ["threads", "asyncio"]
+    assert parser().parse_args(["--backends", "threads"]).models == ["threads"]

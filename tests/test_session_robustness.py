@@ -34,11 +34,11 @@ CASE_TIMEOUT_S = 5.0
 RUN_LIMIT_S = 240.0
 
 
-def run_bench(tmp_path: Path, backends: str, workloads: list[str], *extra: str) -> tuple[int, str, Path, float]:
+def run_bench(tmp_path: Path, models: str, workloads: list[str], *extra: str) -> tuple[int, str, Path, float]:
     """A smoke run with short case time-outs; return (exit code, stderr, run directory, seconds)."""
     results = tmp_path / "results"
     command = [sys.executable, "-m", "tests._short_run", str(CASE_TIMEOUT_S), "--profile", "smoke",
-               "--backends", backends, "--workloads", ",".join(workloads), "--results", str(results),
+               "--backends", models, "--workloads", ",".join(workloads), "--results", str(results),
                "--no-report", *extra]  # fmt: skip
     start = time.monotonic()
     proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=RUN_LIMIT_S, check=False)
@@ -53,35 +53,35 @@ def manifest(run_dir: Path) -> dict[str, Any]:
     return found
 
 
-def cases_of(run_dir: Path, backend: str) -> dict[str, dict[str, Any]]:
-    """The backend's cases in run.json, by id."""
-    return {case["id"]: case for case in manifest(run_dir)["backends"][backend]["cases"]}
+def cases_of(run_dir: Path, model: str) -> dict[str, dict[str, Any]]:
+    """The model's cases in run.json, by id."""
+    return {case["id"]: case for case in manifest(run_dir)["backends"][model]["cases"]}
 
 
-def saved(run_dir: Path, backend: str) -> set[str]:
-    """The case ids with samples in the backend's pytest-benchmark JSON files."""
+def saved(run_dir: Path, model: str) -> set[str]:
+    """The case ids with samples in the model's pytest-benchmark JSON files."""
     found = set()
-    for path in run_dir.glob(f"{backend}.*.json"):
+    for path in run_dir.glob(f"{model}.*.json"):
         for entry in json.loads(path.read_text())["benchmarks"]:
             if entry["stats"]["data"]:
                 found.add(entry["param"])
     return found
 
 
-def assert_sleep_measured_and_broken_failed(run_dir: Path, backend: str, broken: str) -> dict[str, dict[str, Any]]:
+def assert_sleep_measured_and_broken_failed(run_dir: Path, model: str, broken: str) -> dict[str, dict[str, Any]]:
     """Every sleep case passed and is on disk; every case of ``broken`` failed with a reason."""
-    cases = cases_of(run_dir, backend)
+    cases = cases_of(run_dir, model)
     sleep = {cid: c for cid, c in cases.items() if c["workload"] == "sleep" and c["outcome"] != "skipped"}
     bad = {cid: c for cid, c in cases.items() if c["workload"] == broken}
     assert sleep and all(c["outcome"] == "passed" for c in sleep.values()), cases
-    assert set(sleep) <= saved(run_dir, backend), "a passed sleep case is missing from the JSON"
+    assert set(sleep) <= saved(run_dir, model), "a passed sleep case is missing from the JSON"
     assert bad and all(c["outcome"] == "failed" and c["reason"] for c in bad.values()), bad
     return bad
 
 
-def run_session(tmp_path: Path, backend: str, selection: list[str], timeout_s: float) -> tuple[int, float, Path]:
+def run_session(tmp_path: Path, model: str, selection: list[str], timeout_s: float) -> tuple[int, float, Path]:
     """One session alone (no runner); return (exit code, seconds, its directory)."""
-    session = write_description(tmp_path / "session.json", backend, "smoke", selection,
+    session = write_description(tmp_path / "session.json", model, "smoke", selection,
                                 outcomes=str(tmp_path / "outcomes.json"), case_timeout_s=timeout_s)  # fmt: skip
     command = [sys.executable, "-m", "bench.session", "--session", str(session),
                "--benchmark-json", str(tmp_path / "session.0.json"), "-q"]  # fmt: skip
@@ -119,10 +119,10 @@ def processes_of(marker: str) -> list[psutil.Process]:
 def test_a_hanging_task_fails_its_cases_and_every_other_case_still_runs(tmp_path: Path) -> None:
     hang = write_broken(tmp_path, "hang")
     code, err, run_dir, elapsed = run_bench(tmp_path, "threads,process_pool", [str(hang), "sleep"])
-    for backend in ("threads", "process_pool"):
-        bad = assert_sleep_measured_and_broken_failed(run_dir, backend, "hang")
+    for model in ("threads", "process_pool"):
+        bad = assert_sleep_measured_and_broken_failed(run_dir, model, "hang")
         assert all("imeout" in c["reason"] or "timed out" in c["reason"] for c in bad.values()), bad
-        assert manifest(run_dir)["backends"][backend]["status"] == "failed", "a hang is a failed case, not a timeout"
+        assert manifest(run_dir)["backends"][model]["status"] == "failed", "a hang is a failed case, not a timeout"
     # Four hung cases: each costs about its time-out, not a session's.
     assert elapsed < 3 * 4 * CASE_TIMEOUT_S + 30, elapsed
     assert code == 1, err
@@ -134,9 +134,9 @@ def test_a_hanging_task_fails_its_cases_and_every_other_case_still_runs(tmp_path
 def test_a_task_raising_keyboard_interrupt_or_system_exit_fails_only_its_case(tmp_path: Path) -> None:
     files = [str(write_broken(tmp_path, name)) for name in ("kbint", "sysexit")]
     code, err, run_dir, _ = run_bench(tmp_path, "sequential,process_pool", [*files, "sleep"])
-    for backend in ("sequential", "process_pool"):
+    for model in ("sequential", "process_pool"):
         for broken, raised in (("kbint", "KeyboardInterrupt"), ("sysexit", "SystemExit")):
-            bad = assert_sleep_measured_and_broken_failed(run_dir, backend, broken)
+            bad = assert_sleep_measured_and_broken_failed(run_dir, model, broken)
             assert all(raised in c["reason"] for c in bad.values()), bad
     assert manifest(run_dir)["status"] == "failed" and code == 1, err
 
@@ -234,8 +234,8 @@ def test_a_tasks_grandchild_is_ended_after_its_case_and_nothing_outlives_the_run
     grandchild = write_broken(tmp_path, "grandchild")
     code, err, run_dir, _ = run_bench(tmp_path, "sequential,processes", [str(grandchild), "sleep"])
     assert code == 1, err
-    for backend in ("sequential", "processes"):
-        bad = assert_sleep_measured_and_broken_failed(run_dir, backend, "grandchild")
+    for model in ("sequential", "processes"):
+        bad = assert_sleep_measured_and_broken_failed(run_dir, model, "grandchild")
         assert all("left processes running" in c["reason"] and c.get("leaked") for c in bad.values()), bad
     # A grandchild is a fork of its session: its command line names the run's directory.
     assert processes_of(str(run_dir)) == [], "a process of the run outlived it"

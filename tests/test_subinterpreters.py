@@ -19,9 +19,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from bench.backends import BACKENDS, load, unavailable
-from bench.backends import interpreters as model
-from bench.backends._by_reference import NotImportable, call_by_reference, reference
+from bench.models import MODELS, load, unavailable
+from bench.models import interpreters as model
+from bench.models._by_reference import NotImportable, call_by_reference, reference
 from bench.profiles import PROFILES
 from reports.claims import DOES_NOT_HOLD, HOLDS, NOT_MEASURED, Verdict, check_claims
 from tests.test_claims import MANIFEST, physics, workload
@@ -37,17 +37,17 @@ def by_id(rows: list[dict[str, Any]]) -> dict[str, Verdict]:
 
 
 def test_the_model_lives_in_the_package_named_by_its_key() -> None:
-    """Every model lives in ``bench.backends.<key>``, this one a package with its micro-costs.
+    """Every model lives in ``bench.models.<key>``, this one a package with its micro-costs.
 
     It once lived in a module named ``subinterpreters`` so that no module shared a name
     with a library. Every import in the project is absolute, so a model module named
     like a library (``interpreters`` here, ``asyncio``) never shadows it; the rule is
     now the one that lets a reader find a model from its key.
     """
-    assert BACKENDS["interpreters"] == "bench.backends.interpreters:Interpreters"
+    assert MODELS["interpreters"] == "bench.models.interpreters:Interpreters"
     assert load("interpreters").name == "interpreters"
     assert model.__spec__ is not None and model.__spec__.submodule_search_locations is not None  # a package
-    assert importlib.util.find_spec("bench.backends.interpreters._micro") is not None
+    assert importlib.util.find_spec("bench.models.interpreters._micro") is not None
 
 
 def test_before_3_12_the_model_is_skipped_with_the_reason(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -95,26 +95,26 @@ def test_a_task_whose_module_cannot_be_imported_raises_naming_the_cause(tmp_path
 @needs_interpreters
 def test_cpu_spin_runs_in_the_pool_with_checked_answers() -> None:
     params = {"n_tasks": 10, "work_units": 200_000}
-    with load("interpreters")() as backend:
-        backend.setup(10)
-        check(backend.run(functools.partial(spin, params=params), 10), 10, params)
-        assert backend.parameters()["pool_size"] >= 1
+    with load("interpreters")() as model:
+        model.setup(10)
+        check(model.run(functools.partial(spin, params=params), 10), 10, params)
+        assert model.parameters()["pool_size"] >= 1
 
 
 @needs_interpreters
 def test_a_task_defined_in_main_fails_at_once_and_the_pool_still_runs() -> None:
     params = {"n_tasks": 2, "work_units": 1000}
-    with load("interpreters")() as backend:
-        backend.setup(2)
+    with load("interpreters")() as model:
+        model.setup(2)
         _in_main.__module__ = "__main__"
         start = time.monotonic()
         try:
             with pytest.raises(NotImportable, match="__main__"):
-                backend.run(_in_main, 2)
+                model.run(_in_main, 2)
         finally:
             _in_main.__module__ = __name__
         assert time.monotonic() - start < 5
-        check(backend.run(functools.partial(spin, params=params), 2), 2, params)
+        check(model.run(functools.partial(spin, params=params), 2), 2, params)
 
 
 #: A workload file whose module imports an extension that cannot load in a subinterpreter.

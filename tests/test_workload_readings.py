@@ -40,8 +40,8 @@ def test_a_beside_table_gives_both_medians_and_their_ratio_at_the_largest_shared
 
 def test_a_beside_table_of_speedups_reads_at_most_its_declared_n() -> None:
     rows = [
-        workload(case, backend, n, median * (2 if n == 100 else 1), 0.01)
-        for case, backend, median in (
+        workload(case, model, n, median * (2 if n == 100 else 1), 0.01)
+        for case, model, median in (
             ("cpu_release", "sequential", 0.020),
             ("cpu_release", "threads", 0.010),
             ("cpu_spin", "sequential", 0.12),

@@ -2,7 +2,7 @@
 
 Whether the process that started this one is gone (the local HTTP server and a
 benchmark session both end with it), and how many more descriptors this process may
-open. The run imports these from here (``bench.parent_watch``, ``bench.backends._limits``).
+open. The run imports these from here (``bench.parent_watch``, ``bench.models._limits``).
 """
 
 from __future__ import annotations

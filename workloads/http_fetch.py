@@ -143,7 +143,7 @@ _SESSIONS: dict[asyncio.AbstractEventLoop, tuple[Any, Any]] = {}
 
 async def _session_scope(loop: asyncio.AbstractEventLoop) -> AsyncIterator[Any]:
     # An async generator owns the session so that the loop's shutdown_asyncgens()
-    # (which every event-loop backend calls on close) closes it too.
+    # (which every event-loop model calls on close) closes it too.
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
     try:
         yield session

@@ -2,7 +2,7 @@
 
 Both sides import this module and it imports neither (the standard library only),
 so the layers read top-down: this protocol, then the workloads (``workloads/``)
-and the models (``bench/backends/``), then the run (``bench/``), then the reports.
+and the models (``bench/models/``), then the run (``bench/``), then the reports.
 What a workload needs the run to do for it (time its reference work in a fresh
 interpreter, say) reaches it on the :class:`RunContext`, never by importing the run.
 
@@ -36,7 +36,7 @@ Params = Mapping[str, Any]
 
 
 class Form(enum.Enum):
-    """How a backend wants a task handed to it."""
+    """How a model wants a task handed to it."""
 
     BLOCKING = "blocking"
     COROUTINE = "coroutine"

@@ -22,7 +22,7 @@ of heavy imports). Its own imports are
 the standard library's only: every ``spawn`` child of the micro-costs imports this
 package before its target, and that import is part of what ``spawn`` and
 ``memory`` measure, so the profiles (and the workloads they name) load lazily.
-Each model's loops live in its own module in ``bench/backends/``, declared on its
+Each model's loops live in its own module in ``bench/models/``, declared on its
 class as :mod:`~bench.micro.hooks` (a loop, its mechanism and its sizes per
 micro-cost, or why it has none); the modules here hold what every model shares (the
 loop's shape and guards, placement, the memory measurement, the plan that resolves a
@@ -53,9 +53,9 @@ PLACED_PAYLOAD = 64
 
 @dataclass(frozen=True)
 class MicroCase:
-    """One backend measuring one micro-cost at one size."""
+    """One model measuring one micro-cost at one size."""
 
-    backend: str
+    model: str
     variant: str | None
     micro: str
     n_tasks: int | None = None
@@ -67,7 +67,7 @@ class MicroCase:
     @property
     def label(self) -> str:
         """The model's label: its key, with the variant (start method) in brackets."""
-        return f"{self.backend}[{self.variant}]" if self.variant else self.backend
+        return f"{self.model}[{self.variant}]" if self.variant else self.model
 
     @property
     def id(self) -> str:
@@ -91,31 +91,31 @@ def default_start_method() -> str:
     return multiprocessing.get_start_method(allow_none=False)
 
 
-def variants(profile: Profile, backend: str, micro: str) -> tuple[str | None, ...]:
-    """The variants ``micro`` runs for ``backend`` in ``profile``, as its module states (``(None,)`` for most)."""
+def variants(profile: Profile, model: str, micro: str) -> tuple[str | None, ...]:
+    """The variants ``micro`` runs for ``model`` in ``profile``, as its module states (``(None,)`` for most)."""
     from bench.micro.costs import cost_named
     from bench.micro.hooks import hooks_of
 
-    return hooks_of(backend).variants_of(profile, cost_named(micro))
+    return hooks_of(model).variants_of(profile, cost_named(micro))
 
 
-def micro_cases(profile: Profile, backend: str, micros: list[str]) -> list[MicroCase]:
-    """Every micro-cost case of ``backend`` in ``profile``, including those it will skip.
+def micro_cases(profile: Profile, model: str, micros: list[str]) -> list[MicroCase]:
+    """Every micro-cost case of ``model`` in ``profile``, including those it will skip.
 
-    A micro-cost a backend cannot measure still gets a case, which skips with the
-    reason when run, so every backend x micro-cost pair is on record. What the cases
+    A micro-cost a model cannot measure still gets a case, which skips with the
+    reason when run, so every model x micro-cost pair is on record. What the cases
     are comes from the micro-cost's descriptor (:mod:`bench.micro.costs`, their shape)
-    and the backend's module (:mod:`bench.micro.hooks`, what it measures).
+    and the model's module (:mod:`bench.micro.hooks`, what it measures).
     """
     from bench.micro.costs import cost_named
     from bench.micro.hooks import hooks_of
 
-    hooks = hooks_of(backend)
+    hooks = hooks_of(model)
     cases: list[MicroCase] = []
     for micro in micros:
         cost = cost_named(micro)
         for variant in hooks.variants_of(profile, cost):
-            cases.extend(cost.cases(cost, hooks, profile, backend, variant))
+            cases.extend(cost.cases(cost, hooks, profile, model, variant))
     return cases
 
 

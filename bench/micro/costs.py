@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from bench.micro.sizes import MicroSizes
     from bench.profiles import Profile
 
-#: The cases of one model and variant: ``(cost, model's hooks, profile, backend, variant) -> cases``.
+#: The cases of one model and variant: ``(cost, model's hooks, profile, model, variant) -> cases``.
 CaseShape = Callable[["MicroCost", MicroHooks, "Profile", str, "str | None"], Iterable[MicroCase]]
 #: The hook that runs a case, from what the model states for its micro-cost: ``(cost, entry, case)``.
 Resolver = Callable[["MicroCost", Any, MicroCase], Hook]
@@ -42,29 +42,27 @@ CHART_KINDS: tuple[str, ...] = ("per_op", "per_payload", "held_bytes")
 # -- case shapes ------------------------------------------------------------------------
 
 
-def one_case(
-    cost: MicroCost, hooks: MicroHooks, profile: Profile, backend: str, variant: str | None
-) -> list[MicroCase]:
+def one_case(cost: MicroCost, hooks: MicroHooks, profile: Profile, model: str, variant: str | None) -> list[MicroCase]:
     """One case per model and variant."""
-    return [MicroCase(backend, variant, cost.name)]
+    return [MicroCase(model, variant, cost.name)]
 
 
 def by_family_and_placement(
-    cost: MicroCost, hooks: MicroHooks, profile: Profile, backend: str, variant: str | None
+    cost: MicroCost, hooks: MicroHooks, profile: Profile, model: str, variant: str | None
 ) -> list[MicroCase]:
     """A case per family the model measures (its own; the common one where it has it) and per placement."""
     entry = hooks.get(cost)
     families = SWITCH_FAMILIES if isinstance(entry, Families) and entry.common is not None else SWITCH_FAMILIES[:1]
     placements = PLACEMENTS if hooks.placed else (None,)
     return [
-        MicroCase(backend, variant, cost.name, family=family, placement=placement)
+        MicroCase(model, variant, cost.name, family=family, placement=placement)
         for family in families
         for placement in placements
     ]
 
 
 def by_channel_and_payload(
-    cost: MicroCost, hooks: MicroHooks, profile: Profile, backend: str, variant: str | None
+    cost: MicroCost, hooks: MicroHooks, profile: Profile, model: str, variant: str | None
 ) -> list[MicroCase]:
     """A case per channel and payload size, and at every placement for the one placed payload.
 
@@ -74,10 +72,10 @@ def by_channel_and_payload(
 
     entry = hooks.get(cost)
     if not isinstance(entry, tuple) or not entry:
-        return one_case(cost, hooks, profile, backend, variant)
+        return one_case(cost, hooks, profile, model, variant)
     placements = PLACEMENTS if hooks.placed else (None,)
     return [
-        MicroCase(backend, variant, cost.name, payload_bytes=size, channel=channel.name, placement=placement)
+        MicroCase(model, variant, cost.name, payload_bytes=size, channel=channel.name, placement=placement)
         for channel in entry
         for size in sizes_for(profile).payloads
         for placement in placements
@@ -86,12 +84,12 @@ def by_channel_and_payload(
 
 
 def by_tasks_held(
-    cost: MicroCost, hooks: MicroHooks, profile: Profile, backend: str, variant: str | None
+    cost: MicroCost, hooks: MicroHooks, profile: Profile, model: str, variant: str | None
 ) -> list[MicroCase]:
     """One case holding the model's N tasks for the profile; a model that holds none gets no N (it skips)."""
     entry = hooks.get(cost)
     n_tasks = entry.n_tasks(profile.name, variant) if isinstance(entry, MemoryHook) else None
-    return [MicroCase(backend, variant, cost.name, n_tasks=n_tasks)]
+    return [MicroCase(model, variant, cost.name, n_tasks=n_tasks)]
 
 
 # -- resolvers: the model's entry for a micro-cost -> the hook of one case ------------------
@@ -99,7 +97,7 @@ def by_tasks_held(
 
 def whole_entry(cost: MicroCost, entry: Any, case: MicroCase) -> Hook:
     """The entry itself: one hook (or Skip) for every case of the micro-cost."""
-    return entry if entry is not None else missing(case.backend, cost.name)
+    return entry if entry is not None else missing(case.model, cost.name)
 
 
 def family_of(cost: MicroCost, entry: Any, case: MicroCase) -> Hook:
@@ -107,7 +105,7 @@ def family_of(cost: MicroCost, entry: Any, case: MicroCase) -> Hook:
     if not isinstance(entry, Families):
         entry = Families(entry)
     if case.family == "common":
-        return entry.common or missing(case.backend, f"{cost.name} common")
+        return entry.common or missing(case.model, f"{cost.name} common")
     return whole_entry(cost, entry.native, case)
 
 
@@ -119,7 +117,7 @@ def channel_named(cost: MicroCost, entry: Any, case: MicroCase) -> Hook:
         if channel.name == case.channel:
             return channel
     return Skip(
-        f"{case.backend}'s module gives no {cost.name} channel {case.channel!r} "
+        f"{case.model}'s module gives no {cost.name} channel {case.channel!r} "
         f"(it gives: {', '.join(c.name for c in entry)})"
     )
 

@@ -1,6 +1,6 @@
 """One memory hold in a fresh interpreter: bytes per held task, with no instrument running.
 
-``python -m bench.micro.footprint '{"backend": ..., "variant": ..., "micro": "memory", "n": N, "ballast": 0, ...}'``
+``python -m bench.micro.footprint '{"model": ..., "variant": ..., "micro": "memory", "n": N, "ballast": 0, ...}'``
 prints one JSON line: ``bytes_per_task`` and, for in-process models,
 ``python_objects`` (tracemalloc's figure, measured after, in a second hold), for
 processes ``pss``. :func:`bench.micro.memory.fresh_holds` runs it once per hold.

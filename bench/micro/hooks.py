@@ -1,6 +1,6 @@
 """The micro-cost hooks: what a model's own module states about each micro-cost.
 
-A backend class answers :meth:`~bench.backends.Backend.micro_hooks` with one
+A model class answers :meth:`~bench.models.Model.micro_hooks` with one
 :class:`MicroHooks`: a mapping from micro-cost descriptor (:mod:`bench.micro.costs`)
 to what the model runs for it. For each micro-cost it gives either a hook (a loop
 factory, the mechanism one operation goes through, and how many operations a round
@@ -14,8 +14,8 @@ Sizes are per profile (:class:`PerProfile`): a module may state only ``quick``; 
 ``smoke`` is ``max(1, quick // 20)`` and ``full`` is ``quick``. A variant (a process
 start method) may have sizes of its own.
 
-This module imports the standard library only, at run time: :mod:`bench.backends`
-imports it with every backend class, and the hooks are read by importing a class.
+This module imports the standard library only, at run time: :mod:`bench.models`
+imports it with every model class, and the hooks are read by importing a class.
 A hook may name functions of the model's module whose library imports (greenlet,
 gevent, uvloop) stay inside those functions.
 """
@@ -198,16 +198,16 @@ class MicroHooks(Mapping["MicroCost", Entry]):
 
 
 @functools.cache
-def hooks_of(backend: str) -> MicroHooks:
-    """The micro-cost hooks of registered backend ``backend`` (imported once, then cached)."""
-    from bench.backends import load
+def hooks_of(model: str) -> MicroHooks:
+    """The micro-cost hooks of registered model ``model`` (imported once, then cached)."""
+    from bench.models import load
 
-    return load(backend).micro_hooks()
+    return load(model).micro_hooks()
 
 
-def missing(backend: str, hook: str) -> Skip:
-    """The skip of a micro-cost whose hook ``backend``'s module does not state."""
-    return Skip(f"{backend}'s module gives no {hook} hook")
+def missing(model: str, hook: str) -> Skip:
+    """The skip of a micro-cost whose hook ``model``'s module does not state."""
+    return Skip(f"{model}'s module gives no {hook} hook")
 
 
 Hook = MicroLoop | IpcChannel | MemoryHook | Skip
@@ -218,4 +218,4 @@ def hook_for(case: MicroCase) -> Hook:
     from bench.micro.costs import cost_named
 
     cost = cost_named(case.micro)
-    return cost.resolve(cost, hooks_of(case.backend).get(cost), case)
+    return cost.resolve(cost, hooks_of(case.model).get(cost), case)

@@ -64,9 +64,9 @@ def fresh_holds(case: MicroCase, n: int, holds: int = HOLDS, ballast: int = 0) -
     for in-process models, ``python_objects`` (tracemalloc's growth); for processes
     ``pss``. Raises ``RuntimeError`` with the child's error when a hold fails.
     """
-    from bench.backends import load
+    from bench.models import load
 
-    spec = json.dumps({**asdict(case), "n": n, "ballast": ballast, "prelude": load(case.backend).prelude})
+    spec = json.dumps({**asdict(case), "n": n, "ballast": ballast, "prelude": load(case.model).prelude})
     results = []
     for _ in range(holds):
         done = subprocess.run(

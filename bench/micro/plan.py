@@ -14,19 +14,19 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-from bench.backends import unavailable
 from bench.micro import MicroCase, placement
 from bench.micro._loop import Loop, nothing_left_behind
 from bench.micro.costs import cost_named
 from bench.micro.hooks import IpcChannel, MemoryHook, MicroLoop, Skip, hook_for
 from bench.micro.memory import holding
 from bench.micro.sizes import MicroSizes
+from bench.models import unavailable
 from bench.results_format import add_measured
 
 
 def why_not(case: MicroCase) -> str | None:
     """Why ``case`` cannot run here (a module missing, no such operation, too big), or None."""
-    reason = unavailable(case.backend)
+    reason = unavailable(case.model)
     if reason:
         return reason
     hook = hook_for(case)
@@ -86,7 +86,7 @@ def group(case: MicroCase) -> str:
 def extra_info(case: MicroCase, profile: str, loop: Loop) -> dict[str, Any]:
     """What the JSON records with ``case``'s timings (see docs/results-format.md)."""
     info: dict[str, Any] = {
-        "backend": case.backend,
+        "backend": case.model,
         "variant": case.variant,
         "micro": case.micro,
         "n_tasks": case.n_tasks,

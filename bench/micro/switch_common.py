@@ -12,7 +12,7 @@ The answer is the same checksum as the native family: the sum of every value tha
 made the round trip. A negative value tells pong to stop. What is here is shared:
 the pipes, the blocking ping, and the two sides as generator tasks that yield
 ``Readable(fd)`` (for a scheduler or hub that waits in a selector). The two sides as
-asyncio-style tasks are the event loop's, in :mod:`bench.backends.asyncio`.
+asyncio-style tasks are the event loop's, in :mod:`bench.models.asyncio`.
 """
 
 from __future__ import annotations
@@ -45,9 +45,9 @@ def switch_loop(one_round: Callable[[], int], handovers: int, what: str, **recor
     )
 
 
-def common_loop(one_round: Callable[[], int], handovers: int, backend: str, **recorded: Any) -> Loop:
+def common_loop(one_round: Callable[[], int], handovers: int, model: str, **recorded: Any) -> Loop:
     """A switch loop of the common family: as :func:`switch_loop`, its errors naming the family."""
-    return switch_loop(one_round, handovers, f"{backend} (common)", **recorded)
+    return switch_loop(one_round, handovers, f"{model} (common)", **recorded)
 
 
 def read_value(fd: int) -> int:

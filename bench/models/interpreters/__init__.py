@@ -9,10 +9,10 @@ and 3.13 the ``interpreters-pep-734`` backport by the PEP's author provides it
 of ``interpreters-3-12``). Before 3.12 the model is skipped with the reason.
 
 As for the other pools, the variant is the size: none is one interpreter per core,
-``all`` one per task for the workloads that wait (see :mod:`bench.backends._pools`).
+``all`` one per task for the workloads that wait (see :mod:`bench.models._pools`).
 The pool and its interpreters are made and warmed outside the timed region.
 
-Tasks travel by importable reference (:mod:`bench.backends._by_reference`): a task
+Tasks travel by importable reference (:mod:`bench.models._by_reference`): a task
 that a subinterpreter cannot import fails its case at once, naming the cause, and
 every wait for a result is bounded. Only modules that support several interpreters
 load in one: a workload whose import reaches an extension module without that
@@ -20,7 +20,7 @@ support (psutil, numpy before 2.x) fails with the import error as its reason.
 
 On a free-threaded build (3.13t, 3.14t) there is no GIL to escape; the interpreters
 still run in parallel, and what the model adds over threads is isolation, not cores.
-Its micro-costs are in :mod:`bench.backends.interpreters._micro`.
+Its micro-costs are in :mod:`bench.models.interpreters._micro`.
 """
 
 from __future__ import annotations
@@ -34,11 +34,11 @@ from concurrent.futures import Executor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
-from bench.backends._base import Backend, Task, Traits
-from bench.backends._by_reference import call_by_reference, one, reference
-from bench.backends._pools import SizedPool, pool_label
 from bench.machine import cpu_count
 from bench.micro.hooks import MicroHooks
+from bench.models._base import Model, Task, Traits
+from bench.models._by_reference import call_by_reference, one, reference
+from bench.models._pools import SizedPool, pool_label
 from workloads.protocol import Form
 
 #: The first Python with a GIL per interpreter (PEP 684).
@@ -95,7 +95,7 @@ def results_of(futures: list[Any], timeout_s: float, what: str) -> list[Any]:
         raise TimeoutError(f"interpreters: {what} did not finish within {timeout_s:.0f} s") from None
 
 
-class Interpreters(SizedPool, Backend):
+class Interpreters(SizedPool, Model):
     """Submit all tasks to a warm ``InterpreterPoolExecutor``, by importable reference, and wait."""
 
     name = "interpreters"
@@ -175,7 +175,7 @@ class Interpreters(SizedPool, Backend):
 
     @classmethod
     def micro_hooks(cls) -> MicroHooks:
-        from bench.backends.interpreters._micro import micro_hooks
+        from bench.models.interpreters._micro import micro_hooks
 
         return micro_hooks()
 

@@ -27,8 +27,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from bench.backends._by_reference import call_by_reference, one, reference
-from bench.backends.interpreters import executor_class, interpreters_module, queues_module_name, results_of
 from bench.micro import MicroCase
 from bench.micro._held import Holder
 from bench.micro._loop import HOLD_TIMEOUT_S, JOIN_TIMEOUT_S, ROUND_TIMEOUT_S, Loop, counted
@@ -37,6 +35,8 @@ from bench.micro.hooks import Families, IpcChannel, MemoryHook, MicroHooks, Micr
 from bench.micro.ipc import DISTINCT_PAYLOADS, Tally, Tamper, ipc_loop, prepare
 from bench.micro.sizes import PAYLOADS
 from bench.micro.switch_common import STOP, blocking_ping, common_loop, pipes, switch_loop
+from bench.models._by_reference import call_by_reference, one, reference
+from bench.models.interpreters import executor_class, interpreters_module, queues_module_name, results_of
 from bench.profiles import Profile
 
 #: The spawn variant that submits to a warm pool instead of making an interpreter.

@@ -21,7 +21,6 @@ from typing import Any
 
 import psutil
 
-from bench.backends._base import Backend, Task, Traits
 from bench.micro import MicroCase
 from bench.micro._children import tally_rounds
 from bench.micro._held import Holder, ballast_bytes
@@ -32,6 +31,7 @@ from bench.micro.ipc import DISTINCT_PAYLOADS, Tally, Tamper, ipc_loop, prepare
 from bench.micro.placement import cpus, pin_this_thread, pinned
 from bench.micro.sizes import PAYLOADS
 from bench.micro.switch_common import STOP, VALUE, blocking_ping, common_loop, pipes, read_value, switch_loop
+from bench.models._base import Model, Task, Traits
 from workloads.protocol import Form
 
 _MISSING = object()
@@ -272,7 +272,7 @@ def _memory_limit(case: MicroCase) -> str | None:
     return thread_limit(case.n_tasks) if case.n_tasks is not None else None
 
 
-class Threads(Backend):
+class Threads(Model):
     """A thread per task: creation is timed, as it is part of the model."""
 
     name = "threads"

@@ -1,8 +1,8 @@
 """Fold one case's rows from several processes into one row with its interval.
 
-A run measures every backend in R fresh processes, each writing its own
+A run measures every model in R fresh processes, each writing its own
 pytest-benchmark JSON. The loader reads one row per benchmark per file; this module
-joins the rows of one case (same backend, variant and pytest name) into the row the
+joins the rows of one case (same model, variant and pytest name) into the row the
 reports use: the figure and its 95% interval from :func:`reports.stats.estimate`,
 the process figures kept beside it, and the pooled rounds for the spread.
 """

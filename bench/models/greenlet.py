@@ -20,9 +20,6 @@ from typing import Any
 
 import greenlet
 
-from bench.backends._base import Backend, Task, Traits
-from bench.backends._reactor import Reactor
-from bench.backends._skips import NOT_IPC
 from bench.micro import MicroCase, switch_common
 from bench.micro._children import ran
 from bench.micro._held import Holder, ballast_bytes
@@ -30,6 +27,9 @@ from bench.micro._loop import Loop, counted
 from bench.micro.costs import IPC, MEMORY, SPAWN, SWITCH
 from bench.micro.hooks import Families, MemoryHook, MicroHooks, MicroLoop, PerProfile, Skip
 from bench.micro.switch_common import common_loop, pipes, switch_loop
+from bench.models._base import Model, Task, Traits
+from bench.models._reactor import Reactor
+from bench.models._skips import NOT_IPC
 from workloads.protocol import Form, Readable, Wait, drive
 
 _MISSING = object()
@@ -173,7 +173,7 @@ def greenlet_holder(case: MicroCase, ballast: int) -> Iterator[Holder[list[green
     yield Holder(lambda n: hold_greenlets(n, ballast), release_greenlets)
 
 
-class Greenlet(Backend):
+class Greenlet(Model):
     """One raw greenlet per task, switched by a hub on sleep and socket readiness."""
 
     name = "greenlet"

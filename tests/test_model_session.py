@@ -3,7 +3,7 @@
 The model declares an option with an environment variable, refuses to run with a
 value its preflight rejects, yields a session state that its cases reach, adds a
 machine fact and says how many cores it can use (which the cpu_spin ideal then
-counts). It is registered in ``BACKENDS`` by monkeypatching in this process, and by
+counts). It is registered in ``MODELS`` by monkeypatching in this process, and by
 a ``sitecustomize`` registry line in the run's interpreters.
 """
 
@@ -21,14 +21,14 @@ from pathlib import Path
 import pytest
 
 from bench import __main__ as cli
-from bench.backends import BACKENDS
+from bench.models import MODELS
 
 REPO = Path(__file__).resolve().parent.parent
 
 MODULE = """
 from contextlib import contextmanager
 
-from bench.backends import Backend
+from bench.models import Model
 from bench.options import Option
 from workloads import Form
 
@@ -37,7 +37,7 @@ def _cores(text):
     return int(text)
 
 
-class Throwaway(Backend):
+class Throwaway(Model):
     name = "throwaway"
     form = Form.BLOCKING
     summary = "one task after another, with a session of its own"
@@ -73,8 +73,8 @@ class Throwaway(Backend):
 """
 
 REGISTRY_LINE = """
-from bench.backends import BACKENDS
-BACKENDS["throwaway"] = "throwaway_model:Throwaway"
+from bench.models import MODELS
+MODELS["throwaway"] = "throwaway_model:Throwaway"
 """
 
 
@@ -86,7 +86,7 @@ def module_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
     (where / "throwaway_model.py").write_text(MODULE)
     (where / "sitecustomize.py").write_text(REGISTRY_LINE)
     monkeypatch.syspath_prepend(str(where))
-    monkeypatch.setitem(BACKENDS, "throwaway", "throwaway_model:Throwaway")
+    monkeypatch.setitem(MODELS, "throwaway", "throwaway_model:Throwaway")
     yield where
     sys.modules.pop("throwaway_model", None)
     importlib.invalidate_caches()

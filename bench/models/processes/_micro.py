@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING
 
 import psutil
 
-from bench.backends._limits import process_limit
 from bench.micro import MicroCase, default_start_method
 from bench.micro._children import echo, echo_fd, held, start_processes
 from bench.micro._held import Holder
@@ -48,6 +47,7 @@ from bench.micro.costs import IPC, MEMORY, SPAWN, SWITCH
 from bench.micro.hooks import Families, MemoryHook, MicroHooks, MicroLoop, PerProfile
 from bench.micro.placement import cpus, pin_process, pinned
 from bench.micro.switch_common import STOP, blocking_ping, common_loop, switch_loop
+from bench.models._limits import process_limit
 
 if TYPE_CHECKING:
     from bench.profiles import Profile
@@ -249,7 +249,7 @@ def memory_limit(case: MicroCase) -> str | None:
 
 def micro_hooks() -> MicroHooks:
     """The micro-cost hooks of ``processes``."""
-    from bench.backends.processes._ipc import CHANNELS
+    from bench.models.processes._ipc import CHANNELS
 
     return MicroHooks(
         {

@@ -1,6 +1,6 @@
 """gevent: ``gevent.spawn`` + ``joinall`` over the blocking form, monkey-patched.
 
-This backend only runs in gevent's own interpreter, where ``bench.session`` applies
+This model only runs in gevent's own interpreter, where ``bench.session`` applies
 gevent's monkey-patching before anything else; ``time.sleep`` and ``urlopen``'s
 sockets then yield to gevent's hub by themselves. gevent itself is imported inside
 the functions that use it, so reading this class's declarations imports no gevent.
@@ -20,8 +20,6 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from bench.backends._base import Backend, Task, Traits
-from bench.backends._skips import NOT_IPC
 from bench.micro import MicroCase
 from bench.micro._children import ran
 from bench.micro._held import Holder, ballast_bytes
@@ -29,6 +27,8 @@ from bench.micro._loop import JOIN_TIMEOUT_S, ROUND_TIMEOUT_S, Loop, WrongAnswer
 from bench.micro.costs import IPC, MEMORY, SPAWN, SWITCH
 from bench.micro.hooks import Families, MemoryHook, MicroHooks, MicroLoop, PerProfile, Skip
 from bench.micro.switch_common import STOP, VALUE, common_loop, pipes, switch_loop
+from bench.models._base import Model, Task, Traits
+from bench.models._skips import NOT_IPC
 from workloads.protocol import Form
 
 # -- spawn ----------------------------------------------------------------------------
@@ -171,7 +171,7 @@ def gevent_holder(case: MicroCase, ballast: int) -> Iterator[Holder[Any]]:
     yield Holder(hold, release)
 
 
-class Gevent(Backend):
+class Gevent(Model):
     """Spawn a greenlet per task and join them all; errors are re-raised."""
 
     name = "gevent"

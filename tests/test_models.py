@@ -1,4 +1,4 @@
-"""Backends in-process: concurrency is real, answers are checked, nothing is left behind.
+"""Models in-process: concurrency is real, answers are checked, nothing is left behind.
 
 gevent is left out here: it runs only in its own patched interpreter, which the
 end-to-end tests exercise.
@@ -14,8 +14,8 @@ from typing import Any
 import psutil
 import pytest
 
-from bench.backends import BACKENDS, Backend, load, unavailable
 from bench.harness import timed_and_checked
+from bench.models import MODELS, Model, load, unavailable
 from bench.profiles import PROFILES
 from workloads import WORKLOADS, WrongAnswer, cpu_spin, sleep
 
@@ -26,35 +26,35 @@ def _here(name: str) -> Any:
     return pytest.param(name, marks=pytest.mark.skipif(reason is not None, reason=str(reason)))
 
 
-IN_PROCESS = [_here(name) for name in BACKENDS if name != "gevent"]
+IN_PROCESS = [_here(name) for name in MODELS if name != "gevent"]
 CONCURRENT = ["threads", "processes", "generators", "greenlet", "asyncio", "uvloop", "trio"]
 
 
-def run_workload(backend_name: str, workload: str, n_tasks: int, **params: Any) -> tuple[list[Any], float]:
-    """Run one round of ``workload`` on ``backend_name`` inside the model's session; return results and wall time."""
-    with load(backend_name).session({}) as state:
-        return run_round(backend_name, workload, n_tasks, state, **params)
+def run_workload(model_name: str, workload: str, n_tasks: int, **params: Any) -> tuple[list[Any], float]:
+    """Run one round of ``workload`` on ``model_name`` inside the model's session; return results and wall time."""
+    with load(model_name).session({}) as state:
+        return run_round(model_name, workload, n_tasks, state, **params)
 
 
-def run_round(backend_name: str, workload: str, n_tasks: int, state: Any, **params: Any) -> tuple[list[Any], float]:
-    """Run one round of ``workload`` on ``backend_name`` in a session that yielded ``state``; check it."""
-    backend_cls = load(backend_name)
-    form = WORKLOADS[workload].form(backend_cls.form)
+def run_round(model_name: str, workload: str, n_tasks: int, state: Any, **params: Any) -> tuple[list[Any], float]:
+    """Run one round of ``workload`` on ``model_name`` in a session that yielded ``state``; check it."""
+    model_cls = load(model_name)
+    form = WORKLOADS[workload].form(model_cls.form)
     assert form is not None
     full = {**params, "n_tasks": n_tasks}
-    with backend_cls.for_session(None, state) as backend:
+    with model_cls.for_session(None, state) as model:
         start = time.perf_counter()
-        results = backend.run(partial(form, params=full), n_tasks)
+        results = model.run(partial(form, params=full), n_tasks)
         elapsed = time.perf_counter() - start
     WORKLOADS[workload].check(results, n_tasks, full)
     return results, elapsed
 
 
-@pytest.mark.parametrize("backend", CONCURRENT)
-def test_sleepers_overlap(backend: str) -> None:
+@pytest.mark.parametrize("model", CONCURRENT)
+def test_sleepers_overlap(model: str) -> None:
     n_tasks, sleep_s = 20, 0.2
-    _, elapsed = run_workload(backend, "sleep", n_tasks, sleep_s=sleep_s)
-    assert elapsed < n_tasks * sleep_s / 2, f"{backend}: {n_tasks} sleepers took {elapsed:.2f} s"
+    _, elapsed = run_workload(model, "sleep", n_tasks, sleep_s=sleep_s)
+    assert elapsed < n_tasks * sleep_s / 2, f"{model}: {n_tasks} sleepers took {elapsed:.2f} s"
 
 
 def test_sequential_sleepers_add_up() -> None:
@@ -63,21 +63,21 @@ def test_sequential_sleepers_add_up() -> None:
     assert elapsed >= n_tasks * sleep_s * 0.95
 
 
-@pytest.mark.parametrize("backend", IN_PROCESS)
+@pytest.mark.parametrize("model", IN_PROCESS)
 @pytest.mark.parametrize("workload", ["cpu_spin", "sleep"])
-def test_every_backend_returns_right_answers(backend: str, workload: str) -> None:
+def test_every_model_returns_right_answers(model: str, workload: str) -> None:
     params = {"work_units": 30_000} if workload == "cpu_spin" else {"sleep_s": 0.01}
-    results, _ = run_workload(backend, workload, 7, **params)
+    results, _ = run_workload(model, workload, 7, **params)
     assert len(results) == 7
 
 
-@pytest.mark.parametrize("backend", IN_PROCESS)
-def test_no_child_process_or_thread_outlives_a_case(backend: str) -> None:
+@pytest.mark.parametrize("model", IN_PROCESS)
+def test_no_child_process_or_thread_outlives_a_case(model: str) -> None:
     # What the model's session holds (a cluster) lives for the session; a case leaves nothing of its own.
-    with load(backend).session({}) as state:
+    with load(model).session({}) as state:
         threads_before = set(threading.enumerate())
         children_before = {c.pid for c in psutil.Process().children(recursive=True)}
-        run_round(backend, "sleep", 8, state, sleep_s=0.01)
+        run_round(model, "sleep", 8, state, sleep_s=0.01)
         leftover_threads = [t for t in threading.enumerate() if t not in threads_before and t.is_alive()]
         assert leftover_threads == []
         assert [c for c in psutil.Process().children(recursive=True) if c.pid not in children_before] == []
@@ -90,7 +90,7 @@ def test_cpu_spin_checksums_are_exact() -> None:
     cpu_spin.check(results, 4, params)
 
 
-class Lossy(Backend):
+class Lossy(Model):
     """A broken model: loses the last task."""
 
     name = "lossy"
@@ -101,7 +101,7 @@ class Lossy(Backend):
         return [task(i) for i in range(n_tasks - 1)]
 
 
-class Corrupting(Backend):
+class Corrupting(Model):
     """A broken model: one task returns a wrong checksum."""
 
     name = "corrupting"
@@ -116,12 +116,12 @@ class Corrupting(Backend):
 
 @pytest.mark.parametrize("profile", ["smoke", "quick"])
 @pytest.mark.parametrize(
-    ("backend_cls", "workload", "params"),
+    ("model_cls", "workload", "params"),
     [(Lossy, sleep.WORKLOAD, {"sleep_s": 0.001}), (Corrupting, cpu_spin.WORKLOAD, {"work_units": 5000})],
 )
 @pytest.mark.filterwarnings("ignore:Benchmark fixture was not used")
 def test_wrong_answer_fails_the_case_and_is_never_saved(
-    benchmark: Any, backend_cls: type[Backend], workload: Any, params: dict[str, Any], profile: str
+    benchmark: Any, model_cls: type[Model], workload: Any, params: dict[str, Any], profile: str
 ) -> None:
     """Smoke times from the first round (pedantic's teardown catches it); quick's
     checked warmup round catches it before any timing."""
@@ -129,11 +129,11 @@ def test_wrong_answer_fails_the_case_and_is_never_saved(
 
     n_tasks = 5
     full = {**params, "n_tasks": n_tasks}
-    backend = backend_cls()
+    model = model_cls()
     with pytest.raises(WrongAnswer):
         timed_and_checked(
             benchmark,
-            lambda: backend.run(partial(workload.blocking, params=full), n_tasks),
+            lambda: model.run(partial(workload.blocking, params=full), n_tasks),
             lambda results: workload.check(results, n_tasks, full),
             PROFILES[profile],
         )
@@ -151,10 +151,10 @@ def test_a_correct_case_is_saved(benchmark: Any) -> None:
     from pytest_benchmark.plugin import pytest_benchmark_generate_json
 
     full = {"sleep_s": 0.001, "n_tasks": 3}
-    backend = load("threads")()
+    model = load("threads")()
     timed_and_checked(
         benchmark,
-        lambda: backend.run(partial(sleep.sleep_blocking, params=full), 3),
+        lambda: model.run(partial(sleep.sleep_blocking, params=full), 3),
         lambda results: sleep.check(results, 3, full),
         PROFILES["smoke"],
     )

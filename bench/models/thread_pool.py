@@ -2,8 +2,8 @@
 
 The variant is the pool size: none is the executor's default, ``min(32, cores + 4)``;
 ``all`` holds every task of the case at once (skipped above
-:data:`~bench.backends._pools.THREAD_POOL_CAP` threads) and runs only on workloads
-that wait (see :mod:`bench.backends._pools`).
+:data:`~bench.models._pools.THREAD_POOL_CAP` threads) and runs only on workloads
+that wait (see :mod:`bench.models._pools`).
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
-from bench.backends._base import Backend, Task, Traits
-from bench.backends._pools import THREAD_POOL_CAP, SizedPool, pool_label
-from bench.backends._skips import NO_LIVE_TASKS, NOT_IPC
 from bench.micro import MicroCase
 from bench.micro._children import ran
 from bench.micro._loop import JOIN_TIMEOUT_S, Loop, counted
 from bench.micro.costs import IPC, MEMORY, SPAWN, SWITCH
 from bench.micro.hooks import MicroHooks, MicroLoop, PerProfile, Skip
+from bench.models._base import Model, Task, Traits
+from bench.models._pools import THREAD_POOL_CAP, SizedPool, pool_label
+from bench.models._skips import NO_LIVE_TASKS, NOT_IPC
 from workloads.protocol import Form
 
 
@@ -48,7 +48,7 @@ def spawn_submits(case: MicroCase, k: int) -> Iterator[Loop]:
         yield Loop(one_round, counted(k, "spawn: pool tasks finished"), k, {"pool_size": 1})
 
 
-class ThreadPool(SizedPool, Backend):
+class ThreadPool(SizedPool, Model):
     """Submit all tasks to a warm pool and wait; the pool is made outside timing."""
 
     name = "thread_pool"

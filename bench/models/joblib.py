@@ -1,4 +1,4 @@
-"""joblib: ``joblib.Parallel`` on its loky backend, the process pool of the scientific Python stack.
+"""joblib: ``joblib.Parallel`` on its loky model, the process pool of the scientific Python stack.
 
 A round is one ``Parallel(...)(delayed(task)(i) for i in range(N))`` call on a warm
 pool: loky's workers start with the session, before its first case (joblib keeps
@@ -22,15 +22,15 @@ from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-from bench.backends._base import Backend, Task, Traits
-from bench.backends._by_value import send_by_value
-from bench.backends._skips import NO_LIVE_TASKS, NOT_IPC
 from bench.machine import cpu_count
 from bench.micro import MicroCase
 from bench.micro._children import ran
 from bench.micro._loop import Loop, counted
 from bench.micro.costs import IPC, MEMORY, SPAWN, SWITCH
 from bench.micro.hooks import MicroHooks, MicroLoop, PerProfile, Skip
+from bench.models._base import Model, Task, Traits
+from bench.models._by_value import send_by_value
+from bench.models._skips import NO_LIVE_TASKS, NOT_IPC
 from workloads.protocol import Form
 
 #: Longest a round may wait for its results before joblib gives up and the case fails.
@@ -76,8 +76,8 @@ def spawn_calls(case: MicroCase, k: int) -> Iterator[Loop]:
         yield Loop(one_round, counted(k, "spawn: joblib calls returned"), k, {"pool_size": cpu_count()})
 
 
-class Joblib(Backend):
-    """``Parallel(n_jobs=cores, backend="loky")`` over the blocking form, on a warm pool."""
+class Joblib(Model):
+    """``Parallel(n_jobs=cores, model="loky")`` over the blocking form, on a warm pool."""
 
     name = "joblib"
     form = Form.BLOCKING

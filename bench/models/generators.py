@@ -19,15 +19,15 @@ from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from bench.backends._base import Backend, Task, Traits
-from bench.backends._reactor import Reactor
-from bench.backends._skips import NOT_IPC
 from bench.micro import MicroCase
 from bench.micro._held import Holder, ballast_bytes
 from bench.micro._loop import Loop, WrongAnswer, counted
 from bench.micro.costs import IPC, MEMORY, SPAWN, SWITCH
 from bench.micro.hooks import Families, MemoryHook, MicroHooks, MicroLoop, PerProfile, Skip
 from bench.micro.switch_common import common_loop, ping_task, pipes, pong_task, switch_loop
+from bench.models._base import Model, Task, Traits
+from bench.models._reactor import Reactor
+from bench.models._skips import NOT_IPC
 from workloads.protocol import Form, TaskGenerator
 
 _MISSING = object()
@@ -171,7 +171,7 @@ def generator_holder(case: MicroCase, ballast: int) -> Iterator[Holder[list[Gene
     yield Holder(lambda n: hold_generators(n, ballast), release_generators)
 
 
-class Generators(Backend):
+class Generators(Model):
     """Creates N generator tasks and runs them under the yield scheduler."""
 
     name = "generators"

@@ -6,7 +6,7 @@ Its micro-costs run on a loop of the model's own, made outside the timed region:
 spawn is ``asyncio.create_task`` and ``await``; switch hands values between two tasks
 through two ``asyncio.Queue`` (native) or two OS pipes, each task woken by the loop's
 ``add_reader`` (common); memory holds N tasks awaiting one ``Future``. Every helper
-takes the function that makes a loop, so that :mod:`bench.backends.uvloop` measures
+takes the function that makes a loop, so that :mod:`bench.models.uvloop` measures
 the same operations on its own loop.
 
 Every import is absolute: ``asyncio`` here is the standard library's, not this module.
@@ -20,14 +20,14 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from bench.backends._base import Backend, Task, Traits
-from bench.backends._skips import NOT_IPC
 from bench.micro import MicroCase
 from bench.micro._held import Holder, ballast_bytes
 from bench.micro._loop import JOIN_TIMEOUT_S, ROUND_TIMEOUT_S, Loop, LoopFactory, counted
 from bench.micro.costs import IPC, MEMORY, SPAWN, SWITCH
 from bench.micro.hooks import Families, HolderFactory, MemoryHook, MicroHooks, MicroLoop, PerProfile, Skip
 from bench.micro.switch_common import STOP, VALUE, common_loop, pipes, read_value, switch_loop
+from bench.models._base import Model, Task, Traits
+from bench.models._skips import NOT_IPC
 from workloads.protocol import Form
 
 
@@ -76,7 +76,7 @@ def event_loop_micro_hooks(name: str, new_loop: Callable[[], asyncio.AbstractEve
     )
 
 
-class Asyncio(Backend):
+class Asyncio(Model):
     """The stdlib event loop."""
 
     name = "asyncio"
@@ -203,7 +203,7 @@ def event_loop_switch(new_loop: Callable[[], asyncio.AbstractEventLoop]) -> Loop
             yield switch_loop(
                 lambda: loop.run_until_complete(asyncio.wait_for(ping_pong_tasks(k // 2), ROUND_TIMEOUT_S)),
                 k,
-                case.backend,
+                case.model,
             )
         finally:
             close_loop(loop)
@@ -272,7 +272,7 @@ def event_loop_common(new_loop: Callable[[], asyncio.AbstractEventLoop]) -> Loop
                 yield common_loop(
                     lambda: loop.run_until_complete(asyncio.wait_for(ping_pong_pipe(k // 2, fds), ROUND_TIMEOUT_S)),
                     k,
-                    case.backend,
+                    case.model,
                 )
         finally:
             close_loop(loop)

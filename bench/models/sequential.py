@@ -6,13 +6,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from bench.backends._base import Backend, Task, Traits
-from bench.backends._skips import NO_LIVE_TASKS, NOT_IPC
 from bench.micro import MicroCase
 from bench.micro._children import ran
 from bench.micro._loop import Loop, counted
 from bench.micro.costs import IPC, MEMORY, SPAWN, SWITCH
 from bench.micro.hooks import MicroHooks, MicroLoop, PerProfile, Skip
+from bench.models._base import Model, Task, Traits
+from bench.models._skips import NO_LIVE_TASKS, NOT_IPC
 from workloads.protocol import Form
 
 
@@ -29,7 +29,7 @@ def spawn_calls(case: MicroCase, k: int) -> Iterator[Loop]:
     yield Loop(one_round, counted(k, "spawn: calls returned"), k)
 
 
-class Sequential(Backend):
+class Sequential(Model):
     """Runs tasks one after another; waits add up to N x T."""
 
     name = "sequential"

@@ -33,15 +33,15 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from typing import Any, ClassVar
 
-from bench.backends._base import Backend, Task, Traits
-from bench.backends._by_value import packed, run_packed, send_by_value
-from bench.backends._skips import NO_LIVE_TASKS, NOT_IPC
 from bench.machine import cpu_count
 from bench.micro import MicroCase
 from bench.micro._children import ran
 from bench.micro._loop import Loop, counted
 from bench.micro.costs import IPC, MEMORY, SPAWN, SWITCH
 from bench.micro.hooks import MicroHooks, MicroLoop, PerProfile, Skip
+from bench.models._base import Model, Task, Traits
+from bench.models._by_value import packed, run_packed, send_by_value
+from bench.models._skips import NO_LIVE_TASKS, NOT_IPC
 from workloads.protocol import Form, Option
 
 #: How long connecting to a scheduler may take before it counts as unreachable.
@@ -174,7 +174,7 @@ def handshake_problem(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> str
     return None
 
 
-class Dask(Backend):
+class Dask(Model):
     """``Client.map`` + ``gather`` of N tasks on a dask.distributed cluster made outside timing."""
 
     name = "dask"

@@ -16,8 +16,8 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from bench.backends._base import Backend, Task, Traits
-from bench.backends._limits import process_limit
+from bench.models._base import Model, Task, Traits
+from bench.models._limits import process_limit
 from workloads.protocol import Form
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ def _next_result(results_queue: Any, procs: list[Any], received: set[int], deadl
             raise TimeoutError(f"processes: a child sent no result in {RESULT_TIMEOUT_S} s")
 
 
-class Processes(Backend):
+class Processes(Model):
     """A process per task; results come back over a multiprocessing queue."""
 
     name = "processes"
@@ -128,6 +128,6 @@ class Processes(Backend):
 
     @classmethod
     def micro_hooks(cls) -> MicroHooks:
-        from bench.backends.processes._micro import micro_hooks
+        from bench.models.processes._micro import micro_hooks
 
         return micro_hooks()

@@ -1,4 +1,4 @@
-"""The backend interface: one concurrency model that runs N tasks to completion."""
+"""The model interface: one concurrency model that runs N tasks to completion."""
 
 from __future__ import annotations
 
@@ -54,10 +54,10 @@ class Traits:
         return asdict(self)
 
 
-class Backend:
+class Model:
     """Runs N tasks of one workload form and returns their results in task order.
 
-    A backend owns its pool, loop or hub: ``__enter__`` sets it up (outside the
+    A model owns its pool, loop or hub: ``__enter__`` sets it up (outside the
     timed region), ``run`` is what gets timed, ``__exit__`` tears it down and must
     leave no child process or thread behind, also after an error.
     """
@@ -68,7 +68,7 @@ class Backend:
 
     # -- what the run records about a model --
     # run.json's `models` section and the machine info are read from these; reading
-    # them must not import the model's library (see `bench.backends.unavailable`).
+    # them must not import the model's library (see `bench.models.unavailable`).
 
     #: The model's colour in every chart (hex). A model that declares none gets a
     #: stable pick from a spare palette by the hash of its name (``__init_subclass__``).
@@ -132,7 +132,7 @@ class Backend:
         """The model's own recorded parameters (pool size, start method)."""
         return {}
 
-    def __enter__(self) -> Backend:
+    def __enter__(self) -> Model:
         return self
 
     def __exit__(
@@ -195,15 +195,15 @@ class Backend:
         return nullcontext(None)
 
     @classmethod
-    def for_session(cls, variant: str | None, state: Any) -> Backend:
-        """The backend of one case in a session whose :meth:`session` yielded ``state``.
+    def for_session(cls, variant: str | None, state: Any) -> Model:
+        """The model of one case in a session whose :meth:`session` yielded ``state``.
 
         By default ``cls(variant)`` with ``session_state`` set; a model whose
         constructor needs the state overrides this.
         """
-        backend = cls(variant)
-        backend.session_state = state
-        return backend
+        model = cls(variant)
+        model.session_state = state
+        return model
 
     @classmethod
     def isolation_facts(cls) -> Mapping[str, Any]:

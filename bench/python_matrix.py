@@ -1,6 +1,6 @@
 """The test matrix: the project's tests on every CPython 3.10+ this machine has.
 
-``python -m bench.matrix`` (``make test-matrix``) finds interpreters on PATH
+``python -m bench.python_matrix`` (``make test-matrix``) finds interpreters on PATH
 (``python3.X``, ``python3.Xt``) and in pyenv's versions folder, keeps the newest of
 each minor version (a free-threaded build counts apart: ``3.13t``), and runs
 ``make test`` with each in its own venv (``.venv-3.X``). It prints one line per
@@ -155,9 +155,19 @@ def outcome_line(outcome: Outcome) -> str:
     return f"{found.tag:<6} {found.name:<32} {verdict}: {counts} in {outcome.seconds:.0f} s  [{found.path}]"
 
 
+def failure_lines(output: str, most: int = 40) -> list[str]:
+    """What a failed run's log says went wrong: pytest's ``FAILED``/``ERROR`` lines and the ``E`` lines.
+
+    Printed under the interpreter's line, so that the output of a run elsewhere (CI)
+    names the failing test without its log.
+    """
+    said = [line for line in output.splitlines() if line.startswith(("FAILED ", "ERROR ", "E   "))]
+    return said[:most] + ([f"... {len(said) - most} more lines in the log"] if len(said) > most else [])
+
+
 def parser() -> argparse.ArgumentParser:
-    """The command line of ``python -m bench.matrix``."""
-    p = argparse.ArgumentParser(prog="python -m bench.matrix", description=__doc__.splitlines()[0])
+    """The command line of ``python -m bench.python_matrix``."""
+    p = argparse.ArgumentParser(prog="python -m bench.python_matrix", description=__doc__.splitlines()[0])
     p.add_argument("--list", action="store_true", help="name the interpreters found and missing, run nothing")
     p.add_argument("--skip", default=None, help="leave out the interpreter of this tag or python (already tested)")
     p.add_argument("--test-args", default="", help="extra pytest arguments (TEST_ARGS) for every run")
@@ -201,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
         outcome = run_suite(interpreter, args.test_args, args.timeout)
         outcomes.append(outcome)
         print(outcome_line(outcome), flush=True)
+        if not outcome.ok:
+            for line in failure_lines(outcome.log.read_text(errors="replace")):
+                print(f"       {line}", flush=True)
     failed = [o.interpreter.tag for o in outcomes if not o.ok]
     if failed:
         print(f"matrix: failed on {', '.join(failed)}")

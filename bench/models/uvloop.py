@@ -1,6 +1,6 @@
 """uvloop: asyncio on libuv, ``asyncio.gather`` over the coroutine form on one uvloop loop.
 
-The model and its micro-costs are asyncio's (:mod:`bench.backends.asyncio`) on a loop
+The model and its micro-costs are asyncio's (:mod:`bench.models.asyncio`) on a loop
 that uvloop makes; uvloop itself is imported only when a loop is made, so that its
 absence is a skip with the reason, not an import error.
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bench.backends.asyncio import Asyncio, event_loop_micro_hooks
 from bench.micro.hooks import MicroHooks
+from bench.models.asyncio import Asyncio, event_loop_micro_hooks
 
 
 def _new_uvloop() -> asyncio.AbstractEventLoop:

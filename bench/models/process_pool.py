@@ -2,8 +2,8 @@
 
 The variant is the pool size: none is one worker per core, chunked ``map``; ``all``
 holds every task of the case at once (skipped above
-:data:`~bench.backends._pools.PROCESS_POOL_CAP` workers, or what the machine can
-hold if fewer) and runs only on workloads that wait (see :mod:`bench.backends._pools`).
+:data:`~bench.models._pools.PROCESS_POOL_CAP` workers, or what the machine can
+hold if fewer) and runs only on workloads that wait (see :mod:`bench.models._pools`).
 """
 
 from __future__ import annotations
@@ -15,17 +15,17 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
-from bench.backends._base import Backend, Task, Traits
-from bench.backends._limits import process_cap
-from bench.backends._pools import PROCESS_POOL_CAP, SizedPool, pool_label
-from bench.backends._skips import NO_LIVE_TASKS, NOT_IPC
-from bench.backends.processes import default_start_method
 from bench.machine import cpu_count
 from bench.micro import MicroCase
 from bench.micro._children import ran
 from bench.micro._loop import JOIN_TIMEOUT_S, Loop, counted
 from bench.micro.costs import IPC, MEMORY, SPAWN, SWITCH
 from bench.micro.hooks import MicroHooks, MicroLoop, PerProfile, Skip
+from bench.models._base import Model, Task, Traits
+from bench.models._limits import process_cap
+from bench.models._pools import PROCESS_POOL_CAP, SizedPool, pool_label
+from bench.models._skips import NO_LIVE_TASKS, NOT_IPC
+from bench.models.processes import default_start_method
 from workloads.protocol import Form
 
 
@@ -80,7 +80,7 @@ def close_pool(pool: ProcessPoolExecutor, grace_s: float = CLOSE_GRACE_S) -> Non
         manager.join(5.0)
 
 
-class ProcessPool(SizedPool, Backend):
+class ProcessPool(SizedPool, Model):
     """Map all tasks over a warm pool; made outside timing.
 
     Tasks go out in chunks of about N / (4 x workers), the idiomatic way to keep

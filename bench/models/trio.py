@@ -22,13 +22,13 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from bench.backends._base import Backend, Task, Traits
-from bench.backends._skips import NOT_IPC
 from bench.micro import MicroCase
 from bench.micro._loop import Loop, counted
 from bench.micro.costs import IPC, MEMORY, SPAWN, SWITCH
 from bench.micro.hooks import Families, MicroHooks, MicroLoop, PerProfile, Skip
 from bench.micro.switch_common import common_loop, ping_task, pipes, pong_task, switch_loop
+from bench.models._base import Model, Task, Traits
+from bench.models._skips import NOT_IPC
 from workloads.protocol import Form, Readable, Sleep, TaskGenerator, Wait, Writable
 
 if sys.version_info < (3, 11):
@@ -175,7 +175,7 @@ def switch_pipes(case: MicroCase, k: int) -> Iterator[Loop]:
         yield common_loop(lambda: int(_run_round(_round, task, 2)[0]), k, "trio")
 
 
-class Trio(Backend):
+class Trio(Model):
     """One nursery per round, one child task per workload task."""
 
     name = "trio"

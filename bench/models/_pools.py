@@ -7,14 +7,14 @@ N tasks take ``ceil(N / size)`` waits: the figure then measures the default, not
 model. The ``all`` variant sizes the pool to hold all N tasks at once and runs only
 on the workloads that wait. Above its cap (:data:`THREAD_POOL_CAP` threads;
 :data:`PROCESS_POOL_CAP` processes, or fewer where the machine cannot hold them, see
-:func:`bench.backends._limits.process_cap`) the case is skipped with the reason
+:func:`bench.models._limits.process_cap`) the case is skipped with the reason
 rather than run with a pool that no longer holds all N: ``threads`` and
 ``processes`` measure a thread or process per task at any N.
 """
 
 from __future__ import annotations
 
-#: The variants of a pool backend: None is its default size, ``all`` a pool for all N tasks.
+#: The variants of a pool model: None is its default size, ``all`` a pool for all N tasks.
 POOL_VARIANTS: tuple[str | None, ...] = (None, "all")
 #: The most threads the ``all`` thread pool makes.
 THREAD_POOL_CAP = 1000
@@ -55,7 +55,7 @@ def why_not_all(n_tasks: int, default: int, cap: int, what: str) -> str | None:
 class SizedPool:
     """The two sizes of a pool model, shared: its default and, as ``[all]``, one worker per task.
 
-    Mixed in before :class:`~bench.backends.Backend`; a pool says its default size
+    Mixed in before :class:`~bench.models.Model`; a pool says its default size
     (:meth:`default_size`), the most workers its ``all`` variant makes
     (:meth:`all_cap`) and what one worker is called in a skip reason
     (``worker_noun``). The variants, which workloads each runs, the size and
