@@ -468,7 +468,7 @@ def test_make_passes_urls_and_paths_with_shell_characters_intact(tmp_path: Path)
     argv = argv_file.read_text().splitlines()
     assert argv[argv.index("--http-url") + 1] == url
     assert argv[argv.index("--results") + 1] == results
-    assert argv[argv.index("--backends") + 1] == "threads"
+    assert argv[argv.index("--models") + 1] == "threads"
 
 
 # -- progress ------------------------------------------------------------------

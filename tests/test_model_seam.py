@@ -183,7 +183,7 @@ def _sources() -> dict[str, str]:
 
 def _own_files(key: str) -> set[str]:
     """The files where model ``key`` may be named: its module or package, and the registry."""
-    package = REPO / "bench" / "backends" / key
+    package = REPO / "bench" / "models" / key
     return {
         f"bench/models/{key}.py",
         "bench/models/__init__.py",

@@ -317,7 +317,7 @@ def test_run_json_with_models_as_a_list_is_one_line_naming_it(tmp_path: Path) ->
     (run / "run.json").write_text(json.dumps(manifest))
     code, _, err = run_main(["build", str(run)])
     assert code == 2
-    one_line_error(err, "run.json", "'models' is a list")
+    one_line_error(err, "run.json", "'backends' is a list")
     assert not (run / "report").exists()
 
 
