@@ -3,7 +3,7 @@
 # A user's value is text: make never expands it (`$(shell ...)` in one is not run, `$x`
 # stays `$x`), the shell gets it single-quoted, and one holding `$(`, `${`, a backtick or a
 # newline is refused before anything runs, as no value needs them.
-USER_VARIABLES := PYTHON VENV PROFILE MODELS BACKENDS WORKLOADS RESULTS HTTP_URL HTTP_SERVER_WORKERS PROCESSES TASKS \
+USER_VARIABLES := PYTHON VENV PROFILE MODELS BACKENDS WORKLOADS RESULTS HTTP_URL HTTP_SERVER_WORKERS PROCESSES TASKS MAX_TASKS MAX_MEMORY \
 	DASK_SCHEDULER RUN RUNS BASELINE FAIL_ABOVE MIN_EFFECT TEST_ARGS MATRIX_ARGS
 DOLLAR_PAREN := $$(
 DOLLAR_BRACE := $${
@@ -52,6 +52,8 @@ HTTP_URL ?=
 HTTP_SERVER_WORKERS ?=
 PROCESSES ?=
 TASKS ?=
+MAX_TASKS ?=
+MAX_MEMORY ?=
 RUN ?=
 RUNS ?=
 BASELINE ?=
@@ -72,9 +74,11 @@ BENCH_ARGS = --profile $(call arg,PROFILE) --results $(call arg,RESULTS) \
 	$(if $(value HTTP_URL),--http-url $(call arg,HTTP_URL)) \
 	$(if $(value PROCESSES),--processes $(call arg,PROCESSES)) \
 	$(if $(value TASKS),--tasks $(call arg,TASKS)) \
+	$(if $(value MAX_TASKS),--max-tasks $(call arg,MAX_TASKS)) \
+	$(if $(value MAX_MEMORY),--max-memory $(call arg,MAX_MEMORY)) \
 	$(if $(value HTTP_SERVER_WORKERS),--http-server-workers $(call arg,HTTP_SERVER_WORKERS))
 
-.PHONY: bench report compare test test-matrix venv lint clean
+.PHONY: bench scale report compare test test-matrix venv lint clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -90,6 +94,10 @@ else
 bench: $(VENV)/.installed
 	$(PY) -m bench $(BENCH_ARGS)
 endif
+
+# Where each model stops: the scale profile's climb (1k to 100k tasks; MAX_TASKS=, MAX_MEMORY=).
+scale:
+	$(MAKE) --no-print-directory bench PROFILE=scale
 
 report: $(VENV)/.installed
 	$(if $(value RUN),$(PY) -m reports build $(call arg,RUN),\

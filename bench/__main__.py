@@ -27,10 +27,11 @@ from typing import Any
 
 from bench import options as declared
 from bench.atomic import NotWritable
+from bench.climb import parse_memory
 from bench.interpreter import REPO, InterpreterError, check_runnable, same_interpreter
 from bench.micro import MICROS
 from bench.models import MODELS, load, unavailable
-from bench.profiles import DEFAULT_PROFILE, PROFILES, parse_tasks
+from bench.profiles import DEFAULT_PROFILE, MAX_TASKS, PROFILES, parse_tasks
 from bench.runner import RunOptions, execute, stopped
 from workloads import WORKLOADS
 from workloads.user_spec import BadWorkloadSpec, absolute, check_in_child, is_spec, load_spec
@@ -129,6 +130,23 @@ def _tasks(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _max_tasks(text: str) -> int:
+    try:
+        (count,) = parse_tasks(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a task count; give one whole number from 1 to {MAX_TASKS:,}, e.g. 100000"
+        ) from None
+    return count
+
+
+def _max_memory(text: str) -> int:
+    try:
+        return parse_memory(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _precision(text: str) -> float:
     try:
         value = float(text)
@@ -184,17 +202,19 @@ def parser() -> argparse.ArgumentParser:
         "--backends",
         dest="models",
         type=_choices("model", list(MODELS)),
-        default=list(MODELS),
-        help="comma-separated models (--models is the same option)",
+        default=None,
+        help="comma-separated models (--backends is the same option; default: all, and for the scale profile "
+        "threads, thread_pool, processes, greenlet, gevent, asyncio, uvloop and trio)",
     )
     valid = [*WORKLOADS, *MICROS]
     p.add_argument(
         "--workloads",
         action=_Workloads,
         valid=valid,
-        default=valid,
+        default=None,
         help="comma-separated workloads/micro-costs, or your own workload: path/to/file.py or module:attribute "
-        "(a comma in a path as \\,; the option may be repeated)",
+        "(a comma in a path as \\,; the option may be repeated; default: all, and for the scale profile sleep, "
+        "http_fetch and memory)",
     )
     p.add_argument("--results", type=_results_dir, default=Path("results"), help="results directory (default results)")
     p.add_argument(
@@ -211,6 +231,21 @@ def parser() -> argparse.ArgumentParser:
         metavar="N,N,...",
         help="the task counts of every workload, in place of the profile's (e.g. 1,100,10000); a case past the "
         "profile's round time or process limits is skipped with the reason",
+    )
+    p.add_argument(
+        "--max-tasks",
+        type=_max_tasks,
+        default=None,
+        metavar="N",
+        help="the largest task count any case runs (the scale profile climbs to 100000 by default)",
+    )
+    p.add_argument(
+        "--max-memory",
+        type=_max_memory,
+        default=None,
+        metavar="SIZE",
+        help="the scale profile's memory cap, e.g. 8G or 512M: a step predicted to need more is not started "
+        "(default: half the machine's memory)",
     )
     p.add_argument(
         "--precision",
@@ -287,6 +322,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"error: --python {exc}", file=sys.stderr)
                 return 2
         pythons = [os.path.abspath(p) for p in pythons]
+    chosen_profile = PROFILES[args.profile]
+    args.models = args.models or list(chosen_profile.default_models) or list(MODELS)
+    args.workloads = args.workloads or list(chosen_profile.default_selection) or [*WORKLOADS, *MICROS]
     if any(":" in name and not name.endswith(".py") for name in args.workloads):
         os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (os.getcwd(), os.environ.get("PYTHONPATH")) if p)
     options = RunOptions(
@@ -299,6 +337,8 @@ def main(argv: list[str] | None = None) -> int:
         processes=args.processes,
         precision=args.precision,
         tasks=args.tasks,
+        max_tasks=args.max_tasks,
+        max_memory_bytes=args.max_memory,
         pythons=pythons if len(pythons) == 2 else [],
         report=not args.no_report,
     )

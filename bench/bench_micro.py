@@ -8,11 +8,12 @@ still a case, skipped with the reason.
 
 from __future__ import annotations
 
+from bench.climb import Climb
 from bench.micro import MicroCase
 from bench.micro.measure import run_micro
 from bench.profiles import Profile
 
 
-def bench_micro(micro_case: MicroCase, benchmark: object, profile: Profile) -> None:
+def bench_micro(micro_case: MicroCase, benchmark: object, profile: Profile, climb: Climb | None) -> None:
     """Time K operations of one micro-cost per round on one model; every round is checked."""
-    run_micro(micro_case, benchmark, profile)
+    run_micro(micro_case, benchmark, profile, climb)

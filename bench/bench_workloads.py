@@ -7,6 +7,7 @@ description (model, profile, workloads); run one model per interpreter through
 
 from __future__ import annotations
 
+from bench.climb import Climb
 from bench.harness import WorkloadCase, run_case
 from bench.plugin import SessionState
 from bench.profiles import Profile
@@ -20,6 +21,9 @@ def bench_workload(
     calibration: Calibration,
     run_context: RunContext,
     model_session: SessionState,
+    climb: Climb | None,
 ) -> None:
     """Time N tasks of one workload on one model; every round's answer is checked."""
-    run_case(workload_case, benchmark, profile, calibration, run_context, model_session.state, model_session.cores)
+    run_case(
+        workload_case, benchmark, profile, calibration, run_context, model_session.state, model_session.cores, climb
+    )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.canary import canary_s
+from bench.fresh import last_line
 from bench.machine import cpu_count
 from bench.results_format import FORMAT_KEY, FORMAT_VERSION
 from workloads import WORKLOADS, Calibration, Params, RunContext, Workload
@@ -37,17 +37,15 @@ def fresh_measure(workload: str, size: int) -> float:
     The results come from fresh interpreters, one per model, so the ideal is timed
     in one too: not in the runner, whose heap and caches differ.
     """
-    done = subprocess.run(
-        [PYTHON[0], "-m", "bench.calibrate", workload, str(size)],
-        cwd=Path(__file__).resolve().parent.parent,
-        capture_output=True,
-        text=True,
-        timeout=CALIBRATE_TIMEOUT_S,
-        check=False,
+    line = last_line(
+        "bench.calibrate",
+        workload,
+        str(size),
+        timeout_s=CALIBRATE_TIMEOUT_S,
+        failed=f"calibrating {workload} failed",
+        python=PYTHON[0],
     )
-    if done.returncode != 0:
-        raise RuntimeError(f"calibrating {workload} failed: {done.stderr.strip()[-2000:]}")
-    seconds, *canary = done.stdout.strip().splitlines()[-1].split()
+    seconds, *canary = line.split()
     if canary:
         CANARY_READINGS[workload] = float(canary[0])
     return float(seconds)

@@ -59,6 +59,8 @@ class SessionDescription:
     python: str | None = None
     #: The task counts of every workload case, in place of the profile's (None: the profile's).
     n_tasks: tuple[int, ...] | None = None
+    #: A climbing profile's memory cap in bytes (None: half the machine's memory).
+    max_memory_bytes: int | None = None
 
 
 #: The file's names for the fields whose names it kept from format 1.0 (a model was a

@@ -20,8 +20,17 @@ from typing import Any
 import pytest
 
 from bench.canary import CANARY_KEY, CanaryReadings
+from bench.climb import (
+    Climb,
+    Step,
+    StepFailed,
+    climb_key,
+    current_rss_bytes,
+    failure_reason,
+    peak_rss_bytes,
+)
 from bench.models import Model, load, unavailable
-from bench.models._limits import open_files_limit
+from bench.models._limits import limits_facts, open_files_limit
 from bench.profiles import PROFILES, Profile
 from bench.results_format import add_measured
 from workloads import WORKLOADS, Calibration, Meter, RunContext
@@ -56,8 +65,14 @@ class WorkloadCase:
 
 
 def profile_params(profile: Profile, workload: str) -> Mapping[str, Any]:
-    """A workload's parameters in ``profile``: its own ``params`` for that profile's name."""
-    return WORKLOADS[workload].profile_params(profile.name)
+    """A workload's parameters in ``profile``: its own ``params`` for that profile's name.
+
+    A workload that states none for a profile with ``params_from`` takes that one's.
+    """
+    found = WORKLOADS[workload].profile_params(profile.name)
+    if not found and profile.params_from:
+        return WORKLOADS[workload].profile_params(profile.params_from)
+    return found
 
 
 def workload_cases(profile: Profile, model: str, workloads: list[str]) -> list[WorkloadCase]:
@@ -107,13 +122,16 @@ def run_case(
     context: RunContext,
     session_state: Any = None,
     session_cores: int | None = None,
+    climb: Climb | None = None,
 ) -> None:
     """Measure ``case`` with ``benchmark``; skip with a reason where it cannot run.
 
     ``context`` gives the workload the run's options and environment facts, from
     which it resolves its parameters (a URL, say). ``session_state`` is what the
     model's ``session`` yielded; ``session_cores``, when given, replaces the
-    machine's cores in the ideal (a cluster's cores).
+    machine's cores in the ideal (a cluster's cores). With a ``climb`` (a climbing
+    profile), a limit, a cap or a failure of the tasks stops the case's climb there,
+    with the reason (:mod:`bench.climb`).
     """
     reason = unavailable(case.model)
     if reason:
@@ -133,10 +151,12 @@ def run_case(
             or open_files_limit((model.capacity(case.n_tasks) or case.n_tasks) * workload.fds_per_task)
             or _process_budget(model, case, profile)
         )
+        predicted = predicted_round_s(model, case, params, calibration)
+        if climb is not None:
+            reason = climb.refusal(climb_key(case.id), case.n_tasks, reason, predicted)
         if reason:
             pytest.skip(reason)
-        predicted = predicted_round_s(model, case, params, calibration)
-        if predicted > profile.max_round_s:
+        if climb is None and predicted > profile.max_round_s:
             pytest.skip(
                 f"{case.label} would take ~{predicted:.1f} s a round at {case.n_tasks} tasks "
                 f"(waves of {model.capacity(case.n_tasks)}), over the {profile.name} profile's "
@@ -165,17 +185,56 @@ def run_case(
         )
         meter = workload.meter(params, context) if workload.meter else None
         task = partial(form, params=run_params)
-        timed_and_checked(
-            benchmark,
-            lambda: model.run(task, case.n_tasks),
-            lambda results: workload.check(results, case.n_tasks, run_params),
-            profile,
-            predicted,
-            meter,
-        )
+        one_round = partial(model.run, task, case.n_tasks)
+        climbed: dict[str, float] = {}
+        if climb is not None:
+            one_round = partial(_step, one_round, climbed)
+        try:
+            timed_and_checked(
+                benchmark,
+                one_round,
+                lambda results: workload.check(results, case.n_tasks, run_params),
+                profile,
+                predicted,
+                meter,
+            )
+        except StepFailed as failed:
+            assert climb is not None
+            pytest.skip(
+                climb.stop(climb_key(case.id), case.n_tasks, failure_reason(failed.__cause__ or failed, limits_facts()))
+            )
         readings = dict(meter.extra_info()) if meter is not None else {}
+        if climb is not None:
+            readings.update(_climbed(climb, case, climbed))
         benchmark.extra_info.update(readings)
         add_measured(benchmark.extra_info, "ideal_s", CANARY_KEY, *readings)
+
+
+def _step(one_round: Callable[[], Any], climbed: dict[str, float]) -> Any:
+    """One round of a climb's step: its wall time and the memory around it noted; a failure is :class:`StepFailed`."""
+    climbed["rss_before"] = current_rss_bytes()
+    start = time.perf_counter()
+    try:
+        result = one_round()
+    except Exception as exc:
+        raise StepFailed(str(exc)) from exc
+    climbed["seconds"] = time.perf_counter() - start
+    return result
+
+
+def _climbed(climb: Climb, case: WorkloadCase, climbed: dict[str, float]) -> dict[str, float]:
+    """Record the step in the climb; return its memory readings for ``extra_info``.
+
+    ``peak_rss_bytes`` is the session's peak resident set so far (the steps ascend, so
+    it is this step's), and ``step_memory_bytes`` what the step added over what the
+    session held before it: the figure the next step's memory is predicted from. A
+    model's child processes are not in it; their count is held to what the machine's
+    memory allows by the model's own limit (``bench.models._limits.process_limit``).
+    """
+    peak = peak_rss_bytes()
+    taken = max(0, peak - int(climbed["rss_before"]))
+    climb.record(climb_key(case.id), Step(case.n_tasks, climbed["seconds"], taken))
+    return {"peak_rss_bytes": peak, "step_memory_bytes": taken}
 
 
 def checked_ideal(workload: str, ideal_s: float | None) -> float | None:

@@ -18,6 +18,7 @@ dead one left runs only the description's ``cases``.
 from __future__ import annotations
 
 import _thread
+import json
 import os
 import signal
 import socket
@@ -32,6 +33,7 @@ import pytest
 from bench import description
 from bench.case_guard import CaseGuard, mark_real_interrupts
 from bench.case_saving import CaseSaver
+from bench.climb import Climb, default_max_memory
 from bench.description import SessionDescription
 from bench.harness import workload_cases
 from bench.micro import micro_cases
@@ -155,6 +157,27 @@ def run_context(run_plan: RunPlan) -> RunContext:
 def calibration(pytestconfig: pytest.Config, run_plan: RunPlan) -> Calibration:
     """The run's calibration, or one measured now when the session runs alone."""
     return run_plan.calibration(session_description(pytestconfig).calibration)
+
+
+@pytest.fixture(scope="session")
+def climb(pytestconfig: pytest.Config) -> Climb | None:
+    """A climbing profile's climbs for this session (None: the profile does not climb).
+
+    A session restarted for the cases a recycled one did not reach takes the stops
+    that one recorded, so a climb stays stopped.
+    """
+    profile = _profile(pytestconfig)
+    if not profile.climb:
+        return None
+    session = session_description(pytestconfig)
+    found = Climb(profile.max_round_s, session.max_memory_bytes or default_max_memory())
+    if session.outcomes:
+        try:
+            earlier = json.loads(Path(session.outcomes).read_text())
+        except (OSError, ValueError):
+            earlier = []
+        found.resume(entry for entry in earlier if isinstance(entry, dict))
+    return found
 
 
 @dataclass(frozen=True)

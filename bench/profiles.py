@@ -56,6 +56,16 @@ class Profile:
     budget_s: float = 0.0
     #: The change a comparison of two such runs should resolve (0.05: ±5%).
     precision: float = 0.05
+    #: A capacity climb (:mod:`bench.climb`): each model and workload runs its task
+    #: counts in ascending order and stops at the first step that fails or would cross
+    #: a cap, recording why; ``max_round_s`` is then the time cap of one step.
+    climb: bool = False
+    #: The profile whose workload parameters and micro-cost sizes apply where a
+    #: workload or model states none for this one (None: none).
+    params_from: str | None = None
+    #: The models and the selection run when none are given (empty: every one).
+    default_models: tuple[str, ...] = ()
+    default_selection: tuple[str, ...] = ()
 
 
 PROFILES: dict[str, Profile] = {
@@ -119,6 +129,38 @@ PROFILES: dict[str, Profile] = {
         session_timeout_s=5400.0,
         max_processes=12,
         budget_s=5400.0,
+    ),
+    # Where each model breaks: one process, one round a step, steps of about 3x (1k, 3k,
+    # 10k, 30k, 100k) so that a stop is placed within a factor of 3 while a model's climb
+    # takes five steps, not the eight of doubling: eight models on three workloads fit
+    # 15 minutes on 2 cores. A step predicted to take more than max_round_s is not started.
+    "scale": Profile(
+        name="scale",
+        n_tasks=(1000, 3000, 10_000, 30_000, 100_000),
+        start_methods=("fork",),
+        processes=1,
+        warmup=False,
+        min_rounds=1,
+        max_rounds=1,
+        target_case_s=0.0,
+        long_round_s=0.0,
+        max_round_s=40.0,
+        max_started_processes=None,
+        case_timeout_s=150.0,
+        session_timeout_s=900.0,
+        climb=True,
+        params_from="quick",
+        default_models=(
+            "threads",
+            "thread_pool",
+            "processes",
+            "greenlet",
+            "gevent",
+            "asyncio",
+            "uvloop",
+            "trio",
+        ),
+        default_selection=("sleep", "http_fetch", "memory"),
     ),
 }
 

@@ -61,6 +61,10 @@ class RunOptions:
     precision: float | None = None
     #: The task counts of every workload case, in place of the profile's (None: the profile's).
     tasks: tuple[int, ...] | None = None
+    #: The largest task count any case runs (None: no cap but the profile's counts).
+    max_tasks: int | None = None
+    #: A climbing profile's memory cap in bytes (None: half the machine's memory).
+    max_memory_bytes: int | None = None
     #: Two interpreters to measure side by side, process by process in alternation (empty: this one).
     pythons: list[str] = field(default_factory=list)
     report: bool = True
@@ -87,6 +91,8 @@ class Manifest:
                 **options.workload_options,
                 "processes": options.processes,
                 "tasks": list(options.tasks) if options.tasks else None,
+                "max_tasks": options.max_tasks,
+                "max_memory_bytes": options.max_memory_bytes,
                 "results": str(options.results),
                 "backend_options": {name: values for name, values in options.model_options.items() if values},
             },
@@ -221,10 +227,19 @@ def write_session(
         runner_pid=os.getpid(),
         prelude=load(model).prelude,
         cases=cases,
-        n_tasks=options.tasks,
+        n_tasks=task_counts(options),
+        max_memory_bytes=options.max_memory_bytes,
     )
     description.save(session, path)
     return path
+
+
+def task_counts(options: RunOptions) -> tuple[int, ...] | None:
+    """The task counts the sessions run in place of the profile's: ``--tasks``, less those over ``--max-tasks``."""
+    if options.max_tasks is None:
+        return options.tasks
+    counts = tuple(n for n in options.tasks or PROFILES[options.profile].n_tasks if n <= options.max_tasks)
+    return counts or (options.max_tasks,)
 
 
 def session_stem(model: str, process: int) -> str:
@@ -405,7 +420,7 @@ def execute(options: RunOptions) -> int:
     interpreter, their sessions alternating process by process (A B A B ...), so a
     drift of the machine lands on both sides, then a comparison of the two as pairs.
     """
-    profile = with_tasks(PROFILES[options.profile], options.tasks)
+    profile = with_tasks(PROFILES[options.profile], task_counts(options))
     refused = preflight(options)
     if refused:
         print(f"error: {refused}; nothing was run", file=sys.stderr)

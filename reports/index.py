@@ -17,7 +17,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from bench.layout import RunLayout
-from reports import charts, machine_speed, micro_charts, readings, workload_readings
+from reports import capacity, charts, machine_speed, micro_charts, readings, workload_readings
 from reports.answer import answer_markdown
 from reports.claims import check_claims, claims_markdown
 from reports.frames import (
@@ -387,6 +387,39 @@ def answer_section(p: Prepared) -> list[str]:
     return ["## Answer", "", *answer_markdown(p.plain)]
 
 
+def capacity_section(p: Prepared) -> list[str]:
+    """A climbing run's capacity: how far each model went per workload, and why it stopped."""
+    frame, manifest = p.run.frame, p.run.manifest
+    if not capacity.is_climb(frame, manifest):
+        return []
+    found = capacity.climbs(frame, manifest)
+    lines = [
+        "## Capacity",
+        "",
+        "Each model climbed each workload's task counts in turn, one round a step, and stopped at the first step "
+        "that failed, that a limit of this machine refused, or that was predicted from the step before to cross "
+        "the time or memory cap (see the options in run.json).",
+        "",
+        *capacity.answer_lines(found),
+        "",
+    ]
+    memory = capacity.memory_reading(found)
+    lines += [memory, ""] if memory else []
+    for what in dict.fromkeys(c.what for c in found):
+        section = Section(
+            title=what, table_title="How far, and why it stopped", table=capacity.table_markdown(found, what)
+        )
+        figure = capacity.capacity_figure(found, what, frame)
+        if figure is not None:
+            reading = (
+                "Each line ends at the largest task count the model completed; an x marks the step where its climb "
+                "stopped (drawn where the line would have reached had it kept pace), and the dashed line is the ideal."
+            )
+            section.charts.append(p.renderer.chart(figure, f"capacity-{what}", "Climb", reading))
+        lines += _section_markdown(section, "###")
+    return lines
+
+
 def distance_section(p: Prepared) -> list[str]:
     """The heatmap of distance from ideal, models x workloads."""
     heat = heatmap_section(p.plain, p.renderer)
@@ -453,6 +486,7 @@ def files_section(p: Prepared) -> list[str]:
 #: The report's sections, in the order `index.md` shows them: the answer first, the details after.
 SECTIONS: tuple[Callable[[Prepared], list[str]], ...] = (
     answer_section,
+    capacity_section,
     distance_section,
     claims_section,
     workloads_section,

@@ -432,6 +432,8 @@ SERVER_READINGS = (
     Reading("server_bound", "server-bound", "flag"),
     Reading("server_workers", "server workers", "count"),
     Reading("server_cpu_reason", "why no server CPU", "text"),
+    Reading("tcp_accepted", "connections accepted (machine)", "count"),
+    Reading("listen_overflows", "listen queue overflows", "count"),
 )
 
 REPORT = ReportSpec(
@@ -475,7 +477,7 @@ REPORT = ReportSpec(
             "records the CPU it used (the median over rounds) and that over the round's wall time, in cores. "
             f"A case is **server-bound** when the server kept at least {SERVER_BOUND_SHARE:g} of a core busy: "
             "its clients then wait for the server, not for their model.",
-            readings=("server_cpu_s", "server_busy_share", "server_workers"),
+            readings=("server_cpu_s", "server_busy_share", "server_workers", "tcp_accepted", "listen_overflows"),
             parameters=("client",),
             reason="server_cpu_reason",
             flag="server_bound",
@@ -500,6 +502,8 @@ WORKLOAD = Workload(
         "smoke": {"latency_s": 0.01, "body_bytes": 1024, "client": CLIENTS},
         "quick": {"latency_s": 0.05, "body_bytes": 16_384, "client": CLIENTS},
         "full": {"latency_s": 0.05, "body_bytes": 65_536, "client": CLIENTS},
+        # The climb measures the model: the minimal client only, small bodies.
+        "scale": {"latency_s": 0.05, "body_bytes": 1024, "client": ("minimal",)},
     },
     options=(HTTP_URL, SERVER_WORKERS),
     environment=environment,

@@ -74,24 +74,33 @@ class ServerCpu:
 
 @dataclass
 class RoundMeter:
-    """Measures the server's CPU over each round: call ``before`` and ``after`` untimed."""
+    """Measures the server's CPU over each round: call ``before`` and ``after`` untimed.
+
+    It also reads the kernel's TCP counters around each round (:func:`tcp_counters`):
+    connections accepted on this machine, and accept queues that overflowed.
+    """
 
     server: ServerCpu
     cpu_s: list[float] = field(default_factory=list)
     wall_s: list[float] = field(default_factory=list)
+    tcp: list[dict[str, int]] = field(default_factory=list)
     _cpu0: float = 0.0
     _t0: float = 0.0
+    _tcp0: dict[str, int] = field(default_factory=dict)
 
     def before(self) -> None:
-        """Read the server's CPU, then start the round's clock."""
+        """Read the server's CPU and the TCP counters, then start the round's clock."""
+        self._tcp0 = tcp_counters()
         self._cpu0 = self.server.cpu_s()
         self._t0 = time.perf_counter()
 
     def after(self) -> None:
-        """Stop the round's clock, then read the server's CPU again."""
+        """Stop the round's clock, then read the server's CPU and the counters again."""
         wall = time.perf_counter() - self._t0
         self.cpu_s.append(self.server.cpu_s() - self._cpu0)
         self.wall_s.append(wall)
+        after = tcp_counters()
+        self.tcp.append({key: after[key] - self._tcp0[key] for key in after.keys() & self._tcp0.keys()})
 
     def extra_info(self, workers: int | None) -> dict[str, Any]:
         """The figures a benchmark records: medians over its rounds, and every round's CPU."""
@@ -106,7 +115,38 @@ class RoundMeter:
             "server_workers": workers,
             "server_cpu_s_rounds": [round(value, 6) for value in self.cpu_s],
             "server_cpu_reason": None,
+            **{key: max(r[key] for r in self.tcp) if all(key in r for r in self.tcp) else None for key in TCP_KEYS},
         }
+
+
+#: The TCP counters read around each round (the most of any round): connections accepted
+#: on this machine (``PassiveOpens``), and SYNs or connections dropped because a listen
+#: queue was full (``ListenOverflows``, ``ListenDrops``). They count the whole machine:
+#: on one that serves nothing else, the local server.
+TCP_KEYS = ("tcp_accepted", "listen_overflows", "listen_drops")
+_TCP_SOURCES = {
+    "tcp_accepted": ("/proc/net/snmp", "Tcp:", "PassiveOpens"),
+    "listen_overflows": ("/proc/net/netstat", "TcpExt:", "ListenOverflows"),
+    "listen_drops": ("/proc/net/netstat", "TcpExt:", "ListenDrops"),
+}
+
+
+def tcp_counters() -> dict[str, int]:
+    """The kernel's TCP counters of :data:`TCP_KEYS` now; those it does not give (not Linux) are left out."""
+    found: dict[str, int] = {}
+    tables: dict[str, list[list[str]]] = {}
+    for key, (path, prefix, name) in _TCP_SOURCES.items():
+        if path not in tables:
+            try:
+                with open(path) as file:
+                    tables[path] = [line.split() for line in file]
+            except OSError:
+                tables[path] = []
+        rows = [row for row in tables[path] if row and row[0] == prefix]
+        for names, values in zip(rows[::2], rows[1::2], strict=False):
+            if name in names:
+                found[key] = int(values[names.index(name)])
+    return found
 
 
 def unmeasured(reason: str) -> dict[str, Any]:
@@ -118,4 +158,5 @@ def unmeasured(reason: str) -> dict[str, Any]:
         "server_workers": None,
         "server_cpu_s_rounds": None,
         "server_cpu_reason": reason,
+        **dict.fromkeys(TCP_KEYS),
     }

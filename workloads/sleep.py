@@ -78,6 +78,12 @@ WORKLOAD = Workload(
     ideal_s=ideal_s,
     task_s=task_s,
     waits=True,
-    params={"smoke": {"sleep_s": 0.01}, "quick": {"sleep_s": 0.05}, "full": {"sleep_s": 0.1}},
+    params={
+        "smoke": {"sleep_s": 0.01},
+        "quick": {"sleep_s": 0.05},
+        "full": {"sleep_s": 0.1},
+        # A wait of a second, so that starting 100,000 tasks is not all a step measures.
+        "scale": {"sleep_s": 1.0},
+    },
     report=REPORT,
 )

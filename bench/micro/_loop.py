@@ -57,6 +57,17 @@ class Loop:
 LoopFactory = Callable[["MicroCase", int], AbstractContextManager[Loop]]
 
 
+def await_ready(ready: Any, n: int, what: str) -> None:
+    """Wait until ``n`` held tasks have each released the semaphore ``ready`` once (each is up and about to wait).
+
+    A TimeoutError names ``what`` (a thread, a child) when one is not up within
+    :data:`JOIN_TIMEOUT_S`.
+    """
+    for _ in range(n):
+        if not ready.acquire(timeout=JOIN_TIMEOUT_S):
+            raise TimeoutError(f"memory: a {what} was not up within {JOIN_TIMEOUT_S:.0f} s")
+
+
 def expect(got: Any, want: Any, what: str) -> None:
     """Raise :class:`WrongAnswer` unless ``got == want``; ``what`` says what was counted."""
     if got != want:

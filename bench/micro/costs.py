@@ -86,8 +86,13 @@ def by_channel_and_payload(
 def by_tasks_held(
     cost: MicroCost, hooks: MicroHooks, profile: Profile, model: str, variant: str | None
 ) -> list[MicroCase]:
-    """One case holding the model's N tasks for the profile; a model that holds none gets no N (it skips)."""
+    """One case holding the model's N tasks for the profile; a model that holds none gets no N (it skips).
+
+    A climbing profile (``scale``) holds each of its task counts in turn instead.
+    """
     entry = hooks.get(cost)
+    if profile.climb and isinstance(entry, MemoryHook):
+        return [MicroCase(model, variant, cost.name, n_tasks=n) for n in profile.n_tasks]
     n_tasks = entry.n_tasks(profile.name, variant) if isinstance(entry, MemoryHook) else None
     return [MicroCase(model, variant, cost.name, n_tasks=n_tasks)]
 

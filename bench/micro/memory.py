@@ -29,8 +29,6 @@ from __future__ import annotations
 import gc
 import json
 import statistics
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict
@@ -38,6 +36,7 @@ from typing import Any
 
 import psutil
 
+from bench.fresh import last_line
 from bench.micro import MicroCase
 from bench.micro._held import H, Holder
 from bench.micro._loop import Loop, expect
@@ -69,16 +68,13 @@ def fresh_holds(case: MicroCase, n: int, holds: int = HOLDS, ballast: int = 0) -
     spec = json.dumps({**asdict(case), "n": n, "ballast": ballast, "prelude": load(case.model).prelude})
     results = []
     for _ in range(holds):
-        done = subprocess.run(
-            [sys.executable, "-m", "bench.micro.footprint", spec],
-            capture_output=True,
-            text=True,
-            timeout=FOOTPRINT_TIMEOUT_S,
-            check=False,
+        line = last_line(
+            "bench.micro.footprint",
+            spec,
+            timeout_s=FOOTPRINT_TIMEOUT_S,
+            failed=f"memory {case.id}: the fresh-process hold failed",
         )
-        if done.returncode != 0:
-            raise RuntimeError(f"memory {case.id}: the fresh-process hold failed: {done.stderr.strip()[-2000:]}")
-        results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        results.append(json.loads(line))
     return results
 
 

@@ -24,8 +24,8 @@ from bench.models import unavailable
 from bench.results_format import add_measured
 
 
-def why_not(case: MicroCase) -> str | None:
-    """Why ``case`` cannot run here (a module missing, no such operation, too big), or None."""
+def applies_not(case: MicroCase) -> str | None:
+    """Why ``case`` is not for this model or machine at all (a module missing, no such operation), or None."""
     reason = unavailable(case.model)
     if reason:
         return reason
@@ -34,6 +34,16 @@ def why_not(case: MicroCase) -> str | None:
         return hook.reason
     if isinstance(hook, MemoryHook) and case.n_tasks is None:
         return f"{case.id} holds no tasks: memory cases carry their task count"
+    return None
+
+
+def why_not(case: MicroCase) -> str | None:
+    """Why ``case`` cannot run here (a module missing, no such operation, too big), or None."""
+    reason = applies_not(case)
+    if reason:
+        return reason
+    hook = hook_for(case)
+    assert not isinstance(hook, Skip), "applies_not refuses a skip"
     reason = placement.why_not(case.placement)
     if reason or hook.limit is None:
         return reason

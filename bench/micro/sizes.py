@@ -48,6 +48,8 @@ SIZES: dict[str, MicroSizes] = {
     "smoke": MicroSizes(name="smoke", rounds=1, warmup_rounds=0, memory_rounds=1, memory_holds=1),
     "quick": MicroSizes(name="quick", rounds=4, warmup_rounds=1, memory_rounds=1, memory_holds=1),
     "full": MicroSizes(name="full", rounds=20, warmup_rounds=2, memory_rounds=5),
+    # The capacity climb: one fresh-process hold and one round a step.
+    "scale": MicroSizes(name="scale", rounds=4, warmup_rounds=1, memory_rounds=1, memory_holds=1),
 }
 
 

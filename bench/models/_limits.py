@@ -61,8 +61,8 @@ def open_files_limit(n_fds: int) -> str | None:
     soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
     in_use = psutil.Process().num_fds()
     return (
-        f"{n_fds} descriptors open at once exceed the open-files limit of {soft} "
-        f"({in_use} already open, {FD_HEADROOM} kept in reserve); raise it with 'ulimit -n'"
+        f"{n_fds} descriptors open at once exceed the open-files limit of {soft} (EMFILE past it; "
+        f"{in_use} already open, {FD_HEADROOM} kept in reserve); raise it with 'ulimit -n'"
     )
 
 

@@ -24,7 +24,7 @@ import psutil
 from bench.micro import MicroCase
 from bench.micro._children import tally_rounds
 from bench.micro._held import Holder, ballast_bytes
-from bench.micro._loop import HOLD_TIMEOUT_S, JOIN_TIMEOUT_S, ROUND_TIMEOUT_S, Loop, counted
+from bench.micro._loop import HOLD_TIMEOUT_S, JOIN_TIMEOUT_S, ROUND_TIMEOUT_S, Loop, await_ready, counted
 from bench.micro.costs import IPC, MEMORY, SPAWN, SWITCH
 from bench.micro.hooks import Families, IpcChannel, MemoryHook, MicroHooks, MicroLoop, PerProfile
 from bench.micro.ipc import DISTINCT_PAYLOADS, Tally, Tamper, ipc_loop, prepare
@@ -225,9 +225,7 @@ def hold_threads(n: int, ballast: int = 0) -> HeldThreads:
             )
             thread.start()
             held_threads.threads.append(thread)
-        for _ in range(n):
-            if not ready.acquire(timeout=JOIN_TIMEOUT_S):
-                raise TimeoutError(f"memory: a thread was not up within {JOIN_TIMEOUT_S:.0f} s")
+        await_ready(ready, n, "thread")
     except BaseException:
         release_threads(held_threads)
         raise

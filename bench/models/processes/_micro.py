@@ -37,6 +37,7 @@ from bench.micro._loop import (
     JOIN_TIMEOUT_S,
     ROUND_TIMEOUT_S,
     Loop,
+    await_ready,
     counted,
     expect,
     finish_process,
@@ -219,9 +220,7 @@ def process_holder(start_method: str) -> Holder[HeldProcesses]:
                 proc = new_process(context, held, ready, held_processes.release, HOLD_TIMEOUT_S)
                 proc.start()
                 held_processes.processes.append(proc)
-            for _ in range(n):
-                if not ready.acquire(timeout=JOIN_TIMEOUT_S):
-                    raise TimeoutError(f"memory: a child was not up within {JOIN_TIMEOUT_S:.0f} s")
+            await_ready(ready, n, "child")
         except BaseException:
             release(held_processes)
             raise
