@@ -29,6 +29,7 @@ from matplotlib.figure import Figure
 from bench.climb import NOT_CLIMBED, STOPPED
 from reports.charts import FIGSIZE, legend_outside, tasks_axes
 from reports.markdown import table
+from reports.marks import SERVER_BOUND, server_bound
 from reports.models import colours, ranks
 from reports.units import fmt_bytes, fmt_seconds
 
@@ -50,6 +51,8 @@ class Climbed:
     times_ideal: float | None
     bytes_per_task: float | None
     peak_rss: float | None
+    #: The local server's share of a core over the round there, when it was the bottleneck (None: it was not).
+    server_bound_share: float | None
     #: Where the climb stopped and why (None: it completed every step it was given).
     stopped_at: int | None
     reason: str | None
@@ -112,12 +115,20 @@ def climbs(frame: pd.DataFrame, manifest: Mapping[str, Any] | None) -> list[Clim
                 times_ideal=_number(top, "times_ideal"),
                 bytes_per_task=_number(top, "bytes_per_task"),
                 peak_rss=_number(top, "reading_peak_rss_bytes"),
+                server_bound_share=_bound_share(top),
                 stopped_at=stopped[0] if stopped else None,
                 reason=stopped[1] if stopped else None,
                 steps=steps,
             )
         )
     return found
+
+
+def _bound_share(row: pd.Series | None) -> float | None:
+    """The server's busy share at a step recorded as server-bound (None where it was not, or unmeasured)."""
+    if row is None or not bool(server_bound(row.to_frame().T).iloc[0]):
+        return None
+    return _number(row, "server_busy_share")
 
 
 def _number(row: pd.Series | None, column: str) -> float | None:
@@ -136,7 +147,11 @@ def answer_lines(found: list[Climbed]) -> list[str]:
     for what in dict.fromkeys(c.what for c in found):
         mine = [c for c in found if c.what == what]
         best = max((c.reached or 0) for c in mine)
-        furthest = [c.label for c in mine if (c.reached or 0) == best and best > 0]
+        top = sorted(
+            (c for c in mine if (c.reached or 0) == best and best > 0), key=lambda c: c.times_ideal or math.inf
+        )
+        furthest = [c.label for c in top]
+        said = [f"{c.label} ({_figure(c)})" if _figure(c) else c.label for c in top]
         others = [
             f"{c.label} stopped at {_count(c.stopped_at)} ({_short(c.reason)})"
             if c.stopped_at
@@ -144,9 +159,16 @@ def answer_lines(found: list[Climbed]) -> list[str]:
             for c in mine
             if c.label not in furthest
         ]
-        text = f"- **{what}**: furthest {', '.join(furthest) or 'none'} ({_count(best)} tasks)"
+        text = f"- **{what}**: furthest {', '.join(said) or 'none'}, at {_count(best)} tasks"
         lines.append(text + (f"; {'; '.join(others)}." if others else "."))
     return lines
+
+
+def _figure(c: Climbed) -> str:
+    """A climb's figure at its top step: times ideal, or memory per task."""
+    if c.times_ideal is not None:
+        return f"{c.times_ideal:.2f}x ideal"
+    return f"{fmt_bytes(c.bytes_per_task)} a task" if c.bytes_per_task is not None else ""
 
 
 def _short(reason: str | None, most: int = 90) -> str:
@@ -164,6 +186,8 @@ def table_markdown(found: list[Climbed], what: str) -> str:
             else (fmt_seconds(c.seconds) if c.seconds is not None else "-")
         )
         ideal = f"{c.times_ideal:.2f}x" if c.times_ideal is not None else "-"
+        if c.server_bound_share is not None:
+            ideal += f" ({SERVER_BOUND}: server {c.server_bound_share:.2f} cores)"
         peak = fmt_bytes(c.peak_rss) if c.peak_rss is not None else "-"
         why = c.reason if c.stopped_at else "completed every step"
         body.append(

@@ -383,8 +383,12 @@ def header_markdown(run: RunData) -> list[str]:
 
 
 def answer_section(p: Prepared) -> list[str]:
-    """Per workload and task count, the fastest model and those tied with it."""
-    return ["## Answer", "", *answer_markdown(p.plain)]
+    """Per workload and task count, the fastest model and those tied with it; first, for a climb, how far each went."""
+    lines = ["## Answer", ""]
+    if capacity.is_climb(p.run.frame, p.run.manifest):
+        found = capacity.climbs(p.run.frame, p.run.manifest)
+        lines += ["How far each model went (see [Capacity](#capacity)):", "", *capacity.answer_lines(found), ""]
+    return lines + answer_markdown(p.plain)
 
 
 def capacity_section(p: Prepared) -> list[str]:
@@ -399,8 +403,6 @@ def capacity_section(p: Prepared) -> list[str]:
         "Each model climbed each workload's task counts in turn, one round a step, and stopped at the first step "
         "that failed, that a limit of this machine refused, or that was predicted from the step before to cross "
         "the time or memory cap (see the options in run.json).",
-        "",
-        *capacity.answer_lines(found),
         "",
     ]
     memory = capacity.memory_reading(found)

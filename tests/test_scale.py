@@ -135,7 +135,7 @@ def test_capacity_reads_how_far_each_climb_went_and_why_it_stopped() -> None:
     assert found["asyncio"].reached == 3000 and found["asyncio"].stopped_at is None
     assert found["threads"].reached == 1000 and found["threads"].stopped_at == 3000
     (line,) = capacity.answer_lines(list(found.values()))
-    assert "furthest asyncio (3,000 tasks)" in line and "threads stopped at 3,000 (RuntimeError" in line
+    assert "furthest asyncio (1.05x ideal), at 3,000 tasks" in line and "threads stopped at 3,000 (RuntimeError" in line
     assert "RuntimeError: can't start new thread" in capacity.table_markdown(list(found.values()), "sleep")
     assert not capacity.is_climb(frame.drop(columns=[]), {}), "a run without stops or step memory is no climb"
 
