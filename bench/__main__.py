@@ -203,8 +203,7 @@ def parser() -> argparse.ArgumentParser:
         dest="models",
         type=_choices("model", list(MODELS)),
         default=None,
-        help="comma-separated models (--backends is the same option; default: all, and for the scale profile "
-        "threads, thread_pool, processes, greenlet, gevent, asyncio, uvloop and trio)",
+        help="comma-separated models (--backends is the same option; default: all)",
     )
     valid = [*WORKLOADS, *MICROS]
     p.add_argument(
@@ -323,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
         pythons = [os.path.abspath(p) for p in pythons]
     chosen_profile = PROFILES[args.profile]
-    args.models = args.models or list(chosen_profile.default_models) or list(MODELS)
+    args.models = args.models or list(MODELS)
     args.workloads = args.workloads or list(chosen_profile.default_selection) or [*WORKLOADS, *MICROS]
     if any(":" in name and not name.endswith(".py") for name in args.workloads):
         os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (os.getcwd(), os.environ.get("PYTHONPATH")) if p)

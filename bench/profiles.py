@@ -63,8 +63,7 @@ class Profile:
     #: The profile whose workload parameters and micro-cost sizes apply where a
     #: workload or model states none for this one (None: none).
     params_from: str | None = None
-    #: The models and the selection run when none are given (empty: every one).
-    default_models: tuple[str, ...] = ()
+    #: The workloads and micro-costs run when none are given (empty: every one).
     default_selection: tuple[str, ...] = ()
 
 
@@ -132,7 +131,7 @@ PROFILES: dict[str, Profile] = {
     ),
     # Where each model breaks: one process, one round a step, steps of about 3x (1k, 3k,
     # 10k, 30k, 100k) so that a stop is placed within a factor of 3 while a model's climb
-    # takes five steps, not the eight of doubling: eight models on three workloads fit
+    # takes five steps, not the eight of doubling: every model on three workloads fits
     # 15 minutes on 2 cores. A step predicted to take more than max_round_s is not started.
     "scale": Profile(
         name="scale",
@@ -150,16 +149,6 @@ PROFILES: dict[str, Profile] = {
         session_timeout_s=900.0,
         climb=True,
         params_from="quick",
-        default_models=(
-            "threads",
-            "thread_pool",
-            "processes",
-            "greenlet",
-            "gevent",
-            "asyncio",
-            "uvloop",
-            "trio",
-        ),
         default_selection=("sleep", "http_fetch", "memory"),
     ),
 }

@@ -110,6 +110,10 @@ def _canaries_of(member: Mapping[str, Any], samples: Sequence[float]) -> list[fl
     return canaries if len(canaries) == len(samples) else []
 
 
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _is_memory(row: Mapping[str, Any]) -> bool:
     value = row.get("bytes_per_task")
     return isinstance(value, float) and math.isfinite(value)
@@ -122,6 +126,10 @@ def _derive(row: dict[str, Any]) -> None:
     row["times_ideal"] = row["median"] / ideal if ideal > 0 else math.nan
 
 
+#: The kernel's TCP counters a served case records (the most of any round): the most of any process.
+TCP_COUNTERS = ("tcp_accepted", "listen_overflows", "listen_drops")
+
+
 def _server_figures(members: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """A served case's server figures over its processes: medians, and a majority for the mark."""
     shares = [m["server_busy_share"] for m in members if isinstance(m.get("server_busy_share"), float)]
@@ -129,10 +137,15 @@ def _server_figures(members: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     if not cpu:
         return {}
     bound = [m.get("server_bound") is True for m in members if isinstance(m.get("server_cpu_s"), float)]
+    counters = {
+        key: max(found) if (found := [float(m[key]) for m in members if _finite(m.get(key))]) else math.nan
+        for key in TCP_COUNTERS
+    }
     return {
         "server_cpu_s": float(np.median(cpu)),
         "server_busy_share": float(np.median(shares)) if shares else math.nan,
         "server_bound": bool(2 * sum(bound) > len(bound)),
+        **counters,
     }
 
 

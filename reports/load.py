@@ -24,7 +24,8 @@ The frame's columns, in order:
   (`SERVER_COLUMNS`): `http_library`, `server_cpu_s` (the server's CPU per round,
   median), `server_busy_share` (that over the round's wall time, in cores),
   `server_bound`, `server_workers` and `server_cpu_reason` (why no CPU figure, for a
-  server given by URL);
+  server given by URL), and (3.1) the kernel's TCP counters over a round, the most of
+  any: `tcp_accepted`, `listen_overflows`, `listen_drops`;
 - the readings a workload declares in the run's manifest (its `workloads` section),
   and (format 3) the keys a benchmark lists in its `extra_info["measured"]`, other than
   those above: `reading_<key>` each, a measurement, never a parameter;
@@ -99,6 +100,9 @@ SERVER_COLUMNS: Sequence[str] = (
     "server_bound",
     "server_workers",
     "server_cpu_reason",
+    "tcp_accepted",
+    "listen_overflows",
+    "listen_drops",
 )
 MACHINE_COLUMNS: Sequence[str] = (
     "cpu_model",

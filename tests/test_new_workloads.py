@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from bench.harness import profile_params
 from bench.profiles import PROFILES
 from workloads import Calibration, WrongAnswer, cpu_release, fetch_parse, file_io, http_fetch
 from workloads.json_document import document
@@ -44,7 +45,7 @@ def test_cpu_release_check_catches_a_lost_task() -> None:
 @pytest.mark.parametrize("profile", sorted(PROFILES))
 def test_cpu_release_slices_are_large_enough_to_release_the_gil(profile: str) -> None:
     chosen = PROFILES[profile]
-    total = cpu_release.WORKLOAD.profile_params(profile)["total_bytes"]
+    total = profile_params(chosen, "cpu_release")["total_bytes"]
     assert total // max(chosen.n_tasks) > cpu_release.GIL_RELEASE_BYTES
 
 

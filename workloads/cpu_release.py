@@ -168,6 +168,8 @@ WORKLOAD = Workload(
         "quick": {"total_bytes": 32 * 2**20},
         # Slices stay over 2047 bytes (hashlib releases the GIL) at 10,000 tasks.
         "full": {"total_bytes": 256 * 2**20},
+        # 100,000 slices of 4 KiB: each still long enough to release the GIL.
+        "scale": {"total_bytes": 400 * 2**20},
     },
     calibrate=fresh_calibration(WORKLOAD_NAME, "total_bytes", single_key),
     measure=measure_single_process_s,
