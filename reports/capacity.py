@@ -53,6 +53,8 @@ class Climbed:
     peak_rss: float | None
     #: The local server's share of a core over the round there, when it was the bottleneck (None: it was not).
     server_bound_share: float | None
+    #: Why the server's CPU is not in the ideal there (a server given by URL), or None.
+    ideal_caveat: str | None
     #: Where the climb stopped and why (None: it completed every step it was given).
     stopped_at: int | None
     reason: str | None
@@ -116,6 +118,7 @@ def climbs(frame: pd.DataFrame, manifest: Mapping[str, Any] | None) -> list[Clim
                 bytes_per_task=_number(top, "bytes_per_task"),
                 peak_rss=_number(top, "reading_peak_rss_bytes"),
                 server_bound_share=_bound_share(top),
+                ideal_caveat=_text(top, "server_cpu_reason"),
                 stopped_at=stopped[0] if stopped else None,
                 reason=stopped[1] if stopped else None,
                 steps=steps,
@@ -129,6 +132,12 @@ def _bound_share(row: pd.Series | None) -> float | None:
     if row is None or not bool(server_bound(row.to_frame().T).iloc[0]):
         return None
     return _number(row, "server_busy_share")
+
+
+def _text(row: pd.Series | None, column: str) -> str | None:
+    if row is None or column not in row.index or pd.isna(row[column]) or not str(row[column]).strip():
+        return None
+    return str(row[column])
 
 
 def _number(row: pd.Series | None, column: str) -> float | None:
@@ -147,9 +156,7 @@ def answer_lines(found: list[Climbed]) -> list[str]:
     for what in dict.fromkeys(c.what for c in found):
         mine = [c for c in found if c.what == what]
         best = max((c.reached or 0) for c in mine)
-        top = sorted(
-            (c for c in mine if (c.reached or 0) == best and best > 0), key=lambda c: c.times_ideal or math.inf
-        )
+        top = sorted((c for c in mine if (c.reached or 0) == best and best > 0), key=_rank)
         furthest = [c.label for c in top]
         said = [f"{c.label} ({_figure(c)})" if _figure(c) else c.label for c in top]
         others = [
@@ -164,10 +171,17 @@ def answer_lines(found: list[Climbed]) -> list[str]:
     return lines
 
 
+def _rank(c: Climbed) -> float:
+    """Best first: the least times ideal, or the least memory per task."""
+    found = c.times_ideal if c.times_ideal is not None else c.bytes_per_task
+    return found if found is not None else math.inf
+
+
 def _figure(c: Climbed) -> str:
     """A climb's figure at its top step: times ideal, or memory per task."""
     if c.times_ideal is not None:
-        return f"{c.times_ideal:.2f}x ideal"
+        caveat = ", the server's CPU not in the ideal" if c.ideal_caveat else ""
+        return f"{c.times_ideal:.2f}x ideal{caveat}"
     return f"{fmt_bytes(c.bytes_per_task)} a task" if c.bytes_per_task is not None else ""
 
 
@@ -186,6 +200,8 @@ def table_markdown(found: list[Climbed], what: str) -> str:
             else (fmt_seconds(c.seconds) if c.seconds is not None else "-")
         )
         ideal = f"{c.times_ideal:.2f}x" if c.times_ideal is not None else "-"
+        if c.ideal_caveat and c.times_ideal is not None:
+            ideal += f" (the server's CPU is not in this ideal: {c.ideal_caveat})"
         if c.server_bound_share is not None:
             ideal += f" ({SERVER_BOUND}: server {c.server_bound_share:.2f} cores)"
         peak = fmt_bytes(c.peak_rss) if c.peak_rss is not None else "-"
