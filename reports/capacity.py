@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from bench.climb import NOT_CLIMBED, STOPPED
+from bench.climb import STOPPED
 from reports.charts import FIGSIZE, legend_outside, tasks_axes
 from reports.markdown import table
 from reports.marks import SERVER_BOUND, server_bound
@@ -34,7 +34,6 @@ from reports.models import colours, ranks
 from reports.units import fmt_bytes, fmt_seconds
 
 _STOP = re.compile(rf"^{re.escape(STOPPED)} (\d+): (.*)$", re.S)
-_LATER = re.compile(rf"^{re.escape(NOT_CLIMBED)} (\d+)")
 
 
 @dataclass(frozen=True)
