@@ -72,11 +72,6 @@ def peak_rss_bytes() -> int:
     return int(peak if sys.platform == "darwin" else peak * 1024)
 
 
-def current_rss_bytes() -> int:
-    """This process's resident set now."""
-    return int(psutil.Process().memory_info().rss)
-
-
 @dataclass(frozen=True)
 class Step:
     """One completed step: its task count, its round's wall time, the memory it took."""

@@ -25,10 +25,10 @@ from bench.climb import (
     Step,
     StepFailed,
     climb_key,
-    current_rss_bytes,
     failure_reason,
     peak_rss_bytes,
 )
+from bench.micro.memory import rss_bytes
 from bench.models import Model, load, unavailable
 from bench.models._limits import limits_facts, open_files_limit
 from bench.profiles import PROFILES, Profile
@@ -188,6 +188,8 @@ def run_case(
         one_round = partial(model.run, task, case.n_tasks)
         climbed: dict[str, float] = {}
         if climb is not None:
+            # One round a step and no warmup: the memory before it is read here, untimed.
+            climbed["rss_before"] = rss_bytes()
             one_round = partial(_step, one_round, climbed)
         try:
             timed_and_checked(
@@ -211,8 +213,7 @@ def run_case(
 
 
 def _step(one_round: Callable[[], Any], climbed: dict[str, float]) -> Any:
-    """One round of a climb's step: its wall time and the memory around it noted; a failure is :class:`StepFailed`."""
-    climbed["rss_before"] = current_rss_bytes()
+    """One round of a climb's step, its wall time noted; a failure of its tasks is :class:`StepFailed`."""
     start = time.perf_counter()
     try:
         result = one_round()

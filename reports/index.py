@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +133,13 @@ class Prepared:
     questions: pd.DataFrame
     plain: pd.DataFrame
     renderer: _Renderer
+
+    @cached_property
+    def climbs(self) -> list[capacity.Climbed]:
+        """A climbing run's climbs, read once for the Answer and the Capacity section (empty: no climb)."""
+        if not capacity.is_climb(self.run.frame, self.run.manifest):
+            return []
+        return capacity.climbs(self.run.frame, self.run.manifest)
 
 
 def build_report(run_dir: Path | str) -> Path:
@@ -385,18 +393,16 @@ def header_markdown(run: RunData) -> list[str]:
 def answer_section(p: Prepared) -> list[str]:
     """Per workload and task count, the fastest model and those tied with it; first, for a climb, how far each went."""
     lines = ["## Answer", ""]
-    if capacity.is_climb(p.run.frame, p.run.manifest):
-        found = capacity.climbs(p.run.frame, p.run.manifest)
-        lines += ["How far each model went (see [Capacity](#capacity)):", "", *capacity.answer_lines(found), ""]
+    if p.climbs:
+        lines += ["How far each model went (see [Capacity](#capacity)):", "", *capacity.answer_lines(p.climbs), ""]
     return lines + answer_markdown(p.plain)
 
 
 def capacity_section(p: Prepared) -> list[str]:
     """A climbing run's capacity: how far each model went per workload, and why it stopped."""
-    frame, manifest = p.run.frame, p.run.manifest
-    if not capacity.is_climb(frame, manifest):
+    found = p.climbs
+    if not found:
         return []
-    found = capacity.climbs(frame, manifest)
     lines = [
         "## Capacity",
         "",
@@ -411,7 +417,7 @@ def capacity_section(p: Prepared) -> list[str]:
         section = Section(
             title=what, table_title="How far, and why it stopped", table=capacity.table_markdown(found, what)
         )
-        figure = capacity.capacity_figure(found, what, frame)
+        figure = capacity.capacity_figure(found, what, p.run.frame)
         if figure is not None:
             reading = (
                 "Each line ends at the largest task count the model completed; an x marks the step where its climb "
