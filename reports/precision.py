@@ -62,7 +62,7 @@ def half_widths(rows: Sequence[Mapping[str, Any]]) -> list[float]:
         if x.size < 2:
             out.append(math.nan)
             continue
-        d0, s0 = priors[group]
+        d0, s0 = priors[group].at()
         own, df = float(x.var(ddof=1)), float(x.size - 1)
         if d0 > 0 and math.isfinite(s0):
             own, df = (d0 * s0 + df * own) / (d0 + df), d0 + df

@@ -157,12 +157,20 @@ def is_unstable(process_medians: Sequence[float] | np.ndarray, within: float, ro
 
 @dataclass(frozen=True)
 class Side:
-    """One side of a comparison: the log process figures' mean, variance, count and rounds per process."""
+    """One side of a comparison: the log process figures' mean, variance, count and rounds per process.
+
+    ``round_variance`` is what the rounds alone predict for the variance of one
+    process figure: the pooled within-process variance of log rounds over the rounds
+    per process (NaN where no process has two rounds). The variance prior's trend
+    (:func:`variance_prior`) reads it, so a case whose rounds are quiet is moderated
+    toward a small variance and a noisy one toward a large one.
+    """
 
     mean: float
     variance: float
     processes: int
     rounds: int
+    round_variance: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -217,11 +225,26 @@ def _log_figures(process_samples: ProcessSamples) -> np.ndarray:
     return np.log(np.array([np.median(p) for p in (_clean(s) for s in process_samples) if p.size]))
 
 
+def round_variance(process_samples: ProcessSamples) -> float:
+    """The variance of one process figure that its rounds' noise alone predicts (see :class:`Side`)."""
+    processes = [np.log(p) for p in (_clean(s) for s in process_samples) if p.size >= 2]
+    if not processes:
+        return math.nan
+    pooled = sum(float(((p - p.mean()) ** 2).sum()) for p in processes) / sum(p.size - 1 for p in processes)
+    return pooled / float(np.mean([p.size for p in processes]))
+
+
 def _side(process_samples: ProcessSamples) -> Side:
     logs = _log_figures(process_samples)
     rounds = [p.size for p in (_clean(s) for s in process_samples) if p.size]
     variance = float(logs.var(ddof=1)) if logs.size >= 2 else math.nan
-    return Side(float(logs.mean()) if logs.size else math.nan, variance, int(logs.size), min(rounds, default=0))
+    return Side(
+        float(logs.mean()) if logs.size else math.nan,
+        variance,
+        int(logs.size),
+        min(rounds, default=0),
+        round_variance(process_samples),
+    )
 
 
 def compare_processes(baseline: ProcessSamples, run: ProcessSamples) -> Comparison:
@@ -276,7 +299,8 @@ def compare_paired(baseline: ProcessSamples, run: ProcessSamples) -> Comparison:
             "one pair of processes: run-to-run noise unknown (run with --processes 3 or more)",
         )  # fmt: skip
     variance = float(differences.var(ddof=1))
-    side = Side(0.0, variance, n, 0)
+    # Both sides' round noise enters each difference of process figures.
+    side = Side(0.0, variance, n, 0, round_variance(baseline) + round_variance(run))
     return Comparison(
         ratio, nan, nan, nan, nan, NOT_RESOLVED, n, n, nan, unstable, "", variance, float(n - 1), side, side,
         paired=True,
@@ -299,28 +323,100 @@ def trigamma_inverse(x: float) -> float:
     return y
 
 
-def variance_prior(variances: Sequence[float], dfs: Sequence[float]) -> tuple[float, float]:
-    """Fit the scaled-inverse-chi-square prior of many cases' variances: (prior df, prior variance).
+def _prior_df(excess: float) -> float:
+    """The prior df whose log-variance spread is ``excess`` (the spread beyond sampling noise), capped."""
+    return MAX_PRIOR_DF if excess <= 0 else min(MAX_PRIOR_DF, 2.0 * trigamma_inverse(excess))
 
-    The empirical Bayes step of Smyth's moderated t-test (limma): the cases of one
-    comparison tell how noisy a case of this harness typically is, and each case's
-    own variance, estimated from a handful of processes, is shrunk toward that typical
+
+def _to_scale(log_centre: float, d0: float) -> float:
+    """The prior variance whose log, corrected for a chi-square's skew at ``d0``, is ``log_centre``."""
+    return math.exp(log_centre + float(special.digamma(d0 / 2)) - math.log(d0 / 2))
+
+
+@dataclass(frozen=True)
+class Prior:
+    """A scaled-inverse-chi-square prior of case variances: its df and its variance.
+
+    ``scale`` is the one prior variance of every case (``df`` its df). Where the
+    cases' own rounds predict their variance (:attr:`Side.round_variance`), a trend
+    may be fitted too: ``log s0 = intercept + slope * log(round variance)`` with
+    ``trend_df``; a case with a round variance then takes the trend's prior (see
+    :meth:`at`), one without takes the flat one.
+    """
+
+    df: float = 0.0
+    scale: float = math.nan
+    trend_df: float = 0.0
+    intercept: float = math.nan
+    slope: float = 0.0
+
+    def at(self, covariate: float = math.nan) -> tuple[float, float]:
+        """(prior df, prior variance) for a case whose rounds predict ``covariate`` (NaN: unknown)."""
+        if self.trend_df > 0 and math.isfinite(self.intercept) and covariate > 0 and math.isfinite(covariate):
+            return self.trend_df, _to_scale(self.intercept + self.slope * math.log(covariate), self.trend_df)
+        return self.df, self.scale
+
+
+NO_PRIOR = Prior()
+
+
+def fit_prior(
+    variances: Sequence[float], dfs: Sequence[float], covariates: Sequence[float] | None = None
+) -> Prior:
+    """Fit the scaled-inverse-chi-square prior of many cases' variances (Smyth 2004, as limma does).
+
+    The empirical Bayes step of the moderated t-test: the cases of one comparison
+    tell how noisy a case of this harness typically is, and each case's own
+    variance, estimated from a handful of processes, is shrunk toward that typical
     value by as much as their spread warrants. Heterogeneous cases give a small prior
     df (little shrinkage); similar cases a large one, capped at :data:`MAX_PRIOR_DF`
     so that no case's own variance is ever ignored. Needs three cases with a
-    positive variance, else returns (0, NaN): no shrinkage.
+    positive variance, else no shrinkage.
+
+    With ``covariates`` (each case's :attr:`Side.round_variance`), the prior's centre
+    may follow them, as limma-trend lets it follow a gene's expression (Kalibera and
+    Jones' two levels: a process figure's variance is the process-to-process part
+    plus its rounds' noise over their number, and the rounds, many more than the
+    processes, measure the second part well). The log variances are regressed on the
+    log covariates (slope within [0, 1]: the rounds' share can at most be all of it);
+    the trend is kept when it leaves a smaller spread than the flat prior (a larger
+    prior df), which the data decide: where the rounds say nothing about a case's
+    process-to-process noise, the slope is 0 and the flat prior stays.
     """
     s2 = np.asarray(variances, dtype=float)
     d = np.asarray(dfs, dtype=float)
     usable = np.isfinite(s2) & (s2 > 0) & (d > 0)
     if usable.sum() < 3:
-        return 0.0, math.nan
-    s2, d = s2[usable], d[usable]
-    e = np.log(s2) - special.digamma(d / 2) + np.log(d / 2)
-    e_mean = float(e.mean())
-    e_var = float(((e - e_mean) ** 2).sum() / (e.size - 1) - special.polygamma(1, d / 2).mean())
-    d0 = MAX_PRIOR_DF if e_var <= 0 else min(MAX_PRIOR_DF, 2.0 * trigamma_inverse(e_var))
-    return d0, math.exp(e_mean + float(special.digamma(d0 / 2)) - math.log(d0 / 2))
+        return NO_PRIOR
+    # log s2 - E[log chi2_d / d]: an unbiased estimate of each case's log variance.
+    e = np.log(s2[usable]) - special.digamma(d[usable] / 2) + np.log(d[usable] / 2)
+    sampling = special.polygamma(1, d[usable] / 2)
+    d0 = _prior_df(float(((e - e.mean()) ** 2).sum() / (e.size - 1) - sampling.mean()))
+    flat = Prior(df=d0, scale=_to_scale(float(e.mean()), d0))
+    if covariates is None:
+        return flat
+    x_all = np.asarray(covariates, dtype=float)[usable]
+    has_x = np.isfinite(x_all) & (x_all > 0)
+    if has_x.sum() < MIN_GROUP_CASES:
+        return flat
+    x, ex, sx = np.log(x_all[has_x]), e[has_x], sampling[has_x]
+    spread = float(((x - x.mean()) ** 2).sum())
+    if spread <= 0:
+        return flat
+    slope = min(1.0, max(0.0, float(((x - x.mean()) * (ex - ex.mean())).sum() / spread)))
+    intercept = float((ex - slope * x).mean())
+    residual = ex - intercept - slope * x
+    trend_d0 = _prior_df(float((residual**2).sum() / (residual.size - 2) - sx.mean()))
+    if trend_d0 <= d0:
+        return flat
+    # The trend's centre is a mean of log variances, corrected at its own df in :meth:`Prior.at`.
+    return replace(flat, trend_df=trend_d0, intercept=intercept, slope=slope)
+
+
+def variance_prior(variances: Sequence[float], dfs: Sequence[float]) -> tuple[float, float]:
+    """The flat prior of many cases' variances: (prior df, prior variance); (0, NaN) without one."""
+    prior = fit_prior(variances, dfs)
+    return prior.df, prior.scale
 
 
 def benjamini_hochberg(p_values: Sequence[float]) -> np.ndarray:
@@ -338,10 +434,14 @@ def benjamini_hochberg(p_values: Sequence[float]) -> np.ndarray:
     return q
 
 
+#: One case's contribution to a variance prior: (variance, df) or (variance, df, round variance).
+PriorPoint = tuple[float, ...]
+
+
 def group_priors(
-    groups: Sequence[str], variances: Sequence[Sequence[tuple[float, float]]], usable: Sequence[bool]
-) -> dict[str, tuple[float, float]]:
-    """One variance prior per group of cases: each case's (variance, df) pairs, the usable ones fitted.
+    groups: Sequence[str], variances: Sequence[Sequence[PriorPoint]], usable: Sequence[bool]
+) -> dict[str, Prior]:
+    """One variance prior per group of cases: each case's (variance, df[, round variance]) points, the usable fitted.
 
     A group is a path, coarse to fine: ``"workload/<name>"`` is one workload's
     family inside the workloads. Each group gets the prior of its finest level
@@ -353,25 +453,26 @@ def group_priors(
     """
     kept = [(g, v) for g, v, ok in zip(groups, variances, usable, strict=True) if ok]
 
-    def fit(members: list[Sequence[tuple[float, float]]]) -> tuple[float, float]:
-        pairs = [pair for case in members for pair in case]
-        return variance_prior([v for v, _ in pairs], [d for _, d in pairs])
+    def fit(members: list[Sequence[PriorPoint]]) -> Prior:
+        points = [point for case in members for point in case]
+        covariates = [point[2] if len(point) > 2 else math.nan for point in points]
+        return fit_prior([pt[0] for pt in points], [pt[1] for pt in points], covariates)
 
     overall = fit([v for _, v in kept])
-    fitted: dict[str, tuple[float, float]] = {}
+    fitted: dict[str, Prior] = {}
 
-    def prior_of(group: str) -> tuple[float, float]:
+    def prior_of(group: str) -> Prior:
         if group not in fitted:
             members = [v for g, v in kept if g == group or g.startswith(group + "/")]
-            own = fit(members) if len(members) >= MIN_GROUP_CASES else (0.0, math.nan)
+            own = fit(members) if len(members) >= MIN_GROUP_CASES else NO_PRIOR
             parent = group.rpartition("/")[0]
-            fitted[group] = own if own[0] > 0.0 else (prior_of(parent) if parent else overall)
+            fitted[group] = own if own.df > 0.0 else (prior_of(parent) if parent else overall)
         return fitted[group]
 
     return {group: prior_of(group) for group in set(groups)}
 
 
-def _priors(comparisons: Sequence[Comparison], groups: Sequence[str]) -> dict[str, tuple[float, float]]:
+def _priors(comparisons: Sequence[Comparison], groups: Sequence[str]) -> dict[str, Prior]:
     """The variance prior of each group of a comparison's cases (:func:`group_priors`).
 
     Unstable cases are left out of every fit: an unstable case is bimodal, not
@@ -379,26 +480,26 @@ def _priors(comparisons: Sequence[Comparison], groups: Sequence[str]) -> dict[st
     case's power with it.
     """
 
-    def pairs(c: Comparison) -> list[tuple[float, float]]:
-        if c.paired:
-            return [(c.variance, c.df)]
+    def points(c: Comparison) -> list[PriorPoint]:
+        sides = [c.base] if c.paired else [c.base, c.run]
         return [
-            (side.variance, float(side.processes - 1))
-            for side in (c.base, c.run)
+            (side.variance, float(side.processes - 1), side.round_variance)
+            for side in sides
             if side is not None and side.processes >= 2
         ]
 
-    return group_priors(groups, [pairs(c) for c in comparisons], [c.df > 0 and not c.unstable for c in comparisons])
+    return group_priors(groups, [points(c) for c in comparisons], [c.df > 0 and not c.unstable for c in comparisons])
 
 
-def _moderate(variance: float, own_df: float, d0: float, s0: float) -> tuple[float, float]:
+def _moderate(variance: float, own_df: float, prior: Prior, covariate: float) -> tuple[float, float]:
     """A variance of one log process figure, shrunk toward the prior, and its degrees of freedom."""
+    d0, s0 = prior.at(covariate)
     if d0 == 0.0 or not math.isfinite(s0):
         return variance, own_df
     return (d0 * s0 + own_df * variance) / (d0 + own_df), d0 + own_df
 
 
-def _standard_error(c: Comparison, d0: float, s0: float) -> tuple[float, float]:
+def _standard_error(c: Comparison, prior: Prior) -> tuple[float, float]:
     """The standard error of the log ratio and its degrees of freedom.
 
     Pooled over the two sides when they ran alike (as many processes and rounds);
@@ -407,13 +508,14 @@ def _standard_error(c: Comparison, d0: float, s0: float) -> tuple[float, float]:
     """
     assert c.base is not None and c.run is not None
     if c.paired:
-        variance, df = _moderate(c.variance, c.df, d0, s0)
+        variance, df = _moderate(c.variance, c.df, prior, c.base.round_variance)
         return math.sqrt(variance / c.base.processes), df
     if c.base.processes == c.run.processes and c.base.rounds == c.run.rounds:
-        variance, df = _moderate(c.variance, c.base.processes + c.run.processes - 2, d0, s0)
+        covariate = (c.base.round_variance + c.run.round_variance) / 2
+        variance, df = _moderate(c.variance, c.base.processes + c.run.processes - 2, prior, covariate)
         return math.sqrt(variance * (1.0 / c.base.processes + 1.0 / c.run.processes)), df
-    vb, db = _moderate(c.base.variance, c.base.processes - 1, d0, s0)
-    vr, dr = _moderate(c.run.variance, c.run.processes - 1, d0, s0)
+    vb, db = _moderate(c.base.variance, c.base.processes - 1, prior, c.base.round_variance)
+    vr, dr = _moderate(c.run.variance, c.run.processes - 1, prior, c.run.round_variance)
     ub, ur = vb / c.base.processes, vr / c.run.processes
     total = ub + ur
     df = total**2 / (ub**2 / db + ur**2 / dr) if ub > 0 and ur > 0 else db + dr
@@ -495,7 +597,7 @@ def decide(
         if c.df <= 0 or c.base is None or c.run is None:
             tested.append(c)
             continue
-        se, df = _standard_error(c, *priors[kind])
+        se, df = _standard_error(c, priors[kind])
         if not (se > 0 and math.isfinite(se)):
             tested.append(
                 replace(c, verdict=INCONCLUSIVE, df=0.0, reason="no spread between processes and no other case to "

@@ -16,6 +16,7 @@ import pytest
 from scipy import stats as scipy_stats
 
 from reports.stats import (
+    CONFIDENCE,
     FASTER,
     INCONCLUSIVE,
     MAX_PRIOR_DF,
@@ -26,7 +27,9 @@ from reports.stats import (
     compare_processes,
     decide,
     estimate,
+    fit_prior,
     hierarchical_bootstrap_ci,
+    interval,
     is_unstable,
     variance_prior,
 )
@@ -265,3 +268,59 @@ def test_an_unstable_case_is_inconclusive_unless_the_change_is_clear() -> None:
     decided = decide(cases)
     assert decided[-1].unstable and decided[-1].verdict == NOT_RESOLVED
     assert "unstable" in decided[-1].reason
+
+
+def heterogeneous_cases(rng: np.random.Generator, slowed: int | None = None) -> tuple[list[float], list]:
+    """120 cases whose noise ranges from 1% to 15% a round, mostly round noise: 2 processes of 4 rounds a side."""
+    truths, cases = [], []
+    for i in range(120):
+        within = math.exp(rng.uniform(math.log(0.01), math.log(0.15)))
+        truth = 1.25 if i == slowed else 1.0
+        base = two_level(rng, 1.0, processes=2, rounds=4, between=0.3 * within, within=within)
+        run = two_level(rng, truth, processes=2, rounds=4, between=0.3 * within, within=within)
+        truths.append(truth)
+        cases.append(compare_processes(base, run))
+    return truths, cases
+
+
+def test_a_prior_trend_on_the_rounds_noise_is_found_where_the_rounds_predict_the_variance() -> None:
+    rng = np.random.default_rng(41)
+    _, cases = heterogeneous_cases(rng)
+    sides = [side for c in cases for side in (c.base, c.run) if side is not None]
+    variances, dfs = [s.variance for s in sides], [1.0] * len(sides)
+    prior = fit_prior(variances, dfs, [s.round_variance for s in sides])
+    flat = fit_prior(variances, dfs)
+    assert prior.trend_df > flat.df
+    assert prior.slope > 0.6
+    # The quietest case's prior variance is far below the flat one, the noisiest's above it.
+    quiet = min(s.round_variance for s in sides)
+    noisy = max(s.round_variance for s in sides)
+    assert prior.at(quiet)[1] < flat.scale / 10 < flat.scale * 10 < prior.at(noisy)[1]
+    # Without round variances the flat prior stands.
+    assert prior.at(math.nan) == (flat.df, flat.scale)
+
+
+def test_a_prior_trend_resolves_quiet_cases_keeps_its_coverage_and_its_false_alarms() -> None:
+    covered = total = flagged = untouched = caught = quiet_resolved = quiet = 0
+    simulations = 20
+    for seed in range(simulations):
+        rng = np.random.default_rng(300 + seed)
+        truths, cases = heterogeneous_cases(rng, slowed=seed % 20)
+        for truth, c in zip(truths, decide(cases), strict=True):
+            low, high = interval(c, CONFIDENCE)
+            covered += low <= truth <= high
+            total += 1
+            if truth == 1.0:
+                untouched += 1
+                flagged += c.verdict in (SLOWER, FASTER)
+                if c.run is not None and c.run.round_variance < 0.02**2 / 4:
+                    quiet += 1
+                    quiet_resolved += c.verdict == NO_DIFFERENCE
+            else:
+                caught += c.verdict == SLOWER
+    assert covered / total >= 0.93
+    assert flagged / untouched <= 0.05
+    # The slowed cases are noisy or quiet alike (1-15% a round): most are caught.
+    assert caught / simulations >= 0.4
+    # Cases with rounds quieter than 2% are shown to be within the 5% margin.
+    assert quiet_resolved / quiet >= 0.75
