@@ -360,9 +360,7 @@ class Prior:
 NO_PRIOR = Prior()
 
 
-def fit_prior(
-    variances: Sequence[float], dfs: Sequence[float], covariates: Sequence[float] | None = None
-) -> Prior:
+def fit_prior(variances: Sequence[float], dfs: Sequence[float], covariates: Sequence[float] | None = None) -> Prior:
     """Fit the scaled-inverse-chi-square prior of many cases' variances (Smyth 2004, as limma does).
 
     The empirical Bayes step of the moderated t-test: the cases of one comparison
