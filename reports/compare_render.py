@@ -116,7 +116,7 @@ def sensitivity_rows(mine: pd.DataFrame) -> list[list[object]]:
             [
                 case,
                 len(group),
-                "yes" if bool(group["speed_adjusted"].any()) else "no",
+                f"{int(group['speed_adjusted'].sum())} of {len(group)}",
                 _percent_or_missing(group["detectable"].median()),
                 _percent_or_missing(group["raw_detectable"].median()),
                 f"{int(group['verdict'].isin(resolved).sum())} / {int(group['raw_verdict'].isin(resolved).sum())}",
@@ -216,11 +216,13 @@ def index_markdown(
             "",
         ]
         lines += [
-            "Sensitivity per family: the median smallest change its cases would have judged slower or faster 90% "
-            "of the time, with the machine-speed reference and without it, and how many cases each way resolved.",
+            "Sensitivity per family: how many of its cases were judged on speed-adjusted figures (a case is "
+            "adjusted where its family follows the canary, the adjustment leaves its rounds no noisier, and it "
+            "sharpens the family as a whole), the median smallest change its cases would have judged slower or "
+            "faster 90% of the time as judged and all raw, and how many cases each way resolved.",
             "",
             table(
-                ("family", "cases", "speed-adjusted", "detects", "detects, raw", "resolved (adjusted / raw)"),
+                ("family", "cases", "speed-adjusted cases", "detects", "detects, raw", "resolved (as judged / raw)"),
                 sensitivity_rows(mine),
             ),
             "",

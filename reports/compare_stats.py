@@ -148,7 +148,7 @@ def ratio_table(
                     "run_value": value,
                     "ratio": result.ratio,
                     "raw_ratio": judged.raw_ratio,
-                    "speed_adjusted": judged.fit.applies and metric != "bytes_per_task",
+                    "speed_adjusted": judged.adjusted and metric != "bytes_per_task",
                     "ci_low": result.ci_low,
                     "ci_high": result.ci_high,
                     "level": result.level,

@@ -12,8 +12,18 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from reports import speed
-from reports.stats import DEFAULT_MIN_EFFECT, Comparison, compare_paired, compare_processes, decide
+from reports.stats import (
+    ALPHA,
+    DEFAULT_MIN_EFFECT,
+    Comparison,
+    compare_paired,
+    compare_processes,
+    decide,
+    detectable_change,
+)
 
 Rounds = Sequence[Sequence[float]]
 
@@ -42,11 +52,13 @@ class PairedCase:
 
 @dataclass(frozen=True)
 class Judged:
-    """A case's comparison, the raw (unadjusted) ratio beside it and the family's speed fit."""
+    """A case's comparison, the raw (unadjusted) ratio beside it, the family's speed fit and whether it was used."""
 
     comparison: Comparison
     raw_ratio: float
     fit: speed.SpeedFit
+    #: The comparison rests on speed-adjusted figures (the family follows the canary and so does the case).
+    adjusted: bool = False
 
 
 def family_fits(cases: Sequence[PairedCase]) -> dict[str, speed.SpeedFit]:
@@ -76,26 +88,93 @@ def judge(cases: Sequence[PairedCase], *, min_effect: float = DEFAULT_MIN_EFFECT
     removes the drift between a side's processes and never the interpreters'
     difference. A side without canaries (an older run) is compared raw, and so is
     the whole case then, to keep both sides alike.
+
+    A case is judged on its adjusted figures only where the adjustment leaves its
+    rounds no noisier (:func:`_quieter`) and makes its family's comparison sharper
+    as a whole (:func:`_sharper`); otherwise raw. Both choices read spreads, never
+    ratios.
     """
     fits = family_fits(cases)
-    compared: list[Comparison] = []
-    raw: list[float] = []
+    adjusted: list[Comparison | None] = []
+    raw: list[Comparison] = []
     for c in cases:
         fit = fits[c.family]
-        base, run = c.base, c.run
-        if fit.applies and c.base_canaries and c.run_canaries:
-            reference = speed.reference_of(c.base_canaries)
-            base = speed.adjust(c.base, c.base_canaries, fit.beta, reference)
-            own = reference if c.common_speed else speed.reference_of(c.run_canaries)
-            run = speed.adjust(c.run, c.run_canaries, fit.beta, own)
         test = compare_paired if c.paired else compare_processes
-        raw_comparison = test(c.base, c.run)
-        compared.append(test(base, run))
-        raw.append(raw_comparison.ratio)
-    decided = decide(compared, min_effect=min_effect, groups=[c.group for c in cases])
-    return [Judged(comparison=d, raw_ratio=r, fit=fits[c.family]) for d, r, c in zip(decided, raw, cases, strict=True)]
+        raw.append(test(c.base, c.run))
+        if not (fit.applies and c.base_canaries and c.run_canaries):
+            adjusted.append(None)
+            continue
+        reference = speed.reference_of(c.base_canaries)
+        base = speed.adjust(c.base, c.base_canaries, fit.beta, reference)
+        own = reference if c.common_speed else speed.reference_of(c.run_canaries)
+        adjusted.append(test(base, speed.adjust(c.run, c.run_canaries, fit.beta, own)))
+    groups = [c.group for c in cases]
+    quieter = [a is not None and _quieter(a, r) for a, r in zip(adjusted, raw, strict=True)]
+    candidates = [a if ok and a is not None else r for a, r, ok in zip(adjusted, raw, quieter, strict=True)]
+    sharper = _sharper(
+        cases,
+        decide(candidates, min_effect=min_effect, groups=groups),
+        decide(raw, min_effect=min_effect, groups=groups),
+        math.log1p(min_effect),
+    )
+    use = [ok and c.family in sharper for c, ok in zip(cases, quieter, strict=True)]
+    chosen = [a if ok and a is not None else r for a, r, ok in zip(adjusted, raw, use, strict=True)]
+    decided = decide(chosen, min_effect=min_effect, groups=groups)
+    return [
+        Judged(comparison=d, raw_ratio=r.ratio, fit=fits[c.family], adjusted=ok)
+        for d, r, ok, c in zip(decided, raw, use, cases, strict=True)
+    ]
 
 
-def adjusted_only(judged: Judged) -> bool:
-    """Tell whether the case's verdict rests on speed-adjusted figures."""
-    return judged.fit.applies and math.isfinite(judged.raw_ratio)
+def _sharper(
+    cases: Sequence[PairedCase], adjusted: Sequence[Comparison], raw: Sequence[Comparison], margin: float
+) -> set[str]:
+    """The families whose comparison the speed adjustment (of the cases it quietens) makes sharper as a whole.
+
+    The fit says a family's rounds follow the canary; whether that sharpens the
+    comparison depends on the variance the test uses: the difference of two runs'
+    process figures, or of a pair's, whose drift already cancels, so that the
+    canary's own noise may be all the adjustment adds. A family is adjusted only
+    where the median of its cases' detectable change is smaller adjusted than raw:
+    the change each would judge slower or faster 90% of the time at one fixed level
+    (Bonferroni's over the cases), from its standard error and df alone, never its
+    ratio, so the choice cannot favour a verdict.
+    """
+
+    def medians(judged: Sequence[Comparison]) -> dict[str, float]:
+        level = ALPHA / max(1, sum(j.df > 0 for j in judged))
+        found: dict[str, list[float]] = {}
+        for c, j in zip(cases, judged, strict=True):
+            detect = detectable_change(j.se, j.df, margin, level) if j.df > 0 else math.nan
+            if math.isfinite(detect):
+                found.setdefault(c.family, []).append(detect)
+        return {family: float(np.median(values)) for family, values in found.items()}
+
+    with_canary, without = medians(adjusted), medians(raw)
+    return {family for family, value in with_canary.items() if value < without.get(family, math.inf)}
+
+
+def _round_noise(c: Comparison) -> float:
+    """The rounds' predicted variance of a comparison's log ratio: both sides' (a pair's is already the sum)."""
+    if c.base is None or c.run is None:
+        return math.nan
+    return c.base.round_variance if c.paired else c.base.round_variance + c.run.round_variance
+
+
+def _quieter(adjusted: Comparison, raw: Comparison) -> bool:
+    """Tell whether the speed adjustment leaves a case's rounds no noisier than they were.
+
+    The family's slope says its rounds follow the canary on the whole, but its
+    cases follow it unequally: a sleep of one task is a wait with microseconds of
+    Python around it, a sleep of a thousand tasks is mostly Python. Adjusting a
+    case that does not follow the canary adds the canary's own noise to every
+    round; one that does follow it keeps or loses round noise. So each case is
+    adjusted only where its rounds' variance (both sides, many more rounds than
+    processes; see :attr:`reports.stats.Side.round_variance`) is no larger adjusted
+    than raw. The choice reads the rounds' spread, never the ratio. A case with one
+    round a process, whose rounds say nothing, follows its family.
+    """
+    with_canary, without = _round_noise(adjusted), _round_noise(raw)
+    if not (math.isfinite(with_canary) and math.isfinite(without)):
+        return True
+    return with_canary <= without

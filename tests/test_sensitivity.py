@@ -102,3 +102,46 @@ def test_an_interleaved_pair_sees_through_drift_that_its_processes_share() -> No
         unpaired.append(compare_processes(base, run))
     assert sum(c.verdict == SLOWER for c in decide(paired)) >= 55
     assert sum(c.verdict == SLOWER for c in decide(unpaired)) <= 10
+
+
+def test_a_case_that_does_not_follow_the_canary_is_compared_raw_within_a_family_that_does() -> None:
+    # One family, two kinds of case: CPU-bound ones that follow the machine's speed, and
+    # quiet waits that do not. The family's slope applies; adjusting a wait would only
+    # add the canary's noise to its rounds, so each wait is compared raw.
+    machine = Machine(drift_sd=0.18)
+    rng = np.random.default_rng(11)
+    cases, follows = [], []
+    for i in range(40):
+        cpu = i % 2 == 0
+        base, base_c = case_samples(rng, 0.05, follows=1.0 if cpu else 0.0, machine=machine)
+        run, run_c = case_samples(rng, 0.05, follows=1.0 if cpu else 0.0, machine=machine)
+        cases.append(PairedCase(base, run, base_c, run_c, "mixed", "workload"))
+        follows.append(cpu)
+    judged = judge(cases)
+    assert judged[0].fit.applies
+    adjusted_cpu = [j.adjusted for j, cpu in zip(judged, follows, strict=True) if cpu]
+    adjusted_waits = [j.adjusted for j, cpu in zip(judged, follows, strict=True) if not cpu]
+    assert sum(adjusted_cpu) >= 0.8 * len(adjusted_cpu)
+    assert sum(adjusted_waits) <= 0.2 * len(adjusted_waits)
+    waits = [j.comparison.verdict for j, cpu in zip(judged, follows, strict=True) if not cpu]
+    assert sum(v == NO_DIFFERENCE for v in waits) >= 0.75 * len(waits)
+
+
+def test_a_pair_whose_drift_cancels_is_not_made_noisier_by_the_canary() -> None:
+    # Process i of each side ran in the same slow or fast minute: the pairing already
+    # cancels the drift, so the canary's own noise is all an adjustment would add.
+    rng = np.random.default_rng(12)
+    cases = []
+    for _ in range(40):
+        shared = rng.normal(0.0, 0.2, 3)
+        sides = []
+        for factor in (1.0, 1.2):
+            rounds = [[factor * math.exp(s + rng.normal(0, 0.01)) for _ in range(4)] for s in shared]
+            canaries = [[0.002 * math.exp(s + rng.normal(0, 0.15)) for _ in range(4)] for s in shared]
+            sides.append((rounds, canaries))
+        (base, base_c), (run, run_c) = sides
+        cases.append(PairedCase(base, run, base_c, run_c, "cpu", "workload", paired=True))
+    judged = judge(cases)
+    assert judged[0].fit.applies
+    assert not any(j.adjusted for j in judged)
+    assert sum(j.comparison.verdict == SLOWER for j in judged) >= 36
