@@ -89,10 +89,14 @@ def judge(cases: Sequence[PairedCase], *, min_effect: float = DEFAULT_MIN_EFFECT
     difference. A side without canaries (an older run) is compared raw, and so is
     the whole case then, to keep both sides alike.
 
-    A case is judged on its adjusted figures only where the adjustment leaves its
-    rounds no noisier (:func:`_quieter`) and makes its family's comparison sharper
-    as a whole (:func:`_sharper`); otherwise raw. Both choices read spreads, never
-    ratios.
+    A case is judged on its adjusted figures only where its own rounds are
+    consistent with its family's slope (:func:`reports.speed.follows_its_family`: a
+    sleep of one task does not follow a family that does) and, in an interleaved
+    pair, whose pairing already cancels the drift, where the adjustment makes its
+    family sharper as a whole (:func:`_sharper`); otherwise raw. Between two separate
+    runs the adjustment also removes the drift between their minutes, which no
+    case's own spread shows, so there it stays wherever the case follows. No choice
+    reads a ratio.
     """
     fits = family_fits(cases)
     adjusted: list[Comparison | None] = []
@@ -109,15 +113,24 @@ def judge(cases: Sequence[PairedCase], *, min_effect: float = DEFAULT_MIN_EFFECT
         own = reference if c.common_speed else speed.reference_of(c.run_canaries)
         adjusted.append(test(base, speed.adjust(c.run, c.run_canaries, fit.beta, own)))
     groups = [c.group for c in cases]
-    quieter = [a is not None and _quieter(a, r) for a, r in zip(adjusted, raw, strict=True)]
-    candidates = [a if ok and a is not None else r for a, r, ok in zip(adjusted, raw, quieter, strict=True)]
-    sharper = _sharper(
-        cases,
-        decide(candidates, min_effect=min_effect, groups=groups),
-        decide(raw, min_effect=min_effect, groups=groups),
-        math.log1p(min_effect),
+    follows = [
+        a is not None and speed.follows_its_family(_rounds(c), fits[c.family].beta)
+        for c, a in zip(cases, adjusted, strict=True)
+    ]
+    candidates = [a if ok and a is not None else r for a, r, ok in zip(adjusted, raw, follows, strict=True)]
+    # In a pair the drift cancels already: keep the adjustment only for the families it sharpens.
+    paired = {c.family for c in cases if c.paired}
+    sharper = (
+        _sharper(
+            cases,
+            decide(candidates, min_effect=min_effect, groups=groups),
+            decide(raw, min_effect=min_effect, groups=groups),
+            math.log1p(min_effect),
+        )
+        if paired
+        else set()
     )
-    use = [ok and c.family in sharper for c, ok in zip(cases, quieter, strict=True)]
+    use = [ok and (c.family not in paired or c.family in sharper) for c, ok in zip(cases, follows, strict=True)]
     chosen = [a if ok and a is not None else r for a, r, ok in zip(adjusted, raw, use, strict=True)]
     decided = decide(chosen, min_effect=min_effect, groups=groups)
     return [
@@ -129,7 +142,7 @@ def judge(cases: Sequence[PairedCase], *, min_effect: float = DEFAULT_MIN_EFFECT
 def _sharper(
     cases: Sequence[PairedCase], adjusted: Sequence[Comparison], raw: Sequence[Comparison], margin: float
 ) -> set[str]:
-    """The families whose comparison the speed adjustment (of the cases it quietens) makes sharper as a whole.
+    """The families of a pair whose comparison the speed adjustment (of the cases that follow) makes sharper.
 
     The fit says a family's rounds follow the canary; whether that sharpens the
     comparison depends on the variance the test uses: the difference of two runs'
@@ -154,27 +167,6 @@ def _sharper(
     return {family for family, value in with_canary.items() if value < without.get(family, math.inf)}
 
 
-def _round_noise(c: Comparison) -> float:
-    """The rounds' predicted variance of a comparison's log ratio: both sides' (a pair's is already the sum)."""
-    if c.base is None or c.run is None:
-        return math.nan
-    return c.base.round_variance if c.paired else c.base.round_variance + c.run.round_variance
-
-
-def _quieter(adjusted: Comparison, raw: Comparison) -> bool:
-    """Tell whether the speed adjustment leaves a case's rounds no noisier than they were.
-
-    The family's slope says its rounds follow the canary on the whole, but its
-    cases follow it unequally: a sleep of one task is a wait with microseconds of
-    Python around it, a sleep of a thousand tasks is mostly Python. Adjusting a
-    case that does not follow the canary adds the canary's own noise to every
-    round; one that does follow it keeps or loses round noise. So each case is
-    adjusted only where its rounds' variance (both sides, many more rounds than
-    processes; see :attr:`reports.stats.Side.round_variance`) is no larger adjusted
-    than raw. The choice reads the rounds' spread, never the ratio. A case with one
-    round a process, whose rounds say nothing, follows its family.
-    """
-    with_canary, without = _round_noise(adjusted), _round_noise(raw)
-    if not (math.isfinite(with_canary) and math.isfinite(without)):
-        return True
-    return with_canary <= without
+def _rounds(c: PairedCase) -> list[speed.CaseRounds]:
+    """A case's rounds with their canaries, each side its own (the slope is fitted within each)."""
+    return [(c.base, c.base_canaries or []), (c.run, c.run_canaries or [])]

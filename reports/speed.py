@@ -39,6 +39,8 @@ from scipy import stats as scipy_stats
 P_APPLIES = 0.001
 #: Fewer centred rounds than this never decide that the adjustment applies.
 MIN_ROUNDS = 12
+#: The one-sided p-value under which a case's own slope is taken to lie below its family's.
+P_BELOW = 0.01
 #: The largest slope used: a family cannot slow down much more than the machine did.
 MAX_BETA = 1.5
 
@@ -94,8 +96,11 @@ def _centred(case: CaseRounds) -> tuple[np.ndarray, np.ndarray, list[tuple[float
     return y - y.mean(), x - x.mean(), [(py - my, px - mx) for py, px in processes]
 
 
-def fit(cases: Iterable[CaseRounds]) -> SpeedFit:
-    """Fit one family's slope of log time on log canary, from its cases' rounds (see the module)."""
+def _slope(cases: Iterable[CaseRounds]) -> tuple[float, float, int, int, list[tuple[float, float]]]:
+    """The slope of centred log time on centred log canary: (slope, its standard error, df, rounds, processes).
+
+    NaN slope and standard error where the rounds cannot carry one.
+    """
     ys, xs, processes = [], [], []
     groups = 0
     for case in cases:
@@ -107,19 +112,46 @@ def fit(cases: Iterable[CaseRounds]) -> SpeedFit:
             if len(procs) >= 2:
                 processes.extend(procs)
     if not ys:
-        return NO_FIT
+        return math.nan, math.nan, 0, 0, processes
     y, x = np.concatenate(ys), np.concatenate(xs)
     sxx = float((x * x).sum())
     df = y.size - groups - 1
     if sxx <= 0 or df < 1:
-        return SpeedFit(0.0, math.nan, math.nan, int(y.size), 0.0)
+        return math.nan, math.nan, df, int(y.size), processes
     slope = float((x * y).sum() / sxx)
     residual = y - slope * x
-    se = math.sqrt(float((residual**2).sum()) / df / sxx)
+    return slope, math.sqrt(float((residual**2).sum()) / df / sxx), df, int(y.size), processes
+
+
+def fit(cases: Iterable[CaseRounds]) -> SpeedFit:
+    """Fit one family's slope of log time on log canary, from its cases' rounds (see the module)."""
+    slope, se, df, rounds, processes = _slope(cases)
+    if rounds == 0:
+        return NO_FIT
+    if not math.isfinite(slope):
+        return SpeedFit(0.0, math.nan, math.nan, rounds, 0.0)
     p = float(scipy_stats.t.sf(slope / se, df)) if se > 0 else (0.0 if slope > 0 else 1.0)
-    applies = y.size >= MIN_ROUNDS and p < P_APPLIES and slope > 0
+    applies = rounds >= MIN_ROUNDS and p < P_APPLIES and slope > 0
     beta = min(MAX_BETA, slope) if applies else 0.0
-    return SpeedFit(beta=beta, slope=slope, p_value=p, rounds=int(y.size), removed=_removed(processes, beta))
+    return SpeedFit(beta=beta, slope=slope, p_value=p, rounds=rounds, removed=_removed(processes, beta))
+
+
+def follows_its_family(case: Iterable[CaseRounds], beta: float) -> bool:
+    """Tell whether one case's rounds are consistent with its family's slope ``beta``.
+
+    A family follows the canary on the whole, but its cases follow it unequally: a
+    sleep of one task is a wait with microseconds of Python around it, a sleep of a
+    thousand tasks mostly Python. A case whose own slope (its rounds on both sides,
+    centred per side) lies below ``beta`` beyond doubt (one-sided p <
+    :data:`P_BELOW`) does not follow it, and adjusting it would only add the canary's
+    noise to its rounds. Too few rounds to tell leave the case with its family.
+    """
+    slope, se, df, _, _ = _slope(case)
+    if not (math.isfinite(slope) and math.isfinite(se)) or df < 1:
+        return True
+    if se == 0:
+        return slope >= beta
+    return float(scipy_stats.t.cdf((slope - beta) / se, df)) >= P_BELOW
 
 
 def _removed(processes: Sequence[tuple[float, float]], beta: float) -> float:
