@@ -42,8 +42,14 @@ def add_processes(runs: list[Run], started: float) -> None:
         # A pair's two runs add the same cases, so process i of one still pairs with process i of the other.
         wanted: dict[str, list[str]] = {}
         needed: dict[str, int] = {}
-        for run in runs:
-            for model, cases in imprecise_cases(run.run_dir, precision).items():
+        # A pair is judged on its paired comparison, where the drift its processes share cancels.
+        judged = (
+            [imprecise_cases(runs[0].run_dir, precision, runs[1].run_dir)]
+            if len(runs) == 2
+            else [imprecise_cases(run.run_dir, precision) for run in runs]
+        )
+        for found in judged:
+            for model, cases in found.items():
                 wanted.setdefault(model, [])
                 for case_id, processes in cases:
                     if case_id not in wanted[model]:
@@ -66,13 +72,16 @@ def add_processes(runs: list[Run], started: float) -> None:
                     run.session(model, process, tuple(plan[model]))
 
 
-def imprecise_cases(run_dir: Path, precision: float) -> dict[str, list[tuple[str, int]]]:
+def imprecise_cases(run_dir: Path, precision: float, pair: Path | None = None) -> dict[str, list[tuple[str, int]]]:
     """The cases, by model, whose figures are still wider than ``precision`` allows.
 
     Each is its id and the processes it would need to reach the target, nearest first.
+    With ``pair`` (the run interleaved with ``run_dir``), the cases whose paired
+    comparison is.
     """
+    paired = ["--pair", str(pair)] if pair is not None else []
     done = subprocess.run(
-        [sys.executable, "-m", "reports", "precision", str(run_dir), "--target", str(precision * 100)],
+        [sys.executable, "-m", "reports", "precision", str(run_dir), "--target", str(precision * 100), *paired],
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -110,6 +110,12 @@ def _parser() -> argparse.ArgumentParser:
     precision.add_argument(
         "--target", type=_percent, default=5.0, metavar="PCT", help="the change to resolve (default 5)"
     )
+    precision.add_argument(
+        "--pair",
+        type=Path,
+        metavar="RUN_DIR",
+        help="the run interleaved with RUN_DIR: judge each case's paired comparison instead of each run alone",
+    )
     return parser
 
 
@@ -131,6 +137,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "precision":
             import json
 
+            if args.pair is not None:
+                from reports.pair_precision import imprecise_pair
+
+                print(json.dumps(imprecise_pair(args.run_dir, args.pair, args.target / 100)))
+                return EXIT_OK
             from reports.precision import imprecise
 
             print(json.dumps(imprecise(args.run_dir, args.target / 100)))

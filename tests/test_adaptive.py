@@ -16,6 +16,7 @@ import pytest
 from bench import adaptive
 from bench.profiles import PROFILES
 from bench.runner import RunOptions, execute
+from reports.pair_precision import imprecise_pair
 from reports.precision import RUN_SHARE, imprecise, processes_needed
 
 
@@ -120,8 +121,16 @@ def test_the_precision_check_names_cases_wider_than_the_target(
 def test_an_interleaved_pair_runs_alternately_and_is_compared_process_by_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sigterm_kept: None
 ) -> None:
-    monkeypatch.setattr(adaptive, "imprecise_cases", lambda run_dir, precision: {})
+    asked: list[tuple[Path, Path | None]] = []
+
+    def none_imprecise(run_dir: Path, precision: float, pair: Path | None = None) -> dict[str, list]:
+        asked.append((run_dir, pair))
+        return {}
+
+    monkeypatch.setattr(adaptive, "imprecise_cases", none_imprecise)
     first, second = run(tmp_path, monkeypatch, pythons=[sys.executable, sys.executable])
+    # A pair is judged once, on its paired comparison.
+    assert asked == [(first, second)]
     a, b = (json.loads((d / "run.json").read_text()) for d in (first, second))
     assert a["pair"] == {"with": second.name, "role": "A"} and b["pair"] == {"with": first.name, "role": "B"}
     starts = sorted(
@@ -139,3 +148,10 @@ def test_an_interleaved_pair_runs_alternately_and_is_compared_process_by_process
     ratios = pd.read_csv(out / "ratios.csv")
     assert len(ratios) == 4 and (ratios["n_baseline"] == 2).all() and ratios["paired"].all()
     assert "interleaved pair" in (out / "index.md").read_text()
+    # The pair's precision: every case is wider than a target of nothing, none than a huge one.
+    everything = imprecise_pair(first, second, 1e-9)
+    assert {c["id"] for cases in everything.values() for c in cases} == set(
+        ratios["backend"] + "-sleep-n" + ratios["n_tasks"].astype(str)
+    )
+    assert all(c["processes"] == 2 and c["needed"] > 2 for cs in everything.values() for c in cs)
+    assert imprecise_pair(first, second, 1e6) == {}
