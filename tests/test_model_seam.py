@@ -170,6 +170,7 @@ NAMED_ELSEWHERE: dict[tuple[str, str], str] = {
             "reports/noise.py",
             "reports/fold_processes.py",
             "reports/precision.py",
+            "reports/pair_precision.py",
         )
     },
 }
