@@ -113,24 +113,21 @@ def judge(cases: Sequence[PairedCase], *, min_effect: float = DEFAULT_MIN_EFFECT
         own = reference if c.common_speed else speed.reference_of(c.run_canaries)
         adjusted.append(test(base, speed.adjust(c.run, c.run_canaries, fit.beta, own)))
     groups = [c.group for c in cases]
-    follows = [
+    use = [
         a is not None and speed.follows_its_family(_rounds(c), fits[c.family].beta)
         for c, a in zip(cases, adjusted, strict=True)
     ]
-    candidates = [a if ok and a is not None else r for a, r, ok in zip(adjusted, raw, follows, strict=True)]
     # In a pair the drift cancels already: keep the adjustment only for the families it sharpens.
     paired = {c.family for c in cases if c.paired}
-    sharper = (
-        _sharper(
+    if paired:
+        candidates = [a if ok and a is not None else r for a, r, ok in zip(adjusted, raw, use, strict=True)]
+        sharper = _sharper(
             cases,
             decide(candidates, min_effect=min_effect, groups=groups),
             decide(raw, min_effect=min_effect, groups=groups),
             math.log1p(min_effect),
         )
-        if paired
-        else set()
-    )
-    use = [ok and (c.family not in paired or c.family in sharper) for c, ok in zip(cases, follows, strict=True)]
+        use = [ok and (c.family not in paired or c.family in sharper) for c, ok in zip(cases, use, strict=True)]
     chosen = [a if ok and a is not None else r for a, r, ok in zip(adjusted, raw, use, strict=True)]
     decided = decide(chosen, min_effect=min_effect, groups=groups)
     return [

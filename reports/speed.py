@@ -147,7 +147,7 @@ def follows_its_family(case: Iterable[CaseRounds], beta: float) -> bool:
     noise to its rounds. Too few rounds to tell leave the case with its family.
     """
     slope, se, df, _, _ = _slope(case)
-    if not (math.isfinite(slope) and math.isfinite(se)) or df < 1:
+    if not (math.isfinite(slope) and math.isfinite(se)):
         return True
     if se == 0:
         return slope >= beta

@@ -162,7 +162,7 @@ class Side:
     ``round_variance`` is what the rounds alone predict for the variance of one
     process figure: the pooled within-process variance of log rounds over the rounds
     per process (NaN where no process has two rounds). The variance prior's trend
-    (:func:`variance_prior`) reads it, so a case whose rounds are quiet is moderated
+    (:func:`fit_prior`) reads it, so a case whose rounds are quiet is moderated
     toward a small variance and a noisy one toward a large one.
     """
 
@@ -411,12 +411,6 @@ def fit_prior(variances: Sequence[float], dfs: Sequence[float], covariates: Sequ
     return replace(flat, trend_df=trend_d0, intercept=intercept, slope=slope)
 
 
-def variance_prior(variances: Sequence[float], dfs: Sequence[float]) -> tuple[float, float]:
-    """The flat prior of many cases' variances: (prior df, prior variance); (0, NaN) without one."""
-    prior = fit_prior(variances, dfs)
-    return prior.df, prior.scale
-
-
 def benjamini_hochberg(p_values: Sequence[float]) -> np.ndarray:
     """Return Benjamini-Hochberg adjusted p-values (q-values); NaN stays NaN."""
     p = np.asarray(p_values, dtype=float)
@@ -565,7 +559,7 @@ def decide(
 ) -> list[Comparison]:
     """Test every case of one comparison against the margin, both ways, and give its verdict.
 
-    1. Each side's variance is moderated (:func:`variance_prior`, one prior per
+    1. Each side's variance is moderated (:func:`fit_prior`, one prior per
        group of cases in ``groups``, unstable cases left out of the fit): with three
        processes a side, a variance has 2 degrees of freedom and a t-test almost no
        power; borrowing strength from similar cases restores it without assuming

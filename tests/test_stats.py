@@ -31,7 +31,6 @@ from reports.stats import (
     hierarchical_bootstrap_ci,
     interval,
     is_unstable,
-    variance_prior,
 )
 
 BETWEEN, WITHIN = 0.03, 0.03
@@ -145,18 +144,18 @@ def test_variance_prior_recovers_a_known_prior() -> None:
     rng = np.random.default_rng(16)
     true_var = 8 * 0.001 / rng.chisquare(8, 4000)
     observed = true_var * rng.chisquare(4, 4000) / 4
-    d0, s0 = variance_prior(observed, [4] * 4000)
-    assert 6 < d0 < 11
-    assert s0 == pytest.approx(0.001, rel=0.15)
+    prior = fit_prior(observed, [4] * 4000)
+    assert 6 < prior.df < 11
+    assert prior.scale == pytest.approx(0.001, rel=0.15)
 
 
 def test_equal_variances_give_the_capped_prior_and_unequal_ones_a_small_one() -> None:
     rng = np.random.default_rng(17)
     same = 0.001 * rng.chisquare(4, 500) / 4
     # All equally noisy: as much shrinkage as allowed, never so much that a case's own variance is ignored.
-    assert variance_prior(same, [4] * 500)[0] == MAX_PRIOR_DF
+    assert fit_prior(same, [4] * 500).df == MAX_PRIOR_DF
     wild = same * np.exp(rng.normal(0, 2.0, 500))
-    assert variance_prior(wild, [4] * 500)[0] < 3
+    assert fit_prior(wild, [4] * 500).df < 3
 
 
 def test_a_run_against_the_same_distribution_raises_no_alarm() -> None:
