@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bench.runner import REPO, Run
+from bench.runner import REPO, Run, pair_order
 
 
 def add_processes(runs: list[Run], started: float) -> None:
@@ -65,9 +65,10 @@ def add_processes(runs: list[Run], started: float) -> None:
         if not plan:
             break
         print(f"  adding process {process + 1} for {sum(len(c) for c in plan.values())} imprecise cases", flush=True)
+        for run in runs:
+            run.processes = process + 1
         for model in first.options.models:
-            for run in runs:
-                run.processes = process + 1
+            for run in pair_order(runs, process):
                 if model in plan:
                     run.session(model, process, tuple(plan[model]))
 

@@ -417,8 +417,9 @@ def execute(options: RunOptions) -> int:
 
     1 means a model did not finish cleanly or the report could not be built. With
     two interpreters in ``options.pythons`` the run is a pair: one run directory per
-    interpreter, their sessions alternating process by process (A B A B ...), so a
-    drift of the machine lands on both sides, then a comparison of the two as pairs.
+    interpreter, their sessions alternating process by process (A B, then B A: see
+    :func:`pair_order`), so a drift of the machine lands on both sides, then a
+    comparison of the two as pairs.
     """
     profile = with_tasks(PROFILES[options.profile], task_counts(options))
     refused = preflight(options)
@@ -486,12 +487,23 @@ def _calibrated(runs: list[Run], plan: RunPlan, load: float | None) -> bool:
     return True
 
 
+def pair_order(runs: list[Run], process: int) -> list[Run]:
+    """The order a pair's two sessions of one process run in: A B for even processes, B A for odd.
+
+    Counterbalanced (ABBA), as a crossover trial is: whatever favours the session
+    that runs first or second (a cache the first one warms, a drift within the
+    pair's seconds) lands on each side in turn and cancels over the pairs, instead
+    of biasing every pair one way. One run is its own order.
+    """
+    return list(reversed(runs)) if process % 2 else list(runs)
+
+
 def _measure(runs: list[Run], options: RunOptions, started: float) -> None:
     """Every model's sessions, round-robin; then more processes for the noisy cases (unless fixed)."""
     # Round-robin (A B C ... A B C ...): a drift of the machine spreads over every model.
     for process in range(runs[0].processes):
         for model in options.models:
-            for run in runs:
+            for run in pair_order(runs, process):
                 run.session(model, process)
     if options.processes is None:
         from bench.adaptive import add_processes

@@ -139,8 +139,9 @@ def test_an_interleaved_pair_runs_alternately_and_is_compared_process_by_process
         for name, entry in manifest["backends"].items()
         for s in entry["sessions"]
     )
-    # A B A B ...: each model's process i under one interpreter, then under the other.
-    assert [r for _, r, _, _ in starts] == ["A", "B"] * 4
+    # Each model's process i under one interpreter, then under the other, the order
+    # counterbalanced: A first for process 0, B first for process 1 (2 models each).
+    assert [(r, p) for _, r, _, p in starts] == [("A", 0), ("B", 0)] * 2 + [("B", 1), ("A", 1)] * 2
     from reports.compare import run_compare
 
     out = tmp_path / "cmp"
