@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bench.runner import REPO, Run, pair_order
+from bench.runner import REPO, Run, run_sessions
 
 
 def add_processes(runs: list[Run], started: float) -> None:
@@ -68,9 +68,8 @@ def add_processes(runs: list[Run], started: float) -> None:
         for run in runs:
             run.processes = process + 1
         for model in first.options.models:
-            for run in pair_order(runs, process):
-                if model in plan:
-                    run.session(model, process, tuple(plan[model]))
+            if model in plan:
+                run_sessions(runs, model, process, tuple(plan[model]))
 
 
 def imprecise_cases(run_dir: Path, precision: float, pair: Path | None = None) -> dict[str, list[tuple[str, int]]]:

@@ -61,6 +61,9 @@ class SessionDescription:
     n_tasks: tuple[int, ...] | None = None
     #: A climbing profile's memory cap in bytes (None: half the machine's memory).
     max_memory_bytes: int | None = None
+    #: One side of an interleaved pair's lockstep (:mod:`bench.baton`): its ``directory``
+    #: and ``role``; None: the session runs alone.
+    baton: Mapping[str, str] | None = None
 
 
 #: The file's names for the fields whose names it kept from format 1.0 (a model was a

@@ -31,6 +31,7 @@ from typing import Any
 import pytest
 
 from bench import description
+from bench.baton import lockstep_plugin
 from bench.case_guard import CaseGuard, mark_real_interrupts
 from bench.case_saving import CaseSaver
 from bench.climb import Climb, default_max_memory
@@ -325,3 +326,6 @@ def pytest_configure(config: pytest.Config) -> None:
     if threading.current_thread() is threading.main_thread():
         mark_real_interrupts()
     config.pluginmanager.register(CaseSaver(config, keep_earlier=session.cases is not None), "concurrency-bench-saver")
+    lockstep = lockstep_plugin(session.baton, session.case_timeout_s)
+    if lockstep is not None:
+        config.pluginmanager.register(lockstep, "concurrency-bench-lockstep")

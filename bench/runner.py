@@ -20,8 +20,12 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,7 +33,7 @@ from typing import Any
 
 import psutil
 
-from bench import calibrate, description
+from bench import baton, calibrate, description
 from bench.atomic import NotWritable, write_text_atomic
 from bench.layout import MANIFEST, RunLayout, mark_abandoned, new_run_dir
 from bench.machine import cpu_count, interpreter_facts, machine_id
@@ -204,10 +208,12 @@ def write_session(
     process: int = 0,
     processes: int = 1,
     cases: tuple[str, ...] | None = None,
+    baton: Mapping[str, str] | None = None,
 ) -> Path:
     """Write the description of process ``process`` of ``processes`` of ``model``; return its path.
 
-    ``cases``, when given, restricts the session to those case ids.
+    ``cases``, when given, restricts the session to those case ids; ``baton`` makes
+    it one side of a pair's lockstep (:mod:`bench.baton`).
     """
     stem = session_stem(model, process)
     layout = RunLayout(run_dir)
@@ -229,6 +235,7 @@ def write_session(
         cases=cases,
         n_tasks=task_counts(options),
         max_memory_bytes=options.max_memory_bytes,
+        baton=baton,
     )
     description.save(session, path)
     return path
@@ -342,18 +349,30 @@ class Run:
     #: The interpreter its sessions run under.
     python: str = sys.executable
 
-    def session(self, model: str, process: int, cases: tuple[str, ...] | None = None) -> None:
+    def session(
+        self,
+        model: str,
+        process: int,
+        cases: tuple[str, ...] | None = None,
+        baton: Mapping[str, str] | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
         """Run process ``process`` of ``model`` (only ``cases``, if given) and record it in the manifest.
 
-        Raises KeyboardInterrupt when the session was interrupted.
+        ``baton`` makes the session one side of a pair's lockstep (:mod:`bench.baton`),
+        with its progress shown by the other side's (the first) only; ``stop`` stops
+        it from another thread. Raises KeyboardInterrupt when the session was interrupted.
         """
         stem = session_stem(model, process)
         load, started = load_1m(), _now()
         layout = RunLayout(self.run_dir)
         log_path = layout.log(stem)
-        label = f"{model} {process + 1}/{self.processes}" + (f" ({len(cases)} noisy cases)" if cases else "")
-        with follow(label, layout.outcomes(stem)):
-            supervised = self.supervised(model, process, cases)
+        side = self.manifest.data.get("pair", {}).get("role")
+        name = f"{model} ({side})" if side else model
+        label = f"{name} {process + 1}/{self.processes}" + (f" ({len(cases)} noisy cases)" if cases else "")
+        shown = follow(label, layout.outcomes(stem)) if not baton or baton["role"] == "first" else nullcontext()
+        with shown:
+            supervised = self.supervised(model, process, cases, baton, stop)
         status, returncode, elapsed = supervised.status, supervised.returncode, supervised.duration_s
         outcomes = _read_outcomes(layout.outcomes(stem))
         json_file = layout.benchmark(stem)
@@ -375,20 +394,31 @@ class Run:
                 "error": error,
                 "cases": outcomes,
                 "only_cases": list(cases) if cases is not None else None,
+                "lockstep": baton["role"] if baton else None,
                 "attempts": [attempt.as_dict() for attempt in supervised.attempts],
             }
         )
         self.manifest.data["backends"][model] = merge_sessions(self.sessions[model])
         self.manifest.write()
         print(
-            f"  {model:<13} {process + 1}/{self.processes} {status:<8} {_summary(outcomes)} ({elapsed:.1f} s)",
+            f"  {name:<13} {process + 1}/{self.processes} {status:<8} {_summary(outcomes)} ({elapsed:.1f} s)",
             flush=True,
         )
         if status == "interrupted":
             raise KeyboardInterrupt
 
-    def supervised(self, model: str, process: int, cases: tuple[str, ...] | None) -> SupervisedSession:
-        """Run the session, and fresh ones for the cases a dead, hung or recycled one left (:mod:`bench.supervise`)."""
+    def supervised(
+        self,
+        model: str,
+        process: int,
+        cases: tuple[str, ...] | None,
+        baton: Mapping[str, str] | None = None,
+        stop: threading.Event | None = None,
+    ) -> SupervisedSession:
+        """Run the session, and fresh ones for the cases a dead, hung or recycled one left (:mod:`bench.supervise`).
+
+        A fresh session runs alone: its pair's other side has gone on without it.
+        """
         stem = session_stem(model, process)
         layout = RunLayout(self.run_dir)
 
@@ -396,8 +426,9 @@ class Run:
             only = cases if restart is None else restart
             try:
                 session_file = write_session(
-                    model, self.options, self.profile, self.run_dir, self.facts, process, self.processes, only
-                )
+                    model, self.options, self.profile, self.run_dir, self.facts, process, self.processes, only,
+                    baton if restart is None else None,
+                )  # fmt: skip
             except OSError as exc:
                 raise NotWritable(f"cannot write the description of session {stem}: {exc.strerror or exc}") from None
             return session_command(session_file, layout.benchmark(stem), self.options, self.python)
@@ -409,6 +440,7 @@ class Run:
             layout.outcomes(stem),
             self.profile.case_timeout_s,
             self.profile.session_timeout_s,
+            stop=stop,
         )
 
 
@@ -417,9 +449,9 @@ def execute(options: RunOptions) -> int:
 
     1 means a model did not finish cleanly or the report could not be built. With
     two interpreters in ``options.pythons`` the run is a pair: one run directory per
-    interpreter, their sessions alternating process by process (A B, then B A: see
-    :func:`pair_order`), so a drift of the machine lands on both sides, then a
-    comparison of the two as pairs.
+    interpreter, their two sessions of each model and process in lockstep, case by
+    case (:func:`run_sessions`), so a drift of the machine lands on both sides,
+    then a comparison of the two as pairs.
     """
     profile = with_tasks(PROFILES[options.profile], task_counts(options))
     refused = preflight(options)
@@ -487,6 +519,38 @@ def _calibrated(runs: list[Run], plan: RunPlan, load: float | None) -> bool:
     return True
 
 
+def run_sessions(runs: list[Run], model: str, process: int, cases: tuple[str, ...] | None = None) -> None:
+    """Run process ``process`` of ``model`` for every run: one session, or a pair's two in lockstep.
+
+    A pair's two sessions start together and take turns case by case
+    (:mod:`bench.baton`), the side that goes first alternating with the process
+    (:func:`pair_order`): case k under B runs a second or so from case k under A,
+    so the machine's drift, which switches speed every 10-60 s here, lands on both.
+    Ctrl-C (or SIGTERM) stops both. Raises KeyboardInterrupt when a session was
+    interrupted.
+    """
+    if len(runs) == 1:
+        runs[0].session(model, process, cases)
+        return
+    stop = threading.Event()
+    with tempfile.TemporaryDirectory(prefix="cb-baton-") as directory:
+        batons = baton.make(Path(directory))
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"pair {model}") as pool:
+            futures = [
+                pool.submit(run.session, model, process, cases, batons[role], stop)
+                for run, role in zip(pair_order(runs, process), (baton.FIRST, baton.SECOND), strict=True)
+            ]
+            try:
+                while not all(f.done() for f in futures):
+                    wait(futures, timeout=0.2)
+            except KeyboardInterrupt:
+                stop.set()
+                wait(futures)
+                raise
+            for future in futures:
+                future.result()
+
+
 def pair_order(runs: list[Run], process: int) -> list[Run]:
     """The order a pair's two sessions of one process run in: A B for even processes, B A for odd.
 
@@ -503,8 +567,7 @@ def _measure(runs: list[Run], options: RunOptions, started: float) -> None:
     # Round-robin (A B C ... A B C ...): a drift of the machine spreads over every model.
     for process in range(runs[0].processes):
         for model in options.models:
-            for run in pair_order(runs, process):
-                run.session(model, process)
+            run_sessions(runs, model, process)
     if options.processes is None:
         from bench.adaptive import add_processes
 

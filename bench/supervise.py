@@ -31,6 +31,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -132,9 +133,19 @@ def _death(returncode: int | None) -> str:
 
 
 def _run_once(
-    command: list[str], cwd: Path, log: IO[bytes], outcomes: Path, case_timeout_s: float, session_timeout_s: float
+    command: list[str],
+    cwd: Path,
+    log: IO[bytes],
+    outcomes: Path,
+    case_timeout_s: float,
+    session_timeout_s: float,
+    stop: threading.Event | None = None,
 ) -> tuple[Attempt, str | None]:
-    """Run one session process under the watchdog; return its attempt and, when it was stopped, why."""
+    """Run one session process under the watchdog; return its attempt and, when it was stopped, why.
+
+    ``stop``, set by another thread (the runner's, on Ctrl-C, while this one watches a
+    session of a pair), stops the session as Ctrl-C would.
+    """
     start = time.monotonic()
     started_wall = time.time()
     proc = subprocess.Popen(
@@ -149,6 +160,8 @@ def _run_once(
                 break
             except subprocess.TimeoutExpired:
                 pass
+            if stop is not None and stop.is_set():
+                raise KeyboardInterrupt
             now = time.monotonic()
             try:
                 written = outcomes.stat().st_mtime
@@ -209,12 +222,13 @@ def supervise(
     case_timeout_s: float,
     session_timeout_s: float,
     max_restarts: int = MAX_RESTARTS,
+    stop: threading.Event | None = None,
 ) -> SupervisedSession:
     """Run a session (``command_for(None)``), then fresh ones for its remaining cases, until none is left.
 
     ``command_for(cases)`` writes the session's description restricted to ``cases``
-    and returns its command line. On Ctrl-C (KeyboardInterrupt) the session is
-    stopped and the status is ``interrupted``, with no restart.
+    and returns its command line. On Ctrl-C (KeyboardInterrupt), or when ``stop``
+    is set, the session is stopped and the status is ``interrupted``, with no restart.
     """
     attempts: list[Attempt] = []
     cases: list[dict[str, Any]] = []
@@ -226,7 +240,9 @@ def supervise(
     with log:
         while True:
             finished_before = sum(1 for c in cases if c.get("outcome") in FINISHED)
-            attempt, stopped = _run_once(command_for(restrict), cwd, log, outcomes, case_timeout_s, session_timeout_s)
+            attempt, stopped = _run_once(
+                command_for(restrict), cwd, log, outcomes, case_timeout_s, session_timeout_s, stop
+            )
             attempts.append(attempt)
             cases = read_outcomes(outcomes)
             _settle(cases, attempt, stopped)

@@ -133,15 +133,22 @@ def test_an_interleaved_pair_runs_alternately_and_is_compared_process_by_process
     assert asked == [(first, second)]
     a, b = (json.loads((d / "run.json").read_text()) for d in (first, second))
     assert a["pair"] == {"with": second.name, "role": "A"} and b["pair"] == {"with": first.name, "role": "B"}
-    starts = sorted(
-        (s["started_at"], run_id, name, s["process"])
-        for run_id, manifest in (("A", a), ("B", b))
+    sessions = [
+        (run_id, name, s, directory)
+        for run_id, manifest, directory in (("A", a, first), ("B", b, second))
         for name, entry in manifest["backends"].items()
         for s in entry["sessions"]
+    ]
+    # Each model's process i ran under both interpreters at once, in lockstep, the side
+    # that goes first counterbalanced: A for process 0, B for process 1.
+    assert sorted((r, n, s["process"], s["lockstep"]) for r, n, s, _ in sessions) == sorted(
+        (r, n, p, "first" if (r == "A") == (p == 0) else "second")
+        for r in "AB"
+        for n in {n for _, n, _, _ in sessions}
+        for p in (0, 1)
     )
-    # Each model's process i under one interpreter, then under the other, the order
-    # counterbalanced: A first for process 0, B first for process 1 (2 models each).
-    assert [(r, p) for _, r, _, p in starts] == [("A", 0), ("B", 0)] * 2 + [("B", 1), ("A", 1)] * 2
+    # Neither side ever waited in vain for the other.
+    assert not any("going on alone" in (d / s["log"]).read_text() for _, _, s, d in sessions)
     from reports.compare import run_compare
 
     out = tmp_path / "cmp"
