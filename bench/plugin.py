@@ -11,8 +11,9 @@ once before any case (a cluster, say), records the machine in
 the JSON, and every case's outcome (passed, skipped with its reason, failed) in an
 outcomes file the runner folds into the run's manifest (:mod:`bench.outcomes`).
 Each case is saved as it completes (:mod:`bench.case_saving`), what it leaves
-running is ended (:mod:`bench.case_guard`), and a session restarted for the cases a
-dead one left runs only the description's ``cases``.
+running is ended (:mod:`bench.case_guard`), a session restarted for the cases a
+dead one left runs only the description's ``cases``, and one side of an interleaved
+pair runs each case only while it holds the pair's baton (:mod:`bench.baton`).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 #: 3.0: each benchmark's extra_info lists its measurements (`MEASURED_KEY`); a 2.x reader
 #: would take a new measurement for a case parameter, hence the major.
-FORMAT_VERSION = "3.1"
+FORMAT_VERSION = "3.2"
 #: The major versions this checkout's reports read.
 READABLE_MAJORS = (1, 2, 3)
 #: The key that holds the version in run.json, calibration.json and every benchmark file.
