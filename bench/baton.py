@@ -14,18 +14,21 @@ The baton is two named pipes in a directory the runner makes, one inbox per side
 Taking the baton reads one byte from the own inbox; giving it writes one to the
 other's. The second side announces itself when it reaches its first case, so the
 first side's first case never meets the other interpreter's start-up. A side
-that finishes says so, and the other goes on alone; a side that waits longer than
-``wait_s`` (a partner that died) goes on alone too, and says why in its log.
+that finishes says so, and the other goes on alone; the runner says it for a side
+whose session died (:func:`release`). A side that waits longer than ``wait_s`` goes
+on alone too: that wait is only a backstop. Each side's JSON says how many turns
+it took in lockstep and, where it went on alone before its last case, why
+(``lockstep``).
 Nothing here ever stops a case from running: the baton only orders them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
-import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +46,25 @@ def make(directory: Path) -> dict[str, dict[str, str]]:
     return {role: {"directory": str(directory), "role": role} for role in (FIRST, SECOND)}
 
 
+def release(spec: Mapping[str, str] | None) -> None:
+    """Say "done" to the other side on behalf of the side ``spec`` names, whose session has ended.
+
+    The runner calls it when a session of a pair ended without saying so itself (it
+    died, or its watchdog stopped it), so the other side goes on at once instead of
+    waiting out its limit. Saying it twice, or after the side said it, changes nothing.
+    """
+    if not spec:
+        return
+    other = SECOND if spec["role"] == FIRST else FIRST
+    try:
+        fd = os.open(Path(spec["directory"]) / f"{other}.in", os.O_RDWR | os.O_NONBLOCK)
+    except OSError:
+        return
+    with contextlib.suppress(OSError):
+        os.write(fd, _BYE)
+    os.close(fd)
+
+
 class Baton:
     """One side's end of the baton: :meth:`take` before a case, :meth:`give` after it, :meth:`leave` at the end."""
 
@@ -58,14 +80,17 @@ class Baton:
         #: Why this side goes on alone (None: in lockstep).
         self.alone: str | None = None
         self._announced = role == FIRST
+        #: The turns this side took in lockstep.
         self.turns = 0
+        #: Whether it went on alone before its last case (its JSON says why).
+        self.lapsed = False
 
     def take(self, last: bool = False) -> None:
         """Wait for this side's turn (or return at once when going on alone).
 
         The other side finishing before this one's ``last`` case is how a pair ends
         (the first side keeps the baton through its last case); before an earlier
-        case it is said in the log, as a wait in vain always is.
+        case, or after a wait in vain, it is a lapse (:attr:`lapsed`).
         """
         if self.alone is not None:
             return
@@ -82,7 +107,7 @@ class Baton:
         else:
             self.turns += 1
             return
-        print(f"\nlockstep: going on alone: {self.alone}", file=sys.stderr, flush=True)
+        self.lapsed = True
 
     def give(self) -> None:
         """Hand the turn to the other side."""
@@ -93,16 +118,13 @@ class Baton:
         """Tell the other side this one is done, so it never waits for it again."""
         self._send(_BYE)
         for fd in (self._inbox, self._outbox):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
 
     def _send(self, message: bytes) -> None:
-        try:
+        # Closed already, or a full pipe nobody reads: nobody waits for it.
+        with contextlib.suppress(OSError):
             os.write(self._outbox, message)
-        except OSError:  # closed already, or a full pipe nobody reads: nobody waits for it
-            pass
 
     def _receive(self) -> bytes | None:
         deadline = time.monotonic() + self.wait_s
@@ -134,11 +156,18 @@ class Lockstep:
         if nextitem is not None:
             self.baton.give()
 
+    def pytest_benchmark_update_json(self, config: pytest.Config, benchmarks: Any, output_json: dict[str, Any]) -> None:
+        output_json["lockstep"] = {
+            "role": self.baton.role,
+            "turns": self.baton.turns,
+            "alone": self.baton.alone if self.baton.lapsed else None,
+        }
+
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         self.baton.leave()
 
 
-def lockstep_plugin(spec: dict[str, Any] | None, case_timeout_s: float | None) -> Lockstep | None:
+def lockstep_plugin(spec: Mapping[str, str] | None, case_timeout_s: float | None) -> Lockstep | None:
     """The plugin for a session description's ``baton`` (None: the session runs alone).
 
     A side waits for the other at most twice the case time-out and half a minute:

@@ -335,6 +335,31 @@ def load_1m() -> float | None:
         return None
 
 
+@dataclass(frozen=True)
+class PairSide:
+    """One side of a pair's lockstep, as the runner's thread for it sees it.
+
+    ``lockstep`` is the side's baton (:func:`bench.baton.make`); ``mine`` is set once
+    this side's sessions stop measuring (they ended, or the first died or was
+    stopped), ``theirs`` once the other side's do.
+    """
+
+    lockstep: Mapping[str, str]
+    mine: threading.Event
+    theirs: threading.Event
+
+    def stopped_measuring(self) -> None:
+        """Say so: the other side goes on alone at once (:func:`bench.baton.release`)."""
+        baton.release(self.lockstep)
+        self.mine.set()
+
+    def wait_for_the_other(self, stop: threading.Event | None) -> None:
+        """Wait until the other side stops measuring (or ``stop``: then KeyboardInterrupt)."""
+        while not self.theirs.wait(0.2):
+            if stop is not None and stop.is_set():
+                raise KeyboardInterrupt
+
+
 @dataclass
 class Run:
     """What every session of one run shares: its options, profile, directory, manifest and environments."""
@@ -354,12 +379,12 @@ class Run:
         model: str,
         process: int,
         cases: tuple[str, ...] | None = None,
-        baton: Mapping[str, str] | None = None,
+        pair: PairSide | None = None,
         stop: threading.Event | None = None,
     ) -> None:
         """Run process ``process`` of ``model`` (only ``cases``, if given) and record it in the manifest.
 
-        ``baton`` makes the session one side of a pair's lockstep (:mod:`bench.baton`),
+        ``pair`` makes the session one side of a pair's lockstep (:mod:`bench.baton`),
         with its progress shown by the other side's (the first) only; ``stop`` stops
         it from another thread. Raises KeyboardInterrupt when the session was interrupted.
         """
@@ -370,9 +395,10 @@ class Run:
         side = self.manifest.data.get("pair", {}).get("role")
         name = f"{model} ({side})" if side else model
         label = f"{name} {process + 1}/{self.processes}" + (f" ({len(cases)} noisy cases)" if cases else "")
-        shown = follow(label, layout.outcomes(stem)) if not baton or baton["role"] == "first" else nullcontext()
-        with shown:
-            supervised = self.supervised(model, process, cases, baton, stop)
+        # A pair's two sessions run at once: the first side's progress stands for both.
+        alone_or_first = pair is None or pair.lockstep["role"] == baton.FIRST
+        with follow(label, layout.outcomes(stem)) if alone_or_first else nullcontext():
+            supervised = self.supervised(model, process, cases, pair, stop)
         status, returncode, elapsed = supervised.status, supervised.returncode, supervised.duration_s
         outcomes = _read_outcomes(layout.outcomes(stem))
         json_file = layout.benchmark(stem)
@@ -394,7 +420,7 @@ class Run:
                 "error": error,
                 "cases": outcomes,
                 "only_cases": list(cases) if cases is not None else None,
-                "lockstep": baton["role"] if baton else None,
+                "lockstep": pair.lockstep["role"] if pair else None,
                 "attempts": [attempt.as_dict() for attempt in supervised.attempts],
             }
         )
@@ -412,36 +438,44 @@ class Run:
         model: str,
         process: int,
         cases: tuple[str, ...] | None,
-        baton: Mapping[str, str] | None = None,
+        pair: PairSide | None = None,
         stop: threading.Event | None = None,
     ) -> SupervisedSession:
         """Run the session, and fresh ones for the cases a dead, hung or recycled one left (:mod:`bench.supervise`).
 
-        A fresh session runs alone: its pair's other side has gone on without it.
+        In a pair, a fresh session runs alone, once the other side (told to go on
+        alone) has finished: the two never time cases at once.
         """
         stem = session_stem(model, process)
         layout = RunLayout(self.run_dir)
 
         def command_for(restart: tuple[str, ...] | None) -> list[str]:
             only = cases if restart is None else restart
+            if restart is not None and pair is not None:
+                pair.stopped_measuring()
+                pair.wait_for_the_other(stop)
             try:
                 session_file = write_session(
                     model, self.options, self.profile, self.run_dir, self.facts, process, self.processes, only,
-                    baton if restart is None else None,
+                    pair.lockstep if restart is None and pair is not None else None,
                 )  # fmt: skip
             except OSError as exc:
                 raise NotWritable(f"cannot write the description of session {stem}: {exc.strerror or exc}") from None
             return session_command(session_file, layout.benchmark(stem), self.options, self.python)
 
-        return supervise(
-            command_for,
-            REPO,
-            layout.log(stem),
-            layout.outcomes(stem),
-            self.profile.case_timeout_s,
-            self.profile.session_timeout_s,
-            stop=stop,
-        )
+        try:
+            return supervise(
+                command_for,
+                REPO,
+                layout.log(stem),
+                layout.outcomes(stem),
+                self.profile.case_timeout_s,
+                self.profile.session_timeout_s,
+                stop=stop,
+            )
+        finally:
+            if pair is not None:
+                pair.stopped_measuring()
 
 
 def execute(options: RunOptions) -> int:
@@ -535,10 +569,15 @@ def run_sessions(runs: list[Run], model: str, process: int, cases: tuple[str, ..
     stop = threading.Event()
     with tempfile.TemporaryDirectory(prefix="cb-baton-") as directory:
         batons = baton.make(Path(directory))
+        first, second = threading.Event(), threading.Event()
+        sides = (
+            PairSide(batons[baton.FIRST], mine=first, theirs=second),
+            PairSide(batons[baton.SECOND], mine=second, theirs=first),
+        )
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"pair {model}") as pool:
             futures = [
-                pool.submit(run.session, model, process, cases, batons[role], stop)
-                for run, role in zip(pair_order(runs, process), (baton.FIRST, baton.SECOND), strict=True)
+                pool.submit(run.session, model, process, cases, side, stop)
+                for run, side in zip(pair_order(runs, process), sides, strict=True)
             ]
             try:
                 while not all(f.done() for f in futures):

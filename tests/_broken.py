@@ -16,6 +16,8 @@ BODIES = {
     "kbint": "raise KeyboardInterrupt('from the task')",
     "sysexit": "sys.exit(7)",
     "osexit": "os._exit(3)",
+    # Exits only under the interpreter of an interleaved pair's B side (the tests' wrapper sets it).
+    "osexit_in_b": "if os.environ.get('CB_TEST_SIDE') == 'B':\n        os._exit(3)",
     "grandchild": "if os.fork() == 0:\n        time.sleep(300)\n        os._exit(0)",
     "thread_leak": "threading.Thread(target=time.sleep, args=(300,), daemon=False).start() if i == 0 else None",
     "nan_ideal": "pass",

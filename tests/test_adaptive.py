@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -18,6 +19,7 @@ from bench.profiles import PROFILES
 from bench.runner import RunOptions, execute
 from reports.pair_precision import imprecise_pair
 from reports.precision import RUN_SHARE, imprecise, processes_needed
+from tests._broken import write_broken
 
 
 @pytest.fixture
@@ -163,3 +165,43 @@ def test_an_interleaved_pair_runs_alternately_and_is_compared_process_by_process
     )
     assert all(c["processes"] == 2 and c["needed"] > 2 for cs in everything.values() for c in cs)
     assert imprecise_pair(first, second, 1e6) == {}
+
+
+@pytest.mark.timeout(240)
+def test_when_one_side_of_a_pair_dies_the_other_goes_on_and_its_rest_runs_alone_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sigterm_kept: None
+) -> None:
+    monkeypatch.setattr(adaptive, "imprecise_cases", lambda run_dir, precision, pair=None: {})
+    # B's interpreter: this one, with a marker that makes the broken workload's tasks exit.
+    wrapper = tmp_path / "b-python"
+    wrapper.write_text(f'#!/bin/sh\nCB_TEST_SIDE=B exec {sys.executable} "$@"\n')
+    wrapper.chmod(0o755)
+    broken = write_broken(tmp_path, "osexit_in_b")
+    monkeypatch.setitem(PROFILES, "smoke", replace(PROFILES["smoke"], processes=1))
+    started = time.monotonic()
+    execute(
+        RunOptions(
+            profile="smoke",
+            models=["threads"],
+            workloads=["sleep", str(broken)],
+            results=tmp_path / "results",
+            report=False,
+            pythons=[sys.executable, str(wrapper)],
+        )
+    )
+    # Nobody waited out the baton's limit (twice the case time-out and half a minute).
+    assert time.monotonic() - started < 2 * PROFILES["smoke"].case_timeout_s + 30
+    first, second = sorted(p.parent for p in (tmp_path / "results").glob("*/*/run.json"))
+    a, b = (json.loads((d / "run.json").read_text()) for d in (first, second))
+    (session_a,) = a["backends"]["threads"]["sessions"]
+    (session_b,) = b["backends"]["threads"]["sessions"]
+    outcomes_a = {c["id"]: c["outcome"] for c in session_a["cases"]}
+    outcomes_b = {c["id"]: c["outcome"] for c in session_b["cases"]}
+    assert set(outcomes_a.values()) == {"passed"}
+    assert "failed" in outcomes_b.values() and "passed" in outcomes_b.values()
+    # B's first session died, and fresh ones ran its rest alone (no baton), after A had finished.
+    assert len(session_b["attempts"]) >= 2
+    assert session_a["lockstep"] == "first" and session_b["lockstep"] == "second"
+    assert json.loads((first / session_a["json"]).read_text())["lockstep"]["role"] == "first"
+    # The description of B's last session (a fresh one) has no baton.
+    assert json.loads((second / "logs" / "threads.0.session.json").read_text())["baton"] is None

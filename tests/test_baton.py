@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -62,7 +63,7 @@ def test_two_sessions_take_turns_case_by_case_and_the_first_waits_for_the_second
     order = _order(sides)
     assert [role for _, _, role in order] == [baton.FIRST, baton.SECOND] * 6
     # No two cases overlap: each starts after the one before it ended.
-    assert all(later[0] >= earlier[1] for earlier, later in zip(order, order[1:]))
+    assert all(later[0] >= earlier[1] for earlier, later in itertools.pairwise(order))
     assert order[0][0] >= sides[baton.SECOND]["ready"]
     # A pair that ends together ends quietly: neither went on alone before its last case.
     assert sides[baton.FIRST]["alone"] is None
@@ -110,3 +111,17 @@ def test_a_baton_has_one_of_two_roles(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="'first' or 'second'"):
         baton.Baton(tmp_path, "third", wait_s=1.0)
     assert baton.lockstep_plugin(None, 180.0) is None
+
+
+def test_the_runner_says_done_for_a_side_whose_session_died(tmp_path: Path) -> None:
+    specs = baton.make(tmp_path)
+    first = baton.Baton(tmp_path, baton.FIRST, wait_s=30.0)
+    # The second side's session died before it could say so; the runner says it instead, twice.
+    baton.release(specs[baton.SECOND])
+    baton.release(specs[baton.SECOND])
+    baton.release(None)
+    start = time.monotonic()
+    first.take()
+    assert time.monotonic() - start < 5.0
+    assert first.alone == "the other session of the pair has finished"
+    first.leave()
