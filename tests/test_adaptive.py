@@ -14,12 +14,13 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from bench import adaptive
+from bench import adaptive, prepare
 from bench.profiles import PROFILES
 from bench.runner import RunOptions, execute
 from reports.pair_precision import imprecise_pair
 from reports.precision import RUN_SHARE, imprecise, processes_needed
 from tests._broken import write_broken
+from workloads import WORKLOADS
 
 
 @pytest.fixture
@@ -178,17 +179,24 @@ def test_when_one_side_of_a_pair_dies_the_other_goes_on_and_its_rest_runs_alone_
     wrapper.chmod(0o755)
     broken = write_broken(tmp_path, "osexit_in_b")
     monkeypatch.setitem(PROFILES, "smoke", replace(PROFILES["smoke"], processes=1))
+    # The workload file registers itself in this process: the later tests must not meet it.
+    monkeypatch.setattr(prepare, "_LOADED", {})
+    known = set(WORKLOADS)
     started = time.monotonic()
-    execute(
-        RunOptions(
-            profile="smoke",
-            models=["threads"],
-            workloads=["sleep", str(broken)],
-            results=tmp_path / "results",
-            report=False,
-            pythons=[sys.executable, str(wrapper)],
+    try:
+        execute(
+            RunOptions(
+                profile="smoke",
+                models=["threads"],
+                workloads=["sleep", str(broken)],
+                results=tmp_path / "results",
+                report=False,
+                pythons=[sys.executable, str(wrapper)],
+            )
         )
-    )
+    finally:
+        for name in set(WORKLOADS) - known:
+            del WORKLOADS[name]
     # Nobody waited out the baton's limit (twice the case time-out and half a minute).
     assert time.monotonic() - started < 2 * PROFILES["smoke"].case_timeout_s + 30
     first, second = sorted(p.parent for p in (tmp_path / "results").glob("*/*/run.json"))
