@@ -208,12 +208,12 @@ def write_session(
     process: int = 0,
     processes: int = 1,
     cases: tuple[str, ...] | None = None,
-    baton: Mapping[str, str] | None = None,
+    lockstep: Mapping[str, str] | None = None,
 ) -> Path:
     """Write the description of process ``process`` of ``processes`` of ``model``; return its path.
 
-    ``cases``, when given, restricts the session to those case ids; ``baton`` makes
-    it one side of a pair's lockstep (:mod:`bench.baton`).
+    ``cases``, when given, restricts the session to those case ids; ``lockstep`` (a
+    baton of :func:`bench.baton.make`) makes it one side of a pair's lockstep.
     """
     stem = session_stem(model, process)
     layout = RunLayout(run_dir)
@@ -235,7 +235,7 @@ def write_session(
         cases=cases,
         n_tasks=task_counts(options),
         max_memory_bytes=options.max_memory_bytes,
-        baton=baton,
+        baton=lockstep,
     )
     description.save(session, path)
     return path
