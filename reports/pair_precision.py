@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
 
 from reports.compare_runs import combined_frame, label_runs
 from reports.compare_stats import ratio_table
 from reports.load import load_run
-from reports.precision import case_id, processes_needed
+from reports.precision import Imprecise, add_case, nearest_first, processes_needed
 
 
-def imprecise_pair(run_dir: Path, partner: Path, target: float) -> dict[str, list[dict[str, Any]]]:
+def imprecise_pair(run_dir: Path, partner: Path, target: float) -> Imprecise:
     """The cases of ``run_dir`` whose comparison with ``partner`` is wider than ``target``, by model.
 
     Each has its id, the comparison's 95% half-width (a fraction; NaN with fewer than
@@ -35,7 +34,7 @@ def imprecise_pair(run_dir: Path, partner: Path, target: float) -> dict[str, lis
     if ratios.empty:
         return {}
     names = {row["case_key"]: str(row["name"]) for row in frame[frame["run"] == compared[0].label].to_dict("records")}
-    found: dict[str, list[dict[str, Any]]] = {}
+    found: Imprecise = {}
     for row in ratios.to_dict("records"):
         pairs = int(min(row["n_baseline"], row["n_run"]))
         half = math.expm1(float(row["noise"])) if math.isfinite(float(row["noise"])) else math.nan
@@ -44,9 +43,5 @@ def imprecise_pair(run_dir: Path, partner: Path, target: float) -> dict[str, lis
         if not math.isfinite(half) and pairs >= 2:
             continue
         needed = processes_needed(half, pairs, target) if math.isfinite(half) else 2
-        found.setdefault(str(row["backend"]), []).append(
-            {"id": case_id(names[row["case_key"]]), "half_width": half, "processes": pairs, "needed": needed}
-        )
-    for cases in found.values():
-        cases.sort(key=lambda c: (c["needed"], -(c["half_width"] if math.isfinite(c["half_width"]) else 0.0)))
-    return found
+        add_case(found, str(row["backend"]), names[row["case_key"]], half, pairs, needed)
+    return nearest_first(found)

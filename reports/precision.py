@@ -29,6 +29,8 @@ from reports.stats import CONFIDENCE, group_priors
 
 #: The share of a comparison's target that one run's half-width may take (see the module).
 RUN_SHARE = 0.4
+#: Imprecise cases by model, as :func:`imprecise` returns them.
+Imprecise = dict[str, list[dict[str, Any]]]
 
 
 def case_id(name: str) -> str:
@@ -87,7 +89,7 @@ def processes_needed(half_width: float, processes: int, limit: float) -> int:
     return max(processes + 1, math.ceil(processes * ratio * ratio))
 
 
-def imprecise(run_dir: Path, target: float) -> dict[str, list[dict[str, Any]]]:
+def imprecise(run_dir: Path, target: float) -> Imprecise:
     """The cases wider than ``RUN_SHARE * target``, by model, nearest to the target first.
 
     Each has its id, half-width, processes, and the processes it would need to
@@ -98,18 +100,24 @@ def imprecise(run_dir: Path, target: float) -> dict[str, list[dict[str, Any]]]:
     frame = load_run(run_dir).frame
     rows = frame.to_dict("records")
     limit = RUN_SHARE * target
-    found: dict[str, list[dict[str, Any]]] = {}
+    found: Imprecise = {}
     for row, half in zip(rows, half_widths(rows), strict=True):
         if math.isfinite(half) and half > limit:
             processes = int(row["processes"])
-            found.setdefault(str(row["backend"]), []).append(
-                {
-                    "id": case_id(str(row["name"])),
-                    "half_width": half,
-                    "processes": processes,
-                    "needed": processes_needed(half, processes, limit),
-                }
-            )
+            needed = processes_needed(half, processes, limit)
+            add_case(found, str(row["backend"]), str(row["name"]), half, processes, needed)
+    return nearest_first(found)
+
+
+def add_case(found: Imprecise, model: str, name: str, half_width: float, processes: int, needed: int) -> None:
+    """Add the case named ``name`` (its pytest name) to ``model``'s imprecise cases."""
+    found.setdefault(model, []).append(
+        {"id": case_id(name), "half_width": half_width, "processes": processes, "needed": needed}
+    )
+
+
+def nearest_first(found: Imprecise) -> Imprecise:
+    """Each model's cases, fewest processes needed first, then widest (an unknown width counts as 0)."""
     for cases in found.values():
-        cases.sort(key=lambda c: (c["needed"], -c["half_width"]))
+        cases.sort(key=lambda c: (c["needed"], -(c["half_width"] if math.isfinite(c["half_width"]) else 0.0)))
     return found

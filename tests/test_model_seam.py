@@ -170,7 +170,6 @@ NAMED_ELSEWHERE: dict[tuple[str, str], str] = {
             "reports/noise.py",
             "reports/fold_processes.py",
             "reports/precision.py",
-            "reports/pair_precision.py",
         )
     },
 }
